@@ -1,0 +1,41 @@
+//! Request counters per endpoint and per injected fault.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Counters since the emulator started (the `/_emulator/*` endpoints are not counted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Requests per endpoint, keyed `"METHOD /route/template"`, for example
+    /// `"POST /iam/v1/serviceAccounts"` or `"GET /operations/{operationId}"`. Requests that match
+    /// no endpoint are counted under `"METHOD (unknown)"`.
+    pub requests: BTreeMap<String, u64>,
+    /// All requests.
+    pub total_requests: u64,
+    /// Injected faults by kind: `reset`, `429`, `503`, `failed_operation`.
+    pub injected_faults: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// The number of requests to one endpoint (`"METHOD /route/template"`).
+    pub fn count(&self, endpoint: &str) -> u64 {
+        self.requests.get(endpoint).copied().unwrap_or(0)
+    }
+
+    /// Counts one request.
+    pub fn record_request(&mut self, endpoint: &str) {
+        self.total_requests += 1;
+        match self.requests.get_mut(endpoint) {
+            Some(count) => *count += 1,
+            None => {
+                self.requests.insert(endpoint.to_string(), 1);
+            }
+        }
+    }
+
+    /// Counts one injected fault.
+    pub fn record_fault(&mut self, kind: &str) {
+        *self.injected_faults.entry(kind.to_string()).or_insert(0) += 1;
+    }
+}

@@ -1,0 +1,506 @@
+//! Reading and structuring the `*.tf` files of a directory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hcl::edit::Span as _;
+use hcl::edit::expr::{Expression, TraversalOperator};
+use hcl::edit::structure::{Attribute, Block, Body, Structure};
+use serde_json::Value;
+
+use super::eval::{EvalContext, InstanceVars, NoResources, Phase};
+use super::variables::Variables;
+use super::{
+    Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ResourceBlock, SourceFile, Span, Validation,
+    VariableBlock,
+};
+use crate::address::ResourceAddr;
+use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
+use crate::value::Type;
+
+const TOP_LEVEL_BLOCKS: [&str; 6] = ["resource", "provider", "variable", "locals", "output", "terraform"];
+const RESOURCE_META: [&str; 5] = ["count", "for_each", "depends_on", "provider", "lifecycle"];
+
+/// Reads every `*.tf` file of `dir` (in name order) into a [`Config`].
+/// Syntax and structural errors come back with `file:line:column`.
+pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Diagnostics::error(
+            "Cannot read the configuration directory",
+            format!("{}: {e}", dir.display()),
+        )
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".tf"))
+        .collect();
+    names.sort();
+    let mut files = Vec::new();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name))
+            .map_err(|e| Diagnostics::error("Cannot read a configuration file", format!("{name}: {e}")))?;
+        files.push(SourceFile::new(name, text));
+    }
+    let mut config = from_sources(files)?;
+    config.dir = dir.to_path_buf();
+    Ok(config)
+}
+
+/// Builds a [`Config`] from already read files.
+pub fn from_sources(files: Vec<SourceFile>) -> Result<Config, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut bodies = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        match hcl::edit::parser::parse_body(&file.text) {
+            Ok(body) => bodies.push((index, body)),
+            Err(e) => {
+                let loc = e.location();
+                let offset = loc.offset();
+                let mut location = file.location(offset);
+                location.line = loc.line();
+                location.column = loc.column();
+                diags.push(
+                    Diag::error("Syntax error", format!("{}. Check the HCL syntax near this place.", e.message()))
+                        .at(Some(location)),
+                );
+            }
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let statics = Config { files: files.clone(), ..Config::default() };
+    let mut builder = Builder { statics: &statics, diags, config: Config { files, ..Config::default() } };
+    for (file, body) in &bodies {
+        builder.body(*file, body);
+    }
+    if builder.diags.has_errors() { Err(builder.diags) } else { Ok(builder.config) }
+}
+
+struct Builder<'a> {
+    statics: &'a Config,
+    diags: Diagnostics,
+    config: Config,
+}
+
+fn span_of(file: usize, item: &impl hcl::edit::Span) -> Span {
+    Span { file, range: item.span().unwrap_or(0..0) }
+}
+
+impl Builder<'_> {
+    fn error(&mut self, span: &Span, summary: impl Into<String>, detail: impl Into<String>) {
+        let loc = self.statics.location(span);
+        self.diags.push(Diag::error(summary, detail).at(loc));
+    }
+
+    fn location_text(&self, span: &Span) -> String {
+        self.statics.location(span).map(|l| format!("{}:{}", l.file, l.line)).unwrap_or_default()
+    }
+
+    fn body(&mut self, file: usize, body: &Body) {
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let span = span_of(file, attr);
+                    self.error(
+                        &span,
+                        "Unsupported argument",
+                        format!("An argument named \"{}\" is not expected at the top level; put it inside a block.", attr.key.as_str()),
+                    );
+                }
+                Structure::Block(block) => self.block(file, block),
+            }
+        }
+    }
+
+    fn labels(&mut self, file: usize, block: &Block, want: usize, usage: &str) -> Option<Vec<String>> {
+        let labels: Vec<String> = block.labels.iter().map(|l| l.as_str().to_string()).collect();
+        if labels.len() != want {
+            let span = span_of(file, block);
+            self.error(
+                &span,
+                format!("Wrong number of labels on a {} block", block.ident.as_str()),
+                format!("Expected {want} label(s): {usage}"),
+            );
+            return None;
+        }
+        Some(labels)
+    }
+
+    fn block(&mut self, file: usize, block: &Block) {
+        let span = span_of(file, block);
+        match block.ident.as_str() {
+            "terraform" => {}
+            "resource" => {
+                if let Some(labels) = self.labels(file, block, 2, "resource \"TYPE\" \"NAME\" { ... }") {
+                    self.resource(file, block, &labels[0], &labels[1]);
+                }
+            }
+            "provider" => {
+                if let Some(labels) = self.labels(file, block, 1, "provider \"yandex\" { ... }") {
+                    if let Some(prev) = &self.config.provider {
+                        let first = self.location_text(&prev.span.clone());
+                        self.error(&span, "Duplicate provider configuration", format!("The provider was already configured at {first}."));
+                        return;
+                    }
+                    let attributes = self.plain_attributes(file, &block.body, "provider");
+                    self.config.provider = Some(ProviderBlock { name: labels[0].clone(), attributes, span });
+                }
+            }
+            "variable" => {
+                if let Some(labels) = self.labels(file, block, 1, "variable \"NAME\" { ... }") {
+                    self.variable(file, block, &labels[0]);
+                }
+            }
+            "output" => {
+                if let Some(labels) = self.labels(file, block, 1, "output \"NAME\" { ... }") {
+                    self.output(file, block, &labels[0]);
+                }
+            }
+            "locals" => {
+                for structure in block.body.iter() {
+                    match structure {
+                        Structure::Attribute(attr) => {
+                            let name = attr.key.as_str().to_string();
+                            let expr = expr_of(file, attr);
+                            if let Some(prev) = self.config.locals.get(&name) {
+                                let first = self.location_text(&prev.expr.span.clone());
+                                self.error(&expr.span, "Duplicate local value definition", format!("A local value named \"{name}\" was already defined at {first}."));
+                                continue;
+                            }
+                            self.config.locals.insert(name.clone(), LocalValue { name, expr });
+                        }
+                        Structure::Block(b) => {
+                            let span = span_of(file, b);
+                            self.error(&span, "Unexpected block in locals", "A locals block holds only `name = expression` entries.");
+                        }
+                    }
+                }
+            }
+            "data" | "module" | "moved" | "import" | "check" | "removed" => {
+                self.error(
+                    &span,
+                    format!("Unsupported block type \"{}\"", block.ident.as_str()),
+                    format!("ycprov supports these top-level blocks: {}.", TOP_LEVEL_BLOCKS.join(", ")),
+                );
+            }
+            other => {
+                let hint = did_you_mean(other, TOP_LEVEL_BLOCKS);
+                self.error(
+                    &span,
+                    format!("Unsupported block type \"{other}\""),
+                    format!("Blocks of type \"{other}\" are not expected here.{hint} Supported: {}.", TOP_LEVEL_BLOCKS.join(", ")),
+                );
+            }
+        }
+    }
+
+    fn plain_attributes(&mut self, file: usize, body: &Body, what: &str) -> BTreeMap<String, Expr> {
+        let mut out = BTreeMap::new();
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    out.insert(attr.key.as_str().to_string(), expr_of(file, attr));
+                }
+                Structure::Block(b) => {
+                    let span = span_of(file, b);
+                    self.error(&span, format!("Unsupported block type \"{}\"", b.ident.as_str()), format!("No nested blocks are expected in a {what} block."));
+                }
+            }
+        }
+        out
+    }
+
+    fn static_value(&mut self, expr: &Expr, what: &str) -> Option<Value> {
+        let variables = Variables::default();
+        let ctx = EvalContext::new(self.statics, None, &variables, &NoResources, Phase::Static);
+        match ctx.eval(expr, &InstanceVars::default()) {
+            Ok(v) => Some(v.value),
+            Err(mut d) => {
+                d.detail = format!("{} ({what} must be a literal value.)", d.detail);
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn static_string(&mut self, expr: &Expr, what: &str) -> String {
+        match self.static_value(expr, what) {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => String::new(),
+            Some(_) => {
+                self.error(&expr.span, format!("Invalid {what}"), format!("The {what} must be a string."));
+                String::new()
+            }
+        }
+    }
+
+    fn static_bool(&mut self, expr: &Expr, what: &str) -> bool {
+        match self.static_value(expr, what) {
+            Some(Value::Bool(b)) => b,
+            None => false,
+            Some(_) => {
+                self.error(&expr.span, format!("Invalid {what}"), format!("The {what} must be true or false."));
+                false
+            }
+        }
+    }
+
+    fn variable(&mut self, file: usize, block: &Block, name: &str) {
+        let span = span_of(file, block);
+        if let Some(prev) = self.config.variables.get(name) {
+            let first = self.location_text(&prev.span.clone());
+            self.error(&span, "Duplicate variable declaration", format!("A variable named \"{name}\" was already declared at {first}."));
+            return;
+        }
+        let mut var = VariableBlock {
+            name: name.to_string(),
+            ty: Type::Any,
+            default: None,
+            description: String::new(),
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+            span,
+        };
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let expr = expr_of(file, attr);
+                    match attr.key.as_str() {
+                        "type" => match Type::from_expr(&attr.value) {
+                            Ok(t) => var.ty = t,
+                            Err(e) => self.error(&expr.span, "Invalid type specification", e.to_string()),
+                        },
+                        "default" => var.default = self.static_value(&expr, "a variable default"),
+                        "description" => var.description = self.static_string(&expr, "description"),
+                        "sensitive" => var.sensitive = self.static_bool(&expr, "sensitive flag"),
+                        "nullable" => var.nullable = self.static_bool(&expr, "nullable flag"),
+                        other => {
+                            let hint = did_you_mean(other, ["type", "default", "description", "sensitive", "nullable"]);
+                            self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in a variable block.{hint}"));
+                        }
+                    }
+                }
+                Structure::Block(b) if b.ident.as_str() == "validation" => {
+                    let attrs = self.plain_attributes(file, &b.body, "validation");
+                    match (attrs.get("condition"), attrs.get("error_message")) {
+                        (Some(c), Some(m)) => var.validations.push(Validation { condition: c.clone(), error_message: m.clone() }),
+                        _ => {
+                            let span = span_of(file, b);
+                            self.error(&span, "Incomplete validation block", "A validation block needs `condition` and `error_message`.");
+                        }
+                    }
+                }
+                Structure::Block(b) => {
+                    let span = span_of(file, b);
+                    self.error(&span, format!("Unsupported block type \"{}\"", b.ident.as_str()), "Only `validation` blocks are expected in a variable block.");
+                }
+            }
+        }
+        if let Some(default) = &var.default {
+            match var.ty.convert(default) {
+                Ok(v) => var.default = Some(v),
+                Err(e) => {
+                    let span = var.span.clone();
+                    self.error(&span, "Invalid default value for variable", format!("This default value is not compatible with the variable's type constraint: {e}."));
+                }
+            }
+        }
+        self.config.variables.insert(name.to_string(), var);
+    }
+
+    fn output(&mut self, file: usize, block: &Block, name: &str) {
+        let span = span_of(file, block);
+        if let Some(prev) = self.config.outputs.get(name) {
+            let first = self.location_text(&prev.span.clone());
+            self.error(&span, "Duplicate output definition", format!("An output named \"{name}\" was already defined at {first}."));
+            return;
+        }
+        let attrs = self.plain_attributes(file, &block.body, "output");
+        let Some(value) = attrs.get("value").cloned() else {
+            self.error(&span, "Missing required argument", "The argument \"value\" is required in an output block.");
+            return;
+        };
+        let mut out = OutputBlock { name: name.to_string(), value, description: String::new(), sensitive: false, depends_on: Vec::new(), span };
+        for (key, expr) in &attrs {
+            match key.as_str() {
+                "value" => {}
+                "description" => out.description = self.static_string(expr, "description"),
+                "sensitive" => out.sensitive = self.static_bool(expr, "sensitive flag"),
+                "depends_on" => out.depends_on = self.depends_on(expr),
+                other => {
+                    let hint = did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
+                    self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in an output block.{hint}"));
+                }
+            }
+        }
+        self.config.outputs.insert(name.to_string(), out);
+    }
+
+    fn depends_on(&mut self, expr: &Expr) -> Vec<(ResourceAddr, Span)> {
+        let Expression::Array(items) = &expr.expr else {
+            self.error(&expr.span, "Invalid depends_on", "depends_on must be a list of resource references, e.g. [yandex_iam_service_account.sa].");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let span = Span { file: expr.span.file, range: item.span().unwrap_or(expr.span.range.clone()) };
+            match static_resource_ref(item) {
+                Some(addr) => out.push((addr, span)),
+                None => self.error(&span, "Invalid depends_on reference", "Each entry must be a resource reference such as yandex_iam_service_account.sa."),
+            }
+        }
+        out
+    }
+
+    fn resource(&mut self, file: usize, block: &Block, type_name: &str, name: &str) {
+        let span = span_of(file, block);
+        let addr = ResourceAddr::new(type_name, name);
+        if let Some(prev) = self.config.resource(&addr) {
+            let first = self.location_text(&prev.span.clone());
+            self.error(&span, format!("Duplicate resource \"{type_name}\" configuration"), format!("A {type_name} resource named \"{name}\" was already declared at {first}. Resource names must be unique per type."));
+            return;
+        }
+        let mut res = ResourceBlock {
+            addr,
+            span,
+            attributes: BTreeMap::new(),
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            lifecycle: Lifecycle::default(),
+        };
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let expr = expr_of(file, attr);
+                    match attr.key.as_str() {
+                        "count" => res.count = Some(expr),
+                        "for_each" => res.for_each = Some(expr),
+                        "depends_on" => res.depends_on = self.depends_on(&expr),
+                        "provider" => {}
+                        other => {
+                            res.attributes.insert(other.to_string(), expr);
+                        }
+                    }
+                }
+                Structure::Block(b) => match b.ident.as_str() {
+                    "lifecycle" => res.lifecycle = self.lifecycle(file, b),
+                    "timeouts" => {}
+                    other => {
+                        let span = span_of(file, b);
+                        let hint = did_you_mean(other, RESOURCE_META);
+                        self.error(&span, format!("Unsupported block type \"{other}\""), format!("Blocks of type \"{other}\" are not expected in a resource.{hint}"));
+                    }
+                },
+            }
+        }
+        if res.count.is_some() && res.for_each.is_some() {
+            let span = res.span.clone();
+            self.error(&span, "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually exclusive; only one may be used.");
+        }
+        self.config.resources.push(res);
+    }
+
+    fn lifecycle(&mut self, file: usize, block: &Block) -> Lifecycle {
+        let mut lc = Lifecycle::default();
+        let attrs = self.plain_attributes(file, &block.body, "lifecycle");
+        for (key, expr) in &attrs {
+            match key.as_str() {
+                "prevent_destroy" => lc.prevent_destroy = self.static_bool(expr, "prevent_destroy"),
+                "create_before_destroy" => lc.create_before_destroy = self.static_bool(expr, "create_before_destroy"),
+                "ignore_changes" => match &expr.expr {
+                    Expression::Variable(v) if v.as_str() == "all" => lc.ignore_all_changes = true,
+                    Expression::Array(items) => {
+                        for item in items.iter() {
+                            match item {
+                                Expression::Variable(v) => lc.ignore_changes.push(v.as_str().to_string()),
+                                Expression::String(s) => lc.ignore_changes.push(s.as_str().to_string()),
+                                Expression::Traversal(t) => {
+                                    if let Expression::Variable(v) = &t.expr {
+                                        lc.ignore_changes.push(v.as_str().to_string());
+                                    }
+                                }
+                                _ => self.error(&expr.span, "Invalid ignore_changes", "Each entry must be an attribute name."),
+                            }
+                        }
+                    }
+                    _ => self.error(&expr.span, "Invalid ignore_changes", "ignore_changes must be a list of attribute names or `all`."),
+                },
+                other => {
+                    let hint = did_you_mean(other, ["ignore_changes", "prevent_destroy", "create_before_destroy"]);
+                    self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in a lifecycle block.{hint}"));
+                }
+            }
+        }
+        lc
+    }
+}
+
+fn expr_of(file: usize, attr: &Attribute) -> Expr {
+    Expr { expr: attr.value.clone(), span: span_of(file, attr) }
+}
+
+/// `type.name` from a static reference expression (as in `depends_on`).
+fn static_resource_ref(expr: &Expression) -> Option<ResourceAddr> {
+    let Expression::Traversal(t) = expr else { return None };
+    let Expression::Variable(root) = &t.expr else { return None };
+    match t.operators.first().map(|o| o.value()) {
+        Some(TraversalOperator::GetAttr(name)) => Some(ResourceAddr::new(root.as_str(), name.as_str())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Diagnostics> {
+        from_sources(vec![SourceFile::new("main.tf", text)])
+    }
+
+    #[test]
+    fn structures_blocks() {
+        let cfg = parse(
+            r#"
+terraform {}
+provider "yandex" { folder_id = var.folder }
+variable "folder" {
+  type    = string
+  default = "b1g"
+}
+locals { name = "sa-${var.folder}" }
+resource "yandex_iam_service_account" "sa" {
+  name = local.name
+  count = 2
+  lifecycle {
+    ignore_changes = [description]
+    create_before_destroy = true
+  }
+}
+output "id" {
+  value     = yandex_iam_service_account.sa[0].id
+  sensitive = true
+}
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.variables["folder"].default, Some(Value::from("b1g")));
+        assert_eq!(cfg.resources.len(), 1);
+        assert!(cfg.resources[0].count.is_some());
+        assert_eq!(cfg.resources[0].lifecycle.ignore_changes, vec!["description"]);
+        assert!(cfg.resources[0].lifecycle.create_before_destroy);
+        assert!(cfg.outputs["id"].sensitive);
+        assert!(cfg.locals.contains_key("name"));
+    }
+
+    #[test]
+    fn syntax_error_has_location() {
+        let err = parse("resource \"a\" \"b\" {\n  name = \n}\n").unwrap_err();
+        let loc = err.0[0].location.clone().unwrap();
+        assert_eq!((loc.file.as_str(), loc.line), ("main.tf", 3));
+    }
+}

@@ -1,0 +1,228 @@
+//! The configuration: `*.tf` files of one directory, parsed into blocks that keep
+//! their source spans so every error can name `file:line:column`.
+
+mod eval;
+mod functions;
+mod load;
+mod references;
+mod validate;
+mod variables;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use hcl::edit::expr::Expression;
+use serde_json::Value;
+
+pub use eval::{EvalContext, InstanceVars, Phase, ResourceValues};
+pub use load::load;
+pub use references::{Reference, ReferenceKind, references_of};
+pub use validate::{resource_dependencies, validate_config};
+pub use variables::{VarSource, VariableInputs, Variables, resolve_variables};
+
+use crate::address::ResourceAddr;
+use crate::diagnostics::SourceLocation;
+use crate::value::Type;
+
+/// One configuration file and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file name relative to the configuration directory.
+    pub name: String,
+    /// The file's text.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// A source file named `name` with `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { name: name.into(), text, line_starts }
+    }
+
+    /// The line and column of byte `offset`.
+    pub fn location(&self, offset: usize) -> SourceLocation {
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let end = self.text[start..].find('\n').map(|i| start + i).unwrap_or(self.text.len());
+        let column = self.text.get(start..offset.min(end)).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        SourceLocation {
+            file: self.name.clone(),
+            line,
+            column,
+            line_text: self.text[start..end].trim_end().to_string(),
+        }
+    }
+}
+
+/// A byte range in one of the configuration's files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Index into [`Config::files`].
+    pub file: usize,
+    /// The byte range.
+    pub range: Range<usize>,
+}
+
+/// An expression and where it was written.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    /// The parsed expression.
+    pub expr: Expression,
+    /// The span of the whole attribute or expression.
+    pub span: Span,
+}
+
+/// The `provider "yandex"` block.
+#[derive(Debug, Clone)]
+pub struct ProviderBlock {
+    /// The provider's name (the label).
+    pub name: String,
+    /// Its attributes.
+    pub attributes: BTreeMap<String, Expr>,
+    /// The block's span.
+    pub span: Span,
+}
+
+/// A `validation` block of a variable.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// Must be true for a valid value.
+    pub condition: Expr,
+    /// The message when it is not.
+    pub error_message: Expr,
+}
+
+/// A `variable` block.
+#[derive(Debug, Clone)]
+pub struct VariableBlock {
+    /// The variable's name.
+    pub name: String,
+    /// The type constraint (`any` when absent).
+    pub ty: Type,
+    /// The default value, if any.
+    pub default: Option<Value>,
+    /// Human description.
+    pub description: String,
+    /// Whether its value is hidden in plans and outputs.
+    pub sensitive: bool,
+    /// Whether null is an acceptable value.
+    pub nullable: bool,
+    /// Custom validation rules.
+    pub validations: Vec<Validation>,
+    /// The block's span.
+    pub span: Span,
+}
+
+/// One entry of a `locals` block.
+#[derive(Debug, Clone)]
+pub struct LocalValue {
+    /// Its name.
+    pub name: String,
+    /// Its expression.
+    pub expr: Expr,
+}
+
+/// The `lifecycle` block of a resource.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lifecycle {
+    /// Attributes whose configured changes are ignored.
+    pub ignore_changes: Vec<String>,
+    /// `ignore_changes = all`.
+    pub ignore_all_changes: bool,
+    /// Refuse any plan that destroys the object.
+    pub prevent_destroy: bool,
+    /// Replace by creating the new object first.
+    pub create_before_destroy: bool,
+}
+
+/// A `resource` block.
+#[derive(Debug, Clone)]
+pub struct ResourceBlock {
+    /// Its address.
+    pub addr: ResourceAddr,
+    /// The span of the block header.
+    pub span: Span,
+    /// The resource attributes (not meta-arguments).
+    pub attributes: BTreeMap<String, Expr>,
+    /// The `count` meta-argument.
+    pub count: Option<Expr>,
+    /// The `for_each` meta-argument.
+    pub for_each: Option<Expr>,
+    /// Explicit dependencies from `depends_on`.
+    pub depends_on: Vec<(ResourceAddr, Span)>,
+    /// The `lifecycle` block.
+    pub lifecycle: Lifecycle,
+}
+
+/// An `output` block.
+#[derive(Debug, Clone)]
+pub struct OutputBlock {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: Expr,
+    /// Human description.
+    pub description: String,
+    /// Whether its value is hidden.
+    pub sensitive: bool,
+    /// Explicit dependencies.
+    pub depends_on: Vec<(ResourceAddr, Span)>,
+    /// The block's span.
+    pub span: Span,
+}
+
+/// A parsed configuration directory.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The directory it was read from.
+    pub dir: PathBuf,
+    /// The files, in name order.
+    pub files: Vec<SourceFile>,
+    /// The `provider` block, if any.
+    pub provider: Option<ProviderBlock>,
+    /// Variables by name.
+    pub variables: BTreeMap<String, VariableBlock>,
+    /// Locals by name.
+    pub locals: BTreeMap<String, LocalValue>,
+    /// Resource blocks in declaration order.
+    pub resources: Vec<ResourceBlock>,
+    /// Outputs by name.
+    pub outputs: BTreeMap<String, OutputBlock>,
+}
+
+impl Config {
+    /// The location of the start of `span`.
+    pub fn location(&self, span: &Span) -> Option<SourceLocation> {
+        self.files.get(span.file).map(|f| f.location(span.range.start))
+    }
+
+    /// The resource block with `addr`.
+    pub fn resource(&self, addr: &ResourceAddr) -> Option<&ResourceBlock> {
+        self.resources.iter().find(|r| &r.addr == addr)
+    }
+
+    /// The evaluated `provider "yandex"` block as a JSON object (`{}` when absent).
+    /// Provider attributes may reference variables and locals, not resources.
+    pub fn provider_settings(&self, variables: &Variables) -> Result<Value, crate::diagnostics::Diagnostics> {
+        let Some(block) = &self.provider else {
+            return Ok(Value::Object(Default::default()));
+        };
+        let ctx = EvalContext::new(self, None, variables, &eval::NoResources, Phase::Plan);
+        let mut out = serde_json::Map::new();
+        let mut diags = crate::diagnostics::Diagnostics::new();
+        for (name, expr) in &block.attributes {
+            match ctx.eval(expr, &InstanceVars::default()) {
+                Ok(v) => {
+                    out.insert(name.clone(), crate::value::unknowns_to_null(&v.value));
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        if diags.has_errors() { Err(diags) } else { Ok(Value::Object(out)) }
+    }
+}

@@ -1,0 +1,227 @@
+//! The provider contract the engine drives, and the schema the provider declares.
+//!
+//! The host adapts the WebAssembly component (`wit/provider.wit`) to [`Provider`];
+//! tests use an in-memory fake. Values are JSON objects of attributes, and the
+//! JSON object `{"$unknown": true}` marks a value not known until apply.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+use crate::value::Type;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The operation failed.
+    Error,
+    /// The operation succeeded, but the user should know.
+    Warning,
+}
+
+/// One problem reported by the provider for a resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A one-line summary.
+    pub summary: String,
+    /// Details and a hint how to fix it (may be empty).
+    pub detail: String,
+    /// The attribute it concerns, as a path such as `scopes[1]`.
+    pub attribute: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error diagnostic without an attribute.
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, summary: summary.into(), detail: detail.into(), attribute: None }
+    }
+
+    /// A warning diagnostic without an attribute.
+    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), attribute: None }
+    }
+
+    /// The same diagnostic concerning `attribute`.
+    pub fn at(mut self, attribute: impl Into<String>) -> Self {
+        self.attribute = Some(attribute.into());
+        self
+    }
+}
+
+/// True when any of `diagnostics` is an error.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// The result of planning one resource instance.
+#[derive(Debug, Clone, Default)]
+pub struct PlannedChange {
+    /// The planned new state, or `None` when the instance is to be destroyed.
+    pub planned: Option<Value>,
+    /// Attribute paths whose change forces replacing the instance.
+    pub requires_replace: Vec<String>,
+    /// Problems and warnings; any error means there is no valid plan.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The result of applying one planned change.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The new state (`None` when the instance was destroyed or never created);
+    /// on partial failure it still describes what exists.
+    pub new_state: Option<Value>,
+    /// Problems and warnings; any error means the change did not fully happen.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The result of reading one resource instance.
+#[derive(Debug, Clone, Default)]
+pub struct ReadResult {
+    /// The current state, or `None` when the object is gone.
+    pub state: Option<Value>,
+    /// Problems and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The result of importing an existing object.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    /// The state of the imported object, if it was found.
+    pub state: Option<Value>,
+    /// Problems and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A provider: the per-type rules and the API calls. `Err` means the provider
+/// itself failed (e.g. a trap); resource-level problems come back as diagnostics.
+pub trait Provider: Send + Sync {
+    /// The schema JSON document, as documented on `schema` in `wit/provider.wit`.
+    fn schema(&self) -> anyhow::Result<Value>;
+    /// Sets the provider-level configuration for the calls that follow.
+    fn configure(&self, config: &Value) -> anyhow::Result<Vec<Diagnostic>>;
+    /// Checks a resource configuration without calling the API.
+    fn validate(&self, type_name: &str, config: &Value) -> anyhow::Result<Vec<Diagnostic>>;
+    /// Plans one instance (`prior` none = create, `config` none = destroy).
+    fn plan(&self, type_name: &str, prior: Option<&Value>, config: Option<&Value>) -> anyhow::Result<PlannedChange>;
+    /// Carries out a planned change (`prior` none = create, `planned` none = destroy).
+    fn apply(&self, type_name: &str, prior: Option<&Value>, planned: Option<&Value>) -> anyhow::Result<Applied>;
+    /// Reads an instance's current state.
+    fn read(&self, type_name: &str, state: &Value) -> anyhow::Result<ReadResult>;
+    /// Imports an existing object by its id.
+    fn import(&self, type_name: &str, id: &str) -> anyhow::Result<Imported>;
+}
+
+/// One attribute of a resource or of the provider block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeSchema {
+    /// The value type.
+    pub ty: Type,
+    /// Must be set in configuration.
+    pub required: bool,
+    /// May be set in configuration.
+    pub optional: bool,
+    /// Decided by the provider when not configured.
+    pub computed: bool,
+    /// Never shown in plans, outputs or logs.
+    pub sensitive: bool,
+    /// A change forces replacing the object.
+    pub force_new: bool,
+    /// Human description.
+    pub description: String,
+}
+
+impl AttributeSchema {
+    /// True when configuration may set this attribute.
+    pub fn configurable(&self) -> bool {
+        self.required || self.optional
+    }
+}
+
+/// The schema of one resource type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceSchema {
+    /// The schema version stored with each instance.
+    pub version: u64,
+    /// Human description.
+    pub description: String,
+    /// Attributes by name.
+    pub attributes: BTreeMap<String, AttributeSchema>,
+}
+
+impl ResourceSchema {
+    /// Names of the attributes that are sensitive.
+    pub fn sensitive_attributes(&self) -> Vec<String> {
+        self.attributes.iter().filter(|(_, a)| a.sensitive).map(|(n, _)| n.clone()).collect()
+    }
+}
+
+/// The whole provider schema.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Schema {
+    /// Attributes of the `provider` block.
+    pub provider: BTreeMap<String, AttributeSchema>,
+    /// Resource types by name.
+    pub resources: BTreeMap<String, ResourceSchema>,
+}
+
+impl Schema {
+    /// Parses the schema JSON document a provider returns.
+    pub fn from_json(doc: &Value) -> anyhow::Result<Schema> {
+        let provider = match doc.get("provider").and_then(|p| p.get("attributes")) {
+            Some(attrs) => parse_attributes(attrs).context("in the provider schema")?,
+            None => BTreeMap::new(),
+        };
+        let mut resources = BTreeMap::new();
+        let Some(types) = doc.get("resources").and_then(Value::as_object) else {
+            bail!("the provider schema has no `resources` object");
+        };
+        for (name, res) in types {
+            let attributes = parse_attributes(res.get("attributes").unwrap_or(&Value::Null))
+                .with_context(|| format!("in the schema of resource type {name}"))?;
+            resources.insert(
+                name.clone(),
+                ResourceSchema {
+                    version: res.get("version").and_then(Value::as_u64).unwrap_or(0),
+                    description: res.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                    attributes,
+                },
+            );
+        }
+        Ok(Schema { provider, resources })
+    }
+
+    /// Asks `provider` for its schema and parses it.
+    pub fn load(provider: &dyn Provider) -> anyhow::Result<Schema> {
+        let doc = provider.schema().context("the provider failed to return its schema")?;
+        Schema::from_json(&doc)
+    }
+}
+
+fn parse_attributes(attrs: &Value) -> anyhow::Result<BTreeMap<String, AttributeSchema>> {
+    let Some(attrs) = attrs.as_object() else {
+        bail!("`attributes` must be an object");
+    };
+    let flag = |a: &Value, k: &str| a.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let mut out = BTreeMap::new();
+    for (name, a) in attrs {
+        let type_text = a.get("type").and_then(Value::as_str).unwrap_or("string");
+        let ty = Type::parse(type_text).with_context(|| format!("attribute {name}: bad type {type_text:?}"))?;
+        out.insert(
+            name.clone(),
+            AttributeSchema {
+                ty,
+                required: flag(a, "required"),
+                optional: flag(a, "optional"),
+                computed: flag(a, "computed"),
+                sensitive: flag(a, "sensitive"),
+                force_new: flag(a, "force_new"),
+                description: a.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+            },
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,584 @@
+//! The imperative IAM client behind the WIT `iam` export: service accounts,
+//! folder access bindings and API keys over the real Yandex Cloud REST paths.
+//!
+//! Each function validates its input, sends one logical call (see [`crate::client`])
+//! and waits for the Operation it starts (see [`crate::operation`]).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::client::{Client, Reply, RetryPolicy};
+use crate::error::{Code, Error};
+use crate::model::{
+    AccessBinding, AccountSpec, AccountUpdate, ApiKey, BindingAction, BindingDelta, CreatedKey,
+    KeySpec, KeyUpdate, ServiceAccount, Subject,
+};
+use crate::operation::{self, POLL_INTERVAL_HEADER, PollPolicy};
+use crate::platform::{Level, Method, Platform};
+use crate::url::{self, IAM_HOST, RESOURCE_MANAGER_HOST};
+use crate::validation::{self, Check};
+use crate::wire::{self, Operation};
+
+/// The page size of every list call (the API's maximum).
+pub const PAGE_SIZE: &str = "1000";
+
+/// The most deltas one `updateAccessBindings` request may carry.
+pub const MAX_DELTAS_PER_REQUEST: usize = 1000;
+
+/// A failed account create, with the id of an account that may exist nevertheless
+/// (the Operation was started but its outcome is unknown).
+#[derive(Debug)]
+pub struct CreateAccountError {
+    /// Why the create failed.
+    pub error: Error,
+    /// The new account's id when the account may exist.
+    pub account_id: Option<String>,
+}
+
+/// The IAM client.
+pub struct Iam<'a, P: Platform + ?Sized> {
+    client: Client<'a, P>,
+    poll: PollPolicy,
+}
+
+impl<'a, P: Platform + ?Sized> Iam<'a, P> {
+    /// A client with the default retry and poll policies.
+    pub fn new(platform: &'a P) -> Self {
+        Self::with_policies(platform, RetryPolicy::default(), PollPolicy::default())
+    }
+
+    /// A client with given policies.
+    pub fn with_policies(platform: &'a P, retry: RetryPolicy, poll: PollPolicy) -> Self {
+        Iam {
+            client: Client::with_policy(platform, retry),
+            poll,
+        }
+    }
+
+    fn log(&self, level: Level, message: &str) {
+        self.client.platform().log(level, message);
+    }
+
+    // ---- service accounts -------------------------------------------------------------
+
+    /// Creates a service account and waits for its Operation.
+    pub fn create_account(&self, spec: &AccountSpec) -> Result<ServiceAccount, Error> {
+        self.create_account_tracked(spec).map_err(|failure| failure.error)
+    }
+
+    /// Like [`Iam::create_account`], but a failure says whether the account may exist.
+    ///
+    /// An ALREADY_EXISTS answer to a *retried* create means an earlier attempt won:
+    /// the account of that name in the folder is adopted.
+    pub fn create_account_tracked(
+        &self,
+        spec: &AccountSpec,
+    ) -> Result<ServiceAccount, CreateAccountError> {
+        let definite = |error: Error| CreateAccountError {
+            error,
+            account_id: None,
+        };
+        validate_account_spec(spec).map_err(|invalid| definite(invalid.into()))?;
+        let mut body = Map::new();
+        body.insert("folderId".into(), json!(spec.folder_id));
+        body.insert("name".into(), json!(spec.name));
+        if let Some(description) = spec.description.as_deref().filter(|d| !d.is_empty()) {
+            body.insert("description".into(), json!(description));
+        }
+        if !spec.labels.is_empty() {
+            body.insert("labels".into(), labels_json(&spec.labels));
+        }
+        let url = format!("{IAM_HOST}/iam/v1/serviceAccounts");
+        let (reply, retried) = match self.client.call(Method::Post, &url, Some(&Value::Object(body))) {
+            Ok(reply) => {
+                let retried = reply.attempts > 1;
+                (reply, retried)
+            }
+            Err(failure) if failure.retried && failure.error.is(Code::AlreadyExists) => {
+                return self.adopt_account(spec, failure.error).map_err(definite);
+            }
+            Err(failure) => return Err(definite(failure.error)),
+        };
+        let started: Operation = reply.json("create service account operation").map_err(definite)?;
+        let account_id = started.metadata_field("serviceAccountId");
+        self.log(
+            Level::Info,
+            &format!(
+                "creating service account {} ({}) in folder {}",
+                spec.name,
+                account_id.as_deref().unwrap_or("id pending"),
+                spec.folder_id
+            ),
+        );
+        let done = match self.finish(started, &reply) {
+            Ok(done) => done,
+            Err(error) if retried && error.is(Code::AlreadyExists) => {
+                return self.adopt_account(spec, error).map_err(definite);
+            }
+            Err(error) => {
+                let outcome_known = matches!(&error, Error::Api(api) if api.operation_id.is_some());
+                return Err(CreateAccountError {
+                    error,
+                    account_id: if outcome_known { None } else { account_id },
+                });
+            }
+        };
+        let exists = |error: Error| CreateAccountError {
+            error,
+            account_id: account_id.clone(),
+        };
+        match operation::response_of(&done) {
+            Some(response) => {
+                let mut account: ServiceAccount = wire::decode_value::<wire::WireServiceAccount>(
+                    "service account",
+                    response.clone(),
+                )
+                .map_err(exists)?
+                .into();
+                if account.id.is_empty() {
+                    account.id = account_id.clone().unwrap_or_default();
+                }
+                if account.id.is_empty() {
+                    return Err(exists(Error::BadResponse(
+                        "the created service account has no id".to_owned(),
+                    )));
+                }
+                Ok(account)
+            }
+            None => {
+                let id = account_id.clone().ok_or_else(|| {
+                    definite(Error::BadResponse(
+                        "the create operation names no service account id".to_owned(),
+                    ))
+                })?;
+                self.get_account(&id).map_err(exists)
+            }
+        }
+    }
+
+    fn adopt_account(&self, spec: &AccountSpec, original: Error) -> Result<ServiceAccount, Error> {
+        match self.find_account_by_name(&spec.folder_id, &spec.name) {
+            Ok(Some(account)) if account.folder_id == spec.folder_id || account.folder_id.is_empty() => {
+                self.log(
+                    Level::Warn,
+                    &format!(
+                        "service account {} already existed after a retried create; adopting {}",
+                        spec.name, account.id
+                    ),
+                );
+                Ok(ServiceAccount {
+                    folder_id: spec.folder_id.clone(),
+                    ..account
+                })
+            }
+            _ => Err(original),
+        }
+    }
+
+    /// Reads a service account by id.
+    pub fn get_account(&self, id: &str) -> Result<ServiceAccount, Error> {
+        validation::resource_id("id", id)?;
+        let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
+        let account: wire::WireServiceAccount = self.client.get(&url)?.json("service account")?;
+        Ok(account.into())
+    }
+
+    /// Finds a service account of a folder by exact name.
+    pub fn find_account_by_name(
+        &self,
+        folder_id: &str,
+        name: &str,
+    ) -> Result<Option<ServiceAccount>, Error> {
+        validation::resource_id("folder_id", folder_id)?;
+        validation::name("name", name)?;
+        let filter = format!("name=\"{name}\"");
+        let accounts = self.list_service_accounts(folder_id, &filter)?;
+        Ok(accounts.into_iter().find(|account| account.name == name))
+    }
+
+    /// Lists all service accounts of a folder.
+    pub fn list_accounts(&self, folder_id: &str) -> Result<Vec<ServiceAccount>, Error> {
+        validation::resource_id("folder_id", folder_id)?;
+        self.list_service_accounts(folder_id, "")
+    }
+
+    fn list_service_accounts(&self, folder_id: &str, filter: &str) -> Result<Vec<ServiceAccount>, Error> {
+        let base = format!("{IAM_HOST}/iam/v1/serviceAccounts");
+        self.list_pages(
+            "service account list",
+            &base,
+            &[("folderId", folder_id), ("filter", filter)],
+            |page: wire::ServiceAccountPage| {
+                let accounts = page.service_accounts.into_iter().map(Into::into).collect();
+                (accounts, page.next_page_token)
+            },
+        )
+    }
+
+    /// Updates a service account and waits for its Operation.
+    ///
+    /// The API requires the name in every update, so it is read first when not given.
+    pub fn update_account(&self, id: &str, update: &AccountUpdate) -> Result<ServiceAccount, Error> {
+        validation::resource_id("id", id)?;
+        validate_account_update(update)?;
+        if update.is_empty() {
+            return self.get_account(id);
+        }
+        let name = match &update.name {
+            Some(name) => name.clone(),
+            None => self.get_account(id)?.name,
+        };
+        let mut mask = Vec::new();
+        let mut body = Map::new();
+        body.insert("name".into(), json!(name));
+        if update.name.is_some() {
+            mask.push("name");
+        }
+        if let Some(description) = &update.description {
+            mask.push("description");
+            body.insert("description".into(), json!(description));
+        }
+        if let Some(labels) = &update.labels {
+            mask.push("labels");
+            body.insert("labels".into(), labels_json(labels));
+        }
+        body.insert("updateMask".into(), json!(mask.join(",")));
+        let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
+        let done = self.mutate(Method::Patch, &url, Some(Value::Object(body)), "update service account")?;
+        match operation::response_of(&done) {
+            Some(response) => Ok(wire::decode_value::<wire::WireServiceAccount>(
+                "service account",
+                response.clone(),
+            )?
+            .into()),
+            None => self.get_account(id),
+        }
+    }
+
+    /// Deletes a service account and waits for its Operation.
+    pub fn delete_account(&self, id: &str) -> Result<(), Error> {
+        validation::resource_id("id", id)?;
+        let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
+        self.mutate(Method::Delete, &url, None, "delete service account")?;
+        Ok(())
+    }
+
+    // ---- folder access bindings ------------------------------------------------------
+
+    /// Grants a role on a folder to a subject (one ADD delta).
+    pub fn bind_role(&self, folder_id: &str, role_id: &str, subject: &Subject) -> Result<(), Error> {
+        self.change_one_binding(folder_id, role_id, subject, BindingAction::Add)
+    }
+
+    /// Revokes a role on a folder from a subject (one REMOVE delta).
+    pub fn unbind_role(&self, folder_id: &str, role_id: &str, subject: &Subject) -> Result<(), Error> {
+        self.change_one_binding(folder_id, role_id, subject, BindingAction::Remove)
+    }
+
+    fn change_one_binding(
+        &self,
+        folder_id: &str,
+        role_id: &str,
+        subject: &Subject,
+        action: BindingAction,
+    ) -> Result<(), Error> {
+        validation::resource_id("folder_id", folder_id)?;
+        let binding = AccessBinding {
+            role_id: role_id.to_owned(),
+            subject: subject.clone(),
+        };
+        validate_binding("", &binding)?;
+        self.send_deltas(folder_id, &[BindingDelta { action, binding }])?;
+        Ok(())
+    }
+
+    /// Applies deltas to a folder in requests of at most 1000 and returns the effective ones.
+    ///
+    /// When the server reports no result (`google.protobuf.Empty`, as before 2023),
+    /// the deltas it was sent are returned as effective.
+    pub fn update_folder_bindings(
+        &self,
+        folder_id: &str,
+        deltas: &[BindingDelta],
+    ) -> Result<Vec<BindingDelta>, Error> {
+        validation::resource_id("folder_id", folder_id)?;
+        for (index, delta) in deltas.iter().enumerate() {
+            validate_binding(&format!("deltas[{index}]."), &delta.binding)?;
+        }
+        self.send_deltas(folder_id, deltas)
+    }
+
+    fn send_deltas(&self, folder_id: &str, deltas: &[BindingDelta]) -> Result<Vec<BindingDelta>, Error> {
+        let url = format!(
+            "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:updateAccessBindings",
+            url::segment(folder_id)
+        );
+        let mut effective = Vec::new();
+        for chunk in deltas.chunks(MAX_DELTAS_PER_REQUEST) {
+            let body = json!({ "accessBindingDeltas": chunk.iter().map(delta_json).collect::<Vec<_>>() });
+            let done = self.mutate(Method::Post, &url, Some(body), "update folder access bindings")?;
+            match operation::response_of(&done) {
+                None => effective.extend_from_slice(chunk),
+                Some(response) => {
+                    let result: wire::AccessBindingsResult =
+                        wire::decode_value("access bindings result", response.clone())?;
+                    for delta in result.effective_deltas {
+                        effective.push(delta.into_delta()?);
+                    }
+                }
+            }
+        }
+        Ok(effective)
+    }
+
+    /// Lists all access bindings of a folder.
+    pub fn list_folder_bindings(&self, folder_id: &str) -> Result<Vec<AccessBinding>, Error> {
+        validation::resource_id("folder_id", folder_id)?;
+        let base = format!(
+            "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:listAccessBindings",
+            url::segment(folder_id)
+        );
+        self.list_pages("access binding list", &base, &[], |page: wire::AccessBindingPage| {
+            let bindings = page.access_bindings.into_iter().map(Into::into).collect();
+            (bindings, page.next_page_token)
+        })
+    }
+
+    // ---- API keys ----------------------------------------------------------------------
+
+    /// Creates an API key; the secret comes back once, in the result, and is never logged.
+    pub fn create_key(&self, spec: &KeySpec) -> Result<CreatedKey, Error> {
+        validation::resource_id("service_account_id", &spec.service_account_id)?;
+        if let Some(description) = &spec.description {
+            validation::description("description", description)?;
+        }
+        validation::scopes("scopes", spec.scopes.iter().map(String::as_str), true)?;
+        if let Some(expires_at) = &spec.expires_at {
+            validation::expires_at("expires_at", expires_at)?;
+        }
+        let mut body = Map::new();
+        body.insert("serviceAccountId".into(), json!(spec.service_account_id));
+        if let Some(description) = spec.description.as_deref().filter(|d| !d.is_empty()) {
+            body.insert("description".into(), json!(description));
+        }
+        if !spec.scopes.is_empty() {
+            body.insert("scopes".into(), json!(spec.scopes));
+        }
+        if let Some(expires_at) = &spec.expires_at {
+            body.insert("expiresAt".into(), json!(expires_at));
+        }
+        let url = format!("{IAM_HOST}/iam/v1/apiKeys");
+        let reply = self.client.call(Method::Post, &url, Some(&Value::Object(body)))?;
+        let mut payload: Value = reply.json("create API key response")?;
+        if looks_like_operation(&payload) {
+            let started: Operation = wire::decode_value("create API key operation", payload)?;
+            let done = self.finish(started, &reply)?;
+            payload = operation::response_of(&done).cloned().ok_or_else(|| {
+                Error::BadResponse("the create API key operation has no response".to_owned())
+            })?;
+        }
+        let created: wire::CreatedApiKey = wire::decode_value("create API key response", payload)?;
+        if created.api_key.id.is_empty() {
+            return Err(Error::BadResponse("the created API key has no id".to_owned()));
+        }
+        if created.secret.is_empty() {
+            return Err(Error::BadResponse(format!(
+                "the API key {} was created without a secret in the response",
+                created.api_key.id
+            )));
+        }
+        let key: ApiKey = created.api_key.into();
+        self.log(
+            Level::Info,
+            &format!("created API key {} for service account {}", key.id, key.service_account_id),
+        );
+        Ok(CreatedKey {
+            key,
+            secret: created.secret,
+        })
+    }
+
+    /// Reads an API key by id.
+    pub fn get_key(&self, id: &str) -> Result<ApiKey, Error> {
+        validation::resource_id("id", id)?;
+        let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
+        let key: wire::WireApiKey = self.client.get(&url)?.json("API key")?;
+        Ok(key.into())
+    }
+
+    /// Lists the API keys of a service account.
+    pub fn list_keys(&self, service_account_id: &str) -> Result<Vec<ApiKey>, Error> {
+        validation::resource_id("service_account_id", service_account_id)?;
+        let base = format!("{IAM_HOST}/iam/v1/apiKeys");
+        self.list_pages(
+            "API key list",
+            &base,
+            &[("serviceAccountId", service_account_id)],
+            |page: wire::ApiKeyPage| {
+                let keys = page.api_keys.into_iter().map(Into::into).collect();
+                (keys, page.next_page_token)
+            },
+        )
+    }
+
+    /// Updates an API key and waits for its Operation. `expires_at: Some("")` removes the expiry.
+    pub fn update_key(&self, id: &str, update: &KeyUpdate) -> Result<ApiKey, Error> {
+        validation::resource_id("id", id)?;
+        if let Some(description) = &update.description {
+            validation::description("description", description)?;
+        }
+        if let Some(scopes) = &update.scopes {
+            validation::scopes("scopes", scopes.iter().map(String::as_str), false)?;
+        }
+        if let Some(expires_at) = update.expires_at.as_deref().filter(|e| !e.is_empty()) {
+            validation::expires_at("expires_at", expires_at)?;
+        }
+        if update.is_empty() {
+            return self.get_key(id);
+        }
+        let mut mask = Vec::new();
+        let mut body = Map::new();
+        if let Some(description) = &update.description {
+            mask.push("description");
+            body.insert("description".into(), json!(description));
+        }
+        if let Some(scopes) = &update.scopes {
+            mask.push("scopes");
+            body.insert("scopes".into(), json!(scopes));
+        }
+        if let Some(expires_at) = &update.expires_at {
+            mask.push("expiresAt");
+            if !expires_at.is_empty() {
+                body.insert("expiresAt".into(), json!(expires_at));
+            }
+        }
+        body.insert("updateMask".into(), json!(mask.join(",")));
+        let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
+        let done = self.mutate(Method::Patch, &url, Some(Value::Object(body)), "update API key")?;
+        match operation::response_of(&done) {
+            Some(response) => Ok(wire::decode_value::<wire::WireApiKey>("API key", response.clone())?.into()),
+            None => self.get_key(id),
+        }
+    }
+
+    /// Deletes (revokes) an API key and waits for its Operation.
+    pub fn delete_key(&self, id: &str) -> Result<(), Error> {
+        validation::resource_id("id", id)?;
+        let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
+        self.mutate(Method::Delete, &url, None, "delete API key")?;
+        Ok(())
+    }
+
+    // ---- shared plumbing ----------------------------------------------------------------
+
+    /// Sends a state-changing call that returns an Operation and waits for it.
+    fn mutate(&self, method: Method, url: &str, body: Option<Value>, what: &str) -> Result<Operation, Error> {
+        let reply = self.client.call(method, url, body.as_ref())?;
+        let started: Operation = reply.json(&format!("{what} operation"))?;
+        self.finish(started, &reply)
+    }
+
+    fn finish(&self, started: Operation, reply: &Reply) -> Result<Operation, Error> {
+        operation::wait(&self.client, started, reply.header(POLL_INTERVAL_HEADER), self.poll)
+    }
+
+    /// Follows `nextPageToken` with the maximum page size and collects every item.
+    fn list_pages<Page: DeserializeOwned, T>(
+        &self,
+        what: &str,
+        base_url: &str,
+        params: &[(&str, &str)],
+        split: impl Fn(Page) -> (Vec<T>, String),
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut token = String::new();
+        let mut seen_tokens = HashSet::new();
+        loop {
+            let mut pairs = params.to_vec();
+            pairs.push(("pageSize", PAGE_SIZE));
+            pairs.push(("pageToken", &token));
+            let page_url = format!("{base_url}{}", url::query(&pairs));
+            let page: Page = self.client.get(&page_url)?.json(what)?;
+            let (page_items, next) = split(page);
+            items.extend(page_items);
+            if next.is_empty() {
+                return Ok(items);
+            }
+            if !seen_tokens.insert(next.clone()) {
+                return Err(Error::BadResponse(format!("{what}: page token {next:?} repeated")));
+            }
+            token = next;
+        }
+    }
+}
+
+fn looks_like_operation(payload: &Value) -> bool {
+    payload.get("apiKey").is_none()
+        && (payload.get("done").is_some() || payload.get("metadata").is_some())
+}
+
+fn labels_json(labels: &[(String, String)]) -> Value {
+    let map: BTreeMap<&str, &str> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    json!(map)
+}
+
+fn delta_json(delta: &BindingDelta) -> Value {
+    let action = match delta.action {
+        BindingAction::Add => "ADD",
+        BindingAction::Remove => "REMOVE",
+    };
+    json!({
+        "action": action,
+        "accessBinding": {
+            "roleId": delta.binding.role_id,
+            "subject": {"id": delta.binding.subject.id, "type": delta.binding.subject.kind},
+        },
+    })
+}
+
+fn validate_account_spec(spec: &AccountSpec) -> Check {
+    validation::resource_id("folder_id", &spec.folder_id)?;
+    validation::name("name", &spec.name)?;
+    if let Some(description) = &spec.description {
+        validation::description("description", description)?;
+    }
+    validate_label_pairs(&spec.labels)
+}
+
+fn validate_account_update(update: &AccountUpdate) -> Check {
+    if let Some(name) = &update.name {
+        validation::name("name", name)?;
+    }
+    if let Some(description) = &update.description {
+        validation::description("description", description)?;
+    }
+    match &update.labels {
+        Some(labels) => validate_label_pairs(labels),
+        None => Ok(()),
+    }
+}
+
+fn validate_label_pairs(labels: &[(String, String)]) -> Check {
+    let mut keys = HashSet::new();
+    for (key, _) in labels {
+        if !keys.insert(key.as_str()) {
+            return Err(validation::Invalid {
+                path: format!("labels.{key}"),
+                reason: "duplicate label key".to_owned(),
+            });
+        }
+    }
+    validation::labels("labels", labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+fn validate_binding(prefix: &str, binding: &AccessBinding) -> Check {
+    validation::role_id(&format!("{prefix}role_id"), &binding.role_id)?;
+    validation::subject_kind(&format!("{prefix}subject.kind"), &binding.subject.kind)?;
+    validation::subject_id(&format!("{prefix}subject.id"), &binding.subject.id)
+}
+
+#[cfg(test)]
+#[path = "iam_tests.rs"]
+mod tests;

@@ -1,0 +1,146 @@
+//! `http`: the guest's requests, sent by the host under the sandbox policy.
+//!
+//! Only allowed origins are reachable; the Yandex origins may be rewritten to an
+//! endpoint override; `Authorization: Bearer` is attached by the host; a
+//! guest-set `Authorization` is refused; redirects are never followed and
+//! response bodies are capped.
+
+use std::io::Read;
+use std::time::Instant;
+
+use super::HostState;
+use crate::bindings::http::{Host, Method, Request, Response, TransportError};
+use crate::policy::Policy;
+
+/// Request headers the guest may not set: the host owns them.
+const FORBIDDEN_HEADERS: [&str; 5] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "host",
+    "metadata-flavor",
+];
+
+/// The HTTP client shared by all instances.
+pub struct HttpClient {
+    agent: ureq::Agent,
+}
+
+impl HttpClient {
+    /// A client that never follows redirects and returns every status as a response.
+    pub fn new(policy: &Policy) -> HttpClient {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(policy.request_timeout))
+            .user_agent(concat!("ycprov/", env!("CARGO_PKG_VERSION")));
+        if policy
+            .endpoint_override
+            .as_ref()
+            .is_some_and(|o| o.is_loopback())
+        {
+            config = config.proxy(None);
+        }
+        HttpClient {
+            agent: config.build().into(),
+        }
+    }
+}
+
+impl Host for HostState {
+    fn send(&mut self, req: Request) -> wasmtime::Result<Result<Response, TransportError>> {
+        Ok(send(self, req))
+    }
+}
+
+fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
+    let caps = &state.caps;
+    let (url, _origin) = caps.policy.route(&req.url).map_err(TransportError::Denied)?;
+    let method = method_name(req.method);
+    let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+    for (name, value) in &req.headers {
+        if FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(TransportError::Denied(format!(
+                "the `{name}` header is set by the host; the provider may not set it"
+            )));
+        }
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(authorization) = caps.credential.authorization() {
+        builder = builder.header("authorization", authorization);
+    }
+    let request = builder
+        .body(req.body.unwrap_or_default())
+        .map_err(|e| TransportError::Other(format!("invalid request: {e}")))?;
+
+    let started = Instant::now();
+    let mut response = caps.http.agent.run(request).map_err(|e| {
+        let error = transport_error(e);
+        tracing::debug!(target: "ycprov::http", %method, url = %strip_query(&url), error = ?error, "request failed");
+        error
+    })?;
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_ascii_lowercase(), value.to_str().ok()?.to_string()))
+        })
+        .collect();
+    let body = read_capped(response.body_mut().as_reader(), caps.policy.max_response_bytes)?;
+    let request_id = headers
+        .iter()
+        .find(|(name, _)| name == "x-request-id")
+        .map(|(_, value)| value.as_str())
+        .unwrap_or("-");
+    tracing::debug!(
+        target: "ycprov::http",
+        %method,
+        url = %strip_query(&url),
+        status,
+        request_id,
+        millis = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, TransportError> {
+    let mut body = Vec::new();
+    reader
+        .take(cap + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| TransportError::Unreachable(format!("reading the response: {e}")))?;
+    if body.len() as u64 > cap {
+        return Err(TransportError::TooLarge(cap));
+    }
+    Ok(body)
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+    }
+}
+
+fn strip_query(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+fn transport_error(error: ureq::Error) -> TransportError {
+    match error {
+        ureq::Error::Timeout(_) => TransportError::Timeout,
+        ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge(limit),
+        ureq::Error::HostNotFound => TransportError::Unreachable("host not found".into()),
+        ureq::Error::ConnectionFailed => TransportError::Unreachable("connection failed".into()),
+        ureq::Error::Io(e) => TransportError::Unreachable(e.to_string()),
+        other => TransportError::Other(other.to_string()),
+    }
+}

@@ -1,0 +1,27 @@
+//! `log`: the provider's log records, forwarded to the host's `tracing` subscriber.
+
+use super::HostState;
+use crate::bindings::log::{Host, Level};
+
+/// The longest message accepted from the guest; longer ones are cut.
+const MAX_MESSAGE_CHARS: usize = 4096;
+
+impl Host for HostState {
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let mut message = message;
+        if message.len() > MAX_MESSAGE_CHARS {
+            let cut = message.floor_char_boundary(MAX_MESSAGE_CHARS);
+            message.truncate(cut);
+            message.push_str("…");
+        }
+        let message = crate::redact::redact(&message, &self.caps.credential.secrets());
+        match level {
+            Level::Trace => tracing::trace!(target: "provider", "{message}"),
+            Level::Debug => tracing::debug!(target: "provider", "{message}"),
+            Level::Info => tracing::info!(target: "provider", "{message}"),
+            Level::Warn => tracing::warn!(target: "provider", "{message}"),
+            Level::Error => tracing::error!(target: "provider", "{message}"),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! `ycprov`: Yandex Cloud access provisioning as sandboxed, declarative infrastructure code.
+//!
+//! The provider (all Yandex Cloud logic) is a WebAssembly component; this host
+//! supplies its capabilities (HTTP, credentials, clock, log) and the user interface.
+
+mod bindings;
+mod capabilities;
+mod cli;
+mod credentials;
+mod demo;
+mod failure;
+mod imperative;
+mod output;
+mod policy;
+mod redact;
+mod runtime;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use crate::capabilities::Capabilities;
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::credentials::Credential;
+use crate::failure::{CommandFailure, Exit};
+use crate::policy::Policy;
+use crate::runtime::Runtime;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.log.as_deref());
+    let secrets = Credential::from_sources(cli.global.token.clone(), None).secrets();
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            let exit = error
+                .downcast_ref::<CommandFailure>()
+                .map(|f| f.exit)
+                .unwrap_or(Exit::Failure);
+            let message = redact::redact(&format!("{error:#}"), &secrets);
+            eprintln!("error: {message}");
+            exit.into()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Exit> {
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Account(command) => {
+            imperative::account(&runtime_for(&cli.global)?, command, &mut stdout)?
+        }
+        Command::Role(command) => imperative::role(&runtime_for(&cli.global)?, command, &mut stdout)?,
+        Command::Key(command) => imperative::key(&runtime_for(&cli.global)?, command, &mut stdout)?,
+        Command::Demo(args) => demo::run(&cli.global, &args, &mut stdout)?,
+        Command::ProviderWasm { out } => {
+            std::fs::write(&out, runtime::EMBEDDED_PROVIDER)
+                .with_context(|| format!("writing {}", out.display()))?;
+            writeln!(
+                stdout,
+                "wrote the provider component ({} bytes) to {}",
+                runtime::EMBEDDED_PROVIDER.len(),
+                out.display()
+            )?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// Builds the component runtime from the global flags.
+pub fn runtime_for(global: &GlobalArgs) -> Result<Runtime> {
+    let policy = Policy::new(global.endpoint.as_deref())?;
+    let credential = Credential::from_sources(global.token.clone(), None);
+    Runtime::new(global.provider.as_deref(), Capabilities::new(policy, credential))
+}
+
+fn init_logging(filter: Option<&str>) {
+    let filter = filter
+        .map(str::to_string)
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "warn".to_string());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .init();
+}
