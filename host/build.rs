@@ -4,7 +4,8 @@
 //! profile by a nested cargo (in its own target directory, so the outer build's
 //! lock is not contended) and turned into a component with `wit-component`.
 //! The result lands in `$OUT_DIR/provider.wasm` and is embedded in `ycprov`.
-//! `YCPROV_PROVIDER_COMPONENT=FILE` embeds a prebuilt component instead.
+//! `YCPROV_PROVIDER_COMPONENT=FILE` embeds a prebuilt component instead. The hostile
+//! test fixture (`tests/fixtures/hostile`) is built alongside for the sandbox tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +15,9 @@ use anyhow::{Context, Result, bail};
 
 const PROVIDER_PACKAGE: &str = "ycprov-provider";
 const PROVIDER_ARTIFACT: &str = "ycprov_provider.wasm";
+/// The deliberately hostile component the sandbox tests load with `--provider`.
+const HOSTILE_PACKAGE: &str = "ycprov-hostile-fixture";
+const HOSTILE_ARTIFACT: &str = "ycprov_hostile_fixture.wasm";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() -> Result<()> {
@@ -24,34 +28,52 @@ fn main() -> Result<()> {
         .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
 
-    for watched in ["crates/provider/src", "crates/provider/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in [
+        "crates/provider/src",
+        "crates/provider/Cargo.toml",
+        "tests/fixtures/hostile/src",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_TARGET_DIR");
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_COMPONENT");
 
-    if let Some(prebuilt) = env::var_os("YCPROV_PROVIDER_COMPONENT") {
-        let prebuilt = PathBuf::from(prebuilt);
-        println!("cargo:rerun-if-changed={}", prebuilt.display());
-        fs::copy(&prebuilt, out_dir.join("provider.wasm"))
-            .with_context(|| format!("copying the prebuilt component {}", prebuilt.display()))?;
-        return Ok(());
-    }
-
     let target_dir = env::var_os("YCPROV_PROVIDER_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| outer_target_dir(&out_dir).join("provider-wasm"));
-    let module_path = build_provider_module(&workspace, &target_dir)?;
-    let module = fs::read(&module_path)
-        .with_context(|| format!("reading the provider module {}", module_path.display()))?;
+    build_modules(&workspace, &target_dir)?;
+    let modules = target_dir.join(WASM_TARGET).join("wasm");
+    let hostile = out_dir.join("hostile.wasm");
+    write_component(&modules.join(HOSTILE_ARTIFACT), &hostile)?;
+    println!("cargo:rustc-env=YCPROV_HOSTILE_COMPONENT={}", hostile.display());
+
+    match env::var_os("YCPROV_PROVIDER_COMPONENT") {
+        Some(prebuilt) => {
+            let prebuilt = PathBuf::from(prebuilt);
+            println!("cargo:rerun-if-changed={}", prebuilt.display());
+            fs::copy(&prebuilt, out_dir.join("provider.wasm")).with_context(|| {
+                format!("copying the prebuilt component {}", prebuilt.display())
+            })?;
+        }
+        None => write_component(&modules.join(PROVIDER_ARTIFACT), &out_dir.join("provider.wasm"))?,
+    }
+    Ok(())
+}
+
+/// Wraps a core module carrying wit-bindgen's type section into a component.
+fn write_component(module_path: &Path, component_path: &Path) -> Result<()> {
+    let module = fs::read(module_path)
+        .with_context(|| format!("reading the module {}", module_path.display()))?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
-        .context("the provider module carries no component type information")?
+        .with_context(|| format!("{} carries no component type information", module_path.display()))?
         .validate(true)
         .encode()
-        .context("encoding the provider module as a component")?;
-    fs::write(out_dir.join("provider.wasm"), &component).context("writing provider.wasm")?;
-    Ok(())
+        .with_context(|| format!("encoding {} as a component", module_path.display()))?;
+    fs::write(component_path, &component)
+        .with_context(|| format!("writing {}", component_path.display()))
 }
 
 /// The target directory of the outer build: `OUT_DIR` is `<target>/<profile>/build/<pkg>/out`.
@@ -63,12 +85,13 @@ fn outer_target_dir(out_dir: &Path) -> PathBuf {
         .unwrap_or_else(|| out_dir.join("target"))
 }
 
-fn build_provider_module(workspace: &Path, target_dir: &Path) -> Result<PathBuf> {
+fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--locked", "-p", PROVIDER_PACKAGE, "--target", WASM_TARGET])
+        .args(["build", "--locked", "-p", PROVIDER_PACKAGE, "-p", HOSTILE_PACKAGE])
+        .args(["--target", WASM_TARGET])
         .args(["--profile", "wasm", "--target-dir"])
         .arg(target_dir);
     for inherited in [
@@ -91,5 +114,5 @@ fn build_provider_module(workspace: &Path, target_dir: &Path) -> Result<PathBuf>
              is the target installed? `rustup target add {WASM_TARGET}`"
         );
     }
-    Ok(target_dir.join(WASM_TARGET).join("wasm").join(PROVIDER_ARTIFACT))
+    Ok(())
 }

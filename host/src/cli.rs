@@ -31,6 +31,9 @@ pub struct GlobalArgs {
     /// Log filter (e.g. `debug`, `ycprov=trace`); also RUST_LOG.
     #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
+    /// Switch to this directory before doing anything (the configuration directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
 }
 
 /// Output format of the imperative commands.
@@ -57,6 +60,31 @@ pub enum Command {
     Key(KeyCommand),
     /// Run the three steps against a local emulator started in this process.
     Demo(DemoArgs),
+    /// Check the configuration without calling the API.
+    Validate(ConfigArgs),
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Create, update and delete resources to match the configuration.
+    Apply(ApplyArgs),
+    /// Delete every resource in the state.
+    Destroy(ApplyArgs),
+    /// Bring an existing object under management: `import ADDR ID`.
+    Import(ImportArgs),
+    /// Read every resource from the cloud and update the state.
+    Refresh(ConfigArgs),
+    /// Show output values from the state.
+    Output(OutputArgs),
+    /// Inspect the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Remove a stale state lock by its id.
+    ForceUnlock {
+        /// The lock id printed by the run that was refused.
+        id: String,
+        /// The state file.
+        #[arg(long, default_value = "terraform.tfstate")]
+        state: PathBuf,
+    },
     /// Write the embedded provider component to a file (for other hosts).
     ProviderWasm {
         /// Where to write the component.
@@ -209,4 +237,151 @@ pub struct DemoArgs {
     /// The key scope.
     #[arg(long, default_value = "yc.ai.languageModels.execute")]
     pub scope: String,
+}
+
+/// Where the configuration and state are, and the values of its variables.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// The state file.
+    #[arg(long, default_value = "terraform.tfstate")]
+    pub state: PathBuf,
+    /// Set a variable: `-var 'name=value'` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a `.tfvars` or `.tfvars.json` file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Run against a local Yandex Cloud emulator kept under `.ycprov/` next to the state.
+    #[arg(long)]
+    pub local: bool,
+    /// Machine-readable JSON output.
+    #[arg(long)]
+    pub json: bool,
+    /// Don't take the state lock (dangerous).
+    #[arg(long = "lock", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
+    /// Limit the walk to these resource addresses and their dependencies (repeatable).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Number of concurrent resource operations.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Read the cloud before planning.
+    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+}
+
+/// `ycprov plan`
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan to this file, to apply exactly it later.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Plan to destroy everything.
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+/// `ycprov apply` and `ycprov destroy`
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Skip the interactive "yes" confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// A plan saved with `plan -out FILE` to apply exactly.
+    pub plan_file: Option<PathBuf>,
+}
+
+/// `ycprov import ADDR ID`
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The resource address in the configuration, e.g. `yandex_iam_service_account.sa`.
+    pub address: String,
+    /// The provider's id of the existing object.
+    pub id: String,
+}
+
+/// `ycprov output [NAME]`
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// The state file.
+    #[arg(long, default_value = "terraform.tfstate")]
+    pub state: PathBuf,
+    /// Print the raw value of a string output, sensitive or not.
+    #[arg(long)]
+    pub raw: bool,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+    /// The output to show (all when omitted).
+    pub name: Option<String>,
+}
+
+/// `ycprov state …`
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List the resource addresses in the state.
+    List {
+        /// The state file.
+        #[arg(long, default_value = "terraform.tfstate")]
+        state: PathBuf,
+    },
+    /// Show one resource's attributes.
+    Show {
+        /// The state file.
+        #[arg(long, default_value = "terraform.tfstate")]
+        state: PathBuf,
+        /// Show sensitive values (such as an API key secret) instead of hiding them.
+        #[arg(long)]
+        show_sensitive: bool,
+        /// The resource address.
+        address: String,
+    },
+}
+
+/// Rewrites Terraform-style single-dash long flags (`-auto-approve`, `-var=x`) to
+/// the double-dash form clap parses; single-letter flags and values are kept.
+pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let is_single_dash_long = i > 0
+                && arg.len() > 2
+                && arg.starts_with('-')
+                && !arg.starts_with("--")
+                && arg.as_bytes()[1].is_ascii_lowercase()
+                && arg[1..]
+                    .split('=')
+                    .next()
+                    .is_some_and(|name| name.len() > 1 && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+            if is_single_dash_long { format!("-{arg}") } else { arg }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_args;
+
+    #[test]
+    fn accepts_terraform_style_flags() {
+        let args = ["ycprov", "-chdir=dir", "apply", "-auto-approve", "-var", "a=-1", "-o", "--json", "-1"];
+        let normalized = normalize_args(args.iter().map(|s| s.to_string()));
+        assert_eq!(
+            normalized,
+            ["ycprov", "--chdir=dir", "apply", "--auto-approve", "--var", "a=-1", "-o", "--json", "-1"]
+        );
+    }
 }

@@ -6,10 +6,13 @@
 mod bindings;
 mod capabilities;
 mod cli;
+mod component_provider;
 mod credentials;
+mod declarative;
 mod demo;
 mod failure;
 mod imperative;
+mod local;
 mod output;
 mod policy;
 mod redact;
@@ -29,11 +32,11 @@ use crate::policy::Policy;
 use crate::runtime::Runtime;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::normalize_args(std::env::args()));
     init_logging(cli.global.log.as_deref());
     let secrets = Credential::from_sources(cli.global.token.clone(), None).secrets();
     match run(cli) {
-        Ok(exit) => exit.into(),
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             let exit = error
                 .downcast_ref::<CommandFailure>()
@@ -46,7 +49,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<Exit> {
+fn run(cli: Cli) -> Result<u8> {
+    if let Some(dir) = &cli.global.chdir {
+        std::env::set_current_dir(dir)
+            .with_context(|| format!("-chdir: cannot switch to {}", dir.display()))?;
+    }
+    if declarative::is_declarative(&cli.command) {
+        let code = declarative::run(&cli.global, cli.command)?;
+        return Ok(u8::try_from(code).unwrap_or(1));
+    }
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Command::Account(command) => {
@@ -65,8 +76,9 @@ fn run(cli: Cli) -> Result<Exit> {
                 out.display()
             )?;
         }
+        _ => unreachable!("declarative commands return above"),
     }
-    Ok(Exit::Ok)
+    Ok(Exit::Ok as u8)
 }
 
 /// Builds the component runtime from the global flags.

@@ -1,1 +1,5 @@
+//! End-to-end tests: the real `ycprov` binary with its real provider component
+//! against the emulator on an ephemeral loopback port.
 
+mod imperative;
+mod support;

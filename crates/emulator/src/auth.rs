@@ -126,10 +126,18 @@ mod tests {
             (binding("admin", "userAccount", "u1"), true, true),
             (binding("editor", "userAccount", "u1"), true, true),
             (binding("viewer", "userAccount", "u1"), true, false),
-            (binding("ai.languageModels.user", "userAccount", "u1"), false, false),
+            (
+                binding("ai.languageModels.user", "userAccount", "u1"),
+                false,
+                false,
+            ),
             (binding("admin", "userAccount", "u2"), false, false),
             (binding("admin", "serviceAccount", "u1"), false, false),
-            (binding("viewer", "system", "allAuthenticatedUsers"), true, false),
+            (
+                binding("viewer", "system", "allAuthenticatedUsers"),
+                true,
+                false,
+            ),
         ];
         for (b, read, write) in table {
             let bindings = [b.clone()];

@@ -2,11 +2,9 @@
 
 use serde_json::{Value, json};
 
-/// The gRPC status codes the emulator produces.
+/// The gRPC status codes the emulator produces (`code` number, REST gateway HTTP status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
-    /// 1, HTTP 499.
-    Cancelled,
     /// 3, HTTP 400.
     InvalidArgument,
     /// 5, HTTP 404.
@@ -17,8 +15,6 @@ pub enum Code {
     PermissionDenied,
     /// 8, HTTP 429.
     ResourceExhausted,
-    /// 9, HTTP 400.
-    FailedPrecondition,
     /// 13, HTTP 500.
     Internal,
     /// 14, HTTP 503.
@@ -31,13 +27,11 @@ impl Code {
     /// The numeric gRPC code.
     pub fn number(self) -> i32 {
         match self {
-            Code::Cancelled => 1,
             Code::InvalidArgument => 3,
             Code::NotFound => 5,
             Code::AlreadyExists => 6,
             Code::PermissionDenied => 7,
             Code::ResourceExhausted => 8,
-            Code::FailedPrecondition => 9,
             Code::Internal => 13,
             Code::Unavailable => 14,
             Code::Unauthenticated => 16,
@@ -47,8 +41,7 @@ impl Code {
     /// The HTTP status of the REST gateway for this code.
     pub fn http_status(self) -> u16 {
         match self {
-            Code::Cancelled => 499,
-            Code::InvalidArgument | Code::FailedPrecondition => 400,
+            Code::InvalidArgument => 400,
             Code::NotFound => 404,
             Code::AlreadyExists => 409,
             Code::PermissionDenied => 403,
@@ -118,11 +111,6 @@ impl ApiError {
             }],
         })
     }
-
-    /// The `google.rpc.Status` JSON used inside a failed Operation (no details).
-    pub fn to_status(&self) -> Value {
-        json!({ "code": self.code.number(), "message": self.message })
-    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -140,13 +128,11 @@ mod tests {
     #[test]
     fn codes_map_to_the_documented_http_statuses() {
         let table = [
-            (Code::Cancelled, 1, 499),
             (Code::InvalidArgument, 3, 400),
             (Code::NotFound, 5, 404),
             (Code::AlreadyExists, 6, 409),
             (Code::PermissionDenied, 7, 403),
             (Code::ResourceExhausted, 8, 429),
-            (Code::FailedPrecondition, 9, 400),
             (Code::Internal, 13, 500),
             (Code::Unavailable, 14, 503),
             (Code::Unauthenticated, 16, 401),

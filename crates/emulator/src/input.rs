@@ -67,7 +67,10 @@ impl Fields {
             let name = to_lower_camel(key);
             let path = format!("{prefix}{name}");
             if !allowed.contains(&name.as_str()) {
-                return Err(ApiError::invalid(&format!("{prefix}{key}"), "unknown field"));
+                return Err(ApiError::invalid(
+                    &format!("{prefix}{key}"),
+                    "unknown field",
+                ));
             }
             if map.contains_key(&name) {
                 return Err(ApiError::invalid(&path, "duplicate field"));
@@ -198,7 +201,11 @@ impl Fields {
 
     /// An enum field given by name or number; returns the value's name, `None` when absent or
     /// when it is the zero value. `values` lists the names in number order starting at 0.
-    pub fn enumeration(&self, name: &str, values: &[&'static str]) -> ApiResult<Option<&'static str>> {
+    pub fn enumeration(
+        &self,
+        name: &str,
+        values: &[&'static str],
+    ) -> ApiResult<Option<&'static str>> {
         let index = match self.map.get(name) {
             None => return Ok(None),
             Some(Value::String(s)) => values.iter().position(|v| v == s),
@@ -248,7 +255,10 @@ mod tests {
     #[test]
     fn strictness_table() {
         let table = [
-            (json!({"bogus": 1}), "Request validation error: bogus: unknown field"),
+            (
+                json!({"bogus": 1}),
+                "Request validation error: bogus: unknown field",
+            ),
             (
                 json!({"folderId": "a", "folder_id": "b"}),
                 "Request validation error: folderId: duplicate field",
@@ -269,7 +279,8 @@ mod tests {
     #[test]
     fn integers_accept_numbers_and_strings() {
         let fields =
-            Fields::from_body(Some(&json!({"a": 5, "b": "7", "c": "x"})), &["a", "b", "c"]).unwrap();
+            Fields::from_body(Some(&json!({"a": 5, "b": "7", "c": "x"})), &["a", "b", "c"])
+                .unwrap();
         assert_eq!(fields.integer("a").unwrap(), Some(5));
         assert_eq!(fields.integer("b").unwrap(), Some(7));
         assert!(fields.integer("c").is_err());
@@ -309,7 +320,10 @@ mod tests {
     fn query_strings_are_decoded() {
         let pairs = parse_query(Some("folderId=b1g&filter=name%3D%22x%22")).unwrap();
         let fields = Fields::from_query(&pairs, &["folderId", "filter"]).unwrap();
-        assert_eq!(fields.string("filter").unwrap().as_deref(), Some("name=\"x\""));
+        assert_eq!(
+            fields.string("filter").unwrap().as_deref(),
+            Some("name=\"x\"")
+        );
         assert!(Fields::from_query(&pairs, &["folderId"]).is_err());
     }
 }

@@ -255,6 +255,9 @@ mod tests {
     #[test]
     fn any_carries_type_url() {
         let value = any("yandex.cloud.iam.v1.X", json!({"a": 1}));
-        assert_eq!(value, json!({"@type": "type.googleapis.com/yandex.cloud.iam.v1.X", "a": 1}));
+        assert_eq!(
+            value,
+            json!({"@type": "type.googleapis.com/yandex.cloud.iam.v1.X", "a": 1})
+        );
     }
 }

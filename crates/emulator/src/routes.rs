@@ -198,10 +198,7 @@ pub fn resolve(method: &str, path: &str) -> Option<Resolved> {
         ),
         ("POST", ["iam", "v1", "tokens"]) => found(Route::TokenCreate, "POST /iam/v1/tokens"),
         (_, ["operations", last]) => match (method, split_verb(last)) {
-            ("GET", (id, None)) => found(
-                Route::OperationGet(id),
-                "GET /operations/{operationId}",
-            ),
+            ("GET", (id, None)) => found(Route::OperationGet(id), "GET /operations/{operationId}"),
             ("GET", (id, Some("cancel"))) => found(
                 Route::OperationCancel(id),
                 "GET /operations/{operationId}:cancel",
@@ -228,11 +225,31 @@ mod tests {
     #[test]
     fn route_table() {
         let table = [
-            ("GET", "/iam/v1/serviceAccounts", Some(Route::ServiceAccountList)),
-            ("POST", "/iam/v1/serviceAccounts", Some(Route::ServiceAccountCreate)),
-            ("GET", "/iam/v1/serviceAccounts/aje1", Some(Route::ServiceAccountGet("aje1".into()))),
-            ("PATCH", "/iam/v1/serviceAccounts/aje1", Some(Route::ServiceAccountUpdate("aje1".into()))),
-            ("DELETE", "/iam/v1/serviceAccounts/aje1", Some(Route::ServiceAccountDelete("aje1".into()))),
+            (
+                "GET",
+                "/iam/v1/serviceAccounts",
+                Some(Route::ServiceAccountList),
+            ),
+            (
+                "POST",
+                "/iam/v1/serviceAccounts",
+                Some(Route::ServiceAccountCreate),
+            ),
+            (
+                "GET",
+                "/iam/v1/serviceAccounts/aje1",
+                Some(Route::ServiceAccountGet("aje1".into())),
+            ),
+            (
+                "PATCH",
+                "/iam/v1/serviceAccounts/aje1",
+                Some(Route::ServiceAccountUpdate("aje1".into())),
+            ),
+            (
+                "DELETE",
+                "/iam/v1/serviceAccounts/aje1",
+                Some(Route::ServiceAccountDelete("aje1".into())),
+            ),
             (
                 "POST",
                 "/iam/v1/serviceAccounts/aje1:updateAccessBindings",
@@ -248,18 +265,46 @@ mod tests {
                 "/resource-manager/v1/folders/b1g:listAccessBindings",
                 Some(Route::FolderListBindings("b1g".into())),
             ),
-            ("GET", "/resource-manager/v1/folders/b1g", Some(Route::FolderGet("b1g".into()))),
+            (
+                "GET",
+                "/resource-manager/v1/folders/b1g",
+                Some(Route::FolderGet("b1g".into())),
+            ),
             ("GET", "/iam/v1/apiKeys/scopes", Some(Route::ApiKeyScopes)),
             ("GET", "/iam/v1/apiKeyScopes", Some(Route::ApiKeyScopes)),
-            ("GET", "/iam/v1/apiKeys/aje2", Some(Route::ApiKeyGet("aje2".into()))),
-            ("GET", "/operations/op1", Some(Route::OperationGet("op1".into()))),
-            ("GET", "/operations/op1:cancel", Some(Route::OperationCancel("op1".into()))),
-            ("POST", "/operations/op1:cancel", Some(Route::OperationCancel("op1".into()))),
+            (
+                "GET",
+                "/iam/v1/apiKeys/aje2",
+                Some(Route::ApiKeyGet("aje2".into())),
+            ),
+            (
+                "GET",
+                "/operations/op1",
+                Some(Route::OperationGet("op1".into())),
+            ),
+            (
+                "GET",
+                "/operations/op1:cancel",
+                Some(Route::OperationCancel("op1".into())),
+            ),
+            (
+                "POST",
+                "/operations/op1:cancel",
+                Some(Route::OperationCancel("op1".into())),
+            ),
             ("POST", "/iam/v1/tokens", Some(Route::TokenCreate)),
-            ("GET", "/endpoints/iam", Some(Route::EndpointGet("iam".into()))),
+            (
+                "GET",
+                "/endpoints/iam",
+                Some(Route::EndpointGet("iam".into())),
+            ),
             ("PUT", "/iam/v1/serviceAccounts/aje1", None),
             ("GET", "/iam/v1/serviceAccounts/aje1:bogus", None),
-            ("GET", "/iam/v1/serviceAccounts/", Some(Route::ServiceAccountGet(String::new()))),
+            (
+                "GET",
+                "/iam/v1/serviceAccounts/",
+                Some(Route::ServiceAccountGet(String::new())),
+            ),
             ("GET", "/nothing", None),
         ];
         for (method, path, expected) in table {
@@ -273,7 +318,10 @@ mod tests {
 
     #[test]
     fn encoded_colons_are_custom_verbs_too() {
-        let resolved = resolve("POST", "/resource-manager/v1/folders/b1g%3AsetAccessBindings");
+        let resolved = resolve(
+            "POST",
+            "/resource-manager/v1/folders/b1g%3AsetAccessBindings",
+        );
         assert_eq!(
             resolved.map(|r| r.route),
             Some(Route::FolderSetBindings("b1g".into()))

@@ -239,7 +239,10 @@ pub fn name_filter(fields: &Fields) -> ApiResult<Option<String>> {
             format!("invalid filter \"{filter}\": only name=\"<name>\" is supported"),
         )
     };
-    let rest = filter.strip_prefix("name").ok_or_else(invalid)?.trim_start();
+    let rest = filter
+        .strip_prefix("name")
+        .ok_or_else(invalid)?
+        .trim_start();
     let rest = rest.strip_prefix('=').ok_or_else(invalid)?.trim_start();
     let value = rest
         .strip_prefix('"')

@@ -3,7 +3,6 @@
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
-use hcl::edit::Span as _;
 use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl::edit::template::{Directive, Element, Template};
 use serde_json::{Map, Value};
@@ -107,8 +106,10 @@ impl<'a> EvalContext<'a> {
         match ev.expr(&expr.expr, &[]) {
             Ok(value) => Ok(Evaluated { value, sensitive: ev.sensitive.get() }),
             Err(e) => {
-                let span = Span { file: e.file, range: e.range.unwrap_or(expr.span.range.clone()) };
-                let span = if e.file == expr.span.file || e.range.is_some() { span } else { expr.span.clone() };
+                let span = match e.range {
+                    Some(range) => Span { file: e.file, range },
+                    None => expr.span.clone(),
+                };
                 Err(Diag::error(e.summary, e.detail).at(self.config.location(&span)))
             }
         }
@@ -150,7 +151,7 @@ fn as_f64(v: &Value) -> Option<f64> {
 }
 
 /// Equality as HCL sees it (numbers compare by value).
-pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
+pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
@@ -162,7 +163,7 @@ pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
 }
 
 impl Evaluator<'_, '_> {
-    fn err(&self, item: &impl hcl::edit::Span, summary: impl Into<String>, detail: impl Into<String>) -> EvalError {
+    fn err(&self, item: &(impl hcl::edit::Span + ?Sized), summary: impl Into<String>, detail: impl Into<String>) -> EvalError {
         EvalError { summary: summary.into(), detail: detail.into(), file: self.file.get(), range: item.span() }
     }
 
@@ -281,34 +282,36 @@ impl Evaluator<'_, '_> {
                         }
                     }
                 }
-                Element::Directive(Directive::If(d)) => {
-                    let cond = self.expr(&d.if_expr.cond_expr, bound)?;
-                    if is_unknown(&cond) {
-                        *any_unknown = true;
-                        continue;
-                    }
-                    if cond == Value::Bool(true) {
-                        self.template_into(&d.if_expr.template, bound, out, any_unknown)?;
-                    } else if let Some(else_expr) = &d.else_expr {
-                        self.template_into(&else_expr.template, bound, out, any_unknown)?;
-                    }
-                }
-                Element::Directive(Directive::For(d)) => {
-                    let f = &d.for_expr;
-                    let coll = self.expr(&f.collection_expr, bound)?;
-                    if is_unknown(&coll) {
-                        *any_unknown = true;
-                        continue;
-                    }
-                    for (k, v) in self.iterate(&coll, &f.collection_expr)? {
-                        let mut inner: Vec<(String, Value)> = bound.to_vec();
-                        if let Some(kv) = &f.key_var {
-                            inner.push((kv.as_str().to_string(), k));
+                Element::Directive(directive) => match directive.as_ref() {
+                    Directive::If(d) => {
+                        let cond = self.expr(&d.if_expr.cond_expr, bound)?;
+                        if is_unknown(&cond) {
+                            *any_unknown = true;
+                            continue;
                         }
-                        inner.push((f.value_var.as_str().to_string(), v));
-                        self.template_into(&f.template, &inner, out, any_unknown)?;
+                        if cond == Value::Bool(true) {
+                            self.template_into(&d.if_expr.template, bound, out, any_unknown)?;
+                        } else if let Some(else_expr) = &d.else_expr {
+                            self.template_into(&else_expr.template, bound, out, any_unknown)?;
+                        }
                     }
-                }
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        let coll = self.expr(&f.collection_expr, bound)?;
+                        if is_unknown(&coll) {
+                            *any_unknown = true;
+                            continue;
+                        }
+                        for (k, v) in self.iterate(&coll, &f.collection_expr)? {
+                            let mut inner: Vec<(String, Value)> = bound.to_vec();
+                            if let Some(kv) = &f.key_var {
+                                inner.push((kv.as_str().to_string(), k));
+                            }
+                            inner.push((f.value_var.as_str().to_string(), v));
+                            self.template_into(&f.template, &inner, out, any_unknown)?;
+                        }
+                    }
+                },
             }
         }
         Ok(())

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use hcl::edit::expr::Expression;
 use serde_json::Value;
 
-pub use eval::{EvalContext, InstanceVars, Phase, ResourceValues};
+pub use eval::{EvalContext, Evaluated, InstanceVars, NoResources, Phase, ResourceValues, values_equal};
 pub use load::load;
 pub use references::{Reference, ReferenceKind, references_of};
 pub use validate::{resource_dependencies, validate_config};

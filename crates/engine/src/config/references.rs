@@ -96,24 +96,26 @@ impl Walker {
             match element {
                 Element::Literal(_) => {}
                 Element::Interpolation(i) => self.expr(&i.expr),
-                Element::Directive(Directive::If(d)) => {
-                    self.expr(&d.if_expr.cond_expr);
-                    self.template(&d.if_expr.template);
-                    if let Some(e) = &d.else_expr {
-                        self.template(&e.template);
+                Element::Directive(directive) => match directive.as_ref() {
+                    Directive::If(d) => {
+                        self.expr(&d.if_expr.cond_expr);
+                        self.template(&d.if_expr.template);
+                        if let Some(e) = &d.else_expr {
+                            self.template(&e.template);
+                        }
                     }
-                }
-                Element::Directive(Directive::For(d)) => {
-                    let f = &d.for_expr;
-                    self.expr(&f.collection_expr);
-                    let before = self.bound.len();
-                    if let Some(k) = &f.key_var {
-                        self.bound.push(k.as_str().to_string());
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        self.expr(&f.collection_expr);
+                        let before = self.bound.len();
+                        if let Some(k) = &f.key_var {
+                            self.bound.push(k.as_str().to_string());
+                        }
+                        self.bound.push(f.value_var.as_str().to_string());
+                        self.template(&f.template);
+                        self.bound.truncate(before);
                     }
-                    self.bound.push(f.value_var.as_str().to_string());
-                    self.template(&f.template);
-                    self.bound.truncate(before);
-                }
+                },
             }
         }
     }

@@ -1,0 +1,246 @@
+//! The shared state of a running emulator and the dispatch of API requests to services.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::cloud::{CloudState, Replay};
+use crate::config::{Config, Faults, Quotas};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::faults::{FaultInjector, RequestFault};
+use crate::operation::{OperationRecord, Outcome};
+use crate::recorder::Recorder;
+use crate::routes::Route;
+use crate::services;
+use crate::stats::Stats;
+
+/// One API request after routing and parsing.
+#[derive(Debug)]
+pub struct ApiRequest {
+    /// The matched method and its path parameter.
+    pub route: Route,
+    /// Decoded query parameters.
+    pub query: Vec<(String, String)>,
+    /// The JSON body, if any.
+    pub body: Option<Value>,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+    /// The `Host` header, used to point discovered endpoints back at this server.
+    pub host: Option<String>,
+}
+
+impl ApiRequest {
+    /// The `Authorization` header.
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+
+    /// The `Idempotency-Key` header.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+}
+
+/// Everything a running emulator shares between connections.
+pub struct App {
+    cloud: Mutex<CloudState>,
+    state_file: Option<PathBuf>,
+    pending_polls: u32,
+    quotas: Quotas,
+    faults: Mutex<FaultInjector>,
+    stats: Mutex<Stats>,
+    recorder: Option<Recorder>,
+    address: String,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl App {
+    /// Loads or creates the cloud of `config`; `address` is the bound `host:port`.
+    pub fn new(config: &Config, address: String) -> anyhow::Result<App> {
+        let cloud = match &config.state_file {
+            Some(path) if path.exists() => CloudState::load(path)?,
+            Some(path) => {
+                let cloud = CloudState::fresh(config.seed);
+                cloud.save(path)?;
+                cloud
+            }
+            None => CloudState::fresh(config.seed),
+        };
+        let recorder = config
+            .record_file
+            .as_deref()
+            .map(Recorder::open)
+            .transpose()?;
+        Ok(App {
+            cloud: Mutex::new(cloud),
+            state_file: config.state_file.clone(),
+            pending_polls: config.pending_polls,
+            quotas: config.quotas.clone(),
+            faults: Mutex::new(FaultInjector::new(config.faults.clone(), config.seed)),
+            stats: Mutex::new(Stats::default()),
+            recorder,
+            address,
+        })
+    }
+
+    /// Exclusive access to the cloud.
+    pub fn lock(&self) -> MutexGuard<'_, CloudState> {
+        lock(&self.cloud)
+    }
+
+    /// The bound `host:port`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The per-cloud quotas.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
+    }
+
+    /// The record file, if recording.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
+    }
+
+    /// Saves the cloud to the state file (if any) after a mutation.
+    pub fn commit(&self, cloud: &CloudState) -> ApiResult<()> {
+        match &self.state_file {
+            None => Ok(()),
+            Some(path) => cloud.save(path).map_err(|err| {
+                eprintln!("yc-emulator: {err:#}");
+                ApiError::new(
+                    Code::Internal,
+                    "Internal error: cannot persist the cloud state",
+                )
+            }),
+        }
+    }
+
+    /// A copy of the counters.
+    pub fn stats(&self) -> Stats {
+        lock(&self.stats).clone()
+    }
+
+    /// Counts one request to `endpoint`.
+    pub fn count_request(&self, endpoint: &str) {
+        lock(&self.stats).record_request(endpoint);
+    }
+
+    /// Counts one injected fault.
+    pub fn count_fault(&self, kind: &str) {
+        lock(&self.stats).record_fault(kind);
+    }
+
+    /// Replaces the fault settings (and restarts their seeded sequence).
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.faults).set(faults);
+    }
+
+    /// Draws the delay and fault of one request.
+    pub fn draw_request_fault(&self) -> (Duration, RequestFault) {
+        lock(&self.faults).draw_request()
+    }
+
+    /// Starts an Operation for a checked mutation. Unless a failed-operation fault is drawn,
+    /// `apply` changes the cloud and returns the response Any; otherwise nothing changes and the
+    /// Operation ends with an error. The Operation is remembered under the request's
+    /// Idempotency-Key and the cloud is saved.
+    pub fn start_operation(
+        &self,
+        cloud: &mut CloudState,
+        request: &ApiRequest,
+        caller: &Principal,
+        description: &str,
+        metadata: Value,
+        apply: impl FnOnce(&mut CloudState) -> Value,
+    ) -> ApiResult<Value> {
+        let (failed, slow_polls) = {
+            let mut faults = lock(&self.faults);
+            let slow = faults.faults().slow_operation_polls;
+            (faults.draw_failed_operation(), slow)
+        };
+        let outcome = if failed {
+            self.count_fault("failed_operation");
+            OperationRecord::failure(&ApiError::new(
+                Code::Internal,
+                "Operation failed: internal error (injected fault), no change was applied",
+            ))
+        } else {
+            Outcome::Response(apply(cloud))
+        };
+        let id = cloud.ids.resource_id(crate::ids::IAM_PREFIX);
+        let record = OperationRecord::new(
+            id.clone(),
+            description,
+            &caller.subject_id,
+            metadata,
+            outcome,
+            self.pending_polls.saturating_add(slow_polls),
+        );
+        let json = record.to_json();
+        cloud.operations.insert(id.clone(), record);
+        cloud.remember(request.idempotency_key(), Replay::Operation(id));
+        self.commit(cloud)?;
+        Ok(json)
+    }
+
+    /// Runs one API request.
+    pub fn dispatch(&self, request: &ApiRequest) -> ApiResult<Value> {
+        use access_bindings::Resource;
+        use services::{access_bindings, api_keys, endpoints, folders, keys, operations};
+        use services::{service_accounts, tokens};
+        match &request.route {
+            Route::ServiceAccountGet(id) => service_accounts::get(self, request, id),
+            Route::ServiceAccountList => service_accounts::list(self, request),
+            Route::ServiceAccountCreate => service_accounts::create(self, request),
+            Route::ServiceAccountUpdate(id) => service_accounts::update(self, request, id),
+            Route::ServiceAccountDelete(id) => service_accounts::delete(self, request, id),
+            Route::ServiceAccountListBindings(id) => {
+                access_bindings::list(self, request, Resource::ServiceAccount, id)
+            }
+            Route::ServiceAccountSetBindings(id) => {
+                access_bindings::set(self, request, Resource::ServiceAccount, id)
+            }
+            Route::ServiceAccountUpdateBindings(id) => {
+                access_bindings::update(self, request, Resource::ServiceAccount, id)
+            }
+            Route::FolderGet(id) => folders::get(self, request, id),
+            Route::FolderList => folders::list(self, request),
+            Route::FolderListBindings(id) => {
+                access_bindings::list(self, request, Resource::Folder, id)
+            }
+            Route::FolderSetBindings(id) => {
+                access_bindings::set(self, request, Resource::Folder, id)
+            }
+            Route::FolderUpdateBindings(id) => {
+                access_bindings::update(self, request, Resource::Folder, id)
+            }
+            Route::ApiKeyCreate => api_keys::create(self, request),
+            Route::ApiKeyList => api_keys::list(self, request),
+            Route::ApiKeyGet(id) => api_keys::get(self, request, id),
+            Route::ApiKeyUpdate(id) => api_keys::update(self, request, id),
+            Route::ApiKeyDelete(id) => api_keys::delete(self, request, id),
+            Route::ApiKeyScopes => api_keys::list_scopes(self, request),
+            Route::KeyCreate => keys::create(self, request),
+            Route::KeyList => keys::list(self, request),
+            Route::KeyGet(id) => keys::get(self, request, id),
+            Route::KeyDelete(id) => keys::delete(self, request, id),
+            Route::OperationGet(id) => operations::get(self, request, id),
+            Route::OperationCancel(id) => operations::cancel(self, request, id),
+            Route::TokenCreate => tokens::create(self, request),
+            Route::EndpointList => endpoints::list(self, request),
+            Route::EndpointGet(id) => endpoints::get(self, request, id),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Access bindings of folders and of service accounts: list, set (replace all) and update
+//! (ADD/REMOVE deltas).
+
+use serde_json::{Value, json};
+
+use crate::app::{ApiRequest, App};
+use crate::auth::{Access, Principal};
+use crate::cloud::CloudState;
+use crate::error::{ApiError, ApiResult};
+use crate::input::Fields;
+use crate::model::{AccessBinding, any, list_response};
+use crate::validate;
+
+use super::service_account_access;
+
+/// The kind of resource whose bindings are managed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A folder (Resource Manager).
+    Folder,
+    /// A service account (IAM).
+    ServiceAccount,
+}
+
+const ACTIONS: &[&str] = &["ACCESS_BINDING_ACTION_UNSPECIFIED", "ADD", "REMOVE"];
+
+impl Resource {
+    fn permission(self, access: Access) -> &'static str {
+        match (self, access) {
+            (Resource::Folder, Access::Read) => "resource-manager.folders.listAccessBindings",
+            (Resource::Folder, Access::Write) => "resource-manager.folders.updateAccessBindings",
+            (Resource::ServiceAccount, Access::Read) => "iam.serviceAccounts.listAccessBindings",
+            (Resource::ServiceAccount, Access::Write) => "iam.serviceAccounts.updateAccessBindings",
+        }
+    }
+
+    /// Checks that the resource exists and that the caller has `access` to its bindings.
+    fn authorize(
+        self,
+        cloud: &CloudState,
+        caller: &Principal,
+        id: &str,
+        access: Access,
+    ) -> ApiResult<()> {
+        let permission = self.permission(access);
+        match self {
+            Resource::Folder => {
+                cloud.folder(id)?;
+                caller.require(cloud.folder_bindings(id), access, permission, id)
+            }
+            Resource::ServiceAccount => {
+                let account = cloud.service_account(id)?;
+                caller.require(
+                    &service_account_access(cloud, account),
+                    access,
+                    permission,
+                    id,
+                )
+            }
+        }
+    }
+
+    fn bindings(self, cloud: &CloudState, id: &str) -> Vec<AccessBinding> {
+        let map = match self {
+            Resource::Folder => &cloud.folder_bindings,
+            Resource::ServiceAccount => &cloud.service_account_bindings,
+        };
+        map.get(id).cloned().unwrap_or_default()
+    }
+
+    fn bindings_mut<'a>(self, cloud: &'a mut CloudState, id: &str) -> &'a mut Vec<AccessBinding> {
+        let map = match self {
+            Resource::Folder => &mut cloud.folder_bindings,
+            Resource::ServiceAccount => &mut cloud.service_account_bindings,
+        };
+        map.entry(id.to_string()).or_default()
+    }
+}
+
+/// Reads one `AccessBinding` message.
+fn parse_binding(fields: &Fields) -> ApiResult<AccessBinding> {
+    let role_id = validate::required(fields, "roleId", 64)?;
+    let subject = fields
+        .message("subject", &["id", "type"])?
+        .ok_or_else(|| ApiError::invalid(&fields.path("subject"), "Field is required"))?;
+    let subject_id = validate::required(&subject, "id", 100)?;
+    let subject_type = validate::required(&subject, "type", 100)?;
+    Ok(AccessBinding {
+        role_id,
+        subject_type,
+        subject_id,
+    })
+}
+
+fn delta_json(action: &str, binding: &AccessBinding) -> Value {
+    json!({ "action": action, "accessBinding": binding.to_json() })
+}
+
+fn operation_result(effective: Vec<Value>) -> Value {
+    let fields = if effective.is_empty() {
+        json!({})
+    } else {
+        json!({ "effectiveDeltas": effective })
+    };
+    any("yandex.cloud.access.AccessBindingsOperationResult", fields)
+}
+
+/// `GET …/{resourceId}:listAccessBindings?pageSize=&pageToken=`
+pub fn list(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> ApiResult<Value> {
+    let cloud = app.lock();
+    let caller = cloud.authenticate(request.authorization())?;
+    let fields = Fields::from_query(&request.query, &["pageSize", "pageToken"])?;
+    let id = validate::path_id("resourceId", id, 64)?;
+    let page_size = validate::page_size(&fields)?;
+    let offset = validate::page_token(&fields, 100)?;
+    resource.authorize(&cloud, &caller, &id, Access::Read)?;
+    let bindings = resource.bindings(&cloud, &id);
+    let (page, next) = validate::paginate(&bindings, offset, page_size);
+    Ok(list_response(
+        "accessBindings",
+        page.iter().map(AccessBinding::to_json).collect(),
+        next,
+    ))
+}
+
+/// `POST …/{resourceId}:setAccessBindings`: replaces every binding of the resource.
+pub fn set(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> ApiResult<Value> {
+    let mut cloud = app.lock();
+    let caller = cloud.authenticate(request.authorization())?;
+    if let Some(replay) = cloud.replay(request.idempotency_key()) {
+        return Ok(replay);
+    }
+    let id = validate::path_id("resourceId", id, 64)?;
+    let fields = Fields::from_body(request.body.as_ref(), &["accessBindings"])?;
+    let items = fields.messages("accessBindings", &["roleId", "subject"])?;
+    if items.len() > 1000 {
+        return Err(ApiError::invalid(
+            "accessBindings",
+            "must have at most 1000 items",
+        ));
+    }
+    let mut wanted: Vec<AccessBinding> = Vec::new();
+    for item in &items {
+        let binding = parse_binding(item)?;
+        if !wanted.contains(&binding) {
+            wanted.push(binding);
+        }
+    }
+    resource.authorize(&cloud, &caller, &id, Access::Write)?;
+    let metadata = any(
+        "yandex.cloud.access.SetAccessBindingsMetadata",
+        json!({ "resourceId": id }),
+    );
+    app.start_operation(
+        &mut cloud,
+        request,
+        &caller,
+        "Set access bindings",
+        metadata,
+        |cloud| {
+            let current = resource.bindings_mut(cloud, &id);
+            let mut effective: Vec<Value> = current
+                .iter()
+                .filter(|b| !wanted.contains(b))
+                .map(|b| delta_json("REMOVE", b))
+                .collect();
+            effective.extend(
+                wanted
+                    .iter()
+                    .filter(|b| !current.contains(b))
+                    .map(|b| delta_json("ADD", b)),
+            );
+            *current = wanted;
+            operation_result(effective)
+        },
+    )
+}
+
+/// `POST …/{resourceId}:updateAccessBindings`: applies ADD/REMOVE deltas. Adding a binding that
+/// exists and removing one that does not are no-ops left out of `effectiveDeltas`.
+pub fn update(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> ApiResult<Value> {
+    let mut cloud = app.lock();
+    let caller = cloud.authenticate(request.authorization())?;
+    if let Some(replay) = cloud.replay(request.idempotency_key()) {
+        return Ok(replay);
+    }
+    let id = validate::path_id("resourceId", id, 64)?;
+    let fields = Fields::from_body(request.body.as_ref(), &["accessBindingDeltas"])?;
+    let items = fields.messages("accessBindingDeltas", &["action", "accessBinding"])?;
+    if items.is_empty() || items.len() > 1000 {
+        return Err(ApiError::invalid(
+            "accessBindingDeltas",
+            "must have between 1 and 1000 items",
+        ));
+    }
+    let mut deltas = Vec::with_capacity(items.len());
+    for item in &items {
+        let action = item
+            .enumeration("action", ACTIONS)?
+            .ok_or_else(|| ApiError::invalid(&item.path("action"), "Field is required"))?;
+        let binding_fields = item
+            .message("accessBinding", &["roleId", "subject"])?
+            .ok_or_else(|| ApiError::invalid(&item.path("accessBinding"), "Field is required"))?;
+        deltas.push((action, parse_binding(&binding_fields)?));
+    }
+    resource.authorize(&cloud, &caller, &id, Access::Write)?;
+    let metadata = any(
+        "yandex.cloud.access.UpdateAccessBindingsMetadata",
+        json!({ "resourceId": id }),
+    );
+    app.start_operation(
+        &mut cloud,
+        request,
+        &caller,
+        "Update access bindings",
+        metadata,
+        |cloud| {
+            let current = resource.bindings_mut(cloud, &id);
+            let mut effective = Vec::new();
+            for (action, binding) in deltas {
+                let position = current.iter().position(|b| *b == binding);
+                match (action, position) {
+                    ("ADD", None) => {
+                        effective.push(delta_json("ADD", &binding));
+                        current.push(binding);
+                    }
+                    ("REMOVE", Some(index)) => {
+                        effective.push(delta_json("REMOVE", &binding));
+                        current.remove(index);
+                    }
+                    _ => {}
+                }
+            }
+            operation_result(effective)
+        },
+    )
+}

@@ -1,0 +1,680 @@
+//! Applying a plan: a worker pool walks the changes in dependency order, re-plans
+//! each with the now-known configuration, calls the provider and saves the state
+//! after every change.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::address::{InstanceAddr, Target, parse_target};
+use crate::config::{Config, EvalContext, Phase, Variables};
+use crate::diagnostics::{Diag, Diagnostics};
+use crate::graph::Graph;
+use crate::instances::{InstanceValues, eval_instance, expand};
+use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
+use crate::provider::{Provider, Schema, has_errors};
+use crate::state::{InstanceState, OutputState, State, StateFile, new_deposed_key};
+use crate::value::{contains_unknown, unknowns_to_null};
+
+/// The kind of one step of applying a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Create an object (also the create half of a replacement).
+    Create,
+    /// Update an object in place.
+    Update,
+    /// Destroy an object (also the destroy half of a replacement).
+    Destroy,
+}
+
+impl OpKind {
+    /// "Creating", "Modifying", "Destroying".
+    pub fn progressive(&self) -> &'static str {
+        match self {
+            OpKind::Create => "Creating",
+            OpKind::Update => "Modifying",
+            OpKind::Destroy => "Destroying",
+        }
+    }
+
+    /// "Creation", "Modifications", "Destruction".
+    pub fn noun(&self) -> &'static str {
+        match self {
+            OpKind::Create => "Creation",
+            OpKind::Update => "Modifications",
+            OpKind::Destroy => "Destruction",
+        }
+    }
+
+    /// "create", "update", "delete" (machine-readable).
+    pub fn action_name(&self) -> &'static str {
+        match self {
+            OpKind::Create => "create",
+            OpKind::Update => "update",
+            OpKind::Destroy => "delete",
+        }
+    }
+}
+
+/// Progress of an apply, reported as it happens.
+#[derive(Debug, Clone)]
+pub enum ApplyEvent {
+    /// A step started.
+    Started {
+        /// The object's address.
+        address: String,
+        /// What is done.
+        kind: OpKind,
+        /// The id of the existing object (update, destroy), if any.
+        id: Option<String>,
+    },
+    /// A step is still running.
+    StillRunning {
+        /// The object's address.
+        address: String,
+        /// What is done.
+        kind: OpKind,
+        /// Time since it started.
+        elapsed: Duration,
+    },
+    /// A step finished successfully.
+    Completed {
+        /// The object's address.
+        address: String,
+        /// What was done.
+        kind: OpKind,
+        /// How long it took.
+        elapsed: Duration,
+        /// The object's id, if any.
+        id: Option<String>,
+    },
+    /// A step failed (its diagnostics are in the outcome).
+    Failed {
+        /// The object's address.
+        address: String,
+        /// What was attempted.
+        kind: OpKind,
+        /// How long it took.
+        elapsed: Duration,
+    },
+}
+
+/// Everything applying needs.
+pub struct ApplyRequest<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The provider schema.
+    pub schema: &'a Schema,
+    /// Resolved input variables.
+    pub variables: &'a Variables,
+    /// The provider.
+    pub provider: &'a dyn Provider,
+    /// The plan to carry out.
+    pub plan: &'a Plan,
+    /// The state to start from: the plan's refreshed prior state with every value present.
+    pub prior: State,
+    /// The state as it is on disk (to know whether a final write is needed).
+    pub on_disk: Option<State>,
+    /// Maximum concurrent provider operations.
+    pub parallelism: usize,
+    /// The time `timestamp()` returns.
+    pub now: OffsetDateTime,
+    /// The time `plantimestamp()` returns.
+    pub plan_time: OffsetDateTime,
+    /// How often a "still running" event is reported.
+    pub progress_interval: Duration,
+}
+
+/// What an apply did.
+#[derive(Debug)]
+pub struct ApplyOutcome {
+    /// The final state (as written).
+    pub state: State,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+    /// Objects created.
+    pub added: usize,
+    /// Objects updated in place.
+    pub changed: usize,
+    /// Objects destroyed.
+    pub destroyed: usize,
+}
+
+struct Op {
+    change: usize,
+    kind: OpKind,
+}
+
+struct Shared {
+    state: State,
+    file: StateFile,
+    write_failed: bool,
+}
+
+impl Shared {
+    fn save(&mut self) -> Result<(), Diag> {
+        self.file.write(&mut self.state).map_err(|e| {
+            self.write_failed = true;
+            Diag::error("Failed to save state", format!("{e:#}\n\nThe state could not be written; stop and check the disk before running ycprov again."))
+        })
+    }
+}
+
+struct Job {
+    op: usize,
+    kind: OpKind,
+    change: ResourceChange,
+    addr: InstanceAddr,
+    config: Option<Value>,
+    sensitive: Vec<String>,
+    deposed: Option<String>,
+    depose_current: Option<String>,
+    schema_version: u64,
+}
+
+struct Done {
+    op: usize,
+    result: Result<Option<String>, Vec<Diag>>,
+    diagnostics: Vec<Diag>,
+}
+
+fn build_ops(plan: &Plan) -> (Vec<Op>, Vec<BTreeSet<usize>>) {
+    let mut ops = Vec::new();
+    let mut cu: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut destroy: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        match c.action {
+            Action::NoOp => {}
+            Action::Create | Action::Update => {
+                cu.insert(i, ops.len());
+                ops.push(Op { change: i, kind: if c.action == Action::Create { OpKind::Create } else { OpKind::Update } });
+            }
+            Action::Delete => {
+                destroy.insert(i, ops.len());
+                ops.push(Op { change: i, kind: OpKind::Destroy });
+            }
+            Action::DeleteThenCreate | Action::CreateThenDelete => {
+                destroy.insert(i, ops.len());
+                ops.push(Op { change: i, kind: OpKind::Destroy });
+                cu.insert(i, ops.len());
+                ops.push(Op { change: i, kind: OpKind::Create });
+            }
+        }
+    }
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); ops.len()];
+    for (i, c) in plan.changes.iter().enumerate() {
+        match c.action {
+            Action::DeleteThenCreate => {
+                deps[cu[&i]].insert(destroy[&i]);
+            }
+            Action::CreateThenDelete => {
+                deps[destroy[&i]].insert(cu[&i]);
+            }
+            _ => {}
+        }
+        let my_res = c.instance_addr().resource;
+        let wanted: BTreeSet<_> = c
+            .dependencies
+            .iter()
+            .filter_map(|d| match parse_target(d) {
+                Ok(Target::Resource(r)) => Some(r),
+                _ => None,
+            })
+            .collect();
+        for (j, d) in plan.changes.iter().enumerate() {
+            let dep_res = d.instance_addr().resource;
+            if j == i || dep_res == my_res || !wanted.contains(&dep_res) {
+                continue;
+            }
+            if let (Some(&a), Some(&b)) = (cu.get(&i), cu.get(&j)) {
+                deps[a].insert(b);
+            }
+            if let (Some(&a), Some(&b)) = (destroy.get(&j), destroy.get(&i)) {
+                deps[a].insert(b);
+            }
+            if d.action == Action::CreateThenDelete
+                && let (Some(&a), Some(&b)) = (destroy.get(&j), cu.get(&i))
+            {
+                deps[a].insert(b);
+            }
+        }
+    }
+    (ops, deps)
+}
+
+/// Carries out `req.plan`. Independent work runs in parallel; a failure stops only
+/// the work that depends on it. The state is saved after every change.
+pub fn apply_plan(req: &ApplyRequest, state_file: StateFile, on_event: &mut dyn FnMut(ApplyEvent)) -> ApplyOutcome {
+    let plan = req.plan;
+    let (ops, deps) = build_ops(plan);
+    let mut diags = Diagnostics::new();
+    let mut g: Graph<usize> = Graph::new();
+    for (i, d) in deps.iter().enumerate() {
+        g.add_node(i);
+        for &j in d {
+            g.add_edge(i, j);
+        }
+    }
+    let shared = Mutex::new(Shared { state: req.prior.clone(), file: state_file, write_failed: false });
+    let (mut added, mut changed, mut destroyed) = (0, 0, 0);
+    if let Err(cycle) = g.topo_order() {
+        let names: Vec<String> = cycle.iter().map(|&i| plan.changes[ops[i].change].display_address()).collect();
+        diags.push(Diag::error("Cycle in the apply order", format!("The planned changes depend on each other in a loop: {}.", names.join(" -> "))));
+    } else {
+        let deleting: BTreeSet<InstanceAddr> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete && c.deposed.is_none())
+            .map(ResourceChange::instance_addr)
+            .collect();
+        let ctx = Walk { req, plan, ops: &ops, deps: &deps, shared: &shared, deleting };
+        let counts = ctx.run(&mut diags, on_event);
+        (added, changed, destroyed) = counts;
+    }
+
+    let mut shared = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    if !shared.write_failed {
+        update_outputs(req, &mut shared.state, &mut diags);
+        let mut unchanged = req.on_disk.clone().unwrap_or_default();
+        unchanged.serial = shared.state.serial;
+        unchanged.ycprov_version = shared.state.ycprov_version.clone();
+        let needs_write = req.on_disk.is_none() && !shared.state.resources.is_empty()
+            || req.on_disk.as_ref().is_some_and(|d| d.lineage != shared.state.lineage)
+            || (unchanged.resources != shared.state.resources || unchanged.outputs != shared.state.outputs);
+        if needs_write && let Err(d) = shared.save() {
+            diags.push(d);
+        }
+    }
+    ApplyOutcome { state: shared.state, diagnostics: diags, added, changed, destroyed }
+}
+
+fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics) {
+    if req.plan.destroy {
+        if req.plan.targets.is_empty() {
+            state.outputs.clear();
+        }
+        return;
+    }
+    let objects = state.resources.iter().filter(|r| r.deposed.is_none()).map(|r| (r.instance_addr(), r.attributes.clone())).collect();
+    let values = InstanceValues::new(req.config, req.schema, objects);
+    let ctx = EvalContext::new(req.config, Some(req.schema), req.variables, &values, Phase::Apply).with_times(req.now, req.plan_time);
+    let failed = diags.has_errors();
+    for (name, out) in &req.config.outputs {
+        match ctx.eval(&out.value, &Default::default()) {
+            Ok(ev) if !contains_unknown(&ev.value) => {
+                state.outputs.insert(name.clone(), OutputState { value: ev.value, sensitive: out.sensitive });
+            }
+            Ok(_) => {}
+            Err(d) if !failed => diags.push(d),
+            Err(_) => {}
+        }
+    }
+    if req.plan.targets.is_empty() {
+        state.outputs.retain(|name, _| req.config.outputs.contains_key(name));
+    }
+}
+
+struct Walk<'a> {
+    req: &'a ApplyRequest<'a>,
+    plan: &'a Plan,
+    ops: &'a [Op],
+    deps: &'a [BTreeSet<usize>],
+    shared: &'a Mutex<Shared>,
+    deleting: BTreeSet<InstanceAddr>,
+}
+
+impl Walk<'_> {
+    fn run(&self, diags: &mut Diagnostics, on_event: &mut dyn FnMut(ApplyEvent)) -> (usize, usize, usize) {
+        let n = self.ops.len();
+        let mut pending: Vec<usize> = self.deps.iter().map(BTreeSet::len).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, d) in self.deps.iter().enumerate() {
+            for &j in d {
+                dependents[j].push(i);
+            }
+        }
+        let mut started = vec![false; n];
+        let mut blocked = vec![false; n];
+        let mut in_flight: BTreeMap<usize, (Instant, u64)> = BTreeMap::new();
+        let mut cbd_keys: BTreeMap<usize, String> = BTreeMap::new();
+        let mut counts = (0, 0, 0);
+        let parallelism = self.req.parallelism.max(1);
+        let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
+
+        std::thread::scope(|scope| {
+            for _ in 0..parallelism.min(n) {
+                let job_rx = Arc::clone(&job_rx);
+                let done_tx = done_tx.clone();
+                scope.spawn(move || {
+                    loop {
+                        let job = {
+                            let rx = job_rx.lock().unwrap_or_else(|e| e.into_inner());
+                            rx.recv()
+                        };
+                        let Ok(job) = job else { break };
+                        let op = job.op;
+                        let (result, diagnostics) = self.execute(job);
+                        if done_tx.send(Done { op, result, diagnostics }).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut stop = false;
+            loop {
+                if !stop {
+                    for i in 0..n {
+                        if in_flight.len() >= parallelism {
+                            break;
+                        }
+                        if started[i] || blocked[i] || pending[i] > 0 {
+                            continue;
+                        }
+                        started[i] = true;
+                        let change = &self.plan.changes[self.ops[i].change];
+                        let kind = self.ops[i].kind;
+                        match self.prepare(i, &mut cbd_keys) {
+                            Ok(job) => {
+                                let id = match kind {
+                                    OpKind::Create => None,
+                                    _ => change.before.as_ref().and_then(|b| b.get("id")).and_then(Value::as_str).map(str::to_string),
+                                };
+                                on_event(ApplyEvent::Started { address: change.display_address(), kind, id });
+                                in_flight.insert(i, (Instant::now(), 0));
+                                if job_tx.send(job).is_err() {
+                                    stop = true;
+                                }
+                            }
+                            Err(ds) => {
+                                diags.extend(Diagnostics(ds));
+                                block_dependents(i, &dependents, &mut blocked);
+                            }
+                        }
+                    }
+                }
+                if in_flight.is_empty() {
+                    break;
+                }
+                match done_rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(done) => {
+                        let (start, _) = in_flight.remove(&done.op).unwrap_or((Instant::now(), 0));
+                        let change = &self.plan.changes[self.ops[done.op].change];
+                        let kind = self.ops[done.op].kind;
+                        diags.extend(Diagnostics(done.diagnostics));
+                        match done.result {
+                            Ok(id) => {
+                                on_event(ApplyEvent::Completed { address: change.display_address(), kind, elapsed: start.elapsed(), id });
+                                match kind {
+                                    OpKind::Create => counts.0 += 1,
+                                    OpKind::Update => counts.1 += 1,
+                                    OpKind::Destroy => counts.2 += 1,
+                                }
+                                for &d in &dependents[done.op] {
+                                    pending[d] -= 1;
+                                }
+                            }
+                            Err(ds) => {
+                                on_event(ApplyEvent::Failed { address: change.display_address(), kind, elapsed: start.elapsed() });
+                                diags.extend(Diagnostics(ds));
+                                block_dependents(done.op, &dependents, &mut blocked);
+                            }
+                        }
+                        if self.shared.lock().unwrap_or_else(|e| e.into_inner()).write_failed {
+                            stop = true;
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        let interval = self.req.progress_interval.as_secs_f64().max(0.001);
+                        for (&i, (start, reported)) in in_flight.iter_mut() {
+                            let ticks = (start.elapsed().as_secs_f64() / interval) as u64;
+                            if ticks > *reported {
+                                *reported = ticks;
+                                let change = &self.plan.changes[self.ops[i].change];
+                                on_event(ApplyEvent::StillRunning { address: change.display_address(), kind: self.ops[i].kind, elapsed: start.elapsed() });
+                            }
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            drop(job_tx);
+        });
+        counts
+    }
+
+    /// Builds the job of op `i`: evaluates the configuration with the values known now.
+    fn prepare(&self, i: usize, cbd_keys: &mut BTreeMap<usize, String>) -> Result<Job, Vec<Diag>> {
+        let op = &self.ops[i];
+        let change = self.plan.changes[op.change].clone();
+        let addr = change.instance_addr();
+        let schema_version = self.req.schema.resources.get(&change.type_name).map(|s| s.version).unwrap_or(0);
+        let mut job = Job {
+            op: i,
+            kind: op.kind,
+            addr: addr.clone(),
+            config: None,
+            sensitive: change.after_sensitive.clone(),
+            deposed: change.deposed.clone(),
+            depose_current: None,
+            schema_version,
+            change,
+        };
+        match op.kind {
+            OpKind::Destroy => {
+                if job.change.action == Action::CreateThenDelete {
+                    job.deposed = cbd_keys.get(&op.change).cloned();
+                }
+            }
+            OpKind::Create | OpKind::Update => {
+                if job.change.action == Action::CreateThenDelete {
+                    let key = new_deposed_key();
+                    cbd_keys.insert(op.change, key.clone());
+                    job.depose_current = Some(key);
+                }
+                job.config = Some(self.evaluate_config(&addr)?);
+            }
+        }
+        Ok(job)
+    }
+
+    fn evaluate_config(&self, addr: &InstanceAddr) -> Result<Value, Vec<Diag>> {
+        let req = self.req;
+        let config = req.config;
+        let block = config.resource(&addr.resource).ok_or_else(|| vec![Diag::error(format!("{addr}: the resource block is gone"), "The configuration changed since the plan was made.")])?;
+        let rs = req.schema.resources.get(&addr.resource.type_name).ok_or_else(|| vec![Diag::error(format!("{addr}: unknown resource type"), "")])?;
+        let (objects, prior) = {
+            let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            let objects = shared
+                .state
+                .resources
+                .iter()
+                .filter(|r| r.deposed.is_none())
+                .map(|r| (r.instance_addr(), r.attributes.clone()))
+                .filter(|(a, _)| !self.deleting.contains(a))
+                .collect();
+            (objects, shared.state.instance(addr).map(|r| r.attributes.clone()))
+        };
+        let values = InstanceValues::new(config, req.schema, objects);
+        let ctx = EvalContext::new(config, Some(req.schema), req.variables, &values, Phase::Apply).with_times(req.now, req.plan_time);
+        let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
+        let vars = expansion
+            .instances()
+            .into_iter()
+            .find(|(k, _)| *k == addr.key)
+            .map(|(_, v)| v)
+            .ok_or_else(|| vec![Diag::error(format!("{addr}: the instance is no longer in the configuration"), "The count or for_each value changed since the plan was made.")])?;
+        let mut value = eval_instance(&ctx, config, block, rs, &vars, addr).map_err(|d| d.0)?.value;
+        if let (Some(prior), Some(cfg)) = (prior, value.as_object_mut()) {
+            for (name, v) in cfg.iter_mut() {
+                if block.lifecycle.ignore_all_changes || block.lifecycle.ignore_changes.contains(name) {
+                    *v = prior.get(name).cloned().unwrap_or(Value::Null);
+                }
+            }
+        }
+        Ok(value)
+    }
+
+    fn save_object(&self, job: &Job, deposed: Option<&str>, new_state: Option<Value>) -> Result<(), Diag> {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        match new_state {
+            Some(attrs) => {
+                let mut record = InstanceState::new(&job.addr, job.schema_version, attrs, job.sensitive.clone(), job.change.dependencies.clone());
+                if let Some(existing) = shared.state.object(&job.addr, deposed) {
+                    if job.kind == OpKind::Destroy {
+                        record.sensitive_attributes = existing.sensitive_attributes.clone();
+                        record.dependencies = existing.dependencies.clone();
+                    }
+                }
+                record.deposed = deposed.map(str::to_string);
+                shared.state.upsert(record);
+            }
+            None => {
+                shared.state.remove(&job.addr, deposed);
+            }
+        }
+        shared.save()
+    }
+
+    /// Runs one job on a worker thread; returns the object id on success.
+    fn execute(&self, job: Job) -> (Result<Option<String>, Vec<Diag>>, Vec<Diag>) {
+        let display = job.change.display_address();
+        let provider = self.req.provider;
+        let type_name = job.change.type_name.as_str();
+        let failed = |summary: String, detail: String| Err(vec![Diag::error(summary, detail).for_address(display.clone())]);
+        let mut warnings = Vec::new();
+        let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> { ds.iter().map(|d| Diag::from_provider(d, &display, None)).collect() };
+
+        if job.kind == OpKind::Destroy {
+            let prior = {
+                let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+                shared.state.object(&job.addr, job.deposed.as_deref()).map(|r| r.attributes.clone())
+            };
+            let Some(prior) = prior else {
+                return (Ok(None), warnings);
+            };
+            let applied = match provider.apply(type_name, Some(&prior), None) {
+                Ok(a) => a,
+                Err(e) => return (failed(format!("{display}: the provider failed while destroying"), format!("{e:#}")), warnings),
+            };
+            let id = prior.get("id").and_then(Value::as_str).map(str::to_string);
+            let errors = has_errors(&applied.diagnostics);
+            let mut all = convert(&applied.diagnostics);
+            let new_state = if errors { applied.new_state.or(Some(prior)) } else { applied.new_state };
+            if let Err(d) = self.save_object(&job, job.deposed.as_deref(), new_state.map(|s| unknowns_to_null(&s))) {
+                all.push(d);
+                return (Err(all), warnings);
+            }
+            return if errors || all.iter().any(Diag::is_error) { (Err(all), warnings) } else { (Ok(id), all) };
+        }
+
+        if let Some(key) = &job.depose_current {
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(mut current) = shared.state.remove(&job.addr, None) {
+                current.deposed = Some(key.clone());
+                shared.state.upsert(current);
+                if let Err(d) = shared.save() {
+                    return (Err(vec![d]), warnings);
+                }
+            }
+        }
+        let prior = if job.kind == OpKind::Update {
+            let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            shared.state.instance(&job.addr).map(|r| r.attributes.clone())
+        } else {
+            None
+        };
+        let config = job.config.clone().unwrap_or(Value::Null);
+        let replanned = match provider.plan(type_name, prior.as_ref(), Some(&config)) {
+            Ok(p) => p,
+            Err(e) => return (failed(format!("{display}: the provider failed while planning"), format!("{e:#}")), warnings),
+        };
+        if has_errors(&replanned.diagnostics) {
+            return (Err(convert(&replanned.diagnostics)), warnings);
+        }
+        warnings.extend(convert(&replanned.diagnostics));
+        let Some(planned) = replanned.planned else {
+            return (failed(format!("{display}: provider produced invalid plan"), "The provider returned no planned object during apply. This is a bug in the provider.".into()), warnings);
+        };
+        if let Some(saved) = &job.change.after {
+            let moved = changed_known_values(saved, &planned);
+            if !moved.is_empty() {
+                let detail = moved
+                    .iter()
+                    .map(|a| {
+                        if job.sensitive.contains(a) {
+                            format!("  .{a}: (sensitive value changed)")
+                        } else {
+                            format!("  .{a}: planned {}, now {}", show(saved.get(a)), show(planned.get(a)))
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                return (
+                    failed(
+                        format!("{display}: provider produced inconsistent final plan"),
+                        format!("When expanding the plan to include values learned during apply, values that were known at plan time changed:\n{detail}\n\nNothing was changed for this object. Run plan again; if this repeats, it is a bug in the provider."),
+                    ),
+                    warnings,
+                );
+            }
+        }
+        let applied = match provider.apply(type_name, prior.as_ref(), Some(&planned)) {
+            Ok(a) => a,
+            Err(e) => return (failed(format!("{display}: the provider failed while applying"), format!("{e:#}\n\nThe object may exist without being recorded; run `ycprov refresh` or import it.")), warnings),
+        };
+        let mut errors = convert(&applied.diagnostics);
+        let mut new_state = applied.new_state.clone();
+        if let Some(state) = new_state.clone() {
+            if contains_unknown(&state) {
+                errors.push(Diag::error(format!("{display}: provider returned invalid result object after apply"), "Some attributes are still unknown after apply; they were stored as null. This is a bug in the provider.").for_address(display.clone()));
+                new_state = Some(unknowns_to_null(&state));
+            }
+            if !has_errors(&applied.diagnostics) {
+                let moved = changed_known_values(&planned, &state);
+                if !moved.is_empty() {
+                    errors.push(Diag::error(format!("{display}: provider produced inconsistent result after apply"), format!("The provider changed values that were known in the plan: {}. The object was saved as the provider returned it. This is a bug in the provider.", moved.join(", "))).for_address(display.clone()));
+                }
+            }
+        } else if job.kind == OpKind::Update && !has_errors(&applied.diagnostics) {
+            errors.push(Diag::error(format!("{display}: provider returned no object after update"), "The object was removed from the state.").for_address(display.clone()));
+        }
+        let id = new_state.as_ref().and_then(|s| s.get("id")).and_then(Value::as_str).map(str::to_string);
+        if let Err(d) = self.save_object(&job, None, new_state) {
+            errors.push(d);
+        }
+        if errors.iter().any(Diag::is_error) {
+            errors.extend(warnings);
+            (Err(errors), Vec::new())
+        } else {
+            warnings.extend(errors);
+            (Ok(id), warnings)
+        }
+    }
+}
+
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None => "null".into(),
+        Some(v) if crate::value::is_unknown(v) => "(known after apply)".into(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn block_dependents(op: usize, dependents: &[Vec<usize>], blocked: &mut [bool]) {
+    let mut stack = vec![op];
+    while let Some(i) = stack.pop() {
+        for &d in &dependents[i] {
+            if !blocked[d] {
+                blocked[d] = true;
+                stack.push(d);
+            }
+        }
+    }
+}

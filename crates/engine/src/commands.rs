@@ -1,0 +1,709 @@
+//! The commands the host maps its command line onto. Each writes to a [`Ui`] and
+//! returns the process exit code: 0 success, 1 error, 2 changes present (plan with
+//! `detailed_exitcode`).
+//!
+//! The engine calls [`Provider::configure`] itself (for plan, apply, destroy, import
+//! and refresh) with the evaluated `provider` block, leaving out the attributes the
+//! provider schema marks sensitive (credentials stay with the host; the host reads
+//! them with [`provider_settings`] before it builds the provider).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::address::{InstanceKey, Target, parse_target};
+use crate::apply::{ApplyEvent, ApplyRequest, apply_plan};
+use crate::config::{Config, EvalContext, NoResources, Phase, VarSource, VariableInputs, Variables, resolve_variables, validate_config};
+use crate::diagnostics::{Diag, Diagnostics};
+use crate::instances::{eval_instance, expand};
+use crate::lock::StateLock;
+use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
+use crate::provider::{Provider, Schema};
+use crate::render;
+use crate::state::{InstanceState, State, StateFile};
+
+/// Terraform's default `-parallelism`.
+pub const DEFAULT_PARALLELISM: usize = 10;
+
+/// The user interface the engine writes to.
+pub trait Ui {
+    /// Writes `text` to standard output exactly (the engine ends lines with `\n`).
+    fn out(&mut self, text: &str);
+    /// Writes `text` to standard error exactly.
+    fn err(&mut self, text: &str);
+    /// Shows `question` and reads an answer; returns true only when the answer is exactly `yes`.
+    fn confirm(&mut self, question: &str) -> anyhow::Result<bool>;
+    /// True when a person can answer [`Ui::confirm`].
+    fn is_terminal(&self) -> bool;
+}
+
+/// Options shared by the commands (the host's flags).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The configuration directory (`*.tf`).
+    pub config_dir: PathBuf,
+    /// The state file; default `terraform.tfstate` in `config_dir`.
+    pub state_path: Option<PathBuf>,
+    /// `-var` and `-var-file`, in command-line order.
+    pub vars: Vec<VarSource>,
+    /// The environment for `TF_VAR_*`; `None` reads the process environment.
+    pub env: Option<Vec<(String, String)>>,
+    /// `-target` addresses.
+    pub targets: Vec<String>,
+    /// `-parallelism` (default 10).
+    pub parallelism: usize,
+    /// `-refresh` (default true).
+    pub refresh: bool,
+    /// `-lock` (default true).
+    pub lock: bool,
+    /// `-json`.
+    pub json: bool,
+    /// `-detailed-exitcode` (plan).
+    pub detailed_exitcode: bool,
+    /// `-auto-approve` (apply, destroy).
+    pub auto_approve: bool,
+    /// `plan -destroy`.
+    pub destroy: bool,
+    /// `plan -out FILE`.
+    pub out: Option<PathBuf>,
+    /// `apply FILE`.
+    pub plan_file: Option<PathBuf>,
+    /// `state show -show-sensitive`, `output -json NAME`: reveal sensitive values.
+    pub show_sensitive: bool,
+    /// `output -raw`.
+    pub raw: bool,
+    /// The current time (tests pin it); `None` = the clock.
+    pub now: Option<OffsetDateTime>,
+    /// How often "Still creating..." is printed (default 10 s).
+    pub progress_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config_dir: PathBuf::from("."),
+            state_path: None,
+            vars: Vec::new(),
+            env: None,
+            targets: Vec::new(),
+            parallelism: DEFAULT_PARALLELISM,
+            refresh: true,
+            lock: true,
+            json: false,
+            detailed_exitcode: false,
+            auto_approve: false,
+            destroy: false,
+            out: None,
+            plan_file: None,
+            show_sensitive: false,
+            raw: false,
+            now: None,
+            progress_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Options {
+    /// Options for the configuration in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Options { config_dir: dir.into(), ..Options::default() }
+    }
+
+    /// The state file path.
+    pub fn state_path(&self) -> PathBuf {
+        self.state_path.clone().unwrap_or_else(|| self.config_dir.join("terraform.tfstate"))
+    }
+
+    fn inputs(&self, allow_missing: bool) -> VariableInputs {
+        VariableInputs {
+            cli: self.vars.clone(),
+            env: self.env.clone().unwrap_or_else(|| std::env::vars().collect()),
+            allow_missing,
+        }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.now.unwrap_or_else(OffsetDateTime::now_utc)
+    }
+}
+
+/// Reads and structures the configuration in `dir` (no schema needed).
+pub fn load_config(dir: &Path) -> Result<Config, Diagnostics> {
+    crate::config::load(dir)
+}
+
+/// The evaluated `provider "yandex"` block (all attributes, including credentials)
+/// for the host, with variables resolved from `opts`.
+pub fn provider_settings(opts: &Options) -> Result<Value, Diagnostics> {
+    let config = load_config(&opts.config_dir)?;
+    let variables = resolve_variables(&config, &opts.inputs(false))?;
+    config.provider_settings(&variables)
+}
+
+const EXIT_OK: i32 = 0;
+const EXIT_ERROR: i32 = 1;
+const EXIT_CHANGES: i32 = 2;
+
+fn print_diags(ui: &mut dyn Ui, diags: &Diagnostics) {
+    for d in &diags.0 {
+        ui.err(&format!("\n{d}\n"));
+    }
+}
+
+fn error(ui: &mut dyn Ui, summary: &str, detail: impl std::fmt::Display) -> i32 {
+    print_diags(ui, &Diag::error(summary, detail.to_string()).into());
+    EXIT_ERROR
+}
+
+struct Session {
+    config: Config,
+    schema: Schema,
+    variables: Variables,
+}
+
+/// Loads, resolves and checks everything before any call that touches the cloud.
+fn prepare(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, allow_missing: bool, configure: bool) -> Option<Session> {
+    let config = match load_config(&opts.config_dir) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diags(ui, &d);
+            return None;
+        }
+    };
+    let schema = match Schema::load(provider) {
+        Ok(s) => s,
+        Err(e) => {
+            error(ui, "Failed to load the provider schema", format!("{e:#}"));
+            return None;
+        }
+    };
+    let mut diags = validate_config(&config, &schema);
+    if diags.has_errors() {
+        print_diags(ui, &diags);
+        return None;
+    }
+    let variables = match resolve_variables(&config, &opts.inputs(allow_missing)) {
+        Ok(v) => v,
+        Err(d) => {
+            print_diags(ui, &d);
+            return None;
+        }
+    };
+    diags.extend(validate_instances(&config, &schema, &variables, provider));
+    if diags.has_errors() {
+        print_diags(ui, &diags);
+        return None;
+    }
+    if configure {
+        match configure_provider(&config, &schema, &variables, provider) {
+            Ok(more) => diags.extend(more),
+            Err(d) => {
+                diags.extend(d);
+                print_diags(ui, &diags);
+                return None;
+            }
+        }
+    }
+    print_diags(ui, &diags);
+    Some(Session { config, schema, variables })
+}
+
+fn configure_provider(config: &Config, schema: &Schema, variables: &Variables, provider: &dyn Provider) -> Result<Diagnostics, Diagnostics> {
+    let mut settings = config.provider_settings(variables)?;
+    if let Some(m) = settings.as_object_mut() {
+        m.retain(|k, _| !schema.provider.get(k).is_some_and(|a| a.sensitive));
+    }
+    let location = config.provider.as_ref().and_then(|p| config.location(&p.span));
+    let diags = provider
+        .configure(&settings)
+        .map_err(|e| Diagnostics::from(Diag::error("The provider failed to configure", format!("{e:#}"))))?;
+    let diags = Diagnostics(diags.iter().map(|d| Diag::from_provider(d, "provider \"yandex\"", location.clone())).collect());
+    if diags.has_errors() { Err(diags) } else { Ok(diags) }
+}
+
+/// Evaluates every resource instance and output with unknown resource values and
+/// asks the provider to validate each instance: no API calls.
+pub fn validate_instances(config: &Config, schema: &Schema, variables: &Variables, provider: &dyn Provider) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let ctx = EvalContext::new(config, Some(schema), variables, &NoResources, Phase::Validate);
+    for block in &config.resources {
+        let Some(rs) = schema.resources.get(&block.addr.type_name) else { continue };
+        let expansion = match expand(&ctx, config, block, true) {
+            Ok(e) => e,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let location = config.location(&block.span);
+        for (key, vars) in expansion.instances() {
+            let addr = block.addr.instance(key);
+            match eval_instance(&ctx, config, block, rs, &vars, &addr) {
+                Ok(inst) => match provider.validate(&block.addr.type_name, &inst.value) {
+                    Ok(ds) => ds.iter().for_each(|d| diags.push(Diag::from_provider(d, &addr.to_string(), location.clone()))),
+                    Err(e) => diags.push(Diag::error(format!("{addr}: the provider failed while validating"), format!("{e:#}"))),
+                },
+                Err(d) => diags.extend(d),
+            }
+        }
+    }
+    for (name, out) in &config.outputs {
+        match ctx.eval(&out.value, &Default::default()) {
+            Ok(ev) if ev.sensitive && !out.sensitive => diags.push(
+                Diag::error("Output refers to sensitive values", format!("The output \"{name}\" uses a sensitive value. To show it only on request, add `sensitive = true` to the output block."))
+                    .at(config.location(&out.span)),
+            ),
+            Ok(_) => {}
+            Err(d) => diags.push(d),
+        }
+    }
+    diags
+}
+
+fn parse_targets(opts: &Options, ui: &mut dyn Ui) -> Option<Vec<Target>> {
+    let mut out = Vec::new();
+    for t in &opts.targets {
+        match parse_target(t) {
+            Ok(t) => out.push(t),
+            Err(e) => {
+                error(ui, "Invalid target address", e);
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+fn take_lock(opts: &Options, ui: &mut dyn Ui, operation: &str) -> Result<Option<StateLock>, i32> {
+    if !opts.lock {
+        return Ok(None);
+    }
+    match StateLock::acquire(&opts.state_path(), operation) {
+        Ok(l) => Ok(Some(l)),
+        Err(e) => {
+            ui.err(&format!("\nError: {e:#}\n"));
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+fn load_state(opts: &Options, ui: &mut dyn Ui) -> Result<(StateFile, Option<State>), i32> {
+    let file = StateFile::new(opts.state_path());
+    match file.load() {
+        Ok(s) => Ok((file, s)),
+        Err(e) => Err(error(ui, "Failed to load state", format!("{e:#}"))),
+    }
+}
+
+/// `validate`: checks the configuration (syntax, types, attributes, references,
+/// cycles, provider validation) without touching the cloud.
+pub fn validate(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    if prepare(opts, provider, ui, true, false).is_none() {
+        return EXIT_ERROR;
+    }
+    if opts.json {
+        ui.out("{\"valid\": true, \"error_count\": 0}\n");
+    } else {
+        ui.out("Success! The configuration is valid.\n");
+    }
+    EXIT_OK
+}
+
+fn build_plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, session: &Session, state: &Option<State>, destroy: bool) -> Option<Plan> {
+    let targets = parse_targets(opts, ui)?;
+    let empty = State::new();
+    let req = PlanRequest {
+        config: &session.config,
+        schema: &session.schema,
+        variables: &session.variables,
+        provider,
+        state: state.as_ref().unwrap_or(&empty),
+        state_existed: state.is_some(),
+        destroy,
+        refresh: opts.refresh,
+        targets: &targets,
+        parallelism: opts.parallelism.max(1),
+        plan_time: opts.now(),
+    };
+    match make_plan(&req) {
+        Ok(plan) => {
+            print_diags(ui, &Diagnostics(plan.warnings.clone()));
+            Some(plan)
+        }
+        Err(d) => {
+            print_diags(ui, &d);
+            None
+        }
+    }
+}
+
+fn show_plan(opts: &Options, ui: &mut dyn Ui, plan: &Plan) {
+    if opts.json {
+        ui.out(&format!("{}\n", serde_json::to_string_pretty(&render::plan_json(plan)).unwrap_or_default()));
+    } else {
+        ui.out(&render::plan_text(plan));
+    }
+}
+
+/// `plan`: refresh, plan and show; with `out` save the plan.
+pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    let Some(session) = prepare(opts, provider, ui, false, true) else { return EXIT_ERROR };
+    let _lock = match take_lock(opts, ui, "plan") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (_, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Some(plan) = build_plan(opts, provider, ui, &session, &state, opts.destroy) else { return EXIT_ERROR };
+    show_plan(opts, ui, &plan);
+    if let Some(out) = &opts.out {
+        if let Err(e) = crate::planfile::save(out, &plan, &session.variables) {
+            return error(ui, "Failed to write the plan file", format!("{e:#}"));
+        }
+        if !opts.json {
+            ui.out(&format!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    ycprov apply \"{}\"\n", out.display(), out.display()));
+        }
+    }
+    if opts.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK }
+}
+
+/// `apply` (or `apply FILE` with `opts.plan_file`): plan, confirm, apply.
+pub fn apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    run_apply(opts, provider, ui, false)
+}
+
+/// `destroy`: plan the destruction of everything (or the targets and their
+/// dependents), confirm, apply.
+pub fn destroy(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    run_apply(opts, provider, ui, true)
+}
+
+fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: bool) -> i32 {
+    let saved = match &opts.plan_file {
+        Some(path) => match crate::planfile::load(path) {
+            Ok(s) => Some(s),
+            Err(e) => return error(ui, "Failed to load the saved plan", format!("{e:#}")),
+        },
+        None => None,
+    };
+    let mut opts = opts.clone();
+    if let Some(saved) = &saved {
+        for (name, value) in &saved.variables {
+            opts.vars.push(VarSource::Flag { name: name.clone(), value: value_as_flag(value) });
+        }
+    }
+    let Some(mut session) = prepare(&opts, provider, ui, false, true) else { return EXIT_ERROR };
+    let _lock = match take_lock(&opts, ui, if destroy { "destroy" } else { "apply" }) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (file, state) = match load_state(&opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (plan, prior) = match saved {
+        Some(saved) => {
+            let current = state.clone().unwrap_or_default();
+            let same = match &state {
+                Some(s) => s.lineage == saved.lineage && s.serial == saved.serial,
+                None => !saved.plan.state_existed,
+            };
+            if !same {
+                return error(
+                    ui,
+                    "Saved plan is stale",
+                    format!("The plan was made from state serial {} (lineage {}), but the state is now at serial {}{}. Another operation changed the state after the plan was created; run plan again.", saved.serial, saved.lineage, current.serial, if current.lineage != saved.lineage { format!(" with lineage {}", current.lineage) } else { String::new() }),
+                );
+            }
+            for (name, value) in &saved.variables {
+                session.variables.values.insert(name.clone(), value.clone());
+            }
+            let prior = crate::planfile::restore_prior(&saved.plan.prior, &current);
+            (saved.plan, prior)
+        }
+        None => {
+            let Some(plan) = build_plan(&opts, provider, ui, &session, &state, destroy) else { return EXIT_ERROR };
+            show_plan(&opts, ui, &plan);
+            if plan.has_changes() && !opts.auto_approve {
+                if !ui.is_terminal() {
+                    return error(ui, "No terminal to confirm on", format!("{} needs confirmation, but there is no terminal to ask on. Review the plan above and run again with -auto-approve.", if destroy { "Destroy" } else { "Apply" }));
+                }
+                let question = if destroy {
+                    "\nDo you really want to destroy all resources?\n  ycprov will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+                } else {
+                    "\nDo you want to perform these actions?\n  ycprov will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+                };
+                match ui.confirm(question) {
+                    Ok(true) => ui.out("\n"),
+                    Ok(false) => return error(ui, if destroy { "Destroy cancelled" } else { "Apply cancelled" }, "Only 'yes' is accepted to approve."),
+                    Err(e) => return error(ui, "Cannot read the confirmation", format!("{e:#}")),
+                }
+            }
+            let prior = plan.prior.clone();
+            (plan, prior)
+        }
+    };
+    let plan_time = OffsetDateTime::parse(&plan.plan_time, &Rfc3339).unwrap_or_else(|_| opts.now());
+    let req = ApplyRequest {
+        config: &session.config,
+        schema: &session.schema,
+        variables: &session.variables,
+        provider,
+        plan: &plan,
+        prior,
+        on_disk: state,
+        parallelism: opts.parallelism.max(1),
+        now: opts.now(),
+        plan_time,
+        progress_interval: opts.progress_interval,
+    };
+    let json = opts.json;
+    let outcome = apply_plan(&req, file, &mut |event: ApplyEvent| {
+        if json {
+            ui.out(&format!("{}\n", render::apply_event_json(&event)));
+        } else {
+            ui.out(&format!("{}\n", render::apply_event_line(&event)));
+        }
+    });
+    print_diags(ui, &outcome.diagnostics);
+    let failed = outcome.diagnostics.has_errors();
+    if json {
+        let summary = serde_json::json!({
+            "type": "change_summary",
+            "operation": if plan.destroy { "destroy" } else { "apply" },
+            "changes": {"add": outcome.added, "change": outcome.changed, "remove": outcome.destroyed},
+            "errored": failed,
+            "outputs": render::outputs_json(&outcome.state.outputs, false),
+        });
+        ui.out(&format!("{summary}\n"));
+    } else if !failed {
+        ui.out(&format!("\n{}\n", render::apply_summary(plan.destroy, outcome.added, outcome.changed, outcome.destroyed)));
+        if !outcome.state.outputs.is_empty() && !plan.destroy {
+            ui.out(&format!("\nOutputs:\n\n{}", render::outputs_text(&outcome.state.outputs)));
+        }
+    }
+    if failed { EXIT_ERROR } else { EXIT_OK }
+}
+
+fn value_as_flag(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `refresh`: read every object and save what was found.
+pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    let Some(session) = prepare(opts, provider, ui, false, true) else { return EXIT_ERROR };
+    let Some(targets) = parse_targets(opts, ui) else { return EXIT_ERROR };
+    let _lock = match take_lock(opts, ui, "refresh") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (mut file, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Some(state) = state else {
+        ui.err("\nWarning: Empty or non-existent state\n\nThere are currently no objects being tracked in the state, so there is nothing to refresh.\n");
+        return EXIT_OK;
+    };
+    let graph = resource_graph(&session.config, &state);
+    let selection = Selection::new(&targets, &graph, false);
+    let (mut refreshed, drift, diags) = refresh_state(provider, &session.schema, &state, &selection, opts.parallelism.max(1));
+    print_diags(ui, &diags);
+    if diags.has_errors() {
+        return EXIT_ERROR;
+    }
+    for r in &refreshed.resources {
+        let id = r.id().map(|i| format!(" [id={i}]")).unwrap_or_default();
+        ui.out(&format!("{}: Refreshing state...{id}\n", r.address));
+    }
+    if !drift.is_empty() || refreshed != state {
+        if let Err(e) = file.write(&mut refreshed) {
+            return error(ui, "Failed to save state", format!("{e:#}"));
+        }
+    }
+    EXIT_OK
+}
+
+/// `import ADDR ID`: adopt an existing object into the state. The resource block
+/// must exist in the configuration.
+pub fn import(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, address: &str, id: &str) -> i32 {
+    let Some(session) = prepare(opts, provider, ui, false, true) else { return EXIT_ERROR };
+    let addr = match parse_target(address) {
+        Ok(Target::Instance(i)) => i,
+        Ok(Target::Resource(r)) => r.instance(InstanceKey::None),
+        Err(e) => return error(ui, "Invalid address", e),
+    };
+    let Some(block) = session.config.resource(&addr.resource) else {
+        return error(
+            ui,
+            "Configuration for import target does not exist",
+            format!("The configuration does not contain a resource block for {}. Add it first, e.g.\n\nresource \"{}\" \"{}\" {{\n  # (resource arguments)\n}}", addr.resource, addr.resource.type_name, addr.resource.name),
+        );
+    };
+    let key_ok = match (&addr.key, block.count.is_some(), block.for_each.is_some()) {
+        (InstanceKey::None, false, false) => true,
+        (InstanceKey::Int(_), true, _) => true,
+        (InstanceKey::Str(_), _, true) => true,
+        _ => false,
+    };
+    if !key_ok {
+        return error(ui, "Invalid instance key for import", format!("{addr} does not match the resource's count/for_each setting; use an index such as [0] with count or [\"key\"] with for_each."));
+    }
+    let _lock = match take_lock(opts, ui, "import") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (mut file, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut state = state.unwrap_or_default();
+    if let Some(existing) = state.instance(&addr) {
+        return error(ui, "Resource already managed by ycprov", format!("{addr} is already in the state (id {}). To import it again, remove it from the configuration and state first.", existing.id().unwrap_or("?")));
+    }
+    ui.out(&format!("{addr}: Importing from ID \"{id}\"...\n"));
+    let type_name = &addr.resource.type_name;
+    let imported = match provider.import(type_name, id) {
+        Ok(i) => i,
+        Err(e) => return error(ui, "The provider failed while importing", format!("{e:#}")),
+    };
+    let diags = Diagnostics(imported.diagnostics.iter().map(|d| Diag::from_provider(d, &addr.to_string(), None)).collect());
+    print_diags(ui, &diags);
+    if diags.has_errors() {
+        return EXIT_ERROR;
+    }
+    let Some(found) = imported.state else {
+        return error(ui, "Cannot import non-existent remote object", format!("No {type_name} with id \"{id}\" exists, or the credentials cannot see it."));
+    };
+    ui.out(&format!("{addr}: Import prepared!\n{addr}: Refreshing state... [id={id}]\n"));
+    let read = match provider.read(type_name, &found) {
+        Ok(r) => r,
+        Err(e) => return error(ui, "The provider failed while reading the imported object", format!("{e:#}")),
+    };
+    let diags = Diagnostics(read.diagnostics.iter().map(|d| Diag::from_provider(d, &addr.to_string(), None)).collect());
+    print_diags(ui, &diags);
+    if diags.has_errors() {
+        return EXIT_ERROR;
+    }
+    let Some(current) = read.state else {
+        return error(ui, "Cannot import non-existent remote object", format!("The {type_name} with id \"{id}\" disappeared while importing."));
+    };
+    let rs = session.schema.resources.get(type_name);
+    let deps = crate::plan::dependency_strings(&session.config).remove(&addr.resource).unwrap_or_default();
+    let record = InstanceState::new(&addr, rs.map(|s| s.version).unwrap_or(0), current, rs.map(|s| s.sensitive_attributes()).unwrap_or_default(), deps);
+    state.upsert(record);
+    if let Err(e) = file.write(&mut state) {
+        return error(ui, "Failed to save state", format!("{e:#}"));
+    }
+    ui.out("\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in\nyour ycprov state and will henceforth be managed by ycprov.\n");
+    EXIT_OK
+}
+
+/// `output [NAME]`: show outputs from the state.
+pub fn output(opts: &Options, ui: &mut dyn Ui, name: Option<&str>) -> i32 {
+    let (_, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let outputs = state.map(|s| s.outputs).unwrap_or_default();
+    let Some(name) = name else {
+        if outputs.is_empty() {
+            ui.err("\nWarning: No outputs found\n\nThe state file either has no outputs defined, or all the defined outputs are empty.\n");
+            return EXIT_OK;
+        }
+        if opts.json {
+            ui.out(&format!("{}\n", serde_json::to_string_pretty(&render::outputs_json(&outputs, opts.show_sensitive)).unwrap_or_default()));
+        } else {
+            ui.out(&render::outputs_text(&outputs));
+        }
+        return EXIT_OK;
+    };
+    let Some(o) = outputs.get(name) else {
+        return error(ui, format!("Output \"{name}\" not found").as_str(), "The output variable requested could not be found in the state file. Apply the configuration that defines it first.");
+    };
+    if opts.raw {
+        return match &o.value {
+            Value::String(s) => {
+                ui.out(s);
+                EXIT_OK
+            }
+            Value::Number(_) | Value::Bool(_) => {
+                ui.out(&o.value.to_string());
+                EXIT_OK
+            }
+            _ => error(ui, "Unsupported value for raw output", format!("The -raw option only supports strings, numbers and bools; output \"{name}\" is a {}. Use -json instead.", crate::value::kind_name(&o.value))),
+        };
+    }
+    if opts.json {
+        ui.out(&format!("{}\n", o.value));
+    } else if o.sensitive && !opts.show_sensitive {
+        ui.out(&format!("{}\n", render::SENSITIVE));
+    } else {
+        ui.out(&format!("{}\n", render::inline(&o.value)));
+    }
+    EXIT_OK
+}
+
+/// `state list [ADDR...]`: the addresses in the state (optionally filtered).
+pub fn state_list(opts: &Options, ui: &mut dyn Ui, filters: &[String]) -> i32 {
+    let (_, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut targets = Vec::new();
+    for f in filters {
+        match parse_target(f) {
+            Ok(t) => targets.push(t),
+            Err(e) => return error(ui, "Invalid address", e),
+        }
+    }
+    for r in state.map(|s| s.resources).unwrap_or_default() {
+        let addr = r.instance_addr();
+        if targets.is_empty() || targets.iter().any(|t| t.matches(&addr)) {
+            match &r.deposed {
+                Some(k) => ui.out(&format!("{} (deposed object {k})\n", r.address)),
+                None => ui.out(&format!("{}\n", r.address)),
+            }
+        }
+    }
+    EXIT_OK
+}
+
+/// `state show ADDR`: one object's attributes (sensitive hidden unless `show_sensitive`).
+pub fn state_show(opts: &Options, ui: &mut dyn Ui, address: &str) -> i32 {
+    let (_, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let addr = match parse_target(address) {
+        Ok(Target::Instance(i)) => i,
+        Ok(Target::Resource(r)) => r.instance(InstanceKey::None),
+        Err(e) => return error(ui, "Invalid address", e),
+    };
+    match state.as_ref().and_then(|s| s.instance(&addr)) {
+        Some(r) => {
+            ui.out(&render::state_show_text(r, opts.show_sensitive));
+            EXIT_OK
+        }
+        None => error(ui, "No instance found for the given address", format!("{address} is not in the state. Use `ycprov state list` to see the managed objects.")),
+    }
+}
+
+/// `force-unlock ID`: removes a stale lock when `id` matches it.
+pub fn force_unlock(opts: &Options, ui: &mut dyn Ui, id: &str) -> i32 {
+    match crate::lock::force_unlock(&opts.state_path(), id) {
+        Ok(()) => {
+            ui.out("ycprov state has been successfully unlocked!\n\nThe state has been unlocked, and ycprov commands should now be able to\nobtain a new lock on the remote state.\n");
+            EXIT_OK
+        }
+        Err(e) => error(ui, "Failed to unlock state", format!("{e:#}")),
+    }
+}

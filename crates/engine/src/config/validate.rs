@@ -1,0 +1,245 @@
+//! Static checks of a configuration against the provider schema: resource types,
+//! attributes, references and cycles. All run before any provider call that
+//! touches the cloud.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::references::{ReferenceKind, references_of};
+use super::{Config, Expr, Span};
+use crate::address::ResourceAddr;
+use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
+use crate::graph::Graph;
+use crate::provider::Schema;
+
+/// A node of the configuration's reference graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Node {
+    Resource(ResourceAddr),
+    Local(String),
+    Output(String),
+}
+
+impl Node {
+    fn label(&self) -> String {
+        match self {
+            Node::Resource(a) => a.to_string(),
+            Node::Local(n) => format!("local.{n}"),
+            Node::Output(n) => format!("output.{n}"),
+        }
+    }
+}
+
+/// Checks `config` against `schema`; returns every problem found, each with `file:line`.
+pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let err = |span: &Span, summary: String, detail: String| Diag::error(summary, detail).at(config.location(span));
+    let types: Vec<&str> = schema.resources.keys().map(String::as_str).collect();
+
+    if let Some(provider) = &config.provider {
+        if !schema.provider.is_empty() {
+            for (name, expr) in &provider.attributes {
+                if !schema.provider.contains_key(name) {
+                    let hint = did_you_mean(name, schema.provider.keys().map(String::as_str));
+                    diags.push(err(&expr.span, "Unsupported argument".into(), format!("An argument named \"{name}\" is not expected in the provider block.{hint}")));
+                }
+            }
+        }
+        for expr in provider.attributes.values() {
+            for r in references_of(expr) {
+                if matches!(r.kind, ReferenceKind::Resource { .. }) {
+                    diags.push(err(&r.span, "Invalid provider configuration reference".into(), "The provider block may reference variables and locals, but not resources.".into()));
+                }
+            }
+        }
+    }
+
+    for res in &config.resources {
+        let addr = &res.addr;
+        let Some(rs) = schema.resources.get(&addr.type_name) else {
+            let hint = did_you_mean(&addr.type_name, types.iter().copied());
+            diags.push(err(&res.span, format!("Invalid resource type \"{}\"", addr.type_name), format!("The provider does not support resource type \"{}\".{hint} Supported types: {}.", addr.type_name, types.join(", "))));
+            continue;
+        };
+        for (name, expr) in &res.attributes {
+            match rs.attributes.get(name) {
+                None => {
+                    let hint = did_you_mean(name, rs.attributes.iter().filter(|(_, a)| a.configurable()).map(|(n, _)| n.as_str()));
+                    diags.push(err(&expr.span, "Unsupported argument".into(), format!("An argument named \"{name}\" is not expected in {}.{hint}", addr.type_name)));
+                }
+                Some(a) if !a.configurable() => {
+                    diags.push(err(&expr.span, "Value for unconfigurable attribute".into(), format!("Can't configure a value for \"{name}\": its value will be decided automatically by the provider.")));
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, a) in &rs.attributes {
+            if a.required && !res.attributes.contains_key(name) {
+                diags.push(err(&res.span, "Missing required argument".into(), format!("The argument \"{name}\" is required in {addr}, but no definition was found.")));
+            }
+        }
+        for name in &res.lifecycle.ignore_changes {
+            if !rs.attributes.contains_key(name) {
+                let hint = did_you_mean(name, rs.attributes.keys().map(String::as_str));
+                diags.push(err(&res.span, "Invalid ignore_changes entry".into(), format!("{addr} has no attribute \"{name}\".{hint}")));
+            }
+        }
+        for (dep, span) in &res.depends_on {
+            if config.resource(dep).is_none() {
+                diags.push(err(span, "Reference to undeclared resource".into(), format!("depends_on names {dep}, which is not declared.")));
+            }
+        }
+    }
+
+    let check_refs = |expr: &Expr, owner: Option<&super::ResourceBlock>, diags: &mut Diagnostics| {
+        for r in references_of(expr) {
+            match &r.kind {
+                ReferenceKind::Variable(name) if !config.variables.contains_key(name) => {
+                    let hint = did_you_mean(name, config.variables.keys().map(String::as_str));
+                    diags.push(err(&r.span, "Reference to undeclared input variable".into(), format!("An input variable with the name \"{name}\" has not been declared.{hint} Declare it with a variable \"{name}\" {{}} block.")));
+                }
+                ReferenceKind::Local(name) if !config.locals.contains_key(name) => {
+                    let hint = did_you_mean(name, config.locals.keys().map(String::as_str));
+                    diags.push(err(&r.span, "Reference to undeclared local value".into(), format!("A local value with the name \"{name}\" has not been declared.{hint}")));
+                }
+                ReferenceKind::Count if owner.is_none_or(|o| o.count.is_none()) => {
+                    diags.push(err(&r.span, "Reference to \"count\" in non-counted context".into(), "count.index is only available in resources that set the \"count\" argument.".into()));
+                }
+                ReferenceKind::Each if owner.is_none_or(|o| o.for_each.is_none()) => {
+                    diags.push(err(&r.span, "Reference to \"each\" in context without for_each".into(), "each.key and each.value are only available in resources that set the \"for_each\" argument.".into()));
+                }
+                ReferenceKind::Resource { addr, attribute, indexed } => {
+                    let Some(target) = config.resource(addr) else {
+                        let same: Vec<&str> = config.resources.iter().filter(|r| r.addr.type_name == addr.type_name).map(|r| r.addr.name.as_str()).collect();
+                        let mut hint = did_you_mean(&addr.name, same);
+                        if hint.is_empty() && !schema.resources.contains_key(&addr.type_name) && !config.resources.iter().any(|r| r.addr.type_name == addr.type_name) {
+                            hint = did_you_mean(&addr.type_name, types.iter().copied());
+                        }
+                        diags.push(err(&r.span, "Reference to undeclared resource".into(), format!("A managed resource \"{}\" \"{}\" has not been declared.{hint}", addr.type_name, addr.name)));
+                        continue;
+                    };
+                    let expanded = target.count.is_some() || target.for_each.is_some();
+                    if expanded && !indexed && attribute.is_some() {
+                        diags.push(err(&r.span, "Missing resource instance key".into(), format!("Because {addr} has \"count\" or \"for_each\" set, its attributes must be accessed on specific instances, e.g. {addr}[0] or {addr}[each.key].")));
+                        continue;
+                    }
+                    if !expanded && *indexed && attribute.is_some() {
+                        diags.push(err(&r.span, "Unexpected resource instance key".into(), format!("Because {addr} does not have \"count\" or \"for_each\" set, references to it must not include an index key.")));
+                        continue;
+                    }
+                    if let (Some(attr), Some(rs)) = (attribute, schema.resources.get(&addr.type_name))
+                        && !rs.attributes.contains_key(attr)
+                    {
+                        let hint = did_you_mean(attr, rs.attributes.keys().map(String::as_str));
+                        diags.push(err(&r.span, "Unsupported attribute".into(), format!("This object ({}) has no attribute named \"{attr}\".{hint}", addr.type_name)));
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+    for res in &config.resources {
+        for expr in res.attributes.values().chain(res.count.iter()).chain(res.for_each.iter()) {
+            check_refs(expr, Some(res), &mut diags);
+        }
+    }
+    for local in config.locals.values() {
+        check_refs(&local.expr, None, &mut diags);
+    }
+    for out in config.outputs.values() {
+        check_refs(&out.value, None, &mut diags);
+        for (dep, span) in &out.depends_on {
+            if config.resource(dep).is_none() {
+                diags.push(err(span, "Reference to undeclared resource".into(), format!("depends_on names {dep}, which is not declared.")));
+            }
+        }
+    }
+    if let Some(p) = &config.provider {
+        for expr in p.attributes.values() {
+            check_refs(expr, None, &mut diags);
+        }
+    }
+    if diags.has_errors() {
+        return diags;
+    }
+    if let Err(cycle) = reference_graph(config).topo_order() {
+        let labels: Vec<String> = cycle.iter().map(Node::label).collect();
+        let span = match &cycle[0] {
+            Node::Resource(a) => config.resource(a).map(|r| r.span.clone()),
+            Node::Local(n) => config.locals.get(n).map(|l| l.expr.span.clone()),
+            Node::Output(n) => config.outputs.get(n).map(|o| o.span.clone()),
+        };
+        diags.push(
+            Diag::error("Cycle in references", format!("These objects refer to each other in a loop: {}. Break the loop by removing one of the references.", labels.join(" -> ")))
+                .at(span.and_then(|s| config.location(&s))),
+        );
+    }
+    diags
+}
+
+fn expr_edges(expr: &Expr, from: &Node, g: &mut Graph<Node>) {
+    for r in references_of(expr) {
+        match r.kind {
+            ReferenceKind::Local(n) => g.add_edge(from.clone(), Node::Local(n)),
+            ReferenceKind::Resource { addr, .. } => g.add_edge(from.clone(), Node::Resource(addr)),
+            _ => {}
+        }
+    }
+}
+
+fn reference_graph(config: &Config) -> Graph<Node> {
+    let mut g = Graph::new();
+    for res in &config.resources {
+        let node = Node::Resource(res.addr.clone());
+        g.add_node(node.clone());
+        for expr in res.attributes.values().chain(res.count.iter()).chain(res.for_each.iter()) {
+            expr_edges(expr, &node, &mut g);
+        }
+        for (dep, _) in &res.depends_on {
+            g.add_edge(node.clone(), Node::Resource(dep.clone()));
+        }
+    }
+    for local in config.locals.values() {
+        let node = Node::Local(local.name.clone());
+        g.add_node(node.clone());
+        expr_edges(&local.expr, &node, &mut g);
+    }
+    for out in config.outputs.values() {
+        let node = Node::Output(out.name.clone());
+        g.add_node(node.clone());
+        expr_edges(&out.value, &node, &mut g);
+        for (dep, _) in &out.depends_on {
+            g.add_edge(node.clone(), Node::Resource(dep.clone()));
+        }
+    }
+    g
+}
+
+/// For each resource, the resources it depends on directly (through references,
+/// locals in between, and `depends_on`).
+pub fn resource_dependencies(config: &Config) -> BTreeMap<ResourceAddr, BTreeSet<ResourceAddr>> {
+    let g = reference_graph(config);
+    let mut out = BTreeMap::new();
+    for res in &config.resources {
+        let mut deps = BTreeSet::new();
+        let mut stack = vec![Node::Resource(res.addr.clone())];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            for d in g.dependencies(&n) {
+                match d {
+                    Node::Resource(a) => {
+                        if a != &res.addr {
+                            deps.insert(a.clone());
+                        }
+                    }
+                    other => {
+                        if seen.insert(other.clone()) {
+                            stack.push(other.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out.insert(res.addr.clone(), deps);
+    }
+    out
+}

@@ -1,0 +1,195 @@
+//! Expanding resource blocks into instances (`count`, `for_each`) and evaluating
+//! one instance's configuration against the schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
+use crate::config::{Config, EvalContext, InstanceVars, ResourceBlock, ResourceValues};
+use crate::diagnostics::{Diag, Diagnostics};
+use crate::provider::{ResourceSchema, Schema};
+use crate::value::{contains_unknown, is_unknown, kind_name};
+
+/// How many instances a resource block has.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expansion {
+    /// No `count`/`for_each`: one instance without a key.
+    Single,
+    /// `count = N`.
+    Count(i64),
+    /// `for_each`: the keys and their `each.value`.
+    ForEach(Vec<(String, Value)>),
+    /// Not known yet (only during `validate`).
+    Unknown,
+}
+
+impl Expansion {
+    /// Every instance key with its `count.index` / `each` values.
+    pub fn instances(&self) -> Vec<(InstanceKey, InstanceVars)> {
+        match self {
+            Expansion::Single => vec![(InstanceKey::None, InstanceVars::default())],
+            Expansion::Count(n) => (0..*n)
+                .map(|i| (InstanceKey::Int(i), InstanceVars { count_index: Some(i), each: None }))
+                .collect(),
+            Expansion::ForEach(items) => items
+                .iter()
+                .map(|(k, v)| (InstanceKey::Str(k.clone()), InstanceVars { count_index: None, each: Some((k.clone(), v.clone())) }))
+                .collect(),
+            Expansion::Unknown => vec![(InstanceKey::None, InstanceVars { count_index: Some(0), each: Some((String::new(), crate::value::unknown())) })],
+        }
+    }
+
+    /// True when `key` is one of this expansion's keys.
+    pub fn has_key(&self, key: &InstanceKey) -> bool {
+        match (self, key) {
+            (Expansion::Single, InstanceKey::None) => true,
+            (Expansion::Count(n), InstanceKey::Int(i)) => *i >= 0 && i < n,
+            (Expansion::ForEach(items), InstanceKey::Str(s)) => items.iter().any(|(k, _)| k == s),
+            _ => false,
+        }
+    }
+}
+
+/// Evaluates `count` / `for_each` of `block`. Unknown values are errors except with
+/// `allow_unknown` (validate).
+pub fn expand(ctx: &EvalContext, config: &Config, block: &ResourceBlock, allow_unknown: bool) -> Result<Expansion, Diag> {
+    let unknown_err = |what: &str, span| {
+        Diag::error(
+            format!("Invalid {what} argument"),
+            format!("The \"{what}\" value depends on resource attributes that cannot be determined until apply, so ycprov cannot predict how many instances will be created. Use values known at plan time (variables, locals), or apply the dependencies first with -target."),
+        )
+        .at(config.location(span))
+        .for_address(block.addr.to_string())
+    };
+    if let Some(count) = &block.count {
+        let v = ctx.eval(count, &InstanceVars::default())?.value;
+        if is_unknown(&v) {
+            return if allow_unknown { Ok(Expansion::Unknown) } else { Err(unknown_err("count", &count.span)) };
+        }
+        let n = crate::value::Type::Number.convert(&v).ok().and_then(|n| n.as_f64());
+        return match n {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as i64)),
+            _ => Err(Diag::error("Invalid count argument", format!("The \"count\" argument must be a whole number >= 0, got {}.", if v.is_null() { "null".to_string() } else { v.to_string() })).at(config.location(&count.span))),
+        };
+    }
+    if let Some(for_each) = &block.for_each {
+        let v = ctx.eval(for_each, &InstanceVars::default())?.value;
+        if contains_unknown(&v) {
+            return if allow_unknown { Ok(Expansion::Unknown) } else { Err(unknown_err("for_each", &for_each.span)) };
+        }
+        let bad = |detail: String| Diag::error("Invalid for_each argument", detail).at(config.location(&for_each.span));
+        return match v {
+            Value::Object(m) => Ok(Expansion::ForEach(m.into_iter().collect::<BTreeMap<_, _>>().into_iter().collect())),
+            Value::Array(items) => {
+                let mut keys = BTreeSet::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => {
+                            keys.insert(s);
+                        }
+                        other => return Err(bad(format!("The \"for_each\" set must contain strings only, found {}. Use toset([...]) of strings or a map.", kind_name(&other)))),
+                    }
+                }
+                Ok(Expansion::ForEach(keys.into_iter().map(|k| (k.clone(), Value::String(k))).collect()))
+            }
+            Value::Null => Err(bad("The \"for_each\" value is null. A map or a set of strings is required.".into())),
+            other => Err(bad(format!("The \"for_each\" argument must be a map or a set of strings, and you have provided a {}.", kind_name(&other)))),
+        };
+    }
+    Ok(Expansion::Single)
+}
+
+/// One instance's evaluated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceConfig {
+    /// A JSON object with every schema attribute (null when not configured).
+    pub value: Value,
+    /// Attributes whose value came from a sensitive source.
+    pub sensitive: BTreeSet<String>,
+}
+
+/// Evaluates the attributes of one instance of `block` and converts them to the schema types.
+pub fn eval_instance(ctx: &EvalContext, config: &Config, block: &ResourceBlock, schema: &ResourceSchema, vars: &InstanceVars, addr: &InstanceAddr) -> Result<InstanceConfig, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut out = Map::new();
+    let mut sensitive = BTreeSet::new();
+    for (name, attr) in &schema.attributes {
+        if attr.sensitive {
+            sensitive.insert(name.clone());
+        }
+        let Some(expr) = block.attributes.get(name).filter(|_| attr.configurable()) else {
+            out.insert(name.clone(), Value::Null);
+            continue;
+        };
+        match ctx.eval(expr, vars) {
+            Ok(ev) => {
+                if ev.sensitive {
+                    sensitive.insert(name.clone());
+                }
+                match attr.ty.convert(&ev.value) {
+                    Ok(v) => {
+                        if v.is_null() && attr.required {
+                            diags.push(Diag::error("Missing required argument", format!("The argument \"{name}\" is required, but its value is null.")).at(config.location(&expr.span)).for_address(addr.to_string()));
+                        }
+                        out.insert(name.clone(), v);
+                    }
+                    Err(e) => diags.push(
+                        Diag::error("Incorrect attribute value type", format!("Inappropriate value for attribute \"{name}\": {e}. The attribute's type is {}.", attr.ty))
+                            .at(config.location(&expr.span))
+                            .for_address(addr.to_string()),
+                    ),
+                }
+            }
+            Err(d) => diags.push(d.for_address(addr.to_string())),
+        }
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(InstanceConfig { value: Value::Object(out), sensitive }) }
+}
+
+/// Fills in the schema attributes missing from `value` with null.
+pub fn with_all_attributes(schema: Option<&ResourceSchema>, value: &Value) -> Value {
+    let (Some(schema), Value::Object(m)) = (schema, value) else { return value.clone() };
+    let mut m = m.clone();
+    for name in schema.attributes.keys() {
+        m.entry(name.clone()).or_insert(Value::Null);
+    }
+    Value::Object(m)
+}
+
+/// Resource values for references, from a set of instance objects.
+pub struct InstanceValues<'a> {
+    /// Current objects by instance.
+    pub objects: BTreeMap<InstanceAddr, Value>,
+    config: &'a Config,
+    schema: &'a Schema,
+}
+
+impl<'a> InstanceValues<'a> {
+    /// Values over `objects`.
+    pub fn new(config: &'a Config, schema: &'a Schema, objects: BTreeMap<InstanceAddr, Value>) -> Self {
+        Self { objects, config, schema }
+    }
+}
+
+impl ResourceValues for InstanceValues<'_> {
+    fn value(&self, addr: &ResourceAddr) -> Option<Value> {
+        let block = self.config.resource(addr)?;
+        let schema = self.schema.resources.get(&addr.type_name);
+        let mut items = self
+            .objects
+            .range(addr.instance(InstanceKey::None)..)
+            .take_while(|(a, _)| &a.resource == addr)
+            .map(|(a, v)| (a.key.clone(), with_all_attributes(schema, v)));
+        if block.count.is_some() {
+            let mut list: Vec<(i64, Value)> = items.filter_map(|(k, v)| if let InstanceKey::Int(i) = k { Some((i, v)) } else { None }).collect();
+            list.sort_by_key(|(i, _)| *i);
+            Some(Value::Array(list.into_iter().map(|(_, v)| v).collect()))
+        } else if block.for_each.is_some() {
+            let map: Map<String, Value> = items.filter_map(|(k, v)| if let InstanceKey::Str(s) = k { Some((s, v)) } else { None }).collect();
+            Some(Value::Object(map))
+        } else {
+            items.find(|(k, _)| *k == InstanceKey::None).map(|(_, v)| v)
+        }
+    }
+}

@@ -1,0 +1,693 @@
+//! Planning: refresh the state, then decide per instance what apply must do.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::address::{InstanceAddr, InstanceKey, ResourceAddr, Target};
+use crate::config::{Config, EvalContext, Phase, Variables, resource_dependencies};
+use crate::diagnostics::{Diag, Diagnostics};
+use crate::graph::Graph;
+use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
+use crate::pool::run_parallel;
+use crate::provider::{Provider, ResourceSchema, Schema};
+use crate::state::{InstanceState, State};
+use crate::value::{contains_unknown, is_unknown};
+
+/// What apply will do to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Nothing.
+    NoOp,
+    /// Create a new object.
+    Create,
+    /// Update the object in place.
+    Update,
+    /// Replace: destroy the old object, then create the new one.
+    DeleteThenCreate,
+    /// Replace: create the new object, then destroy the old one.
+    CreateThenDelete,
+    /// Destroy the object.
+    Delete,
+}
+
+impl Action {
+    /// The Terraform JSON `actions` list.
+    pub fn json_actions(&self) -> Vec<&'static str> {
+        match self {
+            Action::NoOp => vec!["no-op"],
+            Action::Create => vec!["create"],
+            Action::Update => vec!["update"],
+            Action::DeleteThenCreate => vec!["delete", "create"],
+            Action::CreateThenDelete => vec!["create", "delete"],
+            Action::Delete => vec!["delete"],
+        }
+    }
+
+    /// True for both replace orders.
+    pub fn is_replace(&self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+
+    /// True when an object is created (create or replace).
+    pub fn creates(&self) -> bool {
+        matches!(self, Action::Create) || self.is_replace()
+    }
+
+    /// True when an object is destroyed (delete or replace).
+    pub fn destroys(&self) -> bool {
+        matches!(self, Action::Delete) || self.is_replace()
+    }
+}
+
+/// The planned change of one resource instance (or deposed object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    /// The instance address.
+    pub address: String,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The resource block name.
+    pub name: String,
+    /// `null`, a `count` index or a `for_each` key.
+    pub index_key: Value,
+    /// Set when the change concerns a deposed object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    /// What apply will do.
+    pub action: Action,
+    /// The current object (refreshed), if any.
+    pub before: Option<Value>,
+    /// The planned object (unknowns marked), if any.
+    pub after: Option<Value>,
+    /// Attributes whose change forces replacement.
+    pub replace_paths: Vec<String>,
+    /// Sensitive attributes of `before`.
+    pub before_sensitive: Vec<String>,
+    /// Sensitive attributes of `after`.
+    pub after_sensitive: Vec<String>,
+    /// Resource addresses this instance depends on.
+    pub dependencies: Vec<String>,
+    /// Why, when it is not obvious (e.g. "no longer in the configuration").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ResourceChange {
+    /// The instance address.
+    pub fn instance_addr(&self) -> InstanceAddr {
+        let key = InstanceKey::from_json(&self.index_key).unwrap_or(InstanceKey::None);
+        ResourceAddr::new(&self.type_name, &self.name).instance(key)
+    }
+
+    /// The address with the deposed key, for messages.
+    pub fn display_address(&self) -> String {
+        match &self.deposed {
+            Some(d) => format!("{} (deposed object {d})", self.address),
+            None => self.address.clone(),
+        }
+    }
+}
+
+/// A difference between the state and what refresh read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    /// The instance address.
+    pub address: String,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The resource block name.
+    pub name: String,
+    /// `null`, a `count` index or a `for_each` key.
+    pub index_key: Value,
+    /// Set for a deposed object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    /// The object as the state had it.
+    pub before: Value,
+    /// The object as read, or `None` when it is gone.
+    pub after: Option<Value>,
+    /// Sensitive attribute names.
+    pub sensitive: Vec<String>,
+}
+
+/// The planned change of one output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    /// The output name.
+    pub name: String,
+    /// Create, update, delete or no-op.
+    pub action: Action,
+    /// The current value.
+    pub before: Option<Value>,
+    /// The planned value (may be unknown).
+    pub after: Option<Value>,
+    /// Whether the value is hidden.
+    pub sensitive: bool,
+}
+
+/// A complete plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Made by `destroy` / `plan -destroy`.
+    pub destroy: bool,
+    /// Resource changes, sorted by address.
+    pub changes: Vec<ResourceChange>,
+    /// Changes made outside ycprov, found by refresh.
+    pub drift: Vec<Drift>,
+    /// Output changes.
+    pub outputs: Vec<OutputChange>,
+    /// The refreshed state the plan was made from (its serial and lineage are
+    /// those of the state file read).
+    pub prior: State,
+    /// Whether a state file existed when planning.
+    pub state_existed: bool,
+    /// The `-target` addresses.
+    pub targets: Vec<String>,
+    /// The time `plantimestamp()` returned (RFC 3339).
+    pub plan_time: String,
+    /// Warnings found while planning.
+    #[serde(skip)]
+    pub warnings: Vec<Diag>,
+}
+
+impl Plan {
+    /// True when apply would change a resource or an output.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp) || self.outputs.iter().any(|o| o.action != Action::NoOp)
+    }
+
+    /// True when apply would change a resource.
+    pub fn has_resource_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// (to add, to change, to destroy), replacements counting as one add and one destroy.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for c in &self.changes {
+            if c.action.creates() {
+                counts.0 += 1;
+            }
+            if c.action == Action::Update {
+                counts.1 += 1;
+            }
+            if c.action.destroys() {
+                counts.2 += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// Everything planning needs.
+pub struct PlanRequest<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The provider schema.
+    pub schema: &'a Schema,
+    /// Resolved input variables.
+    pub variables: &'a Variables,
+    /// The provider.
+    pub provider: &'a dyn Provider,
+    /// The state as read from the state file.
+    pub state: &'a State,
+    /// Whether a state file existed.
+    pub state_existed: bool,
+    /// Plan to destroy everything (or the targets and their dependents).
+    pub destroy: bool,
+    /// Read every object before planning.
+    pub refresh: bool,
+    /// `-target` addresses.
+    pub targets: &'a [Target],
+    /// Maximum concurrent provider calls during refresh.
+    pub parallelism: usize,
+    /// The time `plantimestamp()` returns.
+    pub plan_time: OffsetDateTime,
+}
+
+/// The graph of resources: configuration dependencies plus those recorded in state.
+pub fn resource_graph(config: &Config, state: &State) -> Graph<ResourceAddr> {
+    let mut g = Graph::new();
+    for (res, deps) in resource_dependencies(config) {
+        g.add_node(res.clone());
+        for d in deps {
+            g.add_edge(res.clone(), d);
+        }
+    }
+    for r in &state.resources {
+        let res = r.instance_addr().resource;
+        if config.resource(&res).is_some() {
+            continue;
+        }
+        g.add_node(res.clone());
+        for d in &r.dependencies {
+            if let Ok(Target::Resource(dep)) = crate::address::parse_target(d) {
+                g.add_edge(res.clone(), dep);
+            }
+        }
+    }
+    g
+}
+
+/// Which instances `-target` selects.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    all: bool,
+    targets: Vec<Target>,
+    resources: BTreeSet<ResourceAddr>,
+}
+
+impl Selection {
+    /// The targets plus their dependencies (or, for destroy, their dependents).
+    pub fn new(targets: &[Target], graph: &Graph<ResourceAddr>, destroy: bool) -> Selection {
+        let mut resources = BTreeSet::new();
+        for t in targets {
+            let r = t.resource();
+            resources.extend(if destroy { graph.transitive_dependents(r) } else { graph.transitive_dependencies(r) });
+        }
+        Selection { all: targets.is_empty(), targets: targets.to_vec(), resources }
+    }
+
+    /// True when `addr` takes part.
+    pub fn selects(&self, addr: &InstanceAddr) -> bool {
+        self.all || self.targets.iter().any(|t| t.matches(addr)) || self.resources.contains(&addr.resource)
+    }
+}
+
+fn diff_attributes(schema: Option<&ResourceSchema>, a: &Value, b: &Value) -> bool {
+    with_all_attributes(schema, a) != with_all_attributes(schema, b)
+}
+
+/// Reads every selected object; returns the refreshed state, the drift and diagnostics.
+/// Objects that are gone are dropped with a warning.
+pub fn refresh_state(provider: &dyn Provider, schema: &Schema, state: &State, selection: &Selection, parallelism: usize) -> (State, Vec<Drift>, Diagnostics) {
+    let selected: Vec<&InstanceState> = state.resources.iter().filter(|r| selection.selects(&r.instance_addr())).collect();
+    let results = run_parallel(parallelism, &selected, |r| provider.read(&r.type_name, &r.attributes));
+    let mut refreshed = state.clone();
+    let mut drift = Vec::new();
+    let mut diags = Diagnostics::new();
+    for (record, result) in selected.into_iter().zip(results) {
+        let addr = record.instance_addr();
+        let display = match &record.deposed {
+            Some(d) => format!("{addr} (deposed object {d})"),
+            None => addr.to_string(),
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(Diag::error(format!("{display}: the provider failed while reading"), format!("{e:#}")).for_address(display.clone()));
+                continue;
+            }
+        };
+        for d in &result.diagnostics {
+            diags.push(Diag::from_provider(d, &display, None));
+        }
+        if crate::provider::has_errors(&result.diagnostics) {
+            continue;
+        }
+        let rs = schema.resources.get(&record.type_name);
+        let mut drift_entry = Drift {
+            address: record.address.clone(),
+            type_name: record.type_name.clone(),
+            name: record.name.clone(),
+            index_key: record.index_key.clone(),
+            deposed: record.deposed.clone(),
+            before: record.attributes.clone(),
+            after: None,
+            sensitive: record.sensitive_attributes.clone(),
+        };
+        match result.state {
+            None => {
+                diags.push(Diag::warning(format!("{display} no longer exists"), "The object was deleted outside ycprov; it has been removed from the state and will be planned for creation if it is still configured.").for_address(display.clone()));
+                refreshed.remove(&addr, record.deposed.as_deref());
+                drift.push(drift_entry);
+            }
+            Some(new) => {
+                if diff_attributes(rs, &record.attributes, &new) {
+                    drift_entry.after = Some(new.clone());
+                    drift.push(drift_entry);
+                }
+                let mut updated = record.clone();
+                updated.attributes = new;
+                refreshed.upsert(updated);
+            }
+        }
+    }
+    (refreshed, drift, diags)
+}
+
+fn root_attribute(path: &str) -> &str {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    &path[..end]
+}
+
+/// The attribute names whose known planned value differs from `actual`.
+pub fn changed_known_values(planned: &Value, actual: &Value) -> Vec<String> {
+    let Some(planned) = planned.as_object() else { return Vec::new() };
+    let mut out = Vec::new();
+    for (name, p) in planned {
+        if contains_unknown(p) || crate::redact::is_redacted(p) {
+            continue;
+        }
+        let a = actual.get(name).unwrap_or(&Value::Null);
+        if !crate::config::values_equal(p, a) {
+            out.push(name.clone());
+        }
+    }
+    out
+}
+
+/// Problems when `planned` does not keep configured values (tfplugin6 rule).
+fn invalid_plan_attributes(config: &Value, prior: Option<&Value>, planned: &Value) -> Vec<String> {
+    let Some(cfg) = config.as_object() else { return Vec::new() };
+    let mut bad = Vec::new();
+    for (name, c) in cfg {
+        if c.is_null() || contains_unknown(c) {
+            continue;
+        }
+        let p = planned.get(name).unwrap_or(&Value::Null);
+        let keeps_prior = prior.and_then(|pr| pr.get(name)).is_some_and(|pr| pr == p);
+        if p != c && !keeps_prior {
+            bad.push(name.clone());
+        }
+    }
+    bad
+}
+
+/// Makes a plan. Errors come back as diagnostics with the resource address and
+/// `file:line` of its block; warnings are kept in [`Plan::warnings`].
+pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
+    let config = req.config;
+    let graph = resource_graph(config, req.state);
+    let selection = Selection::new(req.targets, &graph, req.destroy);
+    let mut diags = Diagnostics::new();
+
+    let (prior, drift) = if req.refresh {
+        let (refreshed, drift, refresh_diags) = refresh_state(req.provider, req.schema, req.state, &selection, req.parallelism);
+        diags.extend(refresh_diags);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        (refreshed, drift)
+    } else {
+        (req.state.clone(), Vec::new())
+    };
+
+    let mut plan = Plan {
+        destroy: req.destroy,
+        changes: Vec::new(),
+        drift,
+        outputs: Vec::new(),
+        prior: prior.clone(),
+        state_existed: req.state_existed,
+        targets: req.targets.iter().map(|t| t.to_string()).collect(),
+        plan_time: req.plan_time.format(&Rfc3339).unwrap_or_default(),
+        warnings: Vec::new(),
+    };
+
+    if req.destroy {
+        plan_destroy(req, &prior, &selection, &mut plan, &mut diags);
+    } else {
+        plan_apply(req, &prior, &graph, &selection, &mut plan, &mut diags);
+    }
+    plan.changes.sort_by(|a, b| (a.instance_addr(), &a.deposed).cmp(&(b.instance_addr(), &b.deposed)));
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    plan.warnings = diags.0;
+    Ok(plan)
+}
+
+fn delete_change(record: &InstanceState, reason: Option<&str>) -> ResourceChange {
+    ResourceChange {
+        address: record.address.clone(),
+        type_name: record.type_name.clone(),
+        name: record.name.clone(),
+        index_key: record.index_key.clone(),
+        deposed: record.deposed.clone(),
+        action: Action::Delete,
+        before: Some(record.attributes.clone()),
+        after: None,
+        replace_paths: Vec::new(),
+        before_sensitive: record.sensitive_attributes.clone(),
+        after_sensitive: Vec::new(),
+        dependencies: record.dependencies.clone(),
+        reason: reason.map(str::to_string),
+    }
+}
+
+fn prevent_destroy_error(config: &Config, addr: &InstanceAddr) -> Option<Diag> {
+    let block = config.resource(&addr.resource)?;
+    block.lifecycle.prevent_destroy.then(|| {
+        Diag::error(
+            "Instance cannot be destroyed",
+            format!("{addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using -target."),
+        )
+        .at(config.location(&block.span))
+        .for_address(addr.to_string())
+    })
+}
+
+fn plan_destroy(req: &PlanRequest, prior: &State, selection: &Selection, plan: &mut Plan, diags: &mut Diagnostics) {
+    for record in &prior.resources {
+        let addr = record.instance_addr();
+        if !selection.selects(&addr) {
+            continue;
+        }
+        if record.deposed.is_none()
+            && let Some(d) = prevent_destroy_error(req.config, &addr)
+        {
+            diags.push(d);
+        }
+        plan.changes.push(delete_change(record, None));
+    }
+    if req.targets.is_empty() {
+        for (name, out) in &prior.outputs {
+            plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(out.value.clone()), after: None, sensitive: out.sensitive });
+        }
+    }
+}
+
+fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, selection: &Selection, plan: &mut Plan, diags: &mut Diagnostics) {
+    let config = req.config;
+    let deps = resource_dependencies(config);
+    let objects = prior
+        .resources
+        .iter()
+        .filter(|r| r.deposed.is_none())
+        .map(|r| (r.instance_addr(), r.attributes.clone()))
+        .collect();
+    let mut values = InstanceValues::new(config, req.schema, objects);
+    let order = graph.topo_order().unwrap_or_else(|_| graph.nodes().cloned().collect());
+    let plan_time = req.plan_time;
+
+    for res_addr in &order {
+        let Some(block) = config.resource(res_addr) else { continue };
+        let Some(rs) = req.schema.resources.get(&res_addr.type_name) else { continue };
+        let expansion = {
+            let ctx = EvalContext::new(config, Some(req.schema), req.variables, &values, Phase::Plan).with_times(plan_time, plan_time);
+            match expand(&ctx, config, block, false) {
+                Ok(e) => e,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        };
+        let dependencies: Vec<String> = deps.get(res_addr).into_iter().flatten().map(|d| d.to_string()).collect();
+        let mut planned_values = Vec::new();
+        for (key, inst_vars) in expansion.instances() {
+            let addr = res_addr.instance(key);
+            if !selection.selects(&addr) {
+                continue;
+            }
+            let prior_record = prior.instance(&addr);
+            let location = config.location(&block.span);
+            let evaluated = {
+                let ctx = EvalContext::new(config, Some(req.schema), req.variables, &values, Phase::Plan).with_times(plan_time, plan_time);
+                eval_instance(&ctx, config, block, rs, &inst_vars, &addr)
+            };
+            let mut inst_config = match evaluated {
+                Ok(c) => c,
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            };
+            if let Some(p) = prior_record {
+                apply_ignore_changes(&block.lifecycle, &mut inst_config.value, &p.attributes);
+            }
+            match plan_instance(req.provider, &res_addr.type_name, &addr, prior_record.map(|p| &p.attributes), &inst_config.value, block.lifecycle.create_before_destroy) {
+                Ok((mut change, provider_diags)) => {
+                    for d in provider_diags {
+                        diags.push(Diag::from_provider(&d, &addr.to_string(), location.clone()));
+                    }
+                    change.after_sensitive = inst_config.sensitive.iter().cloned().collect();
+                    change.before_sensitive = prior_record.map(|p| p.sensitive_attributes.clone()).unwrap_or_default();
+                    change.dependencies = dependencies.clone();
+                    if change.action.is_replace()
+                        && let Some(d) = prevent_destroy_error(config, &addr)
+                    {
+                        diags.push(d);
+                    }
+                    if let Some(after) = &change.after {
+                        planned_values.push((addr.clone(), after.clone()));
+                    }
+                    plan.changes.push(change);
+                }
+                Err(ds) => ds.into_iter().for_each(|d| diags.push(d.at(location.clone()))),
+            }
+        }
+        values.objects.extend(planned_values);
+        values.objects.retain(|a, _| &a.resource != res_addr || expansion.has_key(&a.key) || !selection.selects(a));
+        for record in prior.resources.iter().filter(|r| &r.instance_addr().resource == res_addr && r.deposed.is_none()) {
+            let addr = record.instance_addr();
+            if !expansion.has_key(&addr.key) && selection.selects(&addr) {
+                if let Some(d) = prevent_destroy_error(config, &addr) {
+                    diags.push(d);
+                }
+                plan.changes.push(delete_change(record, Some("its key is no longer in the count or for_each of the configuration")));
+            }
+        }
+    }
+    for record in &prior.resources {
+        let addr = record.instance_addr();
+        if !selection.selects(&addr) {
+            continue;
+        }
+        if record.deposed.is_some() {
+            plan.changes.push(delete_change(record, Some("it is a deposed object left by an earlier create-before-destroy replacement")));
+        } else if config.resource(&addr.resource).is_none() {
+            plan.changes.push(delete_change(record, Some("its resource block is no longer in the configuration")));
+        }
+    }
+    plan_outputs(req, prior, &values, plan, diags);
+}
+
+fn apply_ignore_changes(lifecycle: &crate::config::Lifecycle, config: &mut Value, prior: &Value) {
+    let Some(cfg) = config.as_object_mut() else { return };
+    for (name, v) in cfg.iter_mut() {
+        if lifecycle.ignore_all_changes || lifecycle.ignore_changes.contains(name) {
+            *v = prior.get(name).cloned().unwrap_or(Value::Null);
+        }
+    }
+}
+
+/// Calls the provider's plan for one instance and decides the action.
+fn plan_instance(
+    provider: &dyn Provider,
+    type_name: &str,
+    addr: &InstanceAddr,
+    prior: Option<&Value>,
+    config: &Value,
+    create_before_destroy: bool,
+) -> Result<(ResourceChange, Vec<crate::provider::Diagnostic>), Vec<Diag>> {
+    let display = addr.to_string();
+    let provider_failed = |e: anyhow::Error| vec![Diag::error(format!("{display}: the provider failed while planning"), format!("{e:#}")).for_address(display.clone())];
+    let mut all_diags = provider.validate(type_name, config).map_err(provider_failed)?;
+    if crate::provider::has_errors(&all_diags) {
+        return Err(all_diags.iter().map(|d| Diag::from_provider(d, &display, None)).collect());
+    }
+    let planned = provider.plan(type_name, prior, Some(config)).map_err(provider_failed)?;
+    all_diags.extend(planned.diagnostics.clone());
+    if crate::provider::has_errors(&planned.diagnostics) {
+        return Err(all_diags.iter().map(|d| Diag::from_provider(d, &display, None)).collect());
+    }
+    let Some(after) = planned.planned.filter(Value::is_object) else {
+        return Err(vec![Diag::error(format!("{display}: provider produced invalid plan"), "The provider returned no planned object for a configured resource. This is a bug in the provider.").for_address(display.clone())]);
+    };
+    let bad = invalid_plan_attributes(config, prior, &after);
+    if !bad.is_empty() {
+        return Err(vec![Diag::error(
+            format!("{display}: provider produced invalid plan"),
+            format!("The provider's planned value for {} does not match the configured value. This is a bug in the provider.", bad.join(", ")),
+        )
+        .for_address(display.clone())]);
+    }
+    let mut change = ResourceChange {
+        address: display.clone(),
+        type_name: type_name.to_string(),
+        name: addr.resource.name.clone(),
+        index_key: addr.key.to_json(),
+        deposed: None,
+        action: Action::Create,
+        before: prior.cloned(),
+        after: Some(after.clone()),
+        replace_paths: Vec::new(),
+        before_sensitive: Vec::new(),
+        after_sensitive: Vec::new(),
+        dependencies: Vec::new(),
+        reason: None,
+    };
+    let Some(prior) = prior else { return Ok((change, all_diags)) };
+    let changed: BTreeSet<&str> = after
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| is_unknown(v) || prior.get(k.as_str()).unwrap_or(&Value::Null) != *v)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if changed.is_empty() {
+        change.action = Action::NoOp;
+        return Ok((change, all_diags));
+    }
+    let replace_paths: Vec<String> = planned.requires_replace.iter().filter(|p| changed.contains(root_attribute(p))).cloned().collect();
+    if replace_paths.is_empty() {
+        change.action = Action::Update;
+        return Ok((change, all_diags));
+    }
+    let fresh = provider.plan(type_name, None, Some(config)).map_err(provider_failed)?;
+    all_diags.extend(fresh.diagnostics.clone());
+    if crate::provider::has_errors(&fresh.diagnostics) {
+        return Err(fresh.diagnostics.iter().map(|d| Diag::from_provider(d, &display, None)).collect());
+    }
+    change.after = fresh.planned.or(Some(after));
+    change.replace_paths = replace_paths;
+    change.action = if create_before_destroy { Action::CreateThenDelete } else { Action::DeleteThenCreate };
+    Ok((change, all_diags))
+}
+
+/// Evaluates outputs against `values` for `plan`.
+fn plan_outputs(req: &PlanRequest, prior: &State, values: &InstanceValues, plan: &mut Plan, diags: &mut Diagnostics) {
+    let config = req.config;
+    let ctx = EvalContext::new(config, Some(req.schema), req.variables, values, Phase::Plan).with_times(req.plan_time, req.plan_time);
+    for (name, out) in &config.outputs {
+        let before = prior.outputs.get(name).map(|o| o.value.clone());
+        let ev = match ctx.eval(&out.value, &Default::default()) {
+            Ok(ev) => ev,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        if ev.sensitive && !out.sensitive {
+            diags.push(Diag::error("Output refers to sensitive values", format!("The output \"{name}\" uses a sensitive value. To show it only on request, add `sensitive = true` to the output block.")).at(config.location(&out.span)));
+            continue;
+        }
+        let action = match &before {
+            None => Action::Create,
+            Some(b) if !contains_unknown(&ev.value) && b == &ev.value => Action::NoOp,
+            Some(_) => Action::Update,
+        };
+        plan.outputs.push(OutputChange { name: name.clone(), action, before, after: Some(ev.value), sensitive: out.sensitive });
+    }
+    if req.targets.is_empty() {
+        for (name, out) in &prior.outputs {
+            if !config.outputs.contains_key(name) {
+                plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(out.value.clone()), after: None, sensitive: out.sensitive });
+            }
+        }
+    }
+}
+
+/// The resource dependencies of every configured resource as strings (for state).
+pub fn dependency_strings(config: &Config) -> BTreeMap<ResourceAddr, Vec<String>> {
+    resource_dependencies(config).into_iter().map(|(k, v)| (k, v.into_iter().map(|d| d.to_string()).collect())).collect()
+}

@@ -1,0 +1,299 @@
+//! The state file: what ycprov manages, written atomically after every change.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
+
+/// The state format version written by this engine.
+pub const STATE_VERSION: u64 = 4;
+
+/// One resource instance (or a deposed object of one) in the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceState {
+    /// The instance address, e.g. `yandex_iam_service_account.sa[0]`.
+    pub address: String,
+    /// Always `managed`.
+    pub mode: String,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The resource block name.
+    pub name: String,
+    /// `null`, a `count` index or a `for_each` key.
+    pub index_key: Value,
+    /// Set for an old object kept during create-before-destroy replacement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    /// The schema version the attributes follow.
+    pub schema_version: u64,
+    /// The attributes as the provider returned them.
+    pub attributes: Value,
+    /// Names of attributes whose values are sensitive.
+    #[serde(default)]
+    pub sensitive_attributes: Vec<String>,
+    /// Resource addresses this instance depends on.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+}
+
+impl InstanceState {
+    /// A record for `addr` with `attributes`.
+    pub fn new(addr: &InstanceAddr, schema_version: u64, attributes: Value, sensitive: Vec<String>, dependencies: Vec<String>) -> Self {
+        Self {
+            address: addr.to_string(),
+            mode: "managed".to_string(),
+            type_name: addr.resource.type_name.clone(),
+            name: addr.resource.name.clone(),
+            index_key: addr.key.to_json(),
+            deposed: None,
+            schema_version,
+            attributes,
+            sensitive_attributes: sensitive,
+            dependencies,
+        }
+    }
+
+    /// The instance address.
+    pub fn instance_addr(&self) -> InstanceAddr {
+        let key = InstanceKey::from_json(&self.index_key).unwrap_or(InstanceKey::None);
+        ResourceAddr::new(&self.type_name, &self.name).instance(key)
+    }
+
+    /// The `id` attribute, if any.
+    pub fn id(&self) -> Option<&str> {
+        self.attributes.get("id").and_then(Value::as_str)
+    }
+}
+
+/// One output value in the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputState {
+    /// The value.
+    pub value: Value,
+    /// Whether it is hidden in listings.
+    pub sensitive: bool,
+}
+
+/// The whole state document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// The format version.
+    pub version: u64,
+    /// Bumped on every write.
+    pub serial: u64,
+    /// Random, set once when the state is created.
+    pub lineage: String,
+    /// The ycprov version that wrote it.
+    pub ycprov_version: String,
+    /// Managed instances.
+    pub resources: Vec<InstanceState>,
+    /// Output values.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputState>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// A fresh random lineage (UUID v4 text).
+pub fn new_lineage() -> String {
+    let b: [u8; 16] = rand::rng().random();
+    let mut b = b;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// A random 8-hex-digit key for a deposed object.
+pub fn new_deposed_key() -> String {
+    format!("{:08x}", rand::rng().random::<u32>())
+}
+
+impl State {
+    /// An empty state with a new lineage and serial 0.
+    pub fn new() -> Self {
+        Self {
+            version: STATE_VERSION,
+            serial: 0,
+            lineage: new_lineage(),
+            ycprov_version: env!("CARGO_PKG_VERSION").to_string(),
+            resources: Vec::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    /// The current (not deposed) object of `addr`.
+    pub fn instance(&self, addr: &InstanceAddr) -> Option<&InstanceState> {
+        let text = addr.to_string();
+        self.resources.iter().find(|r| r.address == text && r.deposed.is_none())
+    }
+
+    /// The object of `addr` with `deposed` key (`None` = current).
+    pub fn object(&self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<&InstanceState> {
+        let text = addr.to_string();
+        self.resources.iter().find(|r| r.address == text && r.deposed.as_deref() == deposed)
+    }
+
+    /// Inserts or replaces the object with the same address and deposed key, keeping
+    /// the list sorted by address.
+    pub fn upsert(&mut self, record: InstanceState) {
+        self.remove(&record.instance_addr(), record.deposed.as_deref());
+        let key = (record.instance_addr(), record.deposed.clone());
+        let pos = self.resources.partition_point(|r| (r.instance_addr(), r.deposed.clone()) < key);
+        self.resources.insert(pos, record);
+    }
+
+    /// Removes the object of `addr` with `deposed` key; returns it.
+    pub fn remove(&mut self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<InstanceState> {
+        let text = addr.to_string();
+        let pos = self.resources.iter().position(|r| r.address == text && r.deposed.as_deref() == deposed)?;
+        Some(self.resources.remove(pos))
+    }
+}
+
+/// Where the state lives and how it is written.
+#[derive(Debug)]
+pub struct StateFile {
+    path: PathBuf,
+    backed_up: bool,
+}
+
+impl StateFile {
+    /// The state file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), backed_up: false }
+    }
+
+    /// The path of the state file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path of the backup file.
+    pub fn backup_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".backup");
+        self.path.with_file_name(name)
+    }
+
+    /// Reads the state; `None` when there is no state file yet.
+    pub fn load(&self) -> anyhow::Result<Option<State>> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read the state file {}", self.path.display())),
+        };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let state: State = serde_json::from_str(&text)
+            .with_context(|| format!("the state file {} is not valid JSON state", self.path.display()))?;
+        if state.version > STATE_VERSION {
+            bail!("the state file {} has format version {}, newer than this ycprov supports ({STATE_VERSION})", self.path.display(), state.version);
+        }
+        Ok(Some(state))
+    }
+
+    /// Reads the state, or a new empty one.
+    pub fn load_or_new(&self) -> anyhow::Result<State> {
+        Ok(self.load()?.unwrap_or_default())
+    }
+
+    /// Bumps `state.serial` and writes it atomically (temp file, fsync, rename,
+    /// fsync of the directory), mode 0600. The first write through this handle
+    /// copies the previous file to the `.backup` file.
+    pub fn write(&mut self, state: &mut State) -> anyhow::Result<()> {
+        state.serial += 1;
+        state.ycprov_version = env!("CARGO_PKG_VERSION").to_string();
+        let mut text = serde_json::to_string_pretty(state).context("cannot serialise the state")?;
+        text.push('\n');
+        let dir = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !self.backed_up {
+            if let Ok(previous) = fs::read(&self.path) {
+                write_atomic(&dir, &self.backup_path(), &previous).context("cannot write the state backup")?;
+            }
+            self.backed_up = true;
+        }
+        write_atomic(&dir, &self.path, text.as_bytes())
+            .with_context(|| format!("cannot write the state file {}", self.path.display()))
+    }
+}
+
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}-{:08x}", std::process::id(), rand::rng().random::<u32>()));
+    let result = (|| -> anyhow::Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600 (used for saved plans too).
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    write_atomic(&dir, path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn writes_atomically_with_backup_and_serial() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terraform.tfstate");
+        let mut file = StateFile::new(&path);
+        assert!(file.load().unwrap().is_none());
+        let mut state = State::new();
+        let addr = ResourceAddr::new("t", "b").instance(InstanceKey::None);
+        state.upsert(InstanceState::new(&addr, 0, serde_json::json!({"id": "1"}), vec![], vec![]));
+        state.upsert(InstanceState::new(&ResourceAddr::new("t", "a").instance(InstanceKey::Int(0)), 0, serde_json::json!({}), vec![], vec![]));
+        file.write(&mut state).unwrap();
+        file.write(&mut state).unwrap();
+        let loaded = file.load().unwrap().unwrap();
+        assert_eq!(loaded.serial, 2);
+        assert_eq!(loaded.lineage, state.lineage);
+        assert_eq!(loaded.resources[0].address, "t.a[0]");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let backup: State = serde_json::from_str(&fs::read_to_string(file.backup_path()).unwrap()).unwrap();
+        assert_eq!(backup.serial, 1);
+        assert_eq!(fs::metadata(file.backup_path()).unwrap().permissions().mode() & 0o777, 0o600);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn lineage_looks_like_uuid() {
+        let l = new_lineage();
+        assert_eq!(l.len(), 36);
+        assert_ne!(l, new_lineage());
+    }
+}

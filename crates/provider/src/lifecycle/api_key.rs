@@ -1,0 +1,277 @@
+//! `yandex_iam_service_account_api_key`: an API key of a service account, whose secret
+//! exists only in the create response and is kept in the state as a sensitive value.
+
+use serde_json::{Value, json};
+
+use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
+use super::value::{Attrs, get, is_unknown, string, strings};
+use super::{Context, Diagnostic, Outcome, Resource, equivalent, is_checkable, required_string, settle};
+use crate::error::Code;
+use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
+use crate::timestamp;
+use crate::validation;
+
+/// The resource type.
+pub struct ApiKey;
+
+static SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "yandex_iam_service_account_api_key",
+    version: 0,
+    description: "An API key of a service account, e.g. for Yandex AI Studio. The secret is returned only when the key is created.",
+    attributes: &[
+        Attribute {
+            name: "id",
+            optional: false,
+            computed: true,
+            description: "The API key id.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "service_account_id",
+            required: true,
+            optional: false,
+            force_new: true,
+            description: "The service account the key belongs to. Changing it replaces the key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "description",
+            equivalence: Equivalence::EmptyIsNull,
+            description: "A description, at most 256 characters. Changes in place.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "scopes",
+            ty: AttrType::ListOfString,
+            computed: true,
+            equivalence: Equivalence::Set,
+            description: "Scopes, e.g. `yc.ai.languageModels.execute`; 1-100, unique, compared as a set. When unset the API's default scopes apply. Change in place.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "expires_at",
+            equivalence: Equivalence::Instant,
+            description: "When the key expires, RFC3339 (e.g. `2030-12-31T00:00:00Z`); unset means never. Changes in place.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "created_at",
+            optional: false,
+            computed: true,
+            description: "Creation time, RFC3339.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "secret_key",
+            optional: false,
+            computed: true,
+            sensitive: true,
+            description: "The secret, use it as `Authorization: Api-Key <secret>`. Known only after create; empty for imported keys.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "pgp_key",
+            force_new: true,
+            description: "Not supported by ycprov: the secret is kept in the state as the sensitive secret_key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "output_to_lockbox",
+            ty: AttrType::MapOfString,
+            description: "Not supported by ycprov: the secret is kept in the state as the sensitive secret_key.",
+            ..OPTIONAL_STRING
+        },
+    ],
+};
+
+fn key_attrs(key: &Key) -> Attrs {
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(key.id));
+    attrs.insert("service_account_id".into(), json!(key.service_account_id));
+    attrs.insert("description".into(), json!(key.description));
+    attrs.insert("scopes".into(), json!(key.scopes));
+    attrs.insert("expires_at".into(), json!(key.expires_at));
+    attrs.insert("created_at".into(), json!(key.created_at));
+    attrs
+}
+
+fn description_text(attrs: &Attrs) -> String {
+    string(attrs, "description").unwrap_or_default().to_owned()
+}
+
+impl Resource for ApiKey {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+
+    fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for unsupported in ["pgp_key", "output_to_lockbox"] {
+            if !get(config, unsupported).is_null() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!("\"{unsupported}\" is not supported"),
+                        "ycprov keeps the API key secret in the state as the sensitive attribute secret_key; remove this argument.",
+                    )
+                    .at(unsupported),
+                );
+            }
+        }
+        let mut checks = Vec::new();
+        if let Some(account) = string(config, "service_account_id") {
+            checks.push(validation::resource_id("service_account_id", account));
+        }
+        if let Some(description) = string(config, "description") {
+            checks.push(validation::description("description", description));
+        }
+        if is_checkable(get(config, "scopes"), AttrType::ListOfString) {
+            let scopes = strings(config, "scopes");
+            checks.push(validation::scopes("scopes", scopes.iter().map(String::as_str), false));
+        }
+        if let Some(expires_at) = string(config, "expires_at") {
+            checks.push(validation::expires_at("expires_at", expires_at));
+        }
+        diagnostics.extend(checks.into_iter().filter_map(Result::err).map(Diagnostic::invalid));
+        diagnostics
+    }
+
+    fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
+        if let Some(diagnostic) = self.check(planned).into_iter().next() {
+            return Outcome::failed(None, diagnostic);
+        }
+        let planned_scopes = get(planned, "scopes");
+        let spec = KeySpec {
+            service_account_id: string(planned, "service_account_id").unwrap_or_default().to_owned(),
+            description: string(planned, "description").map(str::to_owned),
+            scopes: if is_unknown(planned_scopes) { Vec::new() } else { strings(planned, "scopes") },
+            expires_at: string(planned, "expires_at").map(str::to_owned),
+        };
+        let created = match ctx.iam().create_key(&spec) {
+            Ok(created) => created,
+            Err(error) => {
+                return Outcome::failed(
+                    None,
+                    Diagnostic::api_failure(
+                        &format!("Cannot create an API key for service account {}", spec.service_account_id),
+                        &error,
+                    ),
+                );
+            }
+        };
+        let mut observed = key_attrs(&created.key);
+        observed.insert("secret_key".into(), json!(created.secret));
+        let mut outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
+        let returned_scopes = get(&observed, "scopes");
+        if !is_unknown(planned_scopes) && !equivalent(Equivalence::Set, planned_scopes, returned_scopes) {
+            outcome = outcome.with(Diagnostic::warning(
+                "API key scopes differ from the configuration",
+                format!("Yandex Cloud reports the scopes {returned_scopes} for key {}; the next refresh will show them.", created.key.id),
+            ));
+        }
+        outcome
+    }
+
+    fn update(&self, ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
+        let id = match required_string(prior, "id") {
+            Ok(id) => id,
+            Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
+        };
+        let mut update = KeyUpdate::default();
+        if description_text(planned) != description_text(prior) {
+            update.description = Some(description_text(planned));
+        }
+        let planned_scopes = get(planned, "scopes");
+        if planned_scopes.is_array() && !equivalent(Equivalence::Set, get(prior, "scopes"), planned_scopes) {
+            update.scopes = Some(strings(planned, "scopes"));
+        }
+        let expiry_changed = match (string(prior, "expires_at"), string(planned, "expires_at")) {
+            (Some(before), Some(after)) => !timestamp::same_instant(before, after),
+            (before, after) => before.is_some() != after.is_some(),
+        };
+        if expiry_changed {
+            update.expires_at = Some(string(planned, "expires_at").unwrap_or_default().to_owned());
+        }
+        if update.is_empty() {
+            return Outcome::state(settle(&SCHEMA, planned, prior));
+        }
+        match ctx.iam().update_key(id, &update) {
+            Ok(key) => {
+                let mut observed = key_attrs(&key);
+                observed.insert("secret_key".into(), get(prior, "secret_key").clone());
+                if key.created_at.is_empty() {
+                    observed.insert("created_at".into(), get(prior, "created_at").clone());
+                }
+                Outcome::state(settle(&SCHEMA, planned, &observed))
+            }
+            Err(error) => Outcome::failed(
+                Some(prior.clone()),
+                Diagnostic::api_failure(&format!("Cannot update API key {id}"), &error),
+            ),
+        }
+    }
+
+    fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
+        let id = match required_string(prior, "id") {
+            Ok(id) => id,
+            Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
+        };
+        match ctx.iam().delete_key(id) {
+            Ok(()) => Outcome::gone(),
+            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
+            Err(error) => Outcome::failed(
+                Some(prior.clone()),
+                Diagnostic::api_failure(&format!("Cannot delete API key {id}"), &error),
+            ),
+        }
+    }
+
+    fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
+        let id = match required_string(state, "id") {
+            Ok(id) => id,
+            Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
+        };
+        match ctx.iam().get_key(id) {
+            Ok(key) => {
+                let mut fresh = key_attrs(&key);
+                for kept in ["secret_key", "pgp_key", "output_to_lockbox"] {
+                    fresh.insert(kept.into(), get(state, kept).clone());
+                }
+                for computed in ["service_account_id", "created_at"] {
+                    if string(&fresh, computed).is_some_and(str::is_empty) {
+                        fresh.insert(computed.into(), get(state, computed).clone());
+                    }
+                }
+                Outcome::state(fresh)
+            }
+            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
+            Err(error) => Outcome::failed(
+                Some(state.clone()),
+                Diagnostic::api_failure(&format!("Cannot read API key {id}"), &error),
+            ),
+        }
+    }
+
+    fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
+        match ctx.iam().get_key(id) {
+            Ok(key) => {
+                let mut state = key_attrs(&key);
+                state.insert("secret_key".into(), Value::Null);
+                Outcome::state(state).with(Diagnostic::warning(
+                    "The API key secret cannot be recovered",
+                    format!("Yandex Cloud returns the secret of key {id} only when it is created, so secret_key stays empty. Replace the key to get a new secret."),
+                ))
+            }
+            Err(error) if error.is(Code::NotFound) => Outcome::failed(
+                None,
+                Diagnostic::error(
+                    "Cannot import non-existent remote object",
+                    format!("No API key with id \"{id}\": {error}"),
+                ),
+            ),
+            Err(error) => Outcome::failed(
+                None,
+                Diagnostic::api_failure(&format!("Cannot import API key {id}"), &error),
+            ),
+        }
+    }
+}
