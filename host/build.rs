@@ -35,7 +35,10 @@ fn main() -> Result<()> {
         "wit",
         "Cargo.lock",
     ] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_TARGET_DIR");
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_COMPONENT");
@@ -47,7 +50,10 @@ fn main() -> Result<()> {
     let modules = target_dir.join(WASM_TARGET).join("wasm");
     let hostile = out_dir.join("hostile.wasm");
     write_component(&modules.join(HOSTILE_ARTIFACT), &hostile)?;
-    println!("cargo:rustc-env=YCPROV_HOSTILE_COMPONENT={}", hostile.display());
+    println!(
+        "cargo:rustc-env=YCPROV_HOSTILE_COMPONENT={}",
+        hostile.display()
+    );
 
     match env::var_os("YCPROV_PROVIDER_COMPONENT") {
         Some(prebuilt) => {
@@ -57,7 +63,10 @@ fn main() -> Result<()> {
                 format!("copying the prebuilt component {}", prebuilt.display())
             })?;
         }
-        None => write_component(&modules.join(PROVIDER_ARTIFACT), &out_dir.join("provider.wasm"))?,
+        None => write_component(
+            &modules.join(PROVIDER_ARTIFACT),
+            &out_dir.join("provider.wasm"),
+        )?,
     }
     Ok(())
 }
@@ -68,7 +77,12 @@ fn write_component(module_path: &Path, component_path: &Path) -> Result<()> {
         .with_context(|| format!("reading the module {}", module_path.display()))?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
-        .with_context(|| format!("{} carries no component type information", module_path.display()))?
+        .with_context(|| {
+            format!(
+                "{} carries no component type information",
+                module_path.display()
+            )
+        })?
         .validate(true)
         .encode()
         .with_context(|| format!("encoding {} as a component", module_path.display()))?;
@@ -90,7 +104,14 @@ fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--locked", "-p", PROVIDER_PACKAGE, "-p", HOSTILE_PACKAGE])
+        .args([
+            "build",
+            "--locked",
+            "-p",
+            PROVIDER_PACKAGE,
+            "-p",
+            HOSTILE_PACKAGE,
+        ])
         .args(["--target", WASM_TARGET])
         .args(["--profile", "wasm", "--target-dir"])
         .arg(target_dir);

@@ -23,7 +23,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "YC_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
     /// The IAM token to authenticate with.
-    #[arg(long, global = true, env = "YC_IAM_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        global = true,
+        env = "YC_IAM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub token: Option<String>,
     /// Load this provider component instead of the embedded one.
     #[arg(long, global = true, value_name = "FILE.wasm")]
@@ -31,6 +37,9 @@ pub struct GlobalArgs {
     /// Log filter (e.g. `debug`, `ycprov=trace`); also RUST_LOG.
     #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
+    /// The sandbox policy file (TOML; see the README), applied on top of the safe defaults.
+    #[arg(long, global = true, env = "YCPROV_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Switch to this directory before doing anything (the configuration directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub chdir: Option<PathBuf>,
@@ -362,11 +371,14 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 && arg.starts_with('-')
                 && !arg.starts_with("--")
                 && arg.as_bytes()[1].is_ascii_lowercase()
-                && arg[1..]
-                    .split('=')
-                    .next()
-                    .is_some_and(|name| name.len() > 1 && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
-            if is_single_dash_long { format!("-{arg}") } else { arg }
+                && arg[1..].split('=').next().is_some_and(|name| {
+                    name.len() > 1 && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                });
+            if is_single_dash_long {
+                format!("-{arg}")
+            } else {
+                arg
+            }
         })
         .collect()
 }
@@ -377,11 +389,31 @@ mod tests {
 
     #[test]
     fn accepts_terraform_style_flags() {
-        let args = ["ycprov", "-chdir=dir", "apply", "-auto-approve", "-var", "a=-1", "-o", "--json", "-1"];
+        let args = [
+            "ycprov",
+            "-chdir=dir",
+            "apply",
+            "-auto-approve",
+            "-var",
+            "a=-1",
+            "-o",
+            "--json",
+            "-1",
+        ];
         let normalized = normalize_args(args.iter().map(|s| s.to_string()));
         assert_eq!(
             normalized,
-            ["ycprov", "--chdir=dir", "apply", "--auto-approve", "--var", "a=-1", "-o", "--json", "-1"]
+            [
+                "ycprov",
+                "--chdir=dir",
+                "apply",
+                "--auto-approve",
+                "--var",
+                "a=-1",
+                "-o",
+                "--json",
+                "-1"
+            ]
         );
     }
 }

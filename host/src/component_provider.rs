@@ -57,13 +57,11 @@ impl Provider for ComponentProvider {
 
     fn configure(&self, config: &Value) -> Result<Vec<Diagnostic>> {
         let text = config.to_string();
-        let diagnostics = self
-            .runtime
-            .call("configure", |store, instance| {
-                instance
-                    .yandex_cloud_iam_provider_provider()
-                    .call_configure(store, &text)
-            })?;
+        let diagnostics = self.runtime.call("configure", |store, instance| {
+            instance
+                .yandex_cloud_iam_provider_provider()
+                .call_configure(store, &text)
+        })?;
         *self.config.lock().map_err(|_| anyhow!("poisoned"))? = Some(text);
         Ok(diagnostics.into_iter().map(diagnostic).collect())
     }
@@ -129,7 +127,8 @@ impl Provider for ComponentProvider {
 
 fn parse_optional(text: Option<String>, what: &str) -> Result<Option<Value>> {
     text.map(|t| {
-        serde_json::from_str(&t).with_context(|| format!("the provider returned a {what} that is not JSON"))
+        serde_json::from_str(&t)
+            .with_context(|| format!("the provider returned a {what} that is not JSON"))
     })
     .transpose()
 }

@@ -37,9 +37,7 @@ impl Credential {
     /// The `Authorization` header value for API calls, if there is a credential.
     pub fn authorization(&self) -> Option<String> {
         match self {
-            Credential::IamToken { token, .. } => {
-                Some(format!("Bearer {}", token.expose_secret()))
-            }
+            Credential::IamToken { token, .. } => Some(format!("Bearer {}", token.expose_secret())),
             Credential::None => None,
         }
     }

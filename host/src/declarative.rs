@@ -10,11 +10,12 @@ use ycprov_engine::commands::{self, Options, Ui};
 use ycprov_engine::config::VarSource;
 
 use crate::capabilities::Capabilities;
-use crate::cli::{ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, OutputArgs, PlanArgs, StateCommand};
+use crate::cli::{
+    ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, OutputArgs, PlanArgs, StateCommand,
+};
 use crate::component_provider::ComponentProvider;
 use crate::credentials::Credential;
 use crate::local::LocalCloud;
-use crate::policy::Policy;
 use crate::runtime::Runtime;
 
 /// Runs one declarative command and returns its exit code.
@@ -23,36 +24,70 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     let code = match command {
         Command::Validate(args) => {
             let opts = options(&args)?;
-            with_provider(global, &args, &opts, |p| commands::validate(&opts, p, &mut ui))?
+            with_provider(global, &args, &opts, |p| {
+                commands::validate(&opts, p, &mut ui)
+            })?
         }
-        Command::Plan(PlanArgs { config, detailed_exitcode, out, destroy }) => {
+        Command::Plan(PlanArgs {
+            config,
+            detailed_exitcode,
+            out,
+            destroy,
+        }) => {
             let mut opts = options(&config)?;
             opts.detailed_exitcode = detailed_exitcode;
             opts.out = out;
             opts.destroy = destroy;
-            with_provider(global, &config, &opts, |p| commands::plan(&opts, p, &mut ui))?
+            with_provider(global, &config, &opts, |p| {
+                commands::plan(&opts, p, &mut ui)
+            })?
         }
-        Command::Apply(ApplyArgs { config, auto_approve, plan_file }) => {
+        Command::Apply(ApplyArgs {
+            config,
+            auto_approve,
+            plan_file,
+        }) => {
             let mut opts = options(&config)?;
             opts.auto_approve = auto_approve;
             opts.plan_file = plan_file;
-            with_provider(global, &config, &opts, |p| commands::apply(&opts, p, &mut ui))?
+            with_provider(global, &config, &opts, |p| {
+                commands::apply(&opts, p, &mut ui)
+            })?
         }
-        Command::Destroy(ApplyArgs { config, auto_approve, plan_file }) => {
+        Command::Destroy(ApplyArgs {
+            config,
+            auto_approve,
+            plan_file,
+        }) => {
             let mut opts = options(&config)?;
             opts.auto_approve = auto_approve;
             opts.plan_file = plan_file;
-            with_provider(global, &config, &opts, |p| commands::destroy(&opts, p, &mut ui))?
+            with_provider(global, &config, &opts, |p| {
+                commands::destroy(&opts, p, &mut ui)
+            })?
         }
-        Command::Import(ImportArgs { config, address, id }) => {
+        Command::Import(ImportArgs {
+            config,
+            address,
+            id,
+        }) => {
             let opts = options(&config)?;
-            with_provider(global, &config, &opts, |p| commands::import(&opts, p, &mut ui, &address, &id))?
+            with_provider(global, &config, &opts, |p| {
+                commands::import(&opts, p, &mut ui, &address, &id)
+            })?
         }
         Command::Refresh(args) => {
             let opts = options(&args)?;
-            with_provider(global, &args, &opts, |p| commands::refresh(&opts, p, &mut ui))?
+            with_provider(global, &args, &opts, |p| {
+                commands::refresh(&opts, p, &mut ui)
+            })?
         }
-        Command::Output(OutputArgs { state, raw, json, name }) => {
+        Command::Output(OutputArgs {
+            state,
+            raw,
+            json,
+            name,
+        }) => {
             let mut opts = state_options(&state);
             opts.raw = raw;
             opts.json = json;
@@ -61,7 +96,11 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::State(StateCommand::List { state }) => {
             commands::state_list(&state_options(&state), &mut ui, &[])
         }
-        Command::State(StateCommand::Show { state, show_sensitive, address }) => {
+        Command::State(StateCommand::Show {
+            state,
+            show_sensitive,
+            address,
+        }) => {
             let mut opts = state_options(&state);
             opts.show_sensitive = show_sensitive;
             commands::state_show(&opts, &mut ui, &address)
@@ -92,7 +131,12 @@ pub fn is_declarative(command: &Command) -> bool {
 
 fn options(args: &ConfigArgs) -> Result<Options> {
     let mut opts = state_options(&args.state);
-    opts.vars = args.var_files.iter().cloned().map(VarSource::File).collect();
+    opts.vars = args
+        .var_files
+        .iter()
+        .cloned()
+        .map(VarSource::File)
+        .collect();
     for var in &args.vars {
         opts.vars.push(VarSource::parse_flag(var)?);
     }
@@ -118,13 +162,26 @@ fn with_provider(
     f: impl FnOnce(&dyn ycprov_engine::provider::Provider) -> i32,
 ) -> Result<i32> {
     let settings = commands::provider_settings(opts).unwrap_or(Value::Null);
-    let setting = |name: &str| settings.get(name).and_then(Value::as_str).map(str::to_string);
+    let setting = |name: &str| {
+        settings
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
 
-    let local = if args.local { Some(LocalCloud::start(&opts.state_path())?) } else { None };
+    let local = if args.local {
+        Some(LocalCloud::start(&opts.state_path())?)
+    } else {
+        None
+    };
     let (endpoint, credential, folder_id, cloud_id) = match &local {
         Some(cloud) => {
             let seed = cloud.emulator.seed();
-            eprintln!("Using the local cloud in {} ({})", cloud.cloud_file.display(), cloud.emulator.base_url());
+            eprintln!(
+                "Using the local cloud in {} ({})",
+                cloud.cloud_file.display(),
+                cloud.emulator.base_url()
+            );
             (
                 Some(cloud.emulator.base_url()),
                 Credential::from_sources(Some(seed.admin_token.clone()), None),
@@ -133,13 +190,16 @@ fn with_provider(
             )
         }
         None => (
-            global.endpoint.clone().or_else(|| setting("endpoint").filter(|e| e.contains("://"))),
+            global
+                .endpoint
+                .clone()
+                .or_else(|| setting("endpoint").filter(|e| e.contains("://"))),
             Credential::from_sources(global.token.clone(), setting("token")),
             setting("folder_id").or_else(|| std::env::var("YC_FOLDER_ID").ok()),
             setting("cloud_id").or_else(|| std::env::var("YC_CLOUD_ID").ok()),
         ),
     };
-    let policy = Policy::new(endpoint.as_deref())?;
+    let policy = crate::policy_for(global, endpoint.as_deref())?;
     let mut caps = Capabilities::new(policy, credential);
     caps.folder_id = folder_id;
     caps.cloud_id = cloud_id;

@@ -10,7 +10,6 @@ use crate::cli::{DemoArgs, GlobalArgs};
 use crate::credentials::Credential;
 use crate::imperative::call_iam;
 use crate::output;
-use crate::policy::Policy;
 use crate::runtime::Runtime;
 
 /// Starts an in-memory emulator, then creates the account, grants the role and creates the key.
@@ -18,12 +17,19 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs, out: &mut impl Write) -> Result
     let emulator = yc_emulator::Emulator::start(yc_emulator::Config::default())
         .context("starting the local emulator")?;
     let seed = emulator.seed();
-    writeln!(out, "local Yandex Cloud emulator at {}", emulator.base_url())?;
+    writeln!(
+        out,
+        "local Yandex Cloud emulator at {}",
+        emulator.base_url()
+    )?;
     writeln!(out, "folder {} in cloud {}", seed.folder_id, seed.cloud_id)?;
 
-    let policy = Policy::new(Some(&emulator.base_url()))?;
+    let policy = crate::policy_for(global, Some(&emulator.base_url()))?;
     let credential = Credential::from_sources(Some(seed.admin_token.clone()), None);
-    let runtime = Runtime::new(global.provider.as_deref(), Capabilities::new(policy, credential))?;
+    let runtime = Runtime::new(
+        global.provider.as_deref(),
+        Capabilities::new(policy, credential),
+    )?;
 
     let spec = AccountSpec {
         folder_id: seed.folder_id.clone(),
@@ -31,10 +37,16 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs, out: &mut impl Write) -> Result
         description: Some("AI Studio access (ycprov demo)".into()),
         labels: Vec::new(),
     };
-    let account = call_iam(&runtime, "step 1, creating the service account", |s, iam| {
-        iam.call_create_account(s, &spec)
-    })?;
-    writeln!(out, "\n1. service account {} ({})", account.name, account.id)?;
+    let account = call_iam(
+        &runtime,
+        "step 1, creating the service account",
+        |s, iam| iam.call_create_account(s, &spec),
+    )?;
+    writeln!(
+        out,
+        "\n1. service account {} ({})",
+        account.name, account.id
+    )?;
 
     let subject = Subject {
         kind: "serviceAccount".into(),
@@ -58,14 +70,21 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs, out: &mut impl Write) -> Result
     write!(
         out,
         "{}",
-        output::render(&output::created_key_json(&created), crate::cli::Format::Text)
+        output::render(
+            &output::created_key_json(&created),
+            crate::cli::Format::Text
+        )
     )?;
     let snapshot = emulator.snapshot();
     writeln!(
         out,
         "\nthe emulator now holds {} service account(s), {} folder binding(s), {} API key(s)",
         snapshot.service_accounts.len(),
-        snapshot.folder_bindings.values().map(Vec::len).sum::<usize>(),
+        snapshot
+            .folder_bindings
+            .values()
+            .map(Vec::len)
+            .sum::<usize>(),
         snapshot.api_keys.len()
     )?;
     Ok(())

@@ -64,9 +64,10 @@ impl CommandFailure {
             }
             IamError::Transport(transport) => (describe_transport(transport), Exit::Unreachable),
             IamError::InvalidInput(text) => (format!("invalid input: {text}"), Exit::InvalidInput),
-            IamError::BadResponse(text) => {
-                (format!("unexpected response from Yandex Cloud: {text}"), Exit::Failure)
-            }
+            IamError::BadResponse(text) => (
+                format!("unexpected response from Yandex Cloud: {text}"),
+                Exit::Failure,
+            ),
             IamError::OperationTimeout(id) => (
                 format!("operation {id} did not finish in time; check it later with its id"),
                 Exit::Unreachable,

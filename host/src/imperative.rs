@@ -47,7 +47,11 @@ pub fn account(runtime: &Runtime, command: AccountCommand, out: &mut impl Write)
             let account = call_iam(runtime, "creating the service account", |s, iam| {
                 iam.call_create_account(s, &spec)
             })?;
-            write!(out, "{}", output::render(&output::account_json(&account), format))?;
+            write!(
+                out,
+                "{}",
+                output::render(&output::account_json(&account), format)
+            )?;
         }
         AccountCommand::List { folder_id, format } => {
             let accounts = call_iam(runtime, "listing service accounts", |s, iam| {
@@ -77,7 +81,11 @@ pub fn account(runtime: &Runtime, command: AccountCommand, out: &mut impl Write)
                 }
                 _ => unreachable!("clap requires an id or --name with --folder-id"),
             };
-            write!(out, "{}", output::render(&output::account_json(&account), format))?;
+            write!(
+                out,
+                "{}",
+                output::render(&output::account_json(&account), format)
+            )?;
         }
         AccountCommand::Delete { id } => {
             call_iam(runtime, "deleting the service account", |s, iam| {
@@ -144,7 +152,11 @@ pub fn key(runtime: &Runtime, command: KeyCommand, out: &mut impl Write) -> Resu
             let created = call_iam(runtime, "creating the API key", |s, iam| {
                 iam.call_create_key(s, &spec)
             })?;
-            write!(out, "{}", output::render(&output::created_key_json(&created), format))?;
+            write!(
+                out,
+                "{}",
+                output::render(&output::created_key_json(&created), format)
+            )?;
         }
         KeyCommand::List {
             service_account_id,
@@ -157,11 +169,15 @@ pub fn key(runtime: &Runtime, command: KeyCommand, out: &mut impl Write) -> Resu
             write!(out, "{}", output::render_list(&values, format))?;
         }
         KeyCommand::Get { id, format } => {
-            let key = call_iam(runtime, "reading the API key", |s, iam| iam.call_get_key(s, &id))?;
+            let key = call_iam(runtime, "reading the API key", |s, iam| {
+                iam.call_get_key(s, &id)
+            })?;
             write!(out, "{}", output::render(&output::key_json(&key), format))?;
         }
         KeyCommand::Delete { id } => {
-            call_iam(runtime, "deleting the API key", |s, iam| iam.call_delete_key(s, &id))?;
+            call_iam(runtime, "deleting the API key", |s, iam| {
+                iam.call_delete_key(s, &id)
+            })?;
             writeln!(out, "deleted API key {id}")?;
         }
     }
@@ -205,4 +221,3 @@ fn parse_labels(labels: &[String]) -> Result<Vec<(String, String)>> {
         })
         .collect()
 }
-

@@ -34,9 +34,8 @@ impl LocalCloud {
             state_file: Some(cloud_file.clone()),
             ..Config::default()
         };
-        let emulator = Emulator::start(config).with_context(|| {
-            format!("starting the local cloud from {}", cloud_file.display())
-        })?;
+        let emulator = Emulator::start(config)
+            .with_context(|| format!("starting the local cloud from {}", cloud_file.display()))?;
         tracing::info!(endpoint = %emulator.base_url(), file = %cloud_file.display(), "local cloud started");
         Ok(LocalCloud {
             emulator,

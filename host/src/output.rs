@@ -53,7 +53,10 @@ pub fn created_key_json(created: &CreatedKey) -> Value {
 /// Renders one value in the chosen format.
 pub fn render(value: &Value, format: Format) -> String {
     match format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(value).unwrap_or_default()),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        ),
         Format::Text => yaml(value, 0),
     }
 }

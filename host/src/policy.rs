@@ -1,9 +1,12 @@
 //! The sandbox policy: which endpoints the provider may reach and how much it may consume.
 
 use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use serde::Deserialize;
 
 /// The three Yandex Cloud API origins the provider talks to.
 pub const YANDEX_ORIGINS: [&str; 3] = [
@@ -26,7 +29,9 @@ pub struct Origin {
 impl Origin {
     /// Parses the origin of an absolute URL; path, query and fragment are ignored.
     pub fn of_url(url: &str) -> Result<Origin> {
-        let uri: ureq::http::Uri = url.parse().with_context(|| format!("`{url}` is not a URL"))?;
+        let uri: ureq::http::Uri = url
+            .parse()
+            .with_context(|| format!("`{url}` is not a URL"))?;
         let scheme = uri
             .scheme_str()
             .with_context(|| format!("`{url}` has no scheme"))?
@@ -36,7 +41,9 @@ impl Origin {
             "http" => 80,
             other => bail!("`{url}`: scheme `{other}` is not supported (use http or https)"),
         };
-        let authority = uri.authority().with_context(|| format!("`{url}` has no host"))?;
+        let authority = uri
+            .authority()
+            .with_context(|| format!("`{url}` has no host"))?;
         if authority.as_str().contains('@') {
             bail!("`{url}`: user information in URLs is not allowed");
         }
@@ -87,6 +94,8 @@ pub struct Policy {
     pub allowed: Vec<Origin>,
     /// When set, requests to the Yandex origins are sent to this base URL instead (e.g. the emulator).
     pub endpoint_override: Option<Origin>,
+    /// Whether allowed names may resolve to loopback, link-local (metadata) or private addresses.
+    pub allow_private_addresses: bool,
     /// The largest response body accepted, in bytes.
     pub max_response_bytes: u64,
     /// The timeout of one HTTP request (connect to last byte).
@@ -95,12 +104,36 @@ pub struct Policy {
     pub max_sleep: Duration,
     /// The largest guest linear memory, in bytes.
     pub max_memory_bytes: usize,
-    /// The wall-clock budget of one call into the component, excluding nothing (host calls count).
+    /// The wall-clock budget of one call into the component (time in host calls counts).
     pub call_deadline: Duration,
+    /// How many requests may be in flight at once across all instances.
+    pub max_concurrent_requests: usize,
+}
+
+/// The policy file (TOML); every field is optional and falls back to the default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// Exact `scheme://host:port` origins the component may reach (replaces the default list).
+    pub allowed_endpoints: Option<Vec<String>>,
+    /// Allow names that resolve to loopback/link-local/private addresses.
+    pub allow_private_addresses: Option<bool>,
+    /// Response size cap in bytes.
+    pub max_response_bytes: Option<u64>,
+    /// Per-request timeout in seconds.
+    pub request_timeout_seconds: Option<f64>,
+    /// Wall-clock deadline of one call into the component, in seconds.
+    pub call_deadline_seconds: Option<f64>,
+    /// Guest memory limit in MiB.
+    pub max_memory_mib: Option<usize>,
+    /// Concurrent requests across all instances.
+    pub max_concurrent_requests: Option<usize>,
 }
 
 impl Policy {
-    /// The default policy: the three Yandex API origins, 10 MiB responses, 60 s requests.
+    /// The default policy: the three Yandex API origins (plus the endpoint override, if any),
+    /// public addresses only (unless the override is a loopback address), 10 MiB responses,
+    /// 60 s requests, 10 min per call, 64 MiB of guest memory, 32 concurrent requests.
     pub fn new(endpoint_override: Option<&str>) -> Result<Policy> {
         let mut allowed: Vec<Origin> = YANDEX_ORIGINS
             .iter()
@@ -115,15 +148,63 @@ impl Policy {
             }
             None => None,
         };
+        let allow_private_addresses = endpoint_override.as_ref().is_some_and(Origin::is_loopback);
         Ok(Policy {
             allowed,
             endpoint_override,
+            allow_private_addresses,
             max_response_bytes: 10 << 20,
             request_timeout: Duration::from_secs(60),
             max_sleep: Duration::from_secs(60),
             max_memory_bytes: 64 << 20,
-            call_deadline: Duration::from_secs(30 * 60),
+            call_deadline: Duration::from_secs(600),
+            max_concurrent_requests: 32,
         })
+    }
+
+    /// Applies a policy file on top of this policy.
+    pub fn with_file(mut self, path: &Path) -> Result<Policy> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the policy file {}", path.display()))?;
+        let file: PolicyFile = toml::from_str(&text)
+            .with_context(|| format!("invalid policy file {}", path.display()))?;
+        if let Some(endpoints) = file.allowed_endpoints {
+            self.allowed = endpoints
+                .iter()
+                .map(|url| {
+                    Origin::of_url(url)
+                        .with_context(|| format!("{}: allowed_endpoints", path.display()))
+                })
+                .collect::<Result<_>>()?;
+            if let Some(origin) = &self.endpoint_override {
+                self.allowed.push(origin.clone());
+            }
+        }
+        if let Some(allow) = file.allow_private_addresses {
+            self.allow_private_addresses = allow;
+        }
+        if let Some(bytes) = file.max_response_bytes {
+            self.max_response_bytes = bytes;
+        }
+        if let Some(seconds) = file.request_timeout_seconds {
+            self.request_timeout = seconds_setting(seconds, "request_timeout_seconds", path)?;
+        }
+        if let Some(seconds) = file.call_deadline_seconds {
+            self.call_deadline = seconds_setting(seconds, "call_deadline_seconds", path)?;
+        }
+        if let Some(mib) = file.max_memory_mib {
+            self.max_memory_bytes = mib << 20;
+        }
+        if let Some(n) = file.max_concurrent_requests {
+            if n == 0 {
+                bail!(
+                    "{}: max_concurrent_requests must be at least 1",
+                    path.display()
+                );
+            }
+            self.max_concurrent_requests = n;
+        }
+        Ok(self)
     }
 
     /// Rewrites a Yandex URL to the endpoint override, if any, and returns the URL to fetch
@@ -152,6 +233,43 @@ impl Policy {
     }
 }
 
+/// Whether an address is one a name must not resolve to unless private addresses are allowed:
+/// loopback, link-local (including the 169.254.169.254 metadata service), private, unspecified,
+/// multicast, or an IPv4-mapped form of those.
+pub fn is_prohibited_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_private()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_prohibited_address(IpAddr::V4(v4));
+            }
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+        }
+    }
+}
+
+fn seconds_setting(seconds: f64, name: &str, path: &Path) -> Result<Duration> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        bail!(
+            "{}: {name} must be a positive number of seconds",
+            path.display()
+        );
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 fn is_yandex_origin(origin: &Origin) -> bool {
     YANDEX_ORIGINS
         .iter()
@@ -174,7 +292,10 @@ mod tests {
     fn routes_by_exact_origin() {
         let policy = Policy::new(None).unwrap();
         let cases = [
-            ("https://iam.api.cloud.yandex.net/iam/v1/serviceAccounts", true),
+            (
+                "https://iam.api.cloud.yandex.net/iam/v1/serviceAccounts",
+                true,
+            ),
             ("https://iam.api.cloud.yandex.net:443/x", true),
             ("http://iam.api.cloud.yandex.net/x", false),
             ("https://iam.api.cloud.yandex.net:8443/x", false),
@@ -185,6 +306,47 @@ mod tests {
         for (url, allowed) in cases {
             assert_eq!(policy.route(url).is_ok(), allowed, "{url}");
         }
+    }
+
+    #[test]
+    fn prohibits_internal_addresses() {
+        let cases = [
+            ("127.0.0.1", true),
+            ("169.254.169.254", true),
+            ("10.1.2.3", true),
+            ("192.168.0.1", true),
+            ("100.64.0.1", true),
+            ("0.0.0.0", true),
+            ("::1", true),
+            ("fe80::1", true),
+            ("fd00::1", true),
+            ("::ffff:169.254.169.254", true),
+            ("84.201.181.26", false),
+            ("2a02:6b8::1", false),
+        ];
+        for (ip, prohibited) in cases {
+            assert_eq!(
+                is_prohibited_address(ip.parse().unwrap()),
+                prohibited,
+                "{ip}"
+            );
+        }
+    }
+
+    #[test]
+    fn policy_file_overrides_defaults_and_rejects_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("ycprov-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "allowed_endpoints = [\"https://iam.api.cloud.yandex.net\"]\ncall_deadline_seconds = 2.5\nmax_memory_mib = 16\n").unwrap();
+        let policy = Policy::new(None).unwrap().with_file(&good).unwrap();
+        assert_eq!(policy.allowed.len(), 1);
+        assert_eq!(policy.call_deadline, Duration::from_millis(2500));
+        assert_eq!(policy.max_memory_bytes, 16 << 20);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "max_memory = 1\n").unwrap();
+        let error = Policy::new(None).unwrap().with_file(&bad).unwrap_err();
+        assert!(format!("{error:#}").contains("max_memory"), "{error:#}");
     }
 
     #[test]

@@ -36,10 +36,14 @@ impl Runtime {
         let engine = Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?;
         let component = match component_file {
             Some(path) => {
-                let bytes = std::fs::read(path)
-                    .with_context(|| format!("reading the provider component {}", path.display()))?;
+                let bytes = std::fs::read(path).with_context(|| {
+                    format!("reading the provider component {}", path.display())
+                })?;
                 Component::new(&engine, &bytes).map_err(|e| {
-                    anyhow!("{} is not a valid provider component: {e:#}", path.display())
+                    anyhow!(
+                        "{} is not a valid provider component: {e:#}",
+                        path.display()
+                    )
                 })?
             }
             None => Component::new(&engine, EMBEDDED_PROVIDER)
@@ -85,6 +89,7 @@ impl Runtime {
             HostState {
                 caps: self.caps.clone(),
                 limits,
+                log_records: 0,
             },
         );
         store.limiter(|state| &mut state.limits);

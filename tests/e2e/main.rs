@@ -2,4 +2,5 @@
 //! against the emulator on an ephemeral loopback port.
 
 mod imperative;
+mod sandbox;
 mod support;

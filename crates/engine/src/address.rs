@@ -17,12 +17,18 @@ pub struct ResourceAddr {
 impl ResourceAddr {
     /// A new address.
     pub fn new(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { type_name: type_name.into(), name: name.into() }
+        Self {
+            type_name: type_name.into(),
+            name: name.into(),
+        }
     }
 
     /// The instance of this resource with `key`.
     pub fn instance(&self, key: InstanceKey) -> InstanceAddr {
-        InstanceAddr { resource: self.clone(), key }
+        InstanceAddr {
+            resource: self.clone(),
+            key,
+        }
     }
 }
 
@@ -57,7 +63,10 @@ impl InstanceKey {
     pub fn from_json(v: &Value) -> anyhow::Result<InstanceKey> {
         match v {
             Value::Null => Ok(InstanceKey::None),
-            Value::Number(n) => n.as_i64().map(InstanceKey::Int).ok_or_else(|| anyhow!("bad index key {n}")),
+            Value::Number(n) => n
+                .as_i64()
+                .map(InstanceKey::Int)
+                .ok_or_else(|| anyhow!("bad index key {n}")),
             Value::String(s) => Ok(InstanceKey::Str(s.clone())),
             other => bail!("bad index key {other}"),
         }
@@ -128,7 +137,9 @@ impl fmt::Display for Target {
 /// Parses `type.name`, `type.name[0]` or `type.name["key"]`.
 pub fn parse_target(text: &str) -> anyhow::Result<Target> {
     let text = text.trim();
-    let hint = || anyhow!("invalid address {text:?}: expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"]");
+    let hint = || {
+        anyhow!("invalid address {text:?}: expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"]")
+    };
     let (head, key) = match text.find('[') {
         Some(i) => {
             let rest = &text[i..];
@@ -142,7 +153,8 @@ pub fn parse_target(text: &str) -> anyhow::Result<Target> {
     let (type_name, name) = head.split_once('.').ok_or_else(hint)?;
     let ident_ok = |s: &str| {
         !s.is_empty()
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             && !s.starts_with(|c: char| c.is_ascii_digit())
     };
     if !ident_ok(type_name) || !ident_ok(name) {

@@ -191,17 +191,33 @@ fn build_ops(plan: &Plan) -> (Vec<Op>, Vec<BTreeSet<usize>>) {
             Action::NoOp => {}
             Action::Create | Action::Update => {
                 cu.insert(i, ops.len());
-                ops.push(Op { change: i, kind: if c.action == Action::Create { OpKind::Create } else { OpKind::Update } });
+                ops.push(Op {
+                    change: i,
+                    kind: if c.action == Action::Create {
+                        OpKind::Create
+                    } else {
+                        OpKind::Update
+                    },
+                });
             }
             Action::Delete => {
                 destroy.insert(i, ops.len());
-                ops.push(Op { change: i, kind: OpKind::Destroy });
+                ops.push(Op {
+                    change: i,
+                    kind: OpKind::Destroy,
+                });
             }
             Action::DeleteThenCreate | Action::CreateThenDelete => {
                 destroy.insert(i, ops.len());
-                ops.push(Op { change: i, kind: OpKind::Destroy });
+                ops.push(Op {
+                    change: i,
+                    kind: OpKind::Destroy,
+                });
                 cu.insert(i, ops.len());
-                ops.push(Op { change: i, kind: OpKind::Create });
+                ops.push(Op {
+                    change: i,
+                    kind: OpKind::Create,
+                });
             }
         }
     }
@@ -248,7 +264,11 @@ fn build_ops(plan: &Plan) -> (Vec<Op>, Vec<BTreeSet<usize>>) {
 
 /// Carries out `req.plan`. Independent work runs in parallel; a failure stops only
 /// the work that depends on it. The state is saved after every change.
-pub fn apply_plan(req: &ApplyRequest, state_file: StateFile, on_event: &mut dyn FnMut(ApplyEvent)) -> ApplyOutcome {
+pub fn apply_plan(
+    req: &ApplyRequest,
+    state_file: StateFile,
+    on_event: &mut dyn FnMut(ApplyEvent),
+) -> ApplyOutcome {
     let plan = req.plan;
     let (ops, deps) = build_ops(plan);
     let mut diags = Diagnostics::new();
@@ -259,11 +279,24 @@ pub fn apply_plan(req: &ApplyRequest, state_file: StateFile, on_event: &mut dyn 
             g.add_edge(i, j);
         }
     }
-    let shared = Mutex::new(Shared { state: req.prior.clone(), file: state_file, write_failed: false });
+    let shared = Mutex::new(Shared {
+        state: req.prior.clone(),
+        file: state_file,
+        write_failed: false,
+    });
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     if let Err(cycle) = g.topo_order() {
-        let names: Vec<String> = cycle.iter().map(|&i| plan.changes[ops[i].change].display_address()).collect();
-        diags.push(Diag::error("Cycle in the apply order", format!("The planned changes depend on each other in a loop: {}.", names.join(" -> "))));
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&i| plan.changes[ops[i].change].display_address())
+            .collect();
+        diags.push(Diag::error(
+            "Cycle in the apply order",
+            format!(
+                "The planned changes depend on each other in a loop: {}.",
+                names.join(" -> ")
+            ),
+        ));
     } else {
         let deleting: BTreeSet<InstanceAddr> = plan
             .changes
@@ -271,7 +304,14 @@ pub fn apply_plan(req: &ApplyRequest, state_file: StateFile, on_event: &mut dyn 
             .filter(|c| c.action == Action::Delete && c.deposed.is_none())
             .map(ResourceChange::instance_addr)
             .collect();
-        let ctx = Walk { req, plan, ops: &ops, deps: &deps, shared: &shared, deleting };
+        let ctx = Walk {
+            req,
+            plan,
+            ops: &ops,
+            deps: &deps,
+            shared: &shared,
+            deleting,
+        };
         let counts = ctx.run(&mut diags, on_event);
         (added, changed, destroyed) = counts;
     }
@@ -283,13 +323,23 @@ pub fn apply_plan(req: &ApplyRequest, state_file: StateFile, on_event: &mut dyn 
         unchanged.serial = shared.state.serial;
         unchanged.ycprov_version = shared.state.ycprov_version.clone();
         let needs_write = req.on_disk.is_none() && !shared.state.resources.is_empty()
-            || req.on_disk.as_ref().is_some_and(|d| d.lineage != shared.state.lineage)
-            || (unchanged.resources != shared.state.resources || unchanged.outputs != shared.state.outputs);
+            || req
+                .on_disk
+                .as_ref()
+                .is_some_and(|d| d.lineage != shared.state.lineage)
+            || (unchanged.resources != shared.state.resources
+                || unchanged.outputs != shared.state.outputs);
         if needs_write && let Err(d) = shared.save() {
             diags.push(d);
         }
     }
-    ApplyOutcome { state: shared.state, diagnostics: diags, added, changed, destroyed }
+    ApplyOutcome {
+        state: shared.state,
+        diagnostics: diags,
+        added,
+        changed,
+        destroyed,
+    }
 }
 
 fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics) {
@@ -299,14 +349,32 @@ fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics
         }
         return;
     }
-    let objects = state.resources.iter().filter(|r| r.deposed.is_none()).map(|r| (r.instance_addr(), r.attributes.clone())).collect();
+    let objects = state
+        .resources
+        .iter()
+        .filter(|r| r.deposed.is_none())
+        .map(|r| (r.instance_addr(), r.attributes.clone()))
+        .collect();
     let values = InstanceValues::new(req.config, req.schema, objects);
-    let ctx = EvalContext::new(req.config, Some(req.schema), req.variables, &values, Phase::Apply).with_times(req.now, req.plan_time);
+    let ctx = EvalContext::new(
+        req.config,
+        Some(req.schema),
+        req.variables,
+        &values,
+        Phase::Apply,
+    )
+    .with_times(req.now, req.plan_time);
     let failed = diags.has_errors();
     for (name, out) in &req.config.outputs {
         match ctx.eval(&out.value, &Default::default()) {
             Ok(ev) if !contains_unknown(&ev.value) => {
-                state.outputs.insert(name.clone(), OutputState { value: ev.value, sensitive: out.sensitive });
+                state.outputs.insert(
+                    name.clone(),
+                    OutputState {
+                        value: ev.value,
+                        sensitive: out.sensitive,
+                    },
+                );
             }
             Ok(_) => {}
             Err(d) if !failed => diags.push(d),
@@ -314,7 +382,9 @@ fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics
         }
     }
     if req.plan.targets.is_empty() {
-        state.outputs.retain(|name, _| req.config.outputs.contains_key(name));
+        state
+            .outputs
+            .retain(|name, _| req.config.outputs.contains_key(name));
     }
 }
 
@@ -328,7 +398,11 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn run(&self, diags: &mut Diagnostics, on_event: &mut dyn FnMut(ApplyEvent)) -> (usize, usize, usize) {
+    fn run(
+        &self,
+        diags: &mut Diagnostics,
+        on_event: &mut dyn FnMut(ApplyEvent),
+    ) -> (usize, usize, usize) {
         let n = self.ops.len();
         let mut pending: Vec<usize> = self.deps.iter().map(BTreeSet::len).collect();
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -339,7 +413,7 @@ impl Walk<'_> {
         }
         let mut started = vec![false; n];
         let mut blocked = vec![false; n];
-        let mut in_flight: BTreeMap<usize, (Instant, u64)> = BTreeMap::new();
+        let mut in_flight: BTreeMap<usize, (Instant, u64, String)> = BTreeMap::new();
         let mut cbd_keys: BTreeMap<usize, String> = BTreeMap::new();
         let mut counts = (0, 0, 0);
         let parallelism = self.req.parallelism.max(1);
@@ -360,7 +434,14 @@ impl Walk<'_> {
                         let Ok(job) = job else { break };
                         let op = job.op;
                         let (result, diagnostics) = self.execute(job);
-                        if done_tx.send(Done { op, result, diagnostics }).is_err() {
+                        if done_tx
+                            .send(Done {
+                                op,
+                                result,
+                                diagnostics,
+                            })
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -382,12 +463,27 @@ impl Walk<'_> {
                         let kind = self.ops[i].kind;
                         match self.prepare(i, &mut cbd_keys) {
                             Ok(job) => {
+                                let address = match (&job.deposed, &job.change.deposed) {
+                                    (Some(key), None) => {
+                                        format!("{} (deposed object {key})", job.change.address)
+                                    }
+                                    _ => change.display_address(),
+                                };
                                 let id = match kind {
                                     OpKind::Create => None,
-                                    _ => change.before.as_ref().and_then(|b| b.get("id")).and_then(Value::as_str).map(str::to_string),
+                                    _ => change
+                                        .before
+                                        .as_ref()
+                                        .and_then(|b| b.get("id"))
+                                        .and_then(Value::as_str)
+                                        .map(str::to_string),
                                 };
-                                on_event(ApplyEvent::Started { address: change.display_address(), kind, id });
-                                in_flight.insert(i, (Instant::now(), 0));
+                                on_event(ApplyEvent::Started {
+                                    address: address.clone(),
+                                    kind,
+                                    id,
+                                });
+                                in_flight.insert(i, (Instant::now(), 0, address));
                                 if job_tx.send(job).is_err() {
                                     stop = true;
                                 }
@@ -404,13 +500,19 @@ impl Walk<'_> {
                 }
                 match done_rx.recv_timeout(Duration::from_millis(200)) {
                     Ok(done) => {
-                        let (start, _) = in_flight.remove(&done.op).unwrap_or((Instant::now(), 0));
-                        let change = &self.plan.changes[self.ops[done.op].change];
+                        let (start, _, address) = in_flight
+                            .remove(&done.op)
+                            .unwrap_or_else(|| (Instant::now(), 0, String::new()));
                         let kind = self.ops[done.op].kind;
                         diags.extend(Diagnostics(done.diagnostics));
                         match done.result {
                             Ok(id) => {
-                                on_event(ApplyEvent::Completed { address: change.display_address(), kind, elapsed: start.elapsed(), id });
+                                on_event(ApplyEvent::Completed {
+                                    address,
+                                    kind,
+                                    elapsed: start.elapsed(),
+                                    id,
+                                });
                                 match kind {
                                     OpKind::Create => counts.0 += 1,
                                     OpKind::Update => counts.1 += 1,
@@ -421,23 +523,35 @@ impl Walk<'_> {
                                 }
                             }
                             Err(ds) => {
-                                on_event(ApplyEvent::Failed { address: change.display_address(), kind, elapsed: start.elapsed() });
+                                on_event(ApplyEvent::Failed {
+                                    address,
+                                    kind,
+                                    elapsed: start.elapsed(),
+                                });
                                 diags.extend(Diagnostics(ds));
                                 block_dependents(done.op, &dependents, &mut blocked);
                             }
                         }
-                        if self.shared.lock().unwrap_or_else(|e| e.into_inner()).write_failed {
+                        if self
+                            .shared
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .write_failed
+                        {
                             stop = true;
                         }
                     }
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         let interval = self.req.progress_interval.as_secs_f64().max(0.001);
-                        for (&i, (start, reported)) in in_flight.iter_mut() {
+                        for (&i, (start, reported, address)) in in_flight.iter_mut() {
                             let ticks = (start.elapsed().as_secs_f64() / interval) as u64;
                             if ticks > *reported {
                                 *reported = ticks;
-                                let change = &self.plan.changes[self.ops[i].change];
-                                on_event(ApplyEvent::StillRunning { address: change.display_address(), kind: self.ops[i].kind, elapsed: start.elapsed() });
+                                on_event(ApplyEvent::StillRunning {
+                                    address: address.clone(),
+                                    kind: self.ops[i].kind,
+                                    elapsed: start.elapsed(),
+                                });
                             }
                         }
                     }
@@ -454,7 +568,13 @@ impl Walk<'_> {
         let op = &self.ops[i];
         let change = self.plan.changes[op.change].clone();
         let addr = change.instance_addr();
-        let schema_version = self.req.schema.resources.get(&change.type_name).map(|s| s.version).unwrap_or(0);
+        let schema_version = self
+            .req
+            .schema
+            .resources
+            .get(&change.type_name)
+            .map(|s| s.version)
+            .unwrap_or(0);
         let mut job = Job {
             op: i,
             kind: op.kind,
@@ -487,8 +607,17 @@ impl Walk<'_> {
     fn evaluate_config(&self, addr: &InstanceAddr) -> Result<Value, Vec<Diag>> {
         let req = self.req;
         let config = req.config;
-        let block = config.resource(&addr.resource).ok_or_else(|| vec![Diag::error(format!("{addr}: the resource block is gone"), "The configuration changed since the plan was made.")])?;
-        let rs = req.schema.resources.get(&addr.resource.type_name).ok_or_else(|| vec![Diag::error(format!("{addr}: unknown resource type"), "")])?;
+        let block = config.resource(&addr.resource).ok_or_else(|| {
+            vec![Diag::error(
+                format!("{addr}: the resource block is gone"),
+                "The configuration changed since the plan was made.",
+            )]
+        })?;
+        let rs = req
+            .schema
+            .resources
+            .get(&addr.resource.type_name)
+            .ok_or_else(|| vec![Diag::error(format!("{addr}: unknown resource type"), "")])?;
         let (objects, prior) = {
             let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
             let objects = shared
@@ -499,21 +628,40 @@ impl Walk<'_> {
                 .map(|r| (r.instance_addr(), r.attributes.clone()))
                 .filter(|(a, _)| !self.deleting.contains(a))
                 .collect();
-            (objects, shared.state.instance(addr).map(|r| r.attributes.clone()))
+            (
+                objects,
+                shared.state.instance(addr).map(|r| r.attributes.clone()),
+            )
         };
         let values = InstanceValues::new(config, req.schema, objects);
-        let ctx = EvalContext::new(config, Some(req.schema), req.variables, &values, Phase::Apply).with_times(req.now, req.plan_time);
+        let ctx = EvalContext::new(
+            config,
+            Some(req.schema),
+            req.variables,
+            &values,
+            Phase::Apply,
+        )
+        .with_times(req.now, req.plan_time);
         let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
         let vars = expansion
             .instances()
             .into_iter()
             .find(|(k, _)| *k == addr.key)
             .map(|(_, v)| v)
-            .ok_or_else(|| vec![Diag::error(format!("{addr}: the instance is no longer in the configuration"), "The count or for_each value changed since the plan was made.")])?;
-        let mut value = eval_instance(&ctx, config, block, rs, &vars, addr).map_err(|d| d.0)?.value;
+            .ok_or_else(|| {
+                vec![Diag::error(
+                    format!("{addr}: the instance is no longer in the configuration"),
+                    "The count or for_each value changed since the plan was made.",
+                )]
+            })?;
+        let mut value = eval_instance(&ctx, config, block, rs, &vars, addr)
+            .map_err(|d| d.0)?
+            .value;
         if let (Some(prior), Some(cfg)) = (prior, value.as_object_mut()) {
             for (name, v) in cfg.iter_mut() {
-                if block.lifecycle.ignore_all_changes || block.lifecycle.ignore_changes.contains(name) {
+                if block.lifecycle.ignore_all_changes
+                    || block.lifecycle.ignore_changes.contains(name)
+                {
                     *v = prior.get(name).cloned().unwrap_or(Value::Null);
                 }
             }
@@ -521,16 +669,27 @@ impl Walk<'_> {
         Ok(value)
     }
 
-    fn save_object(&self, job: &Job, deposed: Option<&str>, new_state: Option<Value>) -> Result<(), Diag> {
+    fn save_object(
+        &self,
+        job: &Job,
+        deposed: Option<&str>,
+        new_state: Option<Value>,
+    ) -> Result<(), Diag> {
         let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         match new_state {
             Some(attrs) => {
-                let mut record = InstanceState::new(&job.addr, job.schema_version, attrs, job.sensitive.clone(), job.change.dependencies.clone());
-                if let Some(existing) = shared.state.object(&job.addr, deposed) {
-                    if job.kind == OpKind::Destroy {
-                        record.sensitive_attributes = existing.sensitive_attributes.clone();
-                        record.dependencies = existing.dependencies.clone();
-                    }
+                let mut record = InstanceState::new(
+                    &job.addr,
+                    job.schema_version,
+                    attrs,
+                    job.sensitive.clone(),
+                    job.change.dependencies.clone(),
+                );
+                if let Some(existing) = shared.state.object(&job.addr, deposed)
+                    && job.kind == OpKind::Destroy
+                {
+                    record.sensitive_attributes = existing.sensitive_attributes.clone();
+                    record.dependencies = existing.dependencies.clone();
                 }
                 record.deposed = deposed.map(str::to_string);
                 shared.state.upsert(record);
@@ -547,31 +706,62 @@ impl Walk<'_> {
         let display = job.change.display_address();
         let provider = self.req.provider;
         let type_name = job.change.type_name.as_str();
-        let failed = |summary: String, detail: String| Err(vec![Diag::error(summary, detail).for_address(display.clone())]);
+        let failed = |summary: String, detail: String| {
+            Err(vec![
+                Diag::error(summary, detail).for_address(display.clone()),
+            ])
+        };
         let mut warnings = Vec::new();
-        let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> { ds.iter().map(|d| Diag::from_provider(d, &display, None)).collect() };
+        let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> {
+            ds.iter()
+                .map(|d| Diag::from_provider(d, &display, None))
+                .collect()
+        };
 
         if job.kind == OpKind::Destroy {
             let prior = {
                 let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-                shared.state.object(&job.addr, job.deposed.as_deref()).map(|r| r.attributes.clone())
+                shared
+                    .state
+                    .object(&job.addr, job.deposed.as_deref())
+                    .map(|r| r.attributes.clone())
             };
             let Some(prior) = prior else {
                 return (Ok(None), warnings);
             };
             let applied = match provider.apply(type_name, Some(&prior), None) {
                 Ok(a) => a,
-                Err(e) => return (failed(format!("{display}: the provider failed while destroying"), format!("{e:#}")), warnings),
+                Err(e) => {
+                    return (
+                        failed(
+                            format!("{display}: the provider failed while destroying"),
+                            format!("{e:#}"),
+                        ),
+                        warnings,
+                    );
+                }
             };
             let id = prior.get("id").and_then(Value::as_str).map(str::to_string);
             let errors = has_errors(&applied.diagnostics);
             let mut all = convert(&applied.diagnostics);
-            let new_state = if errors { applied.new_state.or(Some(prior)) } else { applied.new_state };
-            if let Err(d) = self.save_object(&job, job.deposed.as_deref(), new_state.map(|s| unknowns_to_null(&s))) {
+            let new_state = if errors {
+                applied.new_state.or(Some(prior))
+            } else {
+                applied.new_state
+            };
+            if let Err(d) = self.save_object(
+                &job,
+                job.deposed.as_deref(),
+                new_state.map(|s| unknowns_to_null(&s)),
+            ) {
                 all.push(d);
                 return (Err(all), warnings);
             }
-            return if errors || all.iter().any(Diag::is_error) { (Err(all), warnings) } else { (Ok(id), all) };
+            return if errors || all.iter().any(Diag::is_error) {
+                (Err(all), warnings)
+            } else {
+                (Ok(id), all)
+            };
         }
 
         if let Some(key) = &job.depose_current {
@@ -586,14 +776,25 @@ impl Walk<'_> {
         }
         let prior = if job.kind == OpKind::Update {
             let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            shared.state.instance(&job.addr).map(|r| r.attributes.clone())
+            shared
+                .state
+                .instance(&job.addr)
+                .map(|r| r.attributes.clone())
         } else {
             None
         };
         let config = job.config.clone().unwrap_or(Value::Null);
         let replanned = match provider.plan(type_name, prior.as_ref(), Some(&config)) {
             Ok(p) => p,
-            Err(e) => return (failed(format!("{display}: the provider failed while planning"), format!("{e:#}")), warnings),
+            Err(e) => {
+                return (
+                    failed(
+                        format!("{display}: the provider failed while planning"),
+                        format!("{e:#}"),
+                    ),
+                    warnings,
+                );
+            }
         };
         if has_errors(&replanned.diagnostics) {
             return (Err(convert(&replanned.diagnostics)), warnings);
@@ -611,7 +812,11 @@ impl Walk<'_> {
                         if job.sensitive.contains(a) {
                             format!("  .{a}: (sensitive value changed)")
                         } else {
-                            format!("  .{a}: planned {}, now {}", show(saved.get(a)), show(planned.get(a)))
+                            format!(
+                                "  .{a}: planned {}, now {}",
+                                show(saved.get(a)),
+                                show(planned.get(a))
+                            )
                         }
                     })
                     .collect::<Vec<_>>()
@@ -619,7 +824,9 @@ impl Walk<'_> {
                 return (
                     failed(
                         format!("{display}: provider produced inconsistent final plan"),
-                        format!("When expanding the plan to include values learned during apply, values that were known at plan time changed:\n{detail}\n\nNothing was changed for this object. Run plan again; if this repeats, it is a bug in the provider."),
+                        format!(
+                            "When expanding the plan to include values learned during apply, values that were known at plan time changed:\n{detail}\n\nNothing was changed for this object. Run plan again; if this repeats, it is a bug in the provider."
+                        ),
                     ),
                     warnings,
                 );
@@ -627,7 +834,17 @@ impl Walk<'_> {
         }
         let applied = match provider.apply(type_name, prior.as_ref(), Some(&planned)) {
             Ok(a) => a,
-            Err(e) => return (failed(format!("{display}: the provider failed while applying"), format!("{e:#}\n\nThe object may exist without being recorded; run `ycprov refresh` or import it.")), warnings),
+            Err(e) => {
+                return (
+                    failed(
+                        format!("{display}: the provider failed while applying"),
+                        format!(
+                            "{e:#}\n\nThe object may exist without being recorded; run `ycprov refresh` or import it."
+                        ),
+                    ),
+                    warnings,
+                );
+            }
         };
         let mut errors = convert(&applied.diagnostics);
         let mut new_state = applied.new_state.clone();
@@ -643,9 +860,19 @@ impl Walk<'_> {
                 }
             }
         } else if job.kind == OpKind::Update && !has_errors(&applied.diagnostics) {
-            errors.push(Diag::error(format!("{display}: provider returned no object after update"), "The object was removed from the state.").for_address(display.clone()));
+            errors.push(
+                Diag::error(
+                    format!("{display}: provider returned no object after update"),
+                    "The object was removed from the state.",
+                )
+                .for_address(display.clone()),
+            );
         }
-        let id = new_state.as_ref().and_then(|s| s.get("id")).and_then(Value::as_str).map(str::to_string);
+        let id = new_state
+            .as_ref()
+            .and_then(|s| s.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if let Err(d) = self.save_object(&job, None, new_state) {
             errors.push(d);
         }

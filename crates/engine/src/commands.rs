@@ -16,7 +16,10 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::address::{InstanceKey, Target, parse_target};
 use crate::apply::{ApplyEvent, ApplyRequest, apply_plan};
-use crate::config::{Config, EvalContext, NoResources, Phase, VarSource, VariableInputs, Variables, resolve_variables, validate_config};
+use crate::config::{
+    Config, EvalContext, NoResources, Phase, VarSource, VariableInputs, Variables,
+    resolve_variables, validate_config,
+};
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::instances::{eval_instance, expand};
 use crate::lock::StateLock;
@@ -109,18 +112,26 @@ impl Default for Options {
 impl Options {
     /// Options for the configuration in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Options { config_dir: dir.into(), ..Options::default() }
+        Options {
+            config_dir: dir.into(),
+            ..Options::default()
+        }
     }
 
     /// The state file path.
     pub fn state_path(&self) -> PathBuf {
-        self.state_path.clone().unwrap_or_else(|| self.config_dir.join("terraform.tfstate"))
+        self.state_path
+            .clone()
+            .unwrap_or_else(|| self.config_dir.join("terraform.tfstate"))
     }
 
     fn inputs(&self, allow_missing: bool) -> VariableInputs {
         VariableInputs {
             cli: self.vars.clone(),
-            env: self.env.clone().unwrap_or_else(|| std::env::vars().collect()),
+            env: self
+                .env
+                .clone()
+                .unwrap_or_else(|| std::env::vars().collect()),
             allow_missing,
         }
     }
@@ -165,7 +176,13 @@ struct Session {
 }
 
 /// Loads, resolves and checks everything before any call that touches the cloud.
-fn prepare(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, allow_missing: bool, configure: bool) -> Option<Session> {
+fn prepare(
+    opts: &Options,
+    provider: &dyn Provider,
+    ui: &mut dyn Ui,
+    allow_missing: bool,
+    configure: bool,
+) -> Option<Session> {
     let config = match load_config(&opts.config_dir) {
         Ok(c) => c,
         Err(d) => {
@@ -192,7 +209,19 @@ fn prepare(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, allow_missi
             return None;
         }
     };
-    diags.extend(validate_instances(&config, &schema, &variables, provider));
+    let phase = if allow_missing {
+        Phase::Validate
+    } else {
+        Phase::Plan
+    };
+    diags.extend(validate_instances(
+        &config,
+        &schema,
+        &variables,
+        provider,
+        phase,
+        opts.now(),
+    ));
     if diags.has_errors() {
         print_diags(ui, &diags);
         return None;
@@ -208,29 +237,64 @@ fn prepare(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, allow_missi
         }
     }
     print_diags(ui, &diags);
-    Some(Session { config, schema, variables })
+    Some(Session {
+        config,
+        schema,
+        variables,
+    })
 }
 
-fn configure_provider(config: &Config, schema: &Schema, variables: &Variables, provider: &dyn Provider) -> Result<Diagnostics, Diagnostics> {
+fn configure_provider(
+    config: &Config,
+    schema: &Schema,
+    variables: &Variables,
+    provider: &dyn Provider,
+) -> Result<Diagnostics, Diagnostics> {
     let mut settings = config.provider_settings(variables)?;
     if let Some(m) = settings.as_object_mut() {
         m.retain(|k, _| !schema.provider.get(k).is_some_and(|a| a.sensitive));
     }
-    let location = config.provider.as_ref().and_then(|p| config.location(&p.span));
-    let diags = provider
-        .configure(&settings)
-        .map_err(|e| Diagnostics::from(Diag::error("The provider failed to configure", format!("{e:#}"))))?;
-    let diags = Diagnostics(diags.iter().map(|d| Diag::from_provider(d, "provider \"yandex\"", location.clone())).collect());
-    if diags.has_errors() { Err(diags) } else { Ok(diags) }
+    let location = config
+        .provider
+        .as_ref()
+        .and_then(|p| config.location(&p.span));
+    let diags = provider.configure(&settings).map_err(|e| {
+        Diagnostics::from(Diag::error(
+            "The provider failed to configure",
+            format!("{e:#}"),
+        ))
+    })?;
+    let diags = Diagnostics(
+        diags
+            .iter()
+            .map(|d| Diag::from_provider(d, "provider \"yandex\"", location.clone()))
+            .collect(),
+    );
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(diags)
+    }
 }
 
 /// Evaluates every resource instance and output with unknown resource values and
-/// asks the provider to validate each instance: no API calls.
-pub fn validate_instances(config: &Config, schema: &Schema, variables: &Variables, provider: &dyn Provider) -> Diagnostics {
+/// asks the provider to validate each instance: no API calls. `phase` is
+/// [`Phase::Validate`] for `validate` and [`Phase::Plan`] before planning.
+pub fn validate_instances(
+    config: &Config,
+    schema: &Schema,
+    variables: &Variables,
+    provider: &dyn Provider,
+    phase: Phase,
+    now: OffsetDateTime,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let ctx = EvalContext::new(config, Some(schema), variables, &NoResources, Phase::Validate);
+    let ctx =
+        EvalContext::new(config, Some(schema), variables, &NoResources, phase).with_times(now, now);
     for block in &config.resources {
-        let Some(rs) = schema.resources.get(&block.addr.type_name) else { continue };
+        let Some(rs) = schema.resources.get(&block.addr.type_name) else {
+            continue;
+        };
         let expansion = match expand(&ctx, config, block, true) {
             Ok(e) => e,
             Err(d) => {
@@ -243,8 +307,13 @@ pub fn validate_instances(config: &Config, schema: &Schema, variables: &Variable
             let addr = block.addr.instance(key);
             match eval_instance(&ctx, config, block, rs, &vars, &addr) {
                 Ok(inst) => match provider.validate(&block.addr.type_name, &inst.value) {
-                    Ok(ds) => ds.iter().for_each(|d| diags.push(Diag::from_provider(d, &addr.to_string(), location.clone()))),
-                    Err(e) => diags.push(Diag::error(format!("{addr}: the provider failed while validating"), format!("{e:#}"))),
+                    Ok(ds) => ds.iter().for_each(|d| {
+                        diags.push(Diag::from_provider(d, &addr.to_string(), location.clone()))
+                    }),
+                    Err(e) => diags.push(Diag::error(
+                        format!("{addr}: the provider failed while validating"),
+                        format!("{e:#}"),
+                    )),
                 },
                 Err(d) => diags.extend(d),
             }
@@ -312,7 +381,14 @@ pub fn validate(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32
     EXIT_OK
 }
 
-fn build_plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, session: &Session, state: &Option<State>, destroy: bool) -> Option<Plan> {
+fn build_plan(
+    opts: &Options,
+    provider: &dyn Provider,
+    ui: &mut dyn Ui,
+    session: &Session,
+    state: &Option<State>,
+    destroy: bool,
+) -> Option<Plan> {
     let targets = parse_targets(opts, ui)?;
     let empty = State::new();
     let req = PlanRequest {
@@ -342,7 +418,10 @@ fn build_plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, session:
 
 fn show_plan(opts: &Options, ui: &mut dyn Ui, plan: &Plan) {
     if opts.json {
-        ui.out(&format!("{}\n", serde_json::to_string_pretty(&render::plan_json(plan)).unwrap_or_default()));
+        ui.out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&render::plan_json(plan)).unwrap_or_default()
+        ));
     } else {
         ui.out(&render::plan_text(plan));
     }
@@ -350,7 +429,9 @@ fn show_plan(opts: &Options, ui: &mut dyn Ui, plan: &Plan) {
 
 /// `plan`: refresh, plan and show; with `out` save the plan.
 pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    let Some(session) = prepare(opts, provider, ui, false, true) else { return EXIT_ERROR };
+    let Some(session) = prepare(opts, provider, ui, false, true) else {
+        return EXIT_ERROR;
+    };
     let _lock = match take_lock(opts, ui, "plan") {
         Ok(l) => l,
         Err(code) => return code,
@@ -359,7 +440,9 @@ pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let Some(plan) = build_plan(opts, provider, ui, &session, &state, opts.destroy) else { return EXIT_ERROR };
+    let Some(plan) = build_plan(opts, provider, ui, &session, &state, opts.destroy) else {
+        return EXIT_ERROR;
+    };
     show_plan(opts, ui, &plan);
     if let Some(out) = &opts.out {
         if let Err(e) = crate::planfile::save(out, &plan, &session.variables) {
@@ -369,7 +452,11 @@ pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
             ui.out(&format!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    ycprov apply \"{}\"\n", out.display(), out.display()));
         }
     }
-    if opts.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK }
+    if opts.detailed_exitcode && plan.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
 }
 
 /// `apply` (or `apply FILE` with `opts.plan_file`): plan, confirm, apply.
@@ -394,10 +481,15 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
     let mut opts = opts.clone();
     if let Some(saved) = &saved {
         for (name, value) in &saved.variables {
-            opts.vars.push(VarSource::Flag { name: name.clone(), value: value_as_flag(value) });
+            opts.vars.push(VarSource::Flag {
+                name: name.clone(),
+                value: value_as_flag(value),
+            });
         }
     }
-    let Some(mut session) = prepare(&opts, provider, ui, false, true) else { return EXIT_ERROR };
+    let Some(mut session) = prepare(&opts, provider, ui, false, true) else {
+        return EXIT_ERROR;
+    };
     let _lock = match take_lock(&opts, ui, if destroy { "destroy" } else { "apply" }) {
         Ok(l) => l,
         Err(code) => return code,
@@ -417,7 +509,17 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
                 return error(
                     ui,
                     "Saved plan is stale",
-                    format!("The plan was made from state serial {} (lineage {}), but the state is now at serial {}{}. Another operation changed the state after the plan was created; run plan again.", saved.serial, saved.lineage, current.serial, if current.lineage != saved.lineage { format!(" with lineage {}", current.lineage) } else { String::new() }),
+                    format!(
+                        "The plan was made from state serial {} (lineage {}), but the state is now at serial {}{}. Another operation changed the state after the plan was created; run plan again.",
+                        saved.serial,
+                        saved.lineage,
+                        current.serial,
+                        if current.lineage != saved.lineage {
+                            format!(" with lineage {}", current.lineage)
+                        } else {
+                            String::new()
+                        }
+                    ),
                 );
             }
             for (name, value) in &saved.variables {
@@ -427,11 +529,20 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
             (saved.plan, prior)
         }
         None => {
-            let Some(plan) = build_plan(&opts, provider, ui, &session, &state, destroy) else { return EXIT_ERROR };
+            let Some(plan) = build_plan(&opts, provider, ui, &session, &state, destroy) else {
+                return EXIT_ERROR;
+            };
             show_plan(&opts, ui, &plan);
             if plan.has_changes() && !opts.auto_approve {
                 if !ui.is_terminal() {
-                    return error(ui, "No terminal to confirm on", format!("{} needs confirmation, but there is no terminal to ask on. Review the plan above and run again with -auto-approve.", if destroy { "Destroy" } else { "Apply" }));
+                    return error(
+                        ui,
+                        "No terminal to confirm on",
+                        format!(
+                            "{} needs confirmation, but there is no terminal to ask on. Review the plan above and run again with -auto-approve.",
+                            if destroy { "Destroy" } else { "Apply" }
+                        ),
+                    );
                 }
                 let question = if destroy {
                     "\nDo you really want to destroy all resources?\n  ycprov will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
@@ -440,7 +551,17 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
                 };
                 match ui.confirm(question) {
                     Ok(true) => ui.out("\n"),
-                    Ok(false) => return error(ui, if destroy { "Destroy cancelled" } else { "Apply cancelled" }, "Only 'yes' is accepted to approve."),
+                    Ok(false) => {
+                        return error(
+                            ui,
+                            if destroy {
+                                "Destroy cancelled"
+                            } else {
+                                "Apply cancelled"
+                            },
+                            "Only 'yes' is accepted to approve.",
+                        );
+                    }
                     Err(e) => return error(ui, "Cannot read the confirmation", format!("{e:#}")),
                 }
             }
@@ -482,9 +603,20 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
         });
         ui.out(&format!("{summary}\n"));
     } else if !failed {
-        ui.out(&format!("\n{}\n", render::apply_summary(plan.destroy, outcome.added, outcome.changed, outcome.destroyed)));
+        ui.out(&format!(
+            "\n{}\n",
+            render::apply_summary(
+                plan.destroy,
+                outcome.added,
+                outcome.changed,
+                outcome.destroyed
+            )
+        ));
         if !outcome.state.outputs.is_empty() && !plan.destroy {
-            ui.out(&format!("\nOutputs:\n\n{}", render::outputs_text(&outcome.state.outputs)));
+            ui.out(&format!(
+                "\nOutputs:\n\n{}",
+                render::outputs_text(&outcome.state.outputs)
+            ));
         }
     }
     if failed { EXIT_ERROR } else { EXIT_OK }
@@ -499,8 +631,12 @@ fn value_as_flag(v: &Value) -> String {
 
 /// `refresh`: read every object and save what was found.
 pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    let Some(session) = prepare(opts, provider, ui, false, true) else { return EXIT_ERROR };
-    let Some(targets) = parse_targets(opts, ui) else { return EXIT_ERROR };
+    let Some(session) = prepare(opts, provider, ui, false, true) else {
+        return EXIT_ERROR;
+    };
+    let Some(targets) = parse_targets(opts, ui) else {
+        return EXIT_ERROR;
+    };
     let _lock = match take_lock(opts, ui, "refresh") {
         Ok(l) => l,
         Err(code) => return code,
@@ -515,7 +651,13 @@ pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 
     };
     let graph = resource_graph(&session.config, &state);
     let selection = Selection::new(&targets, &graph, false);
-    let (mut refreshed, drift, diags) = refresh_state(provider, &session.schema, &state, &selection, opts.parallelism.max(1));
+    let (mut refreshed, drift, diags) = refresh_state(
+        provider,
+        &session.schema,
+        &state,
+        &selection,
+        opts.parallelism.max(1),
+    );
     print_diags(ui, &diags);
     if diags.has_errors() {
         return EXIT_ERROR;
@@ -524,18 +666,26 @@ pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 
         let id = r.id().map(|i| format!(" [id={i}]")).unwrap_or_default();
         ui.out(&format!("{}: Refreshing state...{id}\n", r.address));
     }
-    if !drift.is_empty() || refreshed != state {
-        if let Err(e) = file.write(&mut refreshed) {
-            return error(ui, "Failed to save state", format!("{e:#}"));
-        }
+    if (!drift.is_empty() || refreshed != state)
+        && let Err(e) = file.write(&mut refreshed)
+    {
+        return error(ui, "Failed to save state", format!("{e:#}"));
     }
     EXIT_OK
 }
 
 /// `import ADDR ID`: adopt an existing object into the state. The resource block
 /// must exist in the configuration.
-pub fn import(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, address: &str, id: &str) -> i32 {
-    let Some(session) = prepare(opts, provider, ui, false, true) else { return EXIT_ERROR };
+pub fn import(
+    opts: &Options,
+    provider: &dyn Provider,
+    ui: &mut dyn Ui,
+    address: &str,
+    id: &str,
+) -> i32 {
+    let Some(session) = prepare(opts, provider, ui, false, true) else {
+        return EXIT_ERROR;
+    };
     let addr = match parse_target(address) {
         Ok(Target::Instance(i)) => i,
         Ok(Target::Resource(r)) => r.instance(InstanceKey::None),
@@ -545,17 +695,26 @@ pub fn import(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, address:
         return error(
             ui,
             "Configuration for import target does not exist",
-            format!("The configuration does not contain a resource block for {}. Add it first, e.g.\n\nresource \"{}\" \"{}\" {{\n  # (resource arguments)\n}}", addr.resource, addr.resource.type_name, addr.resource.name),
+            format!(
+                "The configuration does not contain a resource block for {}. Add it first, e.g.\n\nresource \"{}\" \"{}\" {{\n  # (resource arguments)\n}}",
+                addr.resource, addr.resource.type_name, addr.resource.name
+            ),
         );
     };
-    let key_ok = match (&addr.key, block.count.is_some(), block.for_each.is_some()) {
-        (InstanceKey::None, false, false) => true,
-        (InstanceKey::Int(_), true, _) => true,
-        (InstanceKey::Str(_), _, true) => true,
-        _ => false,
-    };
+    let key_ok = matches!(
+        (&addr.key, block.count.is_some(), block.for_each.is_some()),
+        (InstanceKey::None, false, false)
+            | (InstanceKey::Int(_), true, _)
+            | (InstanceKey::Str(_), _, true)
+    );
     if !key_ok {
-        return error(ui, "Invalid instance key for import", format!("{addr} does not match the resource's count/for_each setting; use an index such as [0] with count or [\"key\"] with for_each."));
+        return error(
+            ui,
+            "Invalid instance key for import",
+            format!(
+                "{addr} does not match the resource's count/for_each setting; use an index such as [0] with count or [\"key\"] with for_each."
+            ),
+        );
     }
     let _lock = match take_lock(opts, ui, "import") {
         Ok(l) => l,
@@ -567,7 +726,14 @@ pub fn import(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, address:
     };
     let mut state = state.unwrap_or_default();
     if let Some(existing) = state.instance(&addr) {
-        return error(ui, "Resource already managed by ycprov", format!("{addr} is already in the state (id {}). To import it again, remove it from the configuration and state first.", existing.id().unwrap_or("?")));
+        return error(
+            ui,
+            "Resource already managed by ycprov",
+            format!(
+                "{addr} is already in the state (id {}). To import it again, remove it from the configuration and state first.",
+                existing.id().unwrap_or("?")
+            ),
+        );
     }
     ui.out(&format!("{addr}: Importing from ID \"{id}\"...\n"));
     let type_name = &addr.resource.type_name;
@@ -575,30 +741,65 @@ pub fn import(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, address:
         Ok(i) => i,
         Err(e) => return error(ui, "The provider failed while importing", format!("{e:#}")),
     };
-    let diags = Diagnostics(imported.diagnostics.iter().map(|d| Diag::from_provider(d, &addr.to_string(), None)).collect());
+    let diags = Diagnostics(
+        imported
+            .diagnostics
+            .iter()
+            .map(|d| Diag::from_provider(d, &addr.to_string(), None))
+            .collect(),
+    );
     print_diags(ui, &diags);
     if diags.has_errors() {
         return EXIT_ERROR;
     }
     let Some(found) = imported.state else {
-        return error(ui, "Cannot import non-existent remote object", format!("No {type_name} with id \"{id}\" exists, or the credentials cannot see it."));
+        return error(
+            ui,
+            "Cannot import non-existent remote object",
+            format!("No {type_name} with id \"{id}\" exists, or the credentials cannot see it."),
+        );
     };
-    ui.out(&format!("{addr}: Import prepared!\n{addr}: Refreshing state... [id={id}]\n"));
+    ui.out(&format!(
+        "{addr}: Import prepared!\n{addr}: Refreshing state... [id={id}]\n"
+    ));
     let read = match provider.read(type_name, &found) {
         Ok(r) => r,
-        Err(e) => return error(ui, "The provider failed while reading the imported object", format!("{e:#}")),
+        Err(e) => {
+            return error(
+                ui,
+                "The provider failed while reading the imported object",
+                format!("{e:#}"),
+            );
+        }
     };
-    let diags = Diagnostics(read.diagnostics.iter().map(|d| Diag::from_provider(d, &addr.to_string(), None)).collect());
+    let diags = Diagnostics(
+        read.diagnostics
+            .iter()
+            .map(|d| Diag::from_provider(d, &addr.to_string(), None))
+            .collect(),
+    );
     print_diags(ui, &diags);
     if diags.has_errors() {
         return EXIT_ERROR;
     }
     let Some(current) = read.state else {
-        return error(ui, "Cannot import non-existent remote object", format!("The {type_name} with id \"{id}\" disappeared while importing."));
+        return error(
+            ui,
+            "Cannot import non-existent remote object",
+            format!("The {type_name} with id \"{id}\" disappeared while importing."),
+        );
     };
     let rs = session.schema.resources.get(type_name);
-    let deps = crate::plan::dependency_strings(&session.config).remove(&addr.resource).unwrap_or_default();
-    let record = InstanceState::new(&addr, rs.map(|s| s.version).unwrap_or(0), current, rs.map(|s| s.sensitive_attributes()).unwrap_or_default(), deps);
+    let deps = crate::plan::dependency_strings(&session.config)
+        .remove(&addr.resource)
+        .unwrap_or_default();
+    let record = InstanceState::new(
+        &addr,
+        rs.map(|s| s.version).unwrap_or(0),
+        current,
+        rs.map(|s| s.sensitive_attributes()).unwrap_or_default(),
+        deps,
+    );
     state.upsert(record);
     if let Err(e) = file.write(&mut state) {
         return error(ui, "Failed to save state", format!("{e:#}"));
@@ -620,14 +821,22 @@ pub fn output(opts: &Options, ui: &mut dyn Ui, name: Option<&str>) -> i32 {
             return EXIT_OK;
         }
         if opts.json {
-            ui.out(&format!("{}\n", serde_json::to_string_pretty(&render::outputs_json(&outputs, opts.show_sensitive)).unwrap_or_default()));
+            ui.out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&render::outputs_json(&outputs, opts.show_sensitive))
+                    .unwrap_or_default()
+            ));
         } else {
             ui.out(&render::outputs_text(&outputs));
         }
         return EXIT_OK;
     };
     let Some(o) = outputs.get(name) else {
-        return error(ui, format!("Output \"{name}\" not found").as_str(), "The output variable requested could not be found in the state file. Apply the configuration that defines it first.");
+        return error(
+            ui,
+            format!("Output \"{name}\" not found").as_str(),
+            "The output variable requested could not be found in the state file. Apply the configuration that defines it first.",
+        );
     };
     if opts.raw {
         return match &o.value {
@@ -639,7 +848,14 @@ pub fn output(opts: &Options, ui: &mut dyn Ui, name: Option<&str>) -> i32 {
                 ui.out(&o.value.to_string());
                 EXIT_OK
             }
-            _ => error(ui, "Unsupported value for raw output", format!("The -raw option only supports strings, numbers and bools; output \"{name}\" is a {}. Use -json instead.", crate::value::kind_name(&o.value))),
+            _ => error(
+                ui,
+                "Unsupported value for raw output",
+                format!(
+                    "The -raw option only supports strings, numbers and bools; output \"{name}\" is a {}. Use -json instead.",
+                    crate::value::kind_name(&o.value)
+                ),
+            ),
         };
     }
     if opts.json {
@@ -693,7 +909,13 @@ pub fn state_show(opts: &Options, ui: &mut dyn Ui, address: &str) -> i32 {
             ui.out(&render::state_show_text(r, opts.show_sensitive));
             EXIT_OK
         }
-        None => error(ui, "No instance found for the given address", format!("{address} is not in the state. Use `ycprov state list` to see the managed objects.")),
+        None => error(
+            ui,
+            "No instance found for the given address",
+            format!(
+                "{address} is not in the state. Use `ycprov state list` to see the managed objects."
+            ),
+        ),
     }
 }
 

@@ -41,12 +41,21 @@ pub struct Diag {
 impl Diag {
     /// An error.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diag {
-        Diag { severity: Severity::Error, summary: summary.into(), detail: detail.into(), location: None, address: None }
+        Diag {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            location: None,
+            address: None,
+        }
     }
 
     /// A warning.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diag {
-        Diag { severity: Severity::Warning, ..Diag::error(summary, detail) }
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(summary, detail)
+        }
     }
 
     /// The same diagnostic at `location`.
@@ -69,7 +78,11 @@ impl Diag {
     pub fn from_provider(d: &Diagnostic, address: &str, location: Option<SourceLocation>) -> Diag {
         let mut detail = d.detail.clone();
         if let Some(attr) = &d.attribute {
-            detail = if detail.is_empty() { format!("(attribute {attr})") } else { format!("{detail} (attribute {attr})") };
+            detail = if detail.is_empty() {
+                format!("(attribute {attr})")
+            } else {
+                format!("{detail} (attribute {attr})")
+            };
         }
         Diag {
             severity: d.severity,
@@ -204,7 +217,9 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// " Did you mean \"x\"?" when there is a near candidate, else "".
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    nearest(name, candidates).map(|c| format!(" Did you mean \"{c}\"?")).unwrap_or_default()
+    nearest(name, candidates)
+        .map(|c| format!(" Did you mean \"{c}\"?"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -214,7 +229,10 @@ mod tests {
     #[test]
     fn nearest_name() {
         assert_eq!(nearest("nmae", ["name", "description"]), Some("name"));
-        assert_eq!(nearest("descripton", ["name", "description"]), Some("description"));
+        assert_eq!(
+            nearest("descripton", ["name", "description"]),
+            Some("description")
+        );
         assert_eq!(nearest("zzzzzzzz", ["name", "id"]), None);
     }
 }

@@ -10,7 +10,9 @@ pub struct Graph<N: Ord + Clone> {
 
 impl<N: Ord + Clone> Default for Graph<N> {
     fn default() -> Self {
-        Self { deps: BTreeMap::new() }
+        Self {
+            deps: BTreeMap::new(),
+        }
     }
 }
 
@@ -132,8 +134,14 @@ mod tests {
         g.add_edge("member", "sa");
         g.add_edge("key", "sa");
         assert_eq!(g.topo_order().unwrap(), vec!["sa", "member", "key"]);
-        assert_eq!(g.transitive_dependencies(&"key"), BTreeSet::from(["member", "sa"]));
-        assert_eq!(g.transitive_dependents(&"sa"), BTreeSet::from(["member", "key"]));
+        assert_eq!(
+            g.transitive_dependencies(&"key"),
+            BTreeSet::from(["member", "sa"])
+        );
+        assert_eq!(
+            g.transitive_dependents(&"sa"),
+            BTreeSet::from(["member", "key"])
+        );
         g.add_edge("sa", "key");
         let cycle = g.topo_order().unwrap_err();
         assert_eq!(cycle.first(), cycle.last());

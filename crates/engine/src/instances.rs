@@ -30,13 +30,35 @@ impl Expansion {
         match self {
             Expansion::Single => vec![(InstanceKey::None, InstanceVars::default())],
             Expansion::Count(n) => (0..*n)
-                .map(|i| (InstanceKey::Int(i), InstanceVars { count_index: Some(i), each: None }))
+                .map(|i| {
+                    (
+                        InstanceKey::Int(i),
+                        InstanceVars {
+                            count_index: Some(i),
+                            each: None,
+                        },
+                    )
+                })
                 .collect(),
             Expansion::ForEach(items) => items
                 .iter()
-                .map(|(k, v)| (InstanceKey::Str(k.clone()), InstanceVars { count_index: None, each: Some((k.clone(), v.clone())) }))
+                .map(|(k, v)| {
+                    (
+                        InstanceKey::Str(k.clone()),
+                        InstanceVars {
+                            count_index: None,
+                            each: Some((k.clone(), v.clone())),
+                        },
+                    )
+                })
                 .collect(),
-            Expansion::Unknown => vec![(InstanceKey::None, InstanceVars { count_index: Some(0), each: Some((String::new(), crate::value::unknown())) })],
+            Expansion::Unknown => vec![(
+                InstanceKey::None,
+                InstanceVars {
+                    count_index: Some(0),
+                    each: Some((String::new(), crate::value::unknown())),
+                },
+            )],
         }
     }
 
@@ -53,7 +75,12 @@ impl Expansion {
 
 /// Evaluates `count` / `for_each` of `block`. Unknown values are errors except with
 /// `allow_unknown` (validate).
-pub fn expand(ctx: &EvalContext, config: &Config, block: &ResourceBlock, allow_unknown: bool) -> Result<Expansion, Diag> {
+pub fn expand(
+    ctx: &EvalContext,
+    config: &Config,
+    block: &ResourceBlock,
+    allow_unknown: bool,
+) -> Result<Expansion, Diag> {
     let unknown_err = |what: &str, span| {
         Diag::error(
             format!("Invalid {what} argument"),
@@ -65,22 +92,51 @@ pub fn expand(ctx: &EvalContext, config: &Config, block: &ResourceBlock, allow_u
     if let Some(count) = &block.count {
         let v = ctx.eval(count, &InstanceVars::default())?.value;
         if is_unknown(&v) {
-            return if allow_unknown { Ok(Expansion::Unknown) } else { Err(unknown_err("count", &count.span)) };
+            return if allow_unknown {
+                Ok(Expansion::Unknown)
+            } else {
+                Err(unknown_err("count", &count.span))
+            };
         }
-        let n = crate::value::Type::Number.convert(&v).ok().and_then(|n| n.as_f64());
+        let n = crate::value::Type::Number
+            .convert(&v)
+            .ok()
+            .and_then(|n| n.as_f64());
         return match n {
             Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as i64)),
-            _ => Err(Diag::error("Invalid count argument", format!("The \"count\" argument must be a whole number >= 0, got {}.", if v.is_null() { "null".to_string() } else { v.to_string() })).at(config.location(&count.span))),
+            _ => Err(Diag::error(
+                "Invalid count argument",
+                format!(
+                    "The \"count\" argument must be a whole number >= 0, got {}.",
+                    if v.is_null() {
+                        "null".to_string()
+                    } else {
+                        v.to_string()
+                    }
+                ),
+            )
+            .at(config.location(&count.span))),
         };
     }
     if let Some(for_each) = &block.for_each {
         let v = ctx.eval(for_each, &InstanceVars::default())?.value;
         if contains_unknown(&v) {
-            return if allow_unknown { Ok(Expansion::Unknown) } else { Err(unknown_err("for_each", &for_each.span)) };
+            return if allow_unknown {
+                Ok(Expansion::Unknown)
+            } else {
+                Err(unknown_err("for_each", &for_each.span))
+            };
         }
-        let bad = |detail: String| Diag::error("Invalid for_each argument", detail).at(config.location(&for_each.span));
+        let bad = |detail: String| {
+            Diag::error("Invalid for_each argument", detail).at(config.location(&for_each.span))
+        };
         return match v {
-            Value::Object(m) => Ok(Expansion::ForEach(m.into_iter().collect::<BTreeMap<_, _>>().into_iter().collect())),
+            Value::Object(m) => Ok(Expansion::ForEach(
+                m.into_iter()
+                    .collect::<BTreeMap<_, _>>()
+                    .into_iter()
+                    .collect(),
+            )),
             Value::Array(items) => {
                 let mut keys = BTreeSet::new();
                 for item in items {
@@ -88,13 +144,27 @@ pub fn expand(ctx: &EvalContext, config: &Config, block: &ResourceBlock, allow_u
                         Value::String(s) => {
                             keys.insert(s);
                         }
-                        other => return Err(bad(format!("The \"for_each\" set must contain strings only, found {}. Use toset([...]) of strings or a map.", kind_name(&other)))),
+                        other => {
+                            return Err(bad(format!(
+                                "The \"for_each\" set must contain strings only, found {}. Use toset([...]) of strings or a map.",
+                                kind_name(&other)
+                            )));
+                        }
                     }
                 }
-                Ok(Expansion::ForEach(keys.into_iter().map(|k| (k.clone(), Value::String(k))).collect()))
+                Ok(Expansion::ForEach(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), Value::String(k)))
+                        .collect(),
+                ))
             }
-            Value::Null => Err(bad("The \"for_each\" value is null. A map or a set of strings is required.".into())),
-            other => Err(bad(format!("The \"for_each\" argument must be a map or a set of strings, and you have provided a {}.", kind_name(&other)))),
+            Value::Null => Err(bad(
+                "The \"for_each\" value is null. A map or a set of strings is required.".into(),
+            )),
+            other => Err(bad(format!(
+                "The \"for_each\" argument must be a map or a set of strings, and you have provided a {}.",
+                kind_name(&other)
+            ))),
         };
     }
     Ok(Expansion::Single)
@@ -110,7 +180,14 @@ pub struct InstanceConfig {
 }
 
 /// Evaluates the attributes of one instance of `block` and converts them to the schema types.
-pub fn eval_instance(ctx: &EvalContext, config: &Config, block: &ResourceBlock, schema: &ResourceSchema, vars: &InstanceVars, addr: &InstanceAddr) -> Result<InstanceConfig, Diagnostics> {
+pub fn eval_instance(
+    ctx: &EvalContext,
+    config: &Config,
+    block: &ResourceBlock,
+    schema: &ResourceSchema,
+    vars: &InstanceVars,
+    addr: &InstanceAddr,
+) -> Result<InstanceConfig, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut out = Map::new();
     let mut sensitive = BTreeSet::new();
@@ -144,12 +221,21 @@ pub fn eval_instance(ctx: &EvalContext, config: &Config, block: &ResourceBlock, 
             Err(d) => diags.push(d.for_address(addr.to_string())),
         }
     }
-    if diags.has_errors() { Err(diags) } else { Ok(InstanceConfig { value: Value::Object(out), sensitive }) }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(InstanceConfig {
+            value: Value::Object(out),
+            sensitive,
+        })
+    }
 }
 
 /// Fills in the schema attributes missing from `value` with null.
 pub fn with_all_attributes(schema: Option<&ResourceSchema>, value: &Value) -> Value {
-    let (Some(schema), Value::Object(m)) = (schema, value) else { return value.clone() };
+    let (Some(schema), Value::Object(m)) = (schema, value) else {
+        return value.clone();
+    };
     let mut m = m.clone();
     for name in schema.attributes.keys() {
         m.entry(name.clone()).or_insert(Value::Null);
@@ -167,8 +253,16 @@ pub struct InstanceValues<'a> {
 
 impl<'a> InstanceValues<'a> {
     /// Values over `objects`.
-    pub fn new(config: &'a Config, schema: &'a Schema, objects: BTreeMap<InstanceAddr, Value>) -> Self {
-        Self { objects, config, schema }
+    pub fn new(
+        config: &'a Config,
+        schema: &'a Schema,
+        objects: BTreeMap<InstanceAddr, Value>,
+    ) -> Self {
+        Self {
+            objects,
+            config,
+            schema,
+        }
     }
 }
 
@@ -182,11 +276,27 @@ impl ResourceValues for InstanceValues<'_> {
             .take_while(|(a, _)| &a.resource == addr)
             .map(|(a, v)| (a.key.clone(), with_all_attributes(schema, v)));
         if block.count.is_some() {
-            let mut list: Vec<(i64, Value)> = items.filter_map(|(k, v)| if let InstanceKey::Int(i) = k { Some((i, v)) } else { None }).collect();
+            let mut list: Vec<(i64, Value)> = items
+                .filter_map(|(k, v)| {
+                    if let InstanceKey::Int(i) = k {
+                        Some((i, v))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             list.sort_by_key(|(i, _)| *i);
             Some(Value::Array(list.into_iter().map(|(_, v)| v).collect()))
         } else if block.for_each.is_some() {
-            let map: Map<String, Value> = items.filter_map(|(k, v)| if let InstanceKey::Str(s) = k { Some((s, v)) } else { None }).collect();
+            let map: Map<String, Value> = items
+                .filter_map(|(k, v)| {
+                    if let InstanceKey::Str(s) = k {
+                        Some((s, v))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             Some(Value::Object(map))
         } else {
             items.find(|(k, _)| *k == InstanceKey::None).map(|(_, v)| v)

@@ -4,19 +4,22 @@
 //! adapts the WebAssembly component to it. The host maps command-line flags onto
 //! [`commands::Options`] and calls the functions of [`commands`].
 
+// Diagnostics travel in `Err` on cold paths only; boxing them would buy nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod address;
+pub mod apply;
+pub mod commands;
 pub mod config;
 pub mod diagnostics;
 pub mod graph;
-pub mod provider;
-pub mod value;
 pub mod instances;
 pub mod lock;
 pub mod plan;
-pub mod pool;
-pub mod redact;
-pub mod state;
-pub mod apply;
-pub mod render;
-pub mod commands;
 pub mod planfile;
+pub mod pool;
+pub mod provider;
+pub mod redact;
+pub mod render;
+pub mod state;
+pub mod value;

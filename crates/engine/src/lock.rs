@@ -55,7 +55,10 @@ impl std::error::Error for LockedError {}
 
 /// The lock file path for `state_path`: `.NAME.lock.info` in the same directory.
 pub fn lock_path(state_path: &Path) -> PathBuf {
-    let name = state_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "terraform.tfstate".into());
+    let name = state_path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "terraform.tfstate".into());
     state_path.with_file_name(format!(".{name}.lock.info"))
 }
 
@@ -76,10 +79,17 @@ impl StateLock {
             info: String::new(),
             who: who(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            created: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            created: OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_default(),
             path: state_path.display().to_string(),
         };
-        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
             Ok(mut f) => {
                 f.write_all(serde_json::to_string(&info)?.as_bytes())?;
                 f.sync_all()?;
@@ -97,7 +107,9 @@ impl StateLock {
                 });
                 Err(LockedError { holder }.into())
             }
-            Err(e) => Err(e).with_context(|| format!("cannot create the lock file {}", path.display())),
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot create the lock file {}", path.display()))
+            }
         }
     }
 
@@ -122,7 +134,9 @@ fn read_lock(path: &Path) -> anyhow::Result<LockInfo> {
 
 /// Who runs this process, as `user@host`.
 pub fn who() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     let host = fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| fs::read_to_string("/etc/hostname"))
         .map(|h| h.trim().to_string())
@@ -139,7 +153,12 @@ pub fn force_unlock(state_path: &Path, id: &str) -> anyhow::Result<()> {
         Err(e) => return Err(e).context("cannot read the lock file"),
     };
     if info.id != id {
-        bail!("the lock id {id:?} does not match the lock held by {} since {} (ID {})", info.who, info.created, info.id);
+        bail!(
+            "the lock id {id:?} does not match the lock held by {} since {} (ID {})",
+            info.who,
+            info.created,
+            info.id
+        );
     }
     fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))
 }
@@ -156,7 +175,10 @@ mod tests {
         let err = StateLock::acquire(&state, "plan").unwrap_err();
         let locked = err.downcast_ref::<LockedError>().unwrap();
         assert_eq!(locked.holder.operation, "apply");
-        assert!(err.to_string().contains(&format!("force-unlock {}", first.info().id)));
+        assert!(
+            err.to_string()
+                .contains(&format!("force-unlock {}", first.info().id))
+        );
         assert!(force_unlock(&state, "wrong").is_err());
         let id = first.info().id.clone();
         std::mem::forget(first);

@@ -180,7 +180,8 @@ pub struct Plan {
 impl Plan {
     /// True when apply would change a resource or an output.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp) || self.outputs.iter().any(|o| o.action != Action::NoOp)
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self.outputs.iter().any(|o| o.action != Action::NoOp)
     }
 
     /// True when apply would change a resource.
@@ -270,14 +271,24 @@ impl Selection {
         let mut resources = BTreeSet::new();
         for t in targets {
             let r = t.resource();
-            resources.extend(if destroy { graph.transitive_dependents(r) } else { graph.transitive_dependencies(r) });
+            resources.extend(if destroy {
+                graph.transitive_dependents(r)
+            } else {
+                graph.transitive_dependencies(r)
+            });
         }
-        Selection { all: targets.is_empty(), targets: targets.to_vec(), resources }
+        Selection {
+            all: targets.is_empty(),
+            targets: targets.to_vec(),
+            resources,
+        }
     }
 
     /// True when `addr` takes part.
     pub fn selects(&self, addr: &InstanceAddr) -> bool {
-        self.all || self.targets.iter().any(|t| t.matches(addr)) || self.resources.contains(&addr.resource)
+        self.all
+            || self.targets.iter().any(|t| t.matches(addr))
+            || self.resources.contains(&addr.resource)
     }
 }
 
@@ -287,9 +298,21 @@ fn diff_attributes(schema: Option<&ResourceSchema>, a: &Value, b: &Value) -> boo
 
 /// Reads every selected object; returns the refreshed state, the drift and diagnostics.
 /// Objects that are gone are dropped with a warning.
-pub fn refresh_state(provider: &dyn Provider, schema: &Schema, state: &State, selection: &Selection, parallelism: usize) -> (State, Vec<Drift>, Diagnostics) {
-    let selected: Vec<&InstanceState> = state.resources.iter().filter(|r| selection.selects(&r.instance_addr())).collect();
-    let results = run_parallel(parallelism, &selected, |r| provider.read(&r.type_name, &r.attributes));
+pub fn refresh_state(
+    provider: &dyn Provider,
+    schema: &Schema,
+    state: &State,
+    selection: &Selection,
+    parallelism: usize,
+) -> (State, Vec<Drift>, Diagnostics) {
+    let selected: Vec<&InstanceState> = state
+        .resources
+        .iter()
+        .filter(|r| selection.selects(&r.instance_addr()))
+        .collect();
+    let results = run_parallel(parallelism, &selected, |r| {
+        provider.read(&r.type_name, &r.attributes)
+    });
     let mut refreshed = state.clone();
     let mut drift = Vec::new();
     let mut diags = Diagnostics::new();
@@ -302,7 +325,13 @@ pub fn refresh_state(provider: &dyn Provider, schema: &Schema, state: &State, se
         let result = match result {
             Ok(r) => r,
             Err(e) => {
-                diags.push(Diag::error(format!("{display}: the provider failed while reading"), format!("{e:#}")).for_address(display.clone()));
+                diags.push(
+                    Diag::error(
+                        format!("{display}: the provider failed while reading"),
+                        format!("{e:#}"),
+                    )
+                    .for_address(display.clone()),
+                );
                 continue;
             }
         };
@@ -350,7 +379,9 @@ fn root_attribute(path: &str) -> &str {
 
 /// The attribute names whose known planned value differs from `actual`.
 pub fn changed_known_values(planned: &Value, actual: &Value) -> Vec<String> {
-    let Some(planned) = planned.as_object() else { return Vec::new() };
+    let Some(planned) = planned.as_object() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (name, p) in planned {
         if contains_unknown(p) || crate::redact::is_redacted(p) {
@@ -366,7 +397,9 @@ pub fn changed_known_values(planned: &Value, actual: &Value) -> Vec<String> {
 
 /// Problems when `planned` does not keep configured values (tfplugin6 rule).
 fn invalid_plan_attributes(config: &Value, prior: Option<&Value>, planned: &Value) -> Vec<String> {
-    let Some(cfg) = config.as_object() else { return Vec::new() };
+    let Some(cfg) = config.as_object() else {
+        return Vec::new();
+    };
     let mut bad = Vec::new();
     for (name, c) in cfg {
         if c.is_null() || contains_unknown(c) {
@@ -390,7 +423,13 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     let mut diags = Diagnostics::new();
 
     let (prior, drift) = if req.refresh {
-        let (refreshed, drift, refresh_diags) = refresh_state(req.provider, req.schema, req.state, &selection, req.parallelism);
+        let (refreshed, drift, refresh_diags) = refresh_state(
+            req.provider,
+            req.schema,
+            req.state,
+            &selection,
+            req.parallelism,
+        );
         diags.extend(refresh_diags);
         if diags.has_errors() {
             return Err(diags);
@@ -417,7 +456,8 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     } else {
         plan_apply(req, &prior, &graph, &selection, &mut plan, &mut diags);
     }
-    plan.changes.sort_by(|a, b| (a.instance_addr(), &a.deposed).cmp(&(b.instance_addr(), &b.deposed)));
+    plan.changes
+        .sort_by(|a, b| (a.instance_addr(), &a.deposed).cmp(&(b.instance_addr(), &b.deposed)));
     if diags.has_errors() {
         return Err(diags);
     }
@@ -455,7 +495,13 @@ fn prevent_destroy_error(config: &Config, addr: &InstanceAddr) -> Option<Diag> {
     })
 }
 
-fn plan_destroy(req: &PlanRequest, prior: &State, selection: &Selection, plan: &mut Plan, diags: &mut Diagnostics) {
+fn plan_destroy(
+    req: &PlanRequest,
+    prior: &State,
+    selection: &Selection,
+    plan: &mut Plan,
+    diags: &mut Diagnostics,
+) {
     for record in &prior.resources {
         let addr = record.instance_addr();
         if !selection.selects(&addr) {
@@ -470,12 +516,25 @@ fn plan_destroy(req: &PlanRequest, prior: &State, selection: &Selection, plan: &
     }
     if req.targets.is_empty() {
         for (name, out) in &prior.outputs {
-            plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(out.value.clone()), after: None, sensitive: out.sensitive });
+            plan.outputs.push(OutputChange {
+                name: name.clone(),
+                action: Action::Delete,
+                before: Some(out.value.clone()),
+                after: None,
+                sensitive: out.sensitive,
+            });
         }
     }
 }
 
-fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, selection: &Selection, plan: &mut Plan, diags: &mut Diagnostics) {
+fn plan_apply(
+    req: &PlanRequest,
+    prior: &State,
+    graph: &Graph<ResourceAddr>,
+    selection: &Selection,
+    plan: &mut Plan,
+    diags: &mut Diagnostics,
+) {
     let config = req.config;
     let deps = resource_dependencies(config);
     let objects = prior
@@ -485,14 +544,27 @@ fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, sel
         .map(|r| (r.instance_addr(), r.attributes.clone()))
         .collect();
     let mut values = InstanceValues::new(config, req.schema, objects);
-    let order = graph.topo_order().unwrap_or_else(|_| graph.nodes().cloned().collect());
+    let order = graph
+        .topo_order()
+        .unwrap_or_else(|_| graph.nodes().cloned().collect());
     let plan_time = req.plan_time;
 
     for res_addr in &order {
-        let Some(block) = config.resource(res_addr) else { continue };
-        let Some(rs) = req.schema.resources.get(&res_addr.type_name) else { continue };
+        let Some(block) = config.resource(res_addr) else {
+            continue;
+        };
+        let Some(rs) = req.schema.resources.get(&res_addr.type_name) else {
+            continue;
+        };
         let expansion = {
-            let ctx = EvalContext::new(config, Some(req.schema), req.variables, &values, Phase::Plan).with_times(plan_time, plan_time);
+            let ctx = EvalContext::new(
+                config,
+                Some(req.schema),
+                req.variables,
+                &values,
+                Phase::Plan,
+            )
+            .with_times(plan_time, plan_time);
             match expand(&ctx, config, block, false) {
                 Ok(e) => e,
                 Err(d) => {
@@ -501,7 +573,12 @@ fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, sel
                 }
             }
         };
-        let dependencies: Vec<String> = deps.get(res_addr).into_iter().flatten().map(|d| d.to_string()).collect();
+        let dependencies: Vec<String> = deps
+            .get(res_addr)
+            .into_iter()
+            .flatten()
+            .map(|d| d.to_string())
+            .collect();
         let mut planned_values = Vec::new();
         for (key, inst_vars) in expansion.instances() {
             let addr = res_addr.instance(key);
@@ -511,7 +588,14 @@ fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, sel
             let prior_record = prior.instance(&addr);
             let location = config.location(&block.span);
             let evaluated = {
-                let ctx = EvalContext::new(config, Some(req.schema), req.variables, &values, Phase::Plan).with_times(plan_time, plan_time);
+                let ctx = EvalContext::new(
+                    config,
+                    Some(req.schema),
+                    req.variables,
+                    &values,
+                    Phase::Plan,
+                )
+                .with_times(plan_time, plan_time);
                 eval_instance(&ctx, config, block, rs, &inst_vars, &addr)
             };
             let mut inst_config = match evaluated {
@@ -524,13 +608,22 @@ fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, sel
             if let Some(p) = prior_record {
                 apply_ignore_changes(&block.lifecycle, &mut inst_config.value, &p.attributes);
             }
-            match plan_instance(req.provider, &res_addr.type_name, &addr, prior_record.map(|p| &p.attributes), &inst_config.value, block.lifecycle.create_before_destroy) {
+            match plan_instance(
+                req.provider,
+                &res_addr.type_name,
+                &addr,
+                prior_record.map(|p| &p.attributes),
+                &inst_config.value,
+                block.lifecycle.create_before_destroy,
+            ) {
                 Ok((mut change, provider_diags)) => {
                     for d in provider_diags {
                         diags.push(Diag::from_provider(&d, &addr.to_string(), location.clone()));
                     }
                     change.after_sensitive = inst_config.sensitive.iter().cloned().collect();
-                    change.before_sensitive = prior_record.map(|p| p.sensitive_attributes.clone()).unwrap_or_default();
+                    change.before_sensitive = prior_record
+                        .map(|p| p.sensitive_attributes.clone())
+                        .unwrap_or_default();
                     change.dependencies = dependencies.clone();
                     if change.action.is_replace()
                         && let Some(d) = prevent_destroy_error(config, &addr)
@@ -542,18 +635,29 @@ fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, sel
                     }
                     plan.changes.push(change);
                 }
-                Err(ds) => ds.into_iter().for_each(|d| diags.push(d.at(location.clone()))),
+                Err(ds) => ds
+                    .into_iter()
+                    .for_each(|d| diags.push(d.at(location.clone()))),
             }
         }
         values.objects.extend(planned_values);
-        values.objects.retain(|a, _| &a.resource != res_addr || expansion.has_key(&a.key) || !selection.selects(a));
-        for record in prior.resources.iter().filter(|r| &r.instance_addr().resource == res_addr && r.deposed.is_none()) {
+        values.objects.retain(|a, _| {
+            &a.resource != res_addr || expansion.has_key(&a.key) || !selection.selects(a)
+        });
+        for record in prior
+            .resources
+            .iter()
+            .filter(|r| &r.instance_addr().resource == res_addr && r.deposed.is_none())
+        {
             let addr = record.instance_addr();
             if !expansion.has_key(&addr.key) && selection.selects(&addr) {
                 if let Some(d) = prevent_destroy_error(config, &addr) {
                     diags.push(d);
                 }
-                plan.changes.push(delete_change(record, Some("its key is no longer in the count or for_each of the configuration")));
+                plan.changes.push(delete_change(
+                    record,
+                    Some("its key is no longer in the count or for_each of the configuration"),
+                ));
             }
         }
     }
@@ -563,16 +667,24 @@ fn plan_apply(req: &PlanRequest, prior: &State, graph: &Graph<ResourceAddr>, sel
             continue;
         }
         if record.deposed.is_some() {
-            plan.changes.push(delete_change(record, Some("it is a deposed object left by an earlier create-before-destroy replacement")));
+            plan.changes.push(delete_change(
+                record,
+                Some("it is a deposed object left by an earlier create-before-destroy replacement"),
+            ));
         } else if config.resource(&addr.resource).is_none() {
-            plan.changes.push(delete_change(record, Some("its resource block is no longer in the configuration")));
+            plan.changes.push(delete_change(
+                record,
+                Some("its resource block is no longer in the configuration"),
+            ));
         }
     }
     plan_outputs(req, prior, &values, plan, diags);
 }
 
 fn apply_ignore_changes(lifecycle: &crate::config::Lifecycle, config: &mut Value, prior: &Value) {
-    let Some(cfg) = config.as_object_mut() else { return };
+    let Some(cfg) = config.as_object_mut() else {
+        return;
+    };
     for (name, v) in cfg.iter_mut() {
         if lifecycle.ignore_all_changes || lifecycle.ignore_changes.contains(name) {
             *v = prior.get(name).cloned().unwrap_or(Value::Null);
@@ -590,15 +702,33 @@ fn plan_instance(
     create_before_destroy: bool,
 ) -> Result<(ResourceChange, Vec<crate::provider::Diagnostic>), Vec<Diag>> {
     let display = addr.to_string();
-    let provider_failed = |e: anyhow::Error| vec![Diag::error(format!("{display}: the provider failed while planning"), format!("{e:#}")).for_address(display.clone())];
-    let mut all_diags = provider.validate(type_name, config).map_err(provider_failed)?;
+    let provider_failed = |e: anyhow::Error| {
+        vec![
+            Diag::error(
+                format!("{display}: the provider failed while planning"),
+                format!("{e:#}"),
+            )
+            .for_address(display.clone()),
+        ]
+    };
+    let mut all_diags = provider
+        .validate(type_name, config)
+        .map_err(provider_failed)?;
     if crate::provider::has_errors(&all_diags) {
-        return Err(all_diags.iter().map(|d| Diag::from_provider(d, &display, None)).collect());
+        return Err(all_diags
+            .iter()
+            .map(|d| Diag::from_provider(d, &display, None))
+            .collect());
     }
-    let planned = provider.plan(type_name, prior, Some(config)).map_err(provider_failed)?;
+    let planned = provider
+        .plan(type_name, prior, Some(config))
+        .map_err(provider_failed)?;
     all_diags.extend(planned.diagnostics.clone());
     if crate::provider::has_errors(&planned.diagnostics) {
-        return Err(all_diags.iter().map(|d| Diag::from_provider(d, &display, None)).collect());
+        return Err(all_diags
+            .iter()
+            .map(|d| Diag::from_provider(d, &display, None))
+            .collect());
     }
     let Some(after) = planned.planned.filter(Value::is_object) else {
         return Err(vec![Diag::error(format!("{display}: provider produced invalid plan"), "The provider returned no planned object for a configured resource. This is a bug in the provider.").for_address(display.clone())]);
@@ -626,7 +756,9 @@ fn plan_instance(
         dependencies: Vec::new(),
         reason: None,
     };
-    let Some(prior) = prior else { return Ok((change, all_diags)) };
+    let Some(prior) = prior else {
+        return Ok((change, all_diags));
+    };
     let changed: BTreeSet<&str> = after
         .as_object()
         .into_iter()
@@ -638,26 +770,48 @@ fn plan_instance(
         change.action = Action::NoOp;
         return Ok((change, all_diags));
     }
-    let replace_paths: Vec<String> = planned.requires_replace.iter().filter(|p| changed.contains(root_attribute(p))).cloned().collect();
+    let replace_paths: Vec<String> = planned
+        .requires_replace
+        .iter()
+        .filter(|p| changed.contains(root_attribute(p)))
+        .cloned()
+        .collect();
     if replace_paths.is_empty() {
         change.action = Action::Update;
         return Ok((change, all_diags));
     }
-    let fresh = provider.plan(type_name, None, Some(config)).map_err(provider_failed)?;
+    let fresh = provider
+        .plan(type_name, None, Some(config))
+        .map_err(provider_failed)?;
     all_diags.extend(fresh.diagnostics.clone());
     if crate::provider::has_errors(&fresh.diagnostics) {
-        return Err(fresh.diagnostics.iter().map(|d| Diag::from_provider(d, &display, None)).collect());
+        return Err(fresh
+            .diagnostics
+            .iter()
+            .map(|d| Diag::from_provider(d, &display, None))
+            .collect());
     }
     change.after = fresh.planned.or(Some(after));
     change.replace_paths = replace_paths;
-    change.action = if create_before_destroy { Action::CreateThenDelete } else { Action::DeleteThenCreate };
+    change.action = if create_before_destroy {
+        Action::CreateThenDelete
+    } else {
+        Action::DeleteThenCreate
+    };
     Ok((change, all_diags))
 }
 
 /// Evaluates outputs against `values` for `plan`.
-fn plan_outputs(req: &PlanRequest, prior: &State, values: &InstanceValues, plan: &mut Plan, diags: &mut Diagnostics) {
+fn plan_outputs(
+    req: &PlanRequest,
+    prior: &State,
+    values: &InstanceValues,
+    plan: &mut Plan,
+    diags: &mut Diagnostics,
+) {
     let config = req.config;
-    let ctx = EvalContext::new(config, Some(req.schema), req.variables, values, Phase::Plan).with_times(req.plan_time, req.plan_time);
+    let ctx = EvalContext::new(config, Some(req.schema), req.variables, values, Phase::Plan)
+        .with_times(req.plan_time, req.plan_time);
     for (name, out) in &config.outputs {
         let before = prior.outputs.get(name).map(|o| o.value.clone());
         let ev = match ctx.eval(&out.value, &Default::default()) {
@@ -676,12 +830,24 @@ fn plan_outputs(req: &PlanRequest, prior: &State, values: &InstanceValues, plan:
             Some(b) if !contains_unknown(&ev.value) && b == &ev.value => Action::NoOp,
             Some(_) => Action::Update,
         };
-        plan.outputs.push(OutputChange { name: name.clone(), action, before, after: Some(ev.value), sensitive: out.sensitive });
+        plan.outputs.push(OutputChange {
+            name: name.clone(),
+            action,
+            before,
+            after: Some(ev.value),
+            sensitive: out.sensitive,
+        });
     }
     if req.targets.is_empty() {
         for (name, out) in &prior.outputs {
             if !config.outputs.contains_key(name) {
-                plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(out.value.clone()), after: None, sensitive: out.sensitive });
+                plan.outputs.push(OutputChange {
+                    name: name.clone(),
+                    action: Action::Delete,
+                    before: Some(out.value.clone()),
+                    after: None,
+                    sensitive: out.sensitive,
+                });
             }
         }
     }
@@ -689,5 +855,8 @@ fn plan_outputs(req: &PlanRequest, prior: &State, values: &InstanceValues, plan:
 
 /// The resource dependencies of every configured resource as strings (for state).
 pub fn dependency_strings(config: &Config) -> BTreeMap<ResourceAddr, Vec<String>> {
-    resource_dependencies(config).into_iter().map(|(k, v)| (k, v.into_iter().map(|d| d.to_string()).collect())).collect()
+    resource_dependencies(config)
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(|d| d.to_string()).collect()))
+        .collect()
 }

@@ -41,12 +41,21 @@ pub fn redact_plan(plan: &Plan) -> Plan {
     let marker = redacted();
     let mut p = plan.clone();
     for c in &mut p.changes {
-        c.before = c.before.as_ref().map(|v| redact_attributes(v, &c.before_sensitive, &marker));
-        c.after = c.after.as_ref().map(|v| redact_attributes(v, &c.after_sensitive, &marker));
+        c.before = c
+            .before
+            .as_ref()
+            .map(|v| redact_attributes(v, &c.before_sensitive, &marker));
+        c.after = c
+            .after
+            .as_ref()
+            .map(|v| redact_attributes(v, &c.after_sensitive, &marker));
     }
     for d in &mut p.drift {
         d.before = redact_attributes(&d.before, &d.sensitive, &marker);
-        d.after = d.after.as_ref().map(|v| redact_attributes(v, &d.sensitive, &marker));
+        d.after = d
+            .after
+            .as_ref()
+            .map(|v| redact_attributes(v, &d.sensitive, &marker));
     }
     for o in &mut p.outputs {
         if o.sensitive {
@@ -72,7 +81,12 @@ pub fn save(path: &Path, plan: &Plan, variables: &Variables) -> anyhow::Result<(
         version: VERSION,
         lineage: plan.prior.lineage.clone(),
         serial: plan.prior.serial,
-        variables: variables.values.iter().filter(|(k, _)| !variables.sensitive.contains(*k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        variables: variables
+            .values
+            .iter()
+            .filter(|(k, _)| !variables.sensitive.contains(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         plan: redact_plan(plan),
     };
     let text = serde_json::to_string_pretty(&saved)?;
@@ -81,10 +95,17 @@ pub fn save(path: &Path, plan: &Plan, variables: &Variables) -> anyhow::Result<(
 
 /// Reads a saved plan.
 pub fn load(path: &Path) -> anyhow::Result<SavedPlan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the plan file {}", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| format!("{} is not a ycprov plan file", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a ycprov plan file", path.display()))?;
     if saved.format != FORMAT || saved.version > VERSION {
-        bail!("{} is not a ycprov plan file this version can apply (format {:?} version {})", path.display(), saved.format, saved.version);
+        bail!(
+            "{} is not a ycprov plan file this version can apply (format {:?} version {})",
+            path.display(),
+            saved.format,
+            saved.version
+        );
     }
     Ok(saved)
 }
@@ -94,12 +115,18 @@ pub fn load(path: &Path) -> anyhow::Result<SavedPlan> {
 pub fn restore_prior(saved: &State, current: &State) -> State {
     let mut prior = saved.clone();
     for r in &mut prior.resources {
-        let source = current.object(&r.instance_addr(), r.deposed.as_deref()).map(|s| &s.attributes);
+        let source = current
+            .object(&r.instance_addr(), r.deposed.as_deref())
+            .map(|s| &s.attributes);
         r.attributes = restore_attributes(&r.attributes, source);
     }
     for (name, o) in prior.outputs.iter_mut() {
         if crate::redact::is_redacted(&o.value) {
-            o.value = current.outputs.get(name).map(|c| c.value.clone()).unwrap_or(Value::Null);
+            o.value = current
+                .outputs
+                .get(name)
+                .map(|c| c.value.clone())
+                .unwrap_or(Value::Null);
         }
     }
     prior

@@ -5,7 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs `work` on every item with at most `parallelism` threads; results keep the
 /// items' order.
-pub fn run_parallel<T: Sync, R: Send>(parallelism: usize, items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn run_parallel<T: Sync, R: Send>(
+    parallelism: usize,
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     let threads = parallelism.max(1).min(items.len());

@@ -37,12 +37,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error diagnostic without an attribute.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, summary: summary.into(), detail: detail.into(), attribute: None }
+        Self {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
     }
 
     /// A warning diagnostic without an attribute.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), attribute: None }
+        Self {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
     }
 
     /// The same diagnostic concerning `attribute`.
@@ -106,9 +116,19 @@ pub trait Provider: Send + Sync {
     /// Checks a resource configuration without calling the API.
     fn validate(&self, type_name: &str, config: &Value) -> anyhow::Result<Vec<Diagnostic>>;
     /// Plans one instance (`prior` none = create, `config` none = destroy).
-    fn plan(&self, type_name: &str, prior: Option<&Value>, config: Option<&Value>) -> anyhow::Result<PlannedChange>;
+    fn plan(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        config: Option<&Value>,
+    ) -> anyhow::Result<PlannedChange>;
     /// Carries out a planned change (`prior` none = create, `planned` none = destroy).
-    fn apply(&self, type_name: &str, prior: Option<&Value>, planned: Option<&Value>) -> anyhow::Result<Applied>;
+    fn apply(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> anyhow::Result<Applied>;
     /// Reads an instance's current state.
     fn read(&self, type_name: &str, state: &Value) -> anyhow::Result<ReadResult>;
     /// Imports an existing object by its id.
@@ -155,7 +175,11 @@ pub struct ResourceSchema {
 impl ResourceSchema {
     /// Names of the attributes that are sensitive.
     pub fn sensitive_attributes(&self) -> Vec<String> {
-        self.attributes.iter().filter(|(_, a)| a.sensitive).map(|(n, _)| n.clone()).collect()
+        self.attributes
+            .iter()
+            .filter(|(_, a)| a.sensitive)
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 }
 
@@ -186,17 +210,26 @@ impl Schema {
                 name.clone(),
                 ResourceSchema {
                     version: res.get("version").and_then(Value::as_u64).unwrap_or(0),
-                    description: res.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                    description: res
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
                     attributes,
                 },
             );
         }
-        Ok(Schema { provider, resources })
+        Ok(Schema {
+            provider,
+            resources,
+        })
     }
 
     /// Asks `provider` for its schema and parses it.
     pub fn load(provider: &dyn Provider) -> anyhow::Result<Schema> {
-        let doc = provider.schema().context("the provider failed to return its schema")?;
+        let doc = provider
+            .schema()
+            .context("the provider failed to return its schema")?;
         Schema::from_json(&doc)
     }
 }
@@ -209,7 +242,8 @@ fn parse_attributes(attrs: &Value) -> anyhow::Result<BTreeMap<String, AttributeS
     let mut out = BTreeMap::new();
     for (name, a) in attrs {
         let type_text = a.get("type").and_then(Value::as_str).unwrap_or("string");
-        let ty = Type::parse(type_text).with_context(|| format!("attribute {name}: bad type {type_text:?}"))?;
+        let ty = Type::parse(type_text)
+            .with_context(|| format!("attribute {name}: bad type {type_text:?}"))?;
         out.insert(
             name.clone(),
             AttributeSchema {
@@ -219,7 +253,11 @@ fn parse_attributes(attrs: &Value) -> anyhow::Result<BTreeMap<String, AttributeS
                 computed: flag(a, "computed"),
                 sensitive: flag(a, "sensitive"),
                 force_new: flag(a, "force_new"),
-                description: a.get("description").and_then(Value::as_str).unwrap_or("").to_string(),
+                description: a
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             },
         );
     }

@@ -17,7 +17,9 @@ pub fn is_redacted(v: &Value) -> bool {
 
 /// `object` with the top-level attributes in `names` replaced by `with` (when not null).
 pub fn redact_attributes(object: &Value, names: &[String], with: &Value) -> Value {
-    let Value::Object(m) = object else { return object.clone() };
+    let Value::Object(m) = object else {
+        return object.clone();
+    };
     let mut m = m.clone();
     for name in names {
         if let Some(v) = m.get_mut(name)
@@ -32,11 +34,16 @@ pub fn redact_attributes(object: &Value, names: &[String], with: &Value) -> Valu
 /// `object` with every redaction marker replaced by the attribute of `source`
 /// (or null when `source` lacks it).
 pub fn restore_attributes(object: &Value, source: Option<&Value>) -> Value {
-    let Value::Object(m) = object else { return object.clone() };
+    let Value::Object(m) = object else {
+        return object.clone();
+    };
     let mut m = m.clone();
     for (name, v) in m.iter_mut() {
         if is_redacted(v) {
-            *v = source.and_then(|s| s.get(name)).cloned().unwrap_or(Value::Null);
+            *v = source
+                .and_then(|s| s.get(name))
+                .cloned()
+                .unwrap_or(Value::Null);
         }
     }
     Value::Object(m)

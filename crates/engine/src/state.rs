@@ -47,7 +47,13 @@ pub struct InstanceState {
 
 impl InstanceState {
     /// A record for `addr` with `attributes`.
-    pub fn new(addr: &InstanceAddr, schema_version: u64, attributes: Value, sensitive: Vec<String>, dependencies: Vec<String>) -> Self {
+    pub fn new(
+        addr: &InstanceAddr,
+        schema_version: u64,
+        attributes: Value,
+        sensitive: Vec<String>,
+        dependencies: Vec<String>,
+    ) -> Self {
         Self {
             address: addr.to_string(),
             mode: "managed".to_string(),
@@ -114,7 +120,14 @@ pub fn new_lineage() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// A random 8-hex-digit key for a deposed object.
@@ -138,13 +151,17 @@ impl State {
     /// The current (not deposed) object of `addr`.
     pub fn instance(&self, addr: &InstanceAddr) -> Option<&InstanceState> {
         let text = addr.to_string();
-        self.resources.iter().find(|r| r.address == text && r.deposed.is_none())
+        self.resources
+            .iter()
+            .find(|r| r.address == text && r.deposed.is_none())
     }
 
     /// The object of `addr` with `deposed` key (`None` = current).
     pub fn object(&self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<&InstanceState> {
         let text = addr.to_string();
-        self.resources.iter().find(|r| r.address == text && r.deposed.as_deref() == deposed)
+        self.resources
+            .iter()
+            .find(|r| r.address == text && r.deposed.as_deref() == deposed)
     }
 
     /// Inserts or replaces the object with the same address and deposed key, keeping
@@ -152,14 +169,19 @@ impl State {
     pub fn upsert(&mut self, record: InstanceState) {
         self.remove(&record.instance_addr(), record.deposed.as_deref());
         let key = (record.instance_addr(), record.deposed.clone());
-        let pos = self.resources.partition_point(|r| (r.instance_addr(), r.deposed.clone()) < key);
+        let pos = self
+            .resources
+            .partition_point(|r| (r.instance_addr(), r.deposed.clone()) < key);
         self.resources.insert(pos, record);
     }
 
     /// Removes the object of `addr` with `deposed` key; returns it.
     pub fn remove(&mut self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<InstanceState> {
         let text = addr.to_string();
-        let pos = self.resources.iter().position(|r| r.address == text && r.deposed.as_deref() == deposed)?;
+        let pos = self
+            .resources
+            .iter()
+            .position(|r| r.address == text && r.deposed.as_deref() == deposed)?;
         Some(self.resources.remove(pos))
     }
 }
@@ -174,7 +196,10 @@ pub struct StateFile {
 impl StateFile {
     /// The state file at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), backed_up: false }
+        Self {
+            path: path.into(),
+            backed_up: false,
+        }
     }
 
     /// The path of the state file.
@@ -184,7 +209,11 @@ impl StateFile {
 
     /// The path of the backup file.
     pub fn backup_path(&self) -> PathBuf {
-        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let mut name = self
+            .path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
         name.push(".backup");
         self.path.with_file_name(name)
     }
@@ -194,15 +223,27 @@ impl StateFile {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read the state file {}", self.path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot read the state file {}", self.path.display())
+                });
+            }
         };
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let state: State = serde_json::from_str(&text)
-            .with_context(|| format!("the state file {} is not valid JSON state", self.path.display()))?;
+        let state: State = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "the state file {} is not valid JSON state",
+                self.path.display()
+            )
+        })?;
         if state.version > STATE_VERSION {
-            bail!("the state file {} has format version {}, newer than this ycprov supports ({STATE_VERSION})", self.path.display(), state.version);
+            bail!(
+                "the state file {} has format version {}, newer than this ycprov supports ({STATE_VERSION})",
+                self.path.display(),
+                state.version
+            );
         }
         Ok(Some(state))
     }
@@ -214,7 +255,7 @@ impl StateFile {
 
     /// Bumps `state.serial` and writes it atomically (temp file, fsync, rename,
     /// fsync of the directory), mode 0600. The first write through this handle
-    /// copies the previous file to the `.backup` file.
+    /// copies the previous file (the state before this run) to the `.backup` file.
     pub fn write(&mut self, state: &mut State) -> anyhow::Result<()> {
         state.serial += 1;
         state.ycprov_version = env!("CARGO_PKG_VERSION").to_string();
@@ -226,7 +267,8 @@ impl StateFile {
         };
         if !self.backed_up {
             if let Ok(previous) = fs::read(&self.path) {
-                write_atomic(&dir, &self.backup_path(), &previous).context("cannot write the state backup")?;
+                write_atomic(&dir, &self.backup_path(), &previous)
+                    .context("cannot write the state backup")?;
             }
             self.backed_up = true;
         }
@@ -236,10 +278,21 @@ impl StateFile {
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}-{:08x}", std::process::id(), rand::rng().random::<u32>()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{:08x}",
+        std::process::id(),
+        rand::rng().random::<u32>()
+    ));
     let result = (|| -> anyhow::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -274,19 +327,52 @@ mod tests {
         assert!(file.load().unwrap().is_none());
         let mut state = State::new();
         let addr = ResourceAddr::new("t", "b").instance(InstanceKey::None);
-        state.upsert(InstanceState::new(&addr, 0, serde_json::json!({"id": "1"}), vec![], vec![]));
-        state.upsert(InstanceState::new(&ResourceAddr::new("t", "a").instance(InstanceKey::Int(0)), 0, serde_json::json!({}), vec![], vec![]));
+        state.upsert(InstanceState::new(
+            &addr,
+            0,
+            serde_json::json!({"id": "1"}),
+            vec![],
+            vec![],
+        ));
+        state.upsert(InstanceState::new(
+            &ResourceAddr::new("t", "a").instance(InstanceKey::Int(0)),
+            0,
+            serde_json::json!({}),
+            vec![],
+            vec![],
+        ));
+        file.write(&mut state).unwrap();
+        assert!(
+            !file.backup_path().exists(),
+            "nothing to back up on the first write"
+        );
+        let mut file = StateFile::new(&path);
         file.write(&mut state).unwrap();
         file.write(&mut state).unwrap();
         let loaded = file.load().unwrap().unwrap();
-        assert_eq!(loaded.serial, 2);
+        assert_eq!(loaded.serial, 3);
         assert_eq!(loaded.lineage, state.lineage);
         assert_eq!(loaded.resources[0].address, "t.a[0]");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        let backup: State = serde_json::from_str(&fs::read_to_string(file.backup_path()).unwrap()).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let backup: State =
+            serde_json::from_str(&fs::read_to_string(file.backup_path()).unwrap()).unwrap();
         assert_eq!(backup.serial, 1);
-        assert_eq!(fs::metadata(file.backup_path()).unwrap().permissions().mode() & 0o777, 0o600);
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        assert_eq!(
+            fs::metadata(file.backup_path())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
         assert!(leftovers.is_empty());
     }
 

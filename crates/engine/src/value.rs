@@ -35,7 +35,11 @@ pub fn unknowns_to_null(v: &Value) -> Value {
     match v {
         _ if is_unknown(v) => Value::Null,
         Value::Array(items) => Value::Array(items.iter().map(unknowns_to_null).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), unknowns_to_null(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), unknowns_to_null(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -58,7 +62,9 @@ pub fn number(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
         Value::from(f as i64)
     } else {
-        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -126,22 +132,32 @@ impl Type {
                 "number" => Ok(Type::Number),
                 "bool" => Ok(Type::Bool),
                 "any" => Ok(Type::Any),
-                other => bail!("unknown type {other:?}; use string, number, bool, list(T), set(T), map(T), object({{...}}) or any"),
+                other => bail!(
+                    "unknown type {other:?}; use string, number, bool, list(T), set(T), map(T), object({{...}}) or any"
+                ),
             },
             Expression::FuncCall(call) => {
                 let name = call.name.name.as_str();
-                let arg = call.args.iter().next().ok_or_else(|| anyhow!("{name}(...) needs one argument"))?;
+                let arg = call
+                    .args
+                    .iter()
+                    .next()
+                    .ok_or_else(|| anyhow!("{name}(...) needs one argument"))?;
                 match name {
                     "list" => Ok(Type::List(Box::new(Type::from_expr(arg)?))),
                     "set" => Ok(Type::Set(Box::new(Type::from_expr(arg)?))),
                     "map" => Ok(Type::Map(Box::new(Type::from_expr(arg)?))),
                     "object" => {
-                        let Expression::Object(obj) = arg else { bail!("object(...) needs an object of attribute types") };
+                        let Expression::Object(obj) = arg else {
+                            bail!("object(...) needs an object of attribute types")
+                        };
                         let mut attrs = BTreeMap::new();
                         for (k, v) in obj.iter() {
                             let key = match k {
                                 hcl::edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
-                                hcl::edit::expr::ObjectKey::Expression(Expression::String(s)) => s.as_str().to_string(),
+                                hcl::edit::expr::ObjectKey::Expression(Expression::String(s)) => {
+                                    s.as_str().to_string()
+                                }
                                 _ => bail!("object attribute names must be identifiers"),
                             };
                             attrs.insert(key, Type::from_expr(v.expr())?);
@@ -154,7 +170,10 @@ impl Type {
             Expression::Traversal(t) if t.operators.is_empty() => Type::from_expr(&t.expr),
             _ => {
                 if let Expression::Traversal(t) = expr
-                    && matches!(t.operators.first().map(|o| o.value()), Some(TraversalOperator::GetAttr(_)))
+                    && matches!(
+                        t.operators.first().map(|o| o.value()),
+                        Some(TraversalOperator::GetAttr(_))
+                    )
                 {
                     bail!("a type constraint cannot contain attribute access");
                 }
@@ -186,7 +205,9 @@ impl Type {
                 .map(number)
                 .map_err(|_| format!("a number is required, got the string {s:?}")),
             (Type::Bool, Value::Bool(_)) => Ok(v.clone()),
-            (Type::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+            (Type::Bool, Value::String(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
+            }
             (Type::List(t), Value::Array(items)) => {
                 let items = convert_items(t, items)?;
                 Ok(Value::Array(items))
@@ -198,19 +219,32 @@ impl Type {
             (Type::Map(t), Value::Object(m)) => {
                 let mut out = Map::new();
                 for (k, item) in m {
-                    out.insert(k.clone(), t.convert(item).map_err(|e| format!("element {k:?}: {e}"))?);
+                    out.insert(
+                        k.clone(),
+                        t.convert(item).map_err(|e| format!("element {k:?}: {e}"))?,
+                    );
                 }
                 Ok(Value::Object(out))
             }
             (Type::Object(attrs), Value::Object(m)) => {
                 let mut out = Map::new();
                 for (k, t) in attrs {
-                    let item = m.get(k).ok_or_else(|| format!("attribute {k:?} is required"))?;
-                    out.insert(k.clone(), t.convert(item).map_err(|e| format!("attribute {k:?}: {e}"))?);
+                    let item = m
+                        .get(k)
+                        .ok_or_else(|| format!("attribute {k:?} is required"))?;
+                    out.insert(
+                        k.clone(),
+                        t.convert(item)
+                            .map_err(|e| format!("attribute {k:?}: {e}"))?,
+                    );
                 }
                 Ok(Value::Object(out))
             }
-            _ => Err(format!("{} required, got {}", self.describe(), kind_name(v))),
+            _ => Err(format!(
+                "{} required, got {}",
+                self.describe(),
+                kind_name(v)
+            )),
         }
     }
 
@@ -257,7 +291,11 @@ mod tests {
             ("set(string)", json!(["b", "a", "b"]), Ok(json!(["a", "b"]))),
             ("map(string)", json!({"a": 1}), Ok(json!({"a": "1"}))),
             ("map(string)", json!("x"), Err(())),
-            ("object({a = string})", json!({"a": 1, "b": 2}), Ok(json!({"a": "1"}))),
+            (
+                "object({a = string})",
+                json!({"a": 1, "b": 2}),
+                Ok(json!({"a": "1"})),
+            ),
             ("list(string)", unknown(), Ok(unknown())),
         ];
         for (ty, input, want) in cases {

@@ -25,7 +25,10 @@ use yandex_cloud::iam_provider::{clock, credentials, http, log};
 pub struct Host;
 
 impl Platform for Host {
-    fn send(&self, request: &platform::Request) -> Result<platform::Response, platform::TransportError> {
+    fn send(
+        &self,
+        request: &platform::Request,
+    ) -> Result<platform::Response, platform::TransportError> {
         let request = http::Request {
             method: match request.method {
                 platform::Method::Get => http::Method::Get,
@@ -118,7 +121,10 @@ fn install_panic_hook() {
                 .location()
                 .map(|location| format!(" at {}:{}", location.file(), location.line()))
                 .unwrap_or_default();
-            log::log(log::Level::Error, &format!("provider panicked{location}: {message}"));
+            log::log(
+                log::Level::Error,
+                &format!("provider panicked{location}: {message}"),
+            );
         }));
     });
 }
@@ -128,7 +134,9 @@ static PROVIDER: Mutex<Provider> = Mutex::new(Provider::new());
 
 fn with_provider<T>(action: impl FnOnce(&mut Provider) -> T) -> T {
     install_panic_hook();
-    let mut provider = PROVIDER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut provider = PROVIDER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     action(&mut provider)
 }
 
@@ -146,14 +154,20 @@ type IamResult<T> = Result<T, wit_iam::Error>;
 
 impl wit_iam::Guest for Component {
     fn create_account(spec: wit_iam::AccountSpec) -> IamResult<wit_iam::ServiceAccount> {
-        iam().create_account(&spec.into()).map(Into::into).map_err(Into::into)
+        iam()
+            .create_account(&spec.into())
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
     fn get_account(id: String) -> IamResult<wit_iam::ServiceAccount> {
         iam().get_account(&id).map(Into::into).map_err(Into::into)
     }
 
-    fn find_account_by_name(folder_id: String, name: String) -> IamResult<Option<wit_iam::ServiceAccount>> {
+    fn find_account_by_name(
+        folder_id: String,
+        name: String,
+    ) -> IamResult<Option<wit_iam::ServiceAccount>> {
         iam()
             .find_account_by_name(&folder_id, &name)
             .map(|found| found.map(Into::into))
@@ -167,13 +181,19 @@ impl wit_iam::Guest for Component {
             .map_err(Into::into)
     }
 
-    fn update_account(id: String, update: wit_iam::AccountUpdate) -> IamResult<wit_iam::ServiceAccount> {
+    fn update_account(
+        id: String,
+        update: wit_iam::AccountUpdate,
+    ) -> IamResult<wit_iam::ServiceAccount> {
         let update = model::AccountUpdate {
             name: update.name,
             description: update.description,
             labels: update.labels,
         };
-        iam().update_account(&id, &update).map(Into::into).map_err(Into::into)
+        iam()
+            .update_account(&id, &update)
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
     fn delete_account(id: String) -> IamResult<()> {
@@ -181,11 +201,15 @@ impl wit_iam::Guest for Component {
     }
 
     fn bind_role(folder_id: String, role_id: String, subject: wit_iam::Subject) -> IamResult<()> {
-        iam().bind_role(&folder_id, &role_id, &subject.into()).map_err(Into::into)
+        iam()
+            .bind_role(&folder_id, &role_id, &subject.into())
+            .map_err(Into::into)
     }
 
     fn unbind_role(folder_id: String, role_id: String, subject: wit_iam::Subject) -> IamResult<()> {
-        iam().unbind_role(&folder_id, &role_id, &subject.into()).map_err(Into::into)
+        iam()
+            .unbind_role(&folder_id, &role_id, &subject.into())
+            .map_err(Into::into)
     }
 
     fn update_folder_bindings(
@@ -239,7 +263,10 @@ impl wit_iam::Guest for Component {
             scopes: update.scopes,
             expires_at: update.expires_at,
         };
-        iam().update_key(&id, &update).map(Into::into).map_err(Into::into)
+        iam()
+            .update_key(&id, &update)
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
     fn delete_key(id: String) -> IamResult<()> {
@@ -260,7 +287,11 @@ impl wit_provider::Guest for Component {
         with_provider(|provider| diagnostics_to_wit(provider.validate(&type_name, &config)))
     }
 
-    fn plan(type_name: String, prior: Option<String>, config: Option<String>) -> wit_provider::PlannedChange {
+    fn plan(
+        type_name: String,
+        prior: Option<String>,
+        config: Option<String>,
+    ) -> wit_provider::PlannedChange {
         let change = with_provider(|provider| {
             provider.plan(&Host, &type_name, prior.as_deref(), config.as_deref())
         });
@@ -271,7 +302,11 @@ impl wit_provider::Guest for Component {
         }
     }
 
-    fn apply(type_name: String, prior: Option<String>, planned: Option<String>) -> wit_provider::Applied {
+    fn apply(
+        type_name: String,
+        prior: Option<String>,
+        planned: Option<String>,
+    ) -> wit_provider::Applied {
         let result = with_provider(|provider| {
             provider.apply(&Host, &type_name, prior.as_deref(), planned.as_deref())
         });
@@ -323,7 +358,9 @@ impl From<local_error::Error> for wit_iam::Error {
                 http_status: api.http_status,
                 operation_id: api.operation_id,
             }),
-            local_error::Error::Transport(transport) => wit_iam::Error::Transport(transport_to_wit(transport)),
+            local_error::Error::Transport(transport) => {
+                wit_iam::Error::Transport(transport_to_wit(transport))
+            }
             local_error::Error::InvalidInput(what) => wit_iam::Error::InvalidInput(what),
             local_error::Error::BadResponse(what) => wit_iam::Error::BadResponse(what),
             local_error::Error::OperationTimeout(id) => wit_iam::Error::OperationTimeout(id),

@@ -132,7 +132,10 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
                 Err(transport) => {
                     self.platform.log(
                         Level::Debug,
-                        &format!("{} {path} failed: {transport} (attempt {attempt})", method.as_str()),
+                        &format!(
+                            "{} {path} failed: {transport} (attempt {attempt})",
+                            method.as_str()
+                        ),
                     );
                     let retryable = transport.is_retryable();
                     (Error::Transport(transport), retryable.then_some(None))
@@ -176,7 +179,10 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
     fn build_request(&self, method: Method, url: &str, body: Option<&Value>) -> Request {
         let mut headers = vec![
             ("accept".to_owned(), "application/json".to_owned()),
-            ("x-client-request-id".to_owned(), uuid::new_v4(self.platform)),
+            (
+                "x-client-request-id".to_owned(),
+                uuid::new_v4(self.platform),
+            ),
         ];
         if method.is_mutating() {
             headers.push(("idempotency-key".to_owned(), uuid::new_v4(self.platform)));
@@ -255,11 +261,7 @@ pub fn api_error(response: &Response) -> ApiError {
 
 fn plain_message(response: &Response) -> String {
     let text = String::from_utf8_lossy(&response.body);
-    let text: String = text
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let text: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
     let text = text.trim();
     if text.is_empty() {
         format!("HTTP {}", response.status)
@@ -271,7 +273,8 @@ fn plain_message(response: &Response) -> String {
 /// `Retry-After` in seconds (integer or decimal) as milliseconds; HTTP dates are ignored.
 fn parse_retry_after(value: &str) -> Option<u32> {
     let seconds: f64 = value.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).min(f64::from(u32::MAX)) as u32)
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| (seconds * 1000.0).min(f64::from(u32::MAX)) as u32)
 }
 
 #[cfg(test)]
@@ -293,12 +296,20 @@ mod tests {
             .reply_error(500, 13, "internal")
             .reply(200, json!({"id": "op1", "done": true}));
         let client = Client::new(&fake);
-        let reply = client.call(Method::Post, URL, Some(&json!({"name": "x"}))).unwrap();
+        let reply = client
+            .call(Method::Post, URL, Some(&json!({"name": "x"})))
+            .unwrap();
         assert_eq!(reply.response.status, 200);
         let requests = fake.requests();
         assert_eq!(requests.len(), 5);
-        let keys: Vec<_> = requests.iter().map(|r| r.header("idempotency-key").unwrap()).collect();
-        let client_ids: Vec<_> = requests.iter().map(|r| r.header("x-client-request-id").unwrap()).collect();
+        let keys: Vec<_> = requests
+            .iter()
+            .map(|r| r.header("idempotency-key").unwrap())
+            .collect();
+        let client_ids: Vec<_> = requests
+            .iter()
+            .map(|r| r.header("x-client-request-id").unwrap())
+            .collect();
         assert!(keys.iter().all(|key| *key == keys[0]), "{keys:?}");
         assert!(client_ids.iter().all(|id| *id == client_ids[0]));
         assert_ne!(keys[0], client_ids[0]);
@@ -332,7 +343,10 @@ mod tests {
 
     #[test]
     fn denied_and_too_large_are_not_retried() {
-        for transport in [TransportError::Denied("host".into()), TransportError::TooLarge(10)] {
+        for transport in [
+            TransportError::Denied("host".into()),
+            TransportError::TooLarge(10),
+        ] {
             let fake = FakePlatform::new();
             fake.fail(transport.clone());
             let failure = Client::new(&fake).get(URL).unwrap_err();
@@ -349,8 +363,15 @@ mod tests {
         }
         let failure = Client::new(&fake).get(URL).unwrap_err();
         assert!(failure.retried);
-        assert!(matches!(failure.error, Error::Transport(TransportError::Unreachable(_))));
-        assert!(fake.elapsed_millis() <= 120_000, "{}", fake.elapsed_millis());
+        assert!(matches!(
+            failure.error,
+            Error::Transport(TransportError::Unreachable(_))
+        ));
+        assert!(
+            fake.elapsed_millis() <= 120_000,
+            "{}",
+            fake.elapsed_millis()
+        );
         assert!(fake.elapsed_millis() > 115_000, "{}", fake.elapsed_millis());
         assert!(fake.sleeps().iter().all(|wait| *wait <= 5_000));
     }
@@ -368,7 +389,11 @@ mod tests {
             fake.reply(200, json!({}));
             Client::new(&fake).call(method, URL, None).unwrap();
             let request = &fake.requests()[0];
-            assert_eq!(request.header("idempotency-key").is_some(), expected, "{method:?}");
+            assert_eq!(
+                request.header("idempotency-key").is_some(),
+                expected,
+                "{method:?}"
+            );
             assert!(request.header("x-client-request-id").is_some());
             assert!(request.header("authorization").is_none());
         }
@@ -378,22 +403,39 @@ mod tests {
     fn maps_error_bodies_and_bare_statuses() {
         let response = |status: u16, headers: &[(&str, &str)], body: &str| Response {
             status,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.as_bytes().to_vec(),
         };
         let cases = [
             (
-                response(409, &[("x-request-id", "hdr")], r#"{"code":6,"message":"Service account 'x@b1g' already exists","details":[{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"body-id"}]}"#),
+                response(
+                    409,
+                    &[("x-request-id", "hdr")],
+                    r#"{"code":6,"message":"Service account 'x@b1g' already exists","details":[{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"body-id"}]}"#,
+                ),
                 "ALREADY_EXISTS: Service account 'x@b1g' already exists (request id body-id)",
             ),
             (
-                response(401, &[("x-request-id", "hdr")], r#"{"code":16,"message":"Token is invalid or has expired."}"#),
+                response(
+                    401,
+                    &[("x-request-id", "hdr")],
+                    r#"{"code":16,"message":"Token is invalid or has expired."}"#,
+                ),
                 "UNAUTHENTICATED: Token is invalid or has expired. (request id hdr)",
             ),
             (response(404, &[], ""), "NOT_FOUND: HTTP 404"),
-            (response(502, &[], "<html>Bad gateway</html>"), "UNAVAILABLE: HTTP 502: <html>Bad gateway</html>"),
+            (
+                response(502, &[], "<html>Bad gateway</html>"),
+                "UNAVAILABLE: HTTP 502: <html>Bad gateway</html>",
+            ),
             (response(418, &[], "{}"), "UNKNOWN: HTTP 418: {}"),
-            (response(403, &[], r#"{"message":"denied"}"#), "PERMISSION_DENIED: denied"),
+            (
+                response(403, &[], r#"{"message":"denied"}"#),
+                "PERMISSION_DENIED: denied",
+            ),
         ];
         for (response, expected) in cases {
             assert_eq!(api_error(&response).to_string(), expected);
@@ -403,17 +445,37 @@ mod tests {
     #[test]
     fn logs_method_path_status_and_request_id_only() {
         let fake = FakePlatform::new();
-        fake.reply_raw(200, &[("x-request-id", "rid-1")], br#"{"secret":"AQVN-top-secret"}"#);
+        fake.reply_raw(
+            200,
+            &[("x-request-id", "rid-1")],
+            br#"{"secret":"AQVN-top-secret"}"#,
+        );
         Client::new(&fake)
-            .call(Method::Post, "https://iam.api.cloud.yandex.net/iam/v1/apiKeys?x=1", Some(&json!({})))
+            .call(
+                Method::Post,
+                "https://iam.api.cloud.yandex.net/iam/v1/apiKeys?x=1",
+                Some(&json!({})),
+            )
             .unwrap();
         let logs = fake.logs();
-        assert_eq!(logs, vec![(Level::Debug, "POST /iam/v1/apiKeys -> 200 request-id=rid-1".to_owned())]);
+        assert_eq!(
+            logs,
+            vec![(
+                Level::Debug,
+                "POST /iam/v1/apiKeys -> 200 request-id=rid-1".to_owned()
+            )]
+        );
     }
 
     #[test]
     fn retry_after_parsing() {
-        let cases = [("2", Some(2000)), ("0.5", Some(500)), (" 1 ", Some(1000)), ("-1", None), ("Wed, 21 Oct 2015 07:28:00 GMT", None)];
+        let cases = [
+            ("2", Some(2000)),
+            ("0.5", Some(500)),
+            (" 1 ", Some(1000)),
+            ("-1", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ];
         for (value, expected) in cases {
             assert_eq!(parse_retry_after(value), expected, "{value}");
         }

@@ -65,7 +65,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     /// Creates a service account and waits for its Operation.
     pub fn create_account(&self, spec: &AccountSpec) -> Result<ServiceAccount, Error> {
-        self.create_account_tracked(spec).map_err(|failure| failure.error)
+        self.create_account_tracked(spec)
+            .map_err(|failure| failure.error)
     }
 
     /// Like [`Iam::create_account`], but a failure says whether the account may exist.
@@ -91,17 +92,23 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             body.insert("labels".into(), labels_json(&spec.labels));
         }
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts");
-        let (reply, retried) = match self.client.call(Method::Post, &url, Some(&Value::Object(body))) {
-            Ok(reply) => {
-                let retried = reply.attempts > 1;
-                (reply, retried)
-            }
-            Err(failure) if failure.retried && failure.error.is(Code::AlreadyExists) => {
-                return self.adopt_account(spec, failure.error).map_err(definite);
-            }
-            Err(failure) => return Err(definite(failure.error)),
-        };
-        let started: Operation = reply.json("create service account operation").map_err(definite)?;
+        let (reply, retried) =
+            match self
+                .client
+                .call(Method::Post, &url, Some(&Value::Object(body)))
+            {
+                Ok(reply) => {
+                    let retried = reply.attempts > 1;
+                    (reply, retried)
+                }
+                Err(failure) if failure.retried && failure.error.is(Code::AlreadyExists) => {
+                    return self.adopt_account(spec, failure.error).map_err(definite);
+                }
+                Err(failure) => return Err(definite(failure.error)),
+            };
+        let started: Operation = reply
+            .json("create service account operation")
+            .map_err(definite)?;
         let account_id = started.metadata_field("serviceAccountId");
         self.log(
             Level::Info,
@@ -160,7 +167,9 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     fn adopt_account(&self, spec: &AccountSpec, original: Error) -> Result<ServiceAccount, Error> {
         match self.find_account_by_name(&spec.folder_id, &spec.name) {
-            Ok(Some(account)) if account.folder_id == spec.folder_id || account.folder_id.is_empty() => {
+            Ok(Some(account))
+                if account.folder_id == spec.folder_id || account.folder_id.is_empty() =>
+            {
                 self.log(
                     Level::Warn,
                     &format!(
@@ -204,7 +213,11 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         self.list_service_accounts(folder_id, "")
     }
 
-    fn list_service_accounts(&self, folder_id: &str, filter: &str) -> Result<Vec<ServiceAccount>, Error> {
+    fn list_service_accounts(
+        &self,
+        folder_id: &str,
+        filter: &str,
+    ) -> Result<Vec<ServiceAccount>, Error> {
         let base = format!("{IAM_HOST}/iam/v1/serviceAccounts");
         self.list_pages(
             "service account list",
@@ -220,7 +233,11 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     /// Updates a service account and waits for its Operation.
     ///
     /// The API requires the name in every update, so it is read first when not given.
-    pub fn update_account(&self, id: &str, update: &AccountUpdate) -> Result<ServiceAccount, Error> {
+    pub fn update_account(
+        &self,
+        id: &str,
+        update: &AccountUpdate,
+    ) -> Result<ServiceAccount, Error> {
         validation::resource_id("id", id)?;
         validate_account_update(update)?;
         if update.is_empty() {
@@ -246,7 +263,12 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         body.insert("updateMask".into(), json!(mask.join(",")));
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
-        let done = self.mutate(Method::Patch, &url, Some(Value::Object(body)), "update service account")?;
+        let done = self.mutate(
+            Method::Patch,
+            &url,
+            Some(Value::Object(body)),
+            "update service account",
+        )?;
         match operation::response_of(&done) {
             Some(response) => Ok(wire::decode_value::<wire::WireServiceAccount>(
                 "service account",
@@ -268,12 +290,22 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     // ---- folder access bindings ------------------------------------------------------
 
     /// Grants a role on a folder to a subject (one ADD delta).
-    pub fn bind_role(&self, folder_id: &str, role_id: &str, subject: &Subject) -> Result<(), Error> {
+    pub fn bind_role(
+        &self,
+        folder_id: &str,
+        role_id: &str,
+        subject: &Subject,
+    ) -> Result<(), Error> {
         self.change_one_binding(folder_id, role_id, subject, BindingAction::Add)
     }
 
     /// Revokes a role on a folder from a subject (one REMOVE delta).
-    pub fn unbind_role(&self, folder_id: &str, role_id: &str, subject: &Subject) -> Result<(), Error> {
+    pub fn unbind_role(
+        &self,
+        folder_id: &str,
+        role_id: &str,
+        subject: &Subject,
+    ) -> Result<(), Error> {
         self.change_one_binding(folder_id, role_id, subject, BindingAction::Remove)
     }
 
@@ -310,15 +342,25 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         self.send_deltas(folder_id, deltas)
     }
 
-    fn send_deltas(&self, folder_id: &str, deltas: &[BindingDelta]) -> Result<Vec<BindingDelta>, Error> {
+    fn send_deltas(
+        &self,
+        folder_id: &str,
+        deltas: &[BindingDelta],
+    ) -> Result<Vec<BindingDelta>, Error> {
         let url = format!(
             "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:updateAccessBindings",
             url::segment(folder_id)
         );
         let mut effective = Vec::new();
         for chunk in deltas.chunks(MAX_DELTAS_PER_REQUEST) {
-            let body = json!({ "accessBindingDeltas": chunk.iter().map(delta_json).collect::<Vec<_>>() });
-            let done = self.mutate(Method::Post, &url, Some(body), "update folder access bindings")?;
+            let body =
+                json!({ "accessBindingDeltas": chunk.iter().map(delta_json).collect::<Vec<_>>() });
+            let done = self.mutate(
+                Method::Post,
+                &url,
+                Some(body),
+                "update folder access bindings",
+            )?;
             match operation::response_of(&done) {
                 None => effective.extend_from_slice(chunk),
                 Some(response) => {
@@ -340,10 +382,15 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:listAccessBindings",
             url::segment(folder_id)
         );
-        self.list_pages("access binding list", &base, &[], |page: wire::AccessBindingPage| {
-            let bindings = page.access_bindings.into_iter().map(Into::into).collect();
-            (bindings, page.next_page_token)
-        })
+        self.list_pages(
+            "access binding list",
+            &base,
+            &[],
+            |page: wire::AccessBindingPage| {
+                let bindings = page.access_bindings.into_iter().map(Into::into).collect();
+                (bindings, page.next_page_token)
+            },
+        )
     }
 
     // ---- API keys ----------------------------------------------------------------------
@@ -370,7 +417,9 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             body.insert("expiresAt".into(), json!(expires_at));
         }
         let url = format!("{IAM_HOST}/iam/v1/apiKeys");
-        let reply = self.client.call(Method::Post, &url, Some(&Value::Object(body)))?;
+        let reply = self
+            .client
+            .call(Method::Post, &url, Some(&Value::Object(body)))?;
         let mut payload: Value = reply.json("create API key response")?;
         if looks_like_operation(&payload) {
             let started: Operation = wire::decode_value("create API key operation", payload)?;
@@ -381,7 +430,9 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         let created: wire::CreatedApiKey = wire::decode_value("create API key response", payload)?;
         if created.api_key.id.is_empty() {
-            return Err(Error::BadResponse("the created API key has no id".to_owned()));
+            return Err(Error::BadResponse(
+                "the created API key has no id".to_owned(),
+            ));
         }
         if created.secret.is_empty() {
             return Err(Error::BadResponse(format!(
@@ -392,7 +443,10 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         let key: ApiKey = created.api_key.into();
         self.log(
             Level::Info,
-            &format!("created API key {} for service account {}", key.id, key.service_account_id),
+            &format!(
+                "created API key {} for service account {}",
+                key.id, key.service_account_id
+            ),
         );
         Ok(CreatedKey {
             key,
@@ -456,9 +510,16 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         body.insert("updateMask".into(), json!(mask.join(",")));
         let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
-        let done = self.mutate(Method::Patch, &url, Some(Value::Object(body)), "update API key")?;
+        let done = self.mutate(
+            Method::Patch,
+            &url,
+            Some(Value::Object(body)),
+            "update API key",
+        )?;
         match operation::response_of(&done) {
-            Some(response) => Ok(wire::decode_value::<wire::WireApiKey>("API key", response.clone())?.into()),
+            Some(response) => {
+                Ok(wire::decode_value::<wire::WireApiKey>("API key", response.clone())?.into())
+            }
             None => self.get_key(id),
         }
     }
@@ -474,14 +535,25 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     // ---- shared plumbing ----------------------------------------------------------------
 
     /// Sends a state-changing call that returns an Operation and waits for it.
-    fn mutate(&self, method: Method, url: &str, body: Option<Value>, what: &str) -> Result<Operation, Error> {
+    fn mutate(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Value>,
+        what: &str,
+    ) -> Result<Operation, Error> {
         let reply = self.client.call(method, url, body.as_ref())?;
         let started: Operation = reply.json(&format!("{what} operation"))?;
         self.finish(started, &reply)
     }
 
     fn finish(&self, started: Operation, reply: &Reply) -> Result<Operation, Error> {
-        operation::wait(&self.client, started, reply.header(POLL_INTERVAL_HEADER), self.poll)
+        operation::wait(
+            &self.client,
+            started,
+            reply.header(POLL_INTERVAL_HEADER),
+            self.poll,
+        )
     }
 
     /// Follows `nextPageToken` with the maximum page size and collects every item.
@@ -507,7 +579,9 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
                 return Ok(items);
             }
             if !seen_tokens.insert(next.clone()) {
-                return Err(Error::BadResponse(format!("{what}: page token {next:?} repeated")));
+                return Err(Error::BadResponse(format!(
+                    "{what}: page token {next:?} repeated"
+                )));
             }
             token = next;
         }
@@ -520,7 +594,10 @@ fn looks_like_operation(payload: &Value) -> bool {
 }
 
 fn labels_json(labels: &[(String, String)]) -> Value {
-    let map: BTreeMap<&str, &str> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let map: BTreeMap<&str, &str> = labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     json!(map)
 }
 
@@ -570,7 +647,10 @@ fn validate_label_pairs(labels: &[(String, String)]) -> Check {
             });
         }
     }
-    validation::labels("labels", labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    validation::labels(
+        "labels",
+        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
 }
 
 fn validate_binding(prefix: &str, binding: &AccessBinding) -> Check {

@@ -53,7 +53,11 @@ fn create_account_waits_for_the_operation() {
     assert_eq!(account.name, "robot");
     assert_eq!(
         fake.request_lines(),
-        vec!["POST /iam/v1/serviceAccounts", "GET /operations/op1", "GET /operations/op1"]
+        vec![
+            "POST /iam/v1/serviceAccounts",
+            "GET /operations/op1",
+            "GET /operations/op1"
+        ]
     );
     assert_eq!(
         fake.request_body(0),
@@ -66,13 +70,19 @@ fn create_account_waits_for_the_operation() {
 #[test]
 fn create_account_reads_the_account_when_the_operation_has_no_response() {
     let fake = FakePlatform::new();
-    fake.reply(200, json!({"id": "op1", "done": true, "metadata": sa_metadata("aje1")}))
-        .reply(200, sa_json("aje1", "robot"));
+    fake.reply(
+        200,
+        json!({"id": "op1", "done": true, "metadata": sa_metadata("aje1")}),
+    )
+    .reply(200, sa_json("aje1", "robot"));
     let account = Iam::new(&fake).create_account(&spec("robot")).unwrap();
     assert_eq!(account.id, "aje1");
     assert_eq!(
         fake.request_lines(),
-        vec!["POST /iam/v1/serviceAccounts", "GET /iam/v1/serviceAccounts/aje1"]
+        vec![
+            "POST /iam/v1/serviceAccounts",
+            "GET /iam/v1/serviceAccounts/aje1"
+        ]
     );
 }
 
@@ -85,7 +95,10 @@ fn create_account_adopts_after_a_retried_already_exists() {
     let account = Iam::new(&fake).create_account(&spec("robot")).unwrap();
     assert_eq!(account.id, "aje1");
     let lines = fake.request_lines();
-    assert_eq!(lines[2], "GET /iam/v1/serviceAccounts?folderId=b1gfolder&filter=name%3D%22robot%22&pageSize=1000");
+    assert_eq!(
+        lines[2],
+        "GET /iam/v1/serviceAccounts?folderId=b1gfolder&filter=name%3D%22robot%22&pageSize=1000"
+    );
     let keys: Vec<_> = fake.requests()[..2]
         .iter()
         .map(|request| request.header("idempotency-key").unwrap().to_owned())
@@ -101,8 +114,16 @@ fn create_account_already_exists_cases() {
         listed: Value,
     }
     let cases = [
-        Case { name: "first attempt conflict is final", retried: false, listed: Value::Null },
-        Case { name: "retried but not in this folder", retried: true, listed: json!({"serviceAccounts": []}) },
+        Case {
+            name: "first attempt conflict is final",
+            retried: false,
+            listed: Value::Null,
+        },
+        Case {
+            name: "retried but not in this folder",
+            retried: true,
+            listed: json!({"serviceAccounts": []}),
+        },
         Case {
             name: "retried but the name lives in another folder",
             retried: true,
@@ -136,14 +157,21 @@ fn create_account_failure_reports_whether_the_account_may_exist() {
     for _ in 0..400 {
         fake.reply_pending("op1", sa_metadata("aje1"));
     }
-    let failure = Iam::new(&fake).create_account_tracked(&spec("robot")).unwrap_err();
+    let failure = Iam::new(&fake)
+        .create_account_tracked(&spec("robot"))
+        .unwrap_err();
     assert_eq!(failure.error, Error::OperationTimeout("op1".to_owned()));
     assert_eq!(failure.account_id.as_deref(), Some("aje1"));
 
     let fake = FakePlatform::new();
-    fake.reply(200, json!({"id": "op1", "done": true, "metadata": sa_metadata("aje1"),
-        "error": {"code": 8, "message": "Quota limit iam.serviceAccounts.count exceeded"}}));
-    let failure = Iam::new(&fake).create_account_tracked(&spec("robot")).unwrap_err();
+    fake.reply(
+        200,
+        json!({"id": "op1", "done": true, "metadata": sa_metadata("aje1"),
+        "error": {"code": 8, "message": "Quota limit iam.serviceAccounts.count exceeded"}}),
+    );
+    let failure = Iam::new(&fake)
+        .create_account_tracked(&spec("robot"))
+        .unwrap_err();
     assert_eq!(
         failure.error.to_string(),
         "RESOURCE_EXHAUSTED: Quota limit iam.serviceAccounts.count exceeded (operation op1)"
@@ -157,13 +185,24 @@ fn invalid_input_is_rejected_before_sending() {
     let iam = Iam::new(&fake);
     let long = "d".repeat(257);
     let cases: Vec<(Result<(), Error>, &str)> = vec![
-        (iam.create_account(&spec("Robot")).map(drop), "name: must start with a lowercase Latin letter"),
         (
-            iam.create_account(&AccountSpec { description: Some(long.clone()), ..spec("robot") }).map(drop),
+            iam.create_account(&spec("Robot")).map(drop),
+            "name: must start with a lowercase Latin letter",
+        ),
+        (
+            iam.create_account(&AccountSpec {
+                description: Some(long.clone()),
+                ..spec("robot")
+            })
+            .map(drop),
             "description: must be at most 256 characters long, got 257",
         ),
         (
-            iam.create_account(&AccountSpec { folder_id: String::new(), ..spec("robot") }).map(drop),
+            iam.create_account(&AccountSpec {
+                folder_id: String::new(),
+                ..spec("robot")
+            })
+            .map(drop),
             "folder_id: must not be empty",
         ),
         (
@@ -174,13 +213,24 @@ fn invalid_input_is_rejected_before_sending() {
             .map(drop),
             "labels.a: duplicate label key",
         ),
-        (iam.bind_role(FOLDER, "", &subject("aje1")), "role_id: must not be empty"),
         (
-            iam.bind_role(FOLDER, "viewer", &Subject { kind: "robot".into(), id: "x".into() }),
+            iam.bind_role(FOLDER, "", &subject("aje1")),
+            "role_id: must not be empty",
+        ),
+        (
+            iam.bind_role(
+                FOLDER,
+                "viewer",
+                &Subject {
+                    kind: "robot".into(),
+                    id: "x".into(),
+                },
+            ),
             "subject.kind: subject type \"robot\" is not one of serviceAccount, userAccount, federatedUser, group, system",
         ),
         (
-            iam.update_folder_bindings(FOLDER, &[delta(BindingAction::Add, "viewer", "")]).map(drop),
+            iam.update_folder_bindings(FOLDER, &[delta(BindingAction::Add, "viewer", "")])
+                .map(drop),
             "deltas[0].subject.id: must not be empty",
         ),
         (
@@ -202,11 +252,21 @@ fn invalid_input_is_rejected_before_sending() {
             "expires_at: \"next week\" is not an RFC3339 timestamp such as 2030-01-31T12:00:00Z",
         ),
         (
-            iam.update_key("k1", &KeyUpdate { scopes: Some(vec![]), ..KeyUpdate::default() }).map(drop),
+            iam.update_key(
+                "k1",
+                &KeyUpdate {
+                    scopes: Some(vec![]),
+                    ..KeyUpdate::default()
+                },
+            )
+            .map(drop),
             "scopes: at least one scope is required",
         ),
         (iam.get_account("").map(drop), "id: must not be empty"),
-        (iam.find_account_by_name(FOLDER, "x\"").map(drop), "name: must be 3-63 characters long, got 2"),
+        (
+            iam.find_account_by_name(FOLDER, "x\"").map(drop),
+            "name: must be 3-63 characters long, got 2",
+        ),
     ];
     for (result, expected) in cases {
         assert_eq!(result, Err(Error::InvalidInput(expected.to_owned())));
@@ -217,8 +277,14 @@ fn invalid_input_is_rejected_before_sending() {
 #[test]
 fn list_accounts_follows_pages() {
     let fake = FakePlatform::new();
-    fake.reply(200, json!({"serviceAccounts": [sa_json("a1", "one")], "nextPageToken": "t2"}))
-        .reply(200, json!({"serviceAccounts": [sa_json("a2", "two")], "nextPageToken": ""}));
+    fake.reply(
+        200,
+        json!({"serviceAccounts": [sa_json("a1", "one")], "nextPageToken": "t2"}),
+    )
+    .reply(
+        200,
+        json!({"serviceAccounts": [sa_json("a2", "two")], "nextPageToken": ""}),
+    );
     let accounts = Iam::new(&fake).list_accounts(FOLDER).unwrap();
     let ids: Vec<_> = accounts.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, vec!["a1", "a2"]);
@@ -243,8 +309,11 @@ fn a_repeated_page_token_is_a_bad_response() {
 #[test]
 fn update_account_sends_a_mask_and_the_current_name() {
     let fake = FakePlatform::new();
-    fake.reply(200, sa_json("aje1", "robot"))
-        .reply_done("op2", json!({"serviceAccountId": "aje1"}), sa_json("aje1", "robot"));
+    fake.reply(200, sa_json("aje1", "robot")).reply_done(
+        "op2",
+        json!({"serviceAccountId": "aje1"}),
+        sa_json("aje1", "robot"),
+    );
     let update = AccountUpdate {
         name: None,
         description: Some(String::new()),
@@ -253,7 +322,10 @@ fn update_account_sends_a_mask_and_the_current_name() {
     Iam::new(&fake).update_account("aje1", &update).unwrap();
     assert_eq!(
         fake.request_lines(),
-        vec!["GET /iam/v1/serviceAccounts/aje1", "PATCH /iam/v1/serviceAccounts/aje1"]
+        vec![
+            "GET /iam/v1/serviceAccounts/aje1",
+            "PATCH /iam/v1/serviceAccounts/aje1"
+        ]
     );
     assert_eq!(
         fake.request_body(1),
@@ -274,11 +346,29 @@ fn folder_bindings_are_sent_in_chunks_of_1000() {
                "effectiveDeltas": [{"action": "ADD", "accessBinding": {"roleId": "viewer", "subject": {"id": "sa0", "type": "serviceAccount"}}}]}),
     )
     .reply_done("op2", json!({"resourceId": FOLDER}), json!({"@type": "type.googleapis.com/google.protobuf.Empty"}));
-    let effective = Iam::new(&fake).update_folder_bindings(FOLDER, &deltas).unwrap();
-    assert_eq!(effective.len(), 1 + 500, "first chunk reports one, the Empty chunk reports all it was sent");
+    let effective = Iam::new(&fake)
+        .update_folder_bindings(FOLDER, &deltas)
+        .unwrap();
+    assert_eq!(
+        effective.len(),
+        1 + 500,
+        "first chunk reports one, the Empty chunk reports all it was sent"
+    );
     assert_eq!(effective[0], deltas[0]);
-    assert_eq!(fake.request_body(0)["accessBindingDeltas"].as_array().unwrap().len(), 1000);
-    assert_eq!(fake.request_body(1)["accessBindingDeltas"].as_array().unwrap().len(), 500);
+    assert_eq!(
+        fake.request_body(0)["accessBindingDeltas"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1000
+    );
+    assert_eq!(
+        fake.request_body(1)["accessBindingDeltas"]
+            .as_array()
+            .unwrap()
+            .len(),
+        500
+    );
     assert_eq!(
         fake.request_lines()[0],
         "POST /resource-manager/v1/folders/b1gfolder:updateAccessBindings"
@@ -287,7 +377,10 @@ fn folder_bindings_are_sent_in_chunks_of_1000() {
 
 #[test]
 fn bind_and_unbind_send_one_delta() {
-    let cases = [(BindingAction::Add, "ADD"), (BindingAction::Remove, "REMOVE")];
+    let cases = [
+        (BindingAction::Add, "ADD"),
+        (BindingAction::Remove, "REMOVE"),
+    ];
     for (action, wire_action) in cases {
         let fake = FakePlatform::new();
         fake.reply_pending("op1", json!({}))
@@ -295,7 +388,9 @@ fn bind_and_unbind_send_one_delta() {
         let iam = Iam::new(&fake);
         let result = match action {
             BindingAction::Add => iam.bind_role(FOLDER, "ai.languageModels.user", &subject("aje1")),
-            BindingAction::Remove => iam.unbind_role(FOLDER, "ai.languageModels.user", &subject("aje1")),
+            BindingAction::Remove => {
+                iam.unbind_role(FOLDER, "ai.languageModels.user", &subject("aje1"))
+            }
         };
         result.unwrap();
         assert_eq!(
@@ -340,15 +435,25 @@ fn create_key_returns_the_secret_without_logging_it() {
         json!({"serviceAccountId": "aje1", "scopes": ["yc.ai.languageModels.execute"], "expiresAt": "2031-01-01T00:00:00Z"})
     );
     assert!(!format!("{created:?}").contains("AQVN"));
-    assert!(fake.logs().iter().all(|(_, message)| !message.contains("AQVN")));
+    assert!(
+        fake.logs()
+            .iter()
+            .all(|(_, message)| !message.contains("AQVN"))
+    );
 }
 
 #[test]
 fn create_key_without_a_secret_is_a_bad_response() {
     let fake = FakePlatform::new();
-    fake.reply(200, json!({"apiKey": {"id": "key1", "serviceAccountId": "aje1"}}));
+    fake.reply(
+        200,
+        json!({"apiKey": {"id": "key1", "serviceAccountId": "aje1"}}),
+    );
     let error = Iam::new(&fake)
-        .create_key(&KeySpec { service_account_id: "aje1".into(), ..KeySpec::default() })
+        .create_key(&KeySpec {
+            service_account_id: "aje1".into(),
+            ..KeySpec::default()
+        })
         .unwrap_err();
     assert!(matches!(error, Error::BadResponse(text) if text.contains("without a secret")));
 }
@@ -356,13 +461,17 @@ fn create_key_without_a_secret_is_a_bad_response() {
 #[test]
 fn create_key_tolerates_an_operation_wrapper() {
     let fake = FakePlatform::new();
-    fake.reply_pending("op1", json!({"apiKeyId": "key1"})).reply_done(
-        "op1",
-        json!({}),
-        json!({"apiKey": {"id": "key1", "serviceAccountId": "aje1"}, "secret": "AQVNx"}),
-    );
+    fake.reply_pending("op1", json!({"apiKeyId": "key1"}))
+        .reply_done(
+            "op1",
+            json!({}),
+            json!({"apiKey": {"id": "key1", "serviceAccountId": "aje1"}, "secret": "AQVNx"}),
+        );
     let created = Iam::new(&fake)
-        .create_key(&KeySpec { service_account_id: "aje1".into(), ..KeySpec::default() })
+        .create_key(&KeySpec {
+            service_account_id: "aje1".into(),
+            ..KeySpec::default()
+        })
         .unwrap();
     assert_eq!(created.key.id, "key1");
 }
@@ -370,7 +479,11 @@ fn create_key_tolerates_an_operation_wrapper() {
 #[test]
 fn update_key_masks_and_clears_expiry() {
     let fake = FakePlatform::new();
-    fake.reply_done("op1", json!({"apiKeyId": "key1"}), json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["b", "a"]}));
+    fake.reply_done(
+        "op1",
+        json!({"apiKeyId": "key1"}),
+        json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["b", "a"]}),
+    );
     let update = KeyUpdate {
         description: Some("rotated".into()),
         scopes: Some(vec!["b".into(), "a".into()]),
@@ -397,7 +510,12 @@ fn deletes_wait_for_their_operations() {
     iam.delete_account("aje1").unwrap();
     assert_eq!(
         fake.request_lines(),
-        vec!["DELETE /iam/v1/apiKeys/key1", "GET /operations/op1", "DELETE /iam/v1/serviceAccounts/aje1", "GET /operations/op2"]
+        vec![
+            "DELETE /iam/v1/apiKeys/key1",
+            "GET /operations/op1",
+            "DELETE /iam/v1/serviceAccounts/aje1",
+            "GET /operations/op2"
+        ]
     );
 }
 
@@ -407,5 +525,8 @@ fn get_key_not_found_is_an_api_error() {
     fake.reply_error(404, 5, "ApiKey key1 not found");
     let error = Iam::new(&fake).get_key("key1").unwrap_err();
     assert!(error.is(Code::NotFound));
-    assert_eq!(error.to_string(), "NOT_FOUND: ApiKey key1 not found (request id req-err)");
+    assert_eq!(
+        error.to_string(),
+        "NOT_FOUND: ApiKey key1 not found (request id req-err)"
+    );
 }

@@ -87,7 +87,11 @@ pub fn wait<P: Platform + ?Sized>(
         }
         platform.sleep(wait);
         polls += 1;
-        let poll_url = format!("{}/operations/{}", url::OPERATION_HOST, url::segment(&operation.id));
+        let poll_url = format!(
+            "{}/operations/{}",
+            url::OPERATION_HOST,
+            url::segment(&operation.id)
+        );
         match client.get(&poll_url) {
             Ok(reply) => {
                 let id = operation.id.clone();
@@ -97,7 +101,9 @@ pub fn wait<P: Platform + ?Sized>(
                     operation.id = id;
                 }
             }
-            Err(failure) if failure.error.is(Code::NotFound) && not_found < policy.tolerated_not_found => {
+            Err(failure)
+                if failure.error.is(Code::NotFound) && not_found < policy.tolerated_not_found =>
+            {
                 not_found += 1;
                 platform.log(
                     Level::Debug,
@@ -130,7 +136,8 @@ fn operation_error(operation_id: &str, status: wire::Status) -> ApiError {
 /// A poll interval in seconds (integer or decimal) as milliseconds.
 fn parse_interval(value: &str) -> Option<u32> {
     let seconds: f64 = value.trim().parse().ok()?;
-    (seconds.is_finite() && seconds > 0.0).then(|| (seconds * 1000.0).min(f64::from(u32::MAX)) as u32)
+    (seconds.is_finite() && seconds > 0.0)
+        .then(|| (seconds * 1000.0).min(f64::from(u32::MAX)) as u32)
 }
 
 #[cfg(test)]
@@ -153,12 +160,19 @@ mod tests {
         for _ in 0..6 {
             fake.reply(200, json!({"id": "op1", "done": false}));
         }
-        fake.reply(200, json!({"id": "op1", "done": true, "response": {"@type": "x", "id": "sa1"}}));
+        fake.reply(
+            200,
+            json!({"id": "op1", "done": true, "response": {"@type": "x", "id": "sa1"}}),
+        );
         let client = Client::new(&fake);
         let done = wait(&client, pending("op1"), None, PollPolicy::default()).unwrap();
         assert_eq!(done.response.unwrap()["id"], "sa1");
         assert_eq!(fake.sleeps(), vec![100, 200, 400, 800, 1600, 2000, 2000]);
-        assert!(fake.request_lines().iter().all(|line| line == "GET /operations/op1"));
+        assert!(
+            fake.request_lines()
+                .iter()
+                .all(|line| line == "GET /operations/op1")
+        );
     }
 
     #[test]
@@ -236,7 +250,10 @@ mod tests {
     fn empty_responses_are_none() {
         let cases = [
             (None, false),
-            (Some(json!({"@type": "type.googleapis.com/google.protobuf.Empty"})), false),
+            (
+                Some(json!({"@type": "type.googleapis.com/google.protobuf.Empty"})),
+                false,
+            ),
             (Some(json!({"@type": "x.ServiceAccount", "id": "a"})), true),
         ];
         for (response, expected) in cases {

@@ -122,7 +122,10 @@ pub enum TransportError {
 impl TransportError {
     /// Whether sending the request again may help (`denied` and `too-large` never change).
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, TransportError::Denied(_) | TransportError::TooLarge(_))
+        !matches!(
+            self,
+            TransportError::Denied(_) | TransportError::TooLarge(_)
+        )
     }
 }
 

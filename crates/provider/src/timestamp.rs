@@ -24,7 +24,8 @@ pub const REQUEST_MAX: Timestamp = Timestamp {
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the text says what is wrong.
 pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
     let bytes = text.as_bytes();
-    let shape_error = || format!("{text:?} is not an RFC3339 timestamp such as 2030-01-31T12:00:00Z");
+    let shape_error =
+        || format!("{text:?} is not an RFC3339 timestamp such as 2030-01-31T12:00:00Z");
     if bytes.len() < 20 || !text.is_ascii() {
         return Err(shape_error());
     }
@@ -51,7 +52,9 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
     if let Some(fraction) = rest.strip_prefix('.') {
         let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 || digits > 9 {
-            return Err(format!("{text:?} has a fraction of seconds with other than 1-9 digits"));
+            return Err(format!(
+                "{text:?} has a fraction of seconds with other than 1-9 digits"
+            ));
         }
         let padded = format!("{:0<9}", &fraction[..digits]);
         nanos = padded.parse::<u32>().map_err(|_| shape_error())?;
@@ -59,14 +62,21 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
     }
     let offset_seconds = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
+        _ if rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':' =>
+        {
             let hours = number_in(rest, 1..3).ok_or_else(shape_error)?;
             let minutes = number_in(rest, 4..6).ok_or_else(shape_error)?;
             if hours > 23 || minutes > 59 {
                 return Err(format!("{text:?} has an invalid UTC offset"));
             }
             let magnitude = hours * 3600 + minutes * 60;
-            if rest.starts_with('-') { -magnitude } else { magnitude }
+            if rest.starts_with('-') {
+                -magnitude
+            } else {
+                magnitude
+            }
         }
         _ => return Err(shape_error()),
     };
@@ -86,15 +96,16 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
 pub fn parse_request_timestamp(text: &str) -> Result<Timestamp, String> {
     let timestamp = parse_rfc3339(text)?;
     if timestamp < REQUEST_MIN || timestamp > REQUEST_MAX {
-        return Err(format!("{text:?} is outside the accepted range 1970-01-01 to 2105-12-31"));
+        return Err(format!(
+            "{text:?} is outside the accepted range 1970-01-01 to 2105-12-31"
+        ));
     }
     Ok(timestamp)
 }
 
 /// Whether two strings are RFC3339 spellings of the same instant.
 pub fn same_instant(left: &str, right: &str) -> bool {
-    left == right
-        || matches!((parse_rfc3339(left), parse_rfc3339(right)), (Ok(a), Ok(b)) if a == b)
+    left == right || matches!((parse_rfc3339(left), parse_rfc3339(right)), (Ok(a), Ok(b)) if a == b)
 }
 
 fn number_in(text: &str, range: std::ops::Range<usize>) -> Option<i64> {
@@ -144,7 +155,11 @@ mod tests {
             ("2105-12-31T23:59:59Z", 4_291_747_199, 0),
         ];
         for (text, seconds, nanos) in cases {
-            assert_eq!(parse_rfc3339(text), Ok(Timestamp { seconds, nanos }), "{text}");
+            assert_eq!(
+                parse_rfc3339(text),
+                Ok(Timestamp { seconds, nanos }),
+                "{text}"
+            );
         }
     }
 
@@ -179,9 +194,18 @@ mod tests {
 
     #[test]
     fn same_instant_compares_spellings() {
-        assert!(same_instant("2030-01-31T12:00:00Z", "2030-01-31T15:00:00+03:00"));
-        assert!(same_instant("2030-01-31T12:00:00Z", "2030-01-31T12:00:00.000Z"));
-        assert!(!same_instant("2030-01-31T12:00:00Z", "2030-01-31T12:00:01Z"));
+        assert!(same_instant(
+            "2030-01-31T12:00:00Z",
+            "2030-01-31T15:00:00+03:00"
+        ));
+        assert!(same_instant(
+            "2030-01-31T12:00:00Z",
+            "2030-01-31T12:00:00.000Z"
+        ));
+        assert!(!same_instant(
+            "2030-01-31T12:00:00Z",
+            "2030-01-31T12:00:01Z"
+        ));
         assert!(same_instant("garbage", "garbage"));
     }
 }

@@ -9,7 +9,9 @@ pub const OPERATION_HOST: &str = "https://operation.api.cloud.yandex.net";
 
 /// Escapes a value for use as one path segment (only `[A-Za-z0-9_-]` stay as they are).
 pub fn segment(value: &str) -> String {
-    escape(value, |byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'))
+    escape(value, |byte| {
+        byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_')
+    })
 }
 
 /// Builds `?k=v&…` from pairs, escaping values; empty values are left out.
@@ -60,7 +62,11 @@ mod tests {
         assert_eq!(segment("aje123"), "aje123");
         assert_eq!(segment("../x y"), "%2E%2E%2Fx%20y");
         assert_eq!(
-            query(&[("folderId", "b1g"), ("pageToken", ""), ("filter", "name=\"sa-1\"")]),
+            query(&[
+                ("folderId", "b1g"),
+                ("pageToken", ""),
+                ("filter", "name=\"sa-1\"")
+            ]),
             "?folderId=b1g&filter=name%3D%22sa-1%22"
         );
         assert_eq!(query(&[("pageToken", "")]), "");
@@ -69,8 +75,14 @@ mod tests {
     #[test]
     fn extracts_paths() {
         let cases = [
-            ("https://iam.api.cloud.yandex.net/iam/v1/apiKeys?x=1", "/iam/v1/apiKeys"),
-            ("https://operation.api.cloud.yandex.net/operations/op1", "/operations/op1"),
+            (
+                "https://iam.api.cloud.yandex.net/iam/v1/apiKeys?x=1",
+                "/iam/v1/apiKeys",
+            ),
+            (
+                "https://operation.api.cloud.yandex.net/operations/op1",
+                "/operations/op1",
+            ),
             ("https://host", "/"),
         ];
         for (url, expected) in cases {

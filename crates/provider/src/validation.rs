@@ -68,7 +68,10 @@ pub fn name(path: &str, value: &str) -> Check {
         ));
     }
     if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err(Invalid::new(path, "must start with a lowercase Latin letter"));
+        return Err(Invalid::new(
+            path,
+            "must start with a lowercase Latin letter",
+        ));
     }
     if value.ends_with('-') {
         return Err(Invalid::new(path, "must not end with a hyphen"));
@@ -104,7 +107,10 @@ pub fn labels<'a>(path: &str, labels: impl IntoIterator<Item = (&'a str, &'a str
         let key_path = format!("{path}.{key}");
         let key_length = key.chars().count();
         if !(1..=63).contains(&key_length) {
-            return Err(Invalid::new(key_path, "label keys must be 1-63 characters long"));
+            return Err(Invalid::new(
+                key_path,
+                "label keys must be 1-63 characters long",
+            ));
         }
         if !key.starts_with(|c: char| c.is_ascii_lowercase()) || !key.chars().all(is_label_char) {
             return Err(Invalid::new(
@@ -113,10 +119,16 @@ pub fn labels<'a>(path: &str, labels: impl IntoIterator<Item = (&'a str, &'a str
             ));
         }
         if value.chars().count() > 63 {
-            return Err(Invalid::new(key_path, "label values must be at most 63 characters long"));
+            return Err(Invalid::new(
+                key_path,
+                "label values must be at most 63 characters long",
+            ));
         }
         if !value.chars().all(is_label_char) {
-            return Err(Invalid::new(key_path, "label values may contain only [-_0-9a-z]"));
+            return Err(Invalid::new(
+                key_path,
+                "label values may contain only [-_0-9a-z]",
+            ));
         }
     }
     if count > MAX_LABELS {
@@ -129,14 +141,21 @@ pub fn labels<'a>(path: &str, labels: impl IntoIterator<Item = (&'a str, &'a str
 }
 
 /// API key scopes: at most 100, unique, each 1-256 characters; `allow_empty` for "use the defaults".
-pub fn scopes<'a>(path: &str, scopes: impl IntoIterator<Item = &'a str>, allow_empty: bool) -> Check {
+pub fn scopes<'a>(
+    path: &str,
+    scopes: impl IntoIterator<Item = &'a str>,
+    allow_empty: bool,
+) -> Check {
     let mut seen = HashSet::new();
     for (index, scope) in scopes.into_iter().enumerate() {
         let item_path = format!("{path}[{index}]");
         non_empty(&item_path, scope)?;
         max_chars(&item_path, scope, 256)?;
         if !seen.insert(scope) {
-            return Err(Invalid::new(item_path, format!("duplicate scope {scope:?}")));
+            return Err(Invalid::new(
+                item_path,
+                format!("duplicate scope {scope:?}"),
+            ));
         }
     }
     if seen.is_empty() && !allow_empty {
@@ -145,7 +164,10 @@ pub fn scopes<'a>(path: &str, scopes: impl IntoIterator<Item = &'a str>, allow_e
     if seen.len() > MAX_SCOPES {
         return Err(Invalid::new(
             path,
-            format!("at most {MAX_SCOPES} scopes are allowed, got {}", seen.len()),
+            format!(
+                "at most {MAX_SCOPES} scopes are allowed, got {}",
+                seen.len()
+            ),
         ));
     }
     Ok(())
@@ -171,7 +193,10 @@ pub fn subject_kind(path: &str, value: &str) -> Check {
     } else {
         Err(Invalid::new(
             path,
-            format!("subject type {value:?} is not one of {}", SUBJECT_KINDS.join(", ")),
+            format!(
+                "subject type {value:?} is not one of {}",
+                SUBJECT_KINDS.join(", ")
+            ),
         ))
     }
 }
@@ -221,11 +246,27 @@ mod tests {
             ("ai-studio-sa-1", None),
             (&"a".repeat(63), None),
             ("ab", Some("name: must be 3-63 characters long, got 2")),
-            (&"a".repeat(64), Some("name: must be 3-63 characters long, got 64")),
-            ("1abc", Some("name: must start with a lowercase Latin letter")),
+            (
+                &"a".repeat(64),
+                Some("name: must be 3-63 characters long, got 64"),
+            ),
+            (
+                "1abc",
+                Some("name: must start with a lowercase Latin letter"),
+            ),
             ("abc-", Some("name: must not end with a hyphen")),
-            ("aBc", Some("name: may contain only lowercase Latin letters, digits and hyphens, found 'B'")),
-            ("a_bc", Some("name: may contain only lowercase Latin letters, digits and hyphens, found '_'")),
+            (
+                "aBc",
+                Some(
+                    "name: may contain only lowercase Latin letters, digits and hyphens, found 'B'",
+                ),
+            ),
+            (
+                "a_bc",
+                Some(
+                    "name: may contain only lowercase Latin letters, digits and hyphens, found '_'",
+                ),
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(reason(name("name", input)).as_deref(), expected, "{input}");
@@ -237,14 +278,37 @@ mod tests {
         let long = "v".repeat(64);
         let cases: [(Vec<(&str, &str)>, Option<&str>); 6] = [
             (vec![("team", "ml"), ("env", "")], None),
-            (vec![("Team", "ml")], Some("labels.Team: label keys must start with a lowercase letter and contain only [-_0-9a-z]")),
-            (vec![("", "ml")], Some("labels.: label keys must be 1-63 characters long")),
-            (vec![("team", "ML")], Some("labels.team: label values may contain only [-_0-9a-z]")),
-            (vec![("team", long.as_str())], Some("labels.team: label values must be at most 63 characters long")),
-            (vec![("9team", "x")], Some("labels.9team: label keys must start with a lowercase letter and contain only [-_0-9a-z]")),
+            (
+                vec![("Team", "ml")],
+                Some(
+                    "labels.Team: label keys must start with a lowercase letter and contain only [-_0-9a-z]",
+                ),
+            ),
+            (
+                vec![("", "ml")],
+                Some("labels.: label keys must be 1-63 characters long"),
+            ),
+            (
+                vec![("team", "ML")],
+                Some("labels.team: label values may contain only [-_0-9a-z]"),
+            ),
+            (
+                vec![("team", long.as_str())],
+                Some("labels.team: label values must be at most 63 characters long"),
+            ),
+            (
+                vec![("9team", "x")],
+                Some(
+                    "labels.9team: label keys must start with a lowercase letter and contain only [-_0-9a-z]",
+                ),
+            ),
         ];
         for (input, expected) in cases {
-            assert_eq!(reason(labels("labels", input.clone())).as_deref(), expected, "{input:?}");
+            assert_eq!(
+                reason(labels("labels", input.clone())).as_deref(),
+                expected,
+                "{input:?}"
+            );
         }
         let keys: Vec<String> = (0..65).map(|i| format!("k{i}")).collect();
         let too_many = keys.iter().map(|k| (k.as_str(), "v"));
@@ -260,8 +324,16 @@ mod tests {
         let cases: [(Vec<&str>, bool, Option<&str>); 5] = [
             (vec!["yc.ai.languageModels.execute"], false, None),
             (vec![], true, None),
-            (vec![], false, Some("scopes: at least one scope is required")),
-            (vec!["a", "b", "a"], true, Some("scopes[2]: duplicate scope \"a\"")),
+            (
+                vec![],
+                false,
+                Some("scopes: at least one scope is required"),
+            ),
+            (
+                vec!["a", "b", "a"],
+                true,
+                Some("scopes[2]: duplicate scope \"a\""),
+            ),
             (vec!["a", ""], true, Some("scopes[1]: must not be empty")),
         ];
         for (input, allow_empty, expected) in cases {
@@ -282,14 +354,36 @@ mod tests {
         let cases: [(Check, Option<&str>); 10] = [
             (role_id("role", "ai.languageModels.user"), None),
             (role_id("role", ""), Some("role: must not be empty")),
-            (role_id("role", &"r".repeat(65)), Some("role: must be at most 64 characters long, got 65")),
+            (
+                role_id("role", &"r".repeat(65)),
+                Some("role: must be at most 64 characters long, got 65"),
+            ),
             (subject_kind("member", "serviceAccount"), None),
-            (subject_kind("member", "robot"), Some("member: subject type \"robot\" is not one of serviceAccount, userAccount, federatedUser, group, system")),
-            (resource_id("folder_id", ""), Some("folder_id: must not be empty")),
-            (resource_id("folder_id", &"f".repeat(51)), Some("folder_id: must be at most 50 characters long, got 51")),
-            (description("description", &"d".repeat(257)), Some("description: must be at most 256 characters long, got 257")),
+            (
+                subject_kind("member", "robot"),
+                Some(
+                    "member: subject type \"robot\" is not one of serviceAccount, userAccount, federatedUser, group, system",
+                ),
+            ),
+            (
+                resource_id("folder_id", ""),
+                Some("folder_id: must not be empty"),
+            ),
+            (
+                resource_id("folder_id", &"f".repeat(51)),
+                Some("folder_id: must be at most 50 characters long, got 51"),
+            ),
+            (
+                description("description", &"d".repeat(257)),
+                Some("description: must be at most 256 characters long, got 257"),
+            ),
             (expires_at("expires_at", "2030-01-01T00:00:00Z"), None),
-            (expires_at("expires_at", "tomorrow"), Some("expires_at: \"tomorrow\" is not an RFC3339 timestamp such as 2030-01-31T12:00:00Z")),
+            (
+                expires_at("expires_at", "tomorrow"),
+                Some(
+                    "expires_at: \"tomorrow\" is not an RFC3339 timestamp such as 2030-01-31T12:00:00Z",
+                ),
+            ),
         ];
         for (index, (check, expected)) in cases.into_iter().enumerate() {
             assert_eq!(reason(check).as_deref(), expected, "case {index}");

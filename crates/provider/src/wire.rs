@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 use crate::error::{Code, Error};
@@ -60,7 +60,9 @@ impl Status {
             if !kind.ends_with("google.rpc.RequestInfo") {
                 return None;
             }
-            let id = detail.get("requestId").or_else(|| detail.get("request_id"))?;
+            let id = detail
+                .get("requestId")
+                .or_else(|| detail.get("request_id"))?;
             id.as_str().filter(|id| !id.is_empty()).map(str::to_owned)
         })
     }
@@ -98,12 +100,10 @@ impl Operation {
 /// Whether an Operation `response` is `google.protobuf.Empty` (or an untyped `{}` / `null`).
 pub fn is_empty_message(value: &Value) -> bool {
     match value {
-        Value::Object(map) => {
-            match map.get("@type").and_then(Value::as_str) {
-                Some(type_name) => type_name.ends_with("google.protobuf.Empty"),
-                None => map.is_empty(),
-            }
-        }
+        Value::Object(map) => match map.get("@type").and_then(Value::as_str) {
+            Some(type_name) => type_name.ends_with("google.protobuf.Empty"),
+            None => map.is_empty(),
+        },
         Value::Null => true,
         _ => false,
     }
@@ -302,7 +302,9 @@ fn flexible_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::
         Value::Bool(flag) => Ok(flag),
         Value::String(text) if text == "true" => Ok(true),
         Value::String(text) if text == "false" || text.is_empty() => Ok(false),
-        other => Err(de::Error::custom(format!("expected a boolean, got {other}"))),
+        other => Err(de::Error::custom(format!(
+            "expected a boolean, got {other}"
+        ))),
     }
 }
 
@@ -327,14 +329,30 @@ mod tests {
         let cases: [(&str, bool, Option<Code>); 5] = [
             (r#"{"id":"op1"}"#, false, None),
             (r#"{"id":"op1","done":true,"extra":{"x":1}}"#, true, None),
-            (r#"{"id":"op1","done":null,"error":{"code":"5","message":"gone"}}"#, false, Some(Code::NotFound)),
-            (r#"{"id":"op1","done":"true","error":{"code":"ALREADY_EXISTS"}}"#, true, Some(Code::AlreadyExists)),
-            (r#"{"id":"op1","error":{"code":14,"message":null}}"#, false, Some(Code::Unavailable)),
+            (
+                r#"{"id":"op1","done":null,"error":{"code":"5","message":"gone"}}"#,
+                false,
+                Some(Code::NotFound),
+            ),
+            (
+                r#"{"id":"op1","done":"true","error":{"code":"ALREADY_EXISTS"}}"#,
+                true,
+                Some(Code::AlreadyExists),
+            ),
+            (
+                r#"{"id":"op1","error":{"code":14,"message":null}}"#,
+                false,
+                Some(Code::Unavailable),
+            ),
         ];
         for (body, done, code) in cases {
             let operation: Operation = decode("operation", body.as_bytes()).unwrap();
             assert_eq!(operation.done, done, "{body}");
-            assert_eq!(operation.error.and_then(|status| status.code), code, "{body}");
+            assert_eq!(
+                operation.error.and_then(|status| status.code),
+                code,
+                "{body}"
+            );
         }
     }
 
@@ -361,7 +379,8 @@ mod tests {
 
     #[test]
     fn api_key_legacy_scope_fills_scopes() {
-        let body = r#"{"id":"k1","serviceAccountId":"aje1","scope":"yc.postbox.send","expiresAt":""}"#;
+        let body =
+            r#"{"id":"k1","serviceAccountId":"aje1","scope":"yc.postbox.send","expiresAt":""}"#;
         let key: ApiKey = decode::<WireApiKey>("key", body.as_bytes()).unwrap().into();
         assert_eq!(key.scopes, vec!["yc.postbox.send".to_owned()]);
         assert_eq!(key.expires_at, None);
@@ -384,10 +403,19 @@ mod tests {
     #[test]
     fn empty_message_detection() {
         let cases = [
-            (r#"{"@type":"type.googleapis.com/google.protobuf.Empty"}"#, true),
-            (r#"{"@type":"type.googleapis.com/yandex.cloud.access.AccessBindingsOperationResult"}"#, false),
+            (
+                r#"{"@type":"type.googleapis.com/google.protobuf.Empty"}"#,
+                true,
+            ),
+            (
+                r#"{"@type":"type.googleapis.com/yandex.cloud.access.AccessBindingsOperationResult"}"#,
+                false,
+            ),
             ("{}", true),
-            (r#"{"@type":"x.AccessBindingsOperationResult","effectiveDeltas":[]}"#, false),
+            (
+                r#"{"@type":"x.AccessBindingsOperationResult","effectiveDeltas":[]}"#,
+                false,
+            ),
             ("null", true),
         ];
         for (body, expected) in cases {
@@ -399,6 +427,8 @@ mod tests {
     #[test]
     fn non_json_is_a_bad_response() {
         let error = decode::<Operation>("operation", b"<html>").unwrap_err();
-        assert!(matches!(error, Error::BadResponse(text) if text.starts_with("operation is not JSON")));
+        assert!(
+            matches!(error, Error::BadResponse(text) if text.starts_with("operation is not JSON"))
+        );
     }
 }

@@ -6,11 +6,17 @@
 //! response bodies are capped.
 
 use std::io::Read;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
+
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::HostState;
 use crate::bindings::http::{Host, Method, Request, Response, TransportError};
-use crate::policy::Policy;
+use crate::policy::{Policy, is_prohibited_address};
 
 /// Request headers the guest may not set: the host owns them.
 const FORBIDDEN_HEADERS: [&str; 5] = [
@@ -24,10 +30,12 @@ const FORBIDDEN_HEADERS: [&str; 5] = [
 /// The HTTP client shared by all instances.
 pub struct HttpClient {
     agent: ureq::Agent,
+    slots: Slots,
 }
 
 impl HttpClient {
-    /// A client that never follows redirects and returns every status as a response.
+    /// A client that never follows redirects, returns every status as a response and
+    /// refuses names resolving to internal addresses unless the policy allows them.
     pub fn new(policy: &Policy) -> HttpClient {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -41,9 +49,85 @@ impl HttpClient {
         {
             config = config.proxy(None);
         }
+        let resolver = GuardedResolver {
+            allow_private: policy.allow_private_addresses,
+        };
         HttpClient {
-            agent: config.build().into(),
+            agent: ureq::Agent::with_parts(config.build(), DefaultConnector::default(), resolver),
+            slots: Slots::new(policy.max_concurrent_requests),
         }
+    }
+}
+
+/// The resolver that re-checks what an allowed name resolves to.
+#[derive(Debug)]
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+/// The marker text of a refused resolution, recognised when mapping errors.
+const PROHIBITED_ADDRESS: &str = "resolves only to internal addresses";
+
+impl Resolver for GuardedResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let resolved = DefaultResolver::default().resolve(uri, config, timeout)?;
+        if self.allow_private {
+            return Ok(resolved);
+        }
+        let mut kept = self.empty();
+        for addr in resolved.iter().filter(|a| !is_prohibited_address(a.ip())) {
+            kept.push(*addr);
+        }
+        if kept.is_empty() {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} {PROHIBITED_ADDRESS} (loopback, link-local, private); the policy does not allow them",
+                    uri.host().unwrap_or_default()
+                ),
+            )));
+        }
+        Ok(kept)
+    }
+}
+
+/// A counting semaphore bounding the requests in flight.
+struct Slots {
+    free: Mutex<usize>,
+    released: Condvar,
+}
+
+impl Slots {
+    fn new(count: usize) -> Slots {
+        Slots {
+            free: Mutex::new(count.max(1)),
+            released: Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.released.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        SlotGuard { slots: self }
+    }
+}
+
+struct SlotGuard<'a> {
+    slots: &'a Slots,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.slots.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.slots.released.notify_one();
     }
 }
 
@@ -55,7 +139,10 @@ impl Host for HostState {
 
 fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
     let caps = &state.caps;
-    let (url, _origin) = caps.policy.route(&req.url).map_err(TransportError::Denied)?;
+    let (url, _origin) = caps
+        .policy
+        .route(&req.url)
+        .map_err(TransportError::Denied)?;
     let method = method_name(req.method);
     let mut builder = ureq::http::Request::builder().method(method).uri(&url);
     for (name, value) in &req.headers {
@@ -73,6 +160,7 @@ fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
         .body(req.body.unwrap_or_default())
         .map_err(|e| TransportError::Other(format!("invalid request: {e}")))?;
 
+    let _slot = caps.http.slots.acquire();
     let started = Instant::now();
     let mut response = caps.http.agent.run(request).map_err(|e| {
         let error = transport_error(e);
@@ -84,10 +172,16 @@ fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
         .headers()
         .iter()
         .filter_map(|(name, value)| {
-            Some((name.as_str().to_ascii_lowercase(), value.to_str().ok()?.to_string()))
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_string(),
+            ))
         })
         .collect();
-    let body = read_capped(response.body_mut().as_reader(), caps.policy.max_response_bytes)?;
+    let body = read_capped(
+        response.body_mut().as_reader(),
+        caps.policy.max_response_bytes,
+    )?;
     let request_id = headers
         .iter()
         .find(|(name, _)| name == "x-request-id")
@@ -140,6 +234,9 @@ fn transport_error(error: ureq::Error) -> TransportError {
         ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge(limit),
         ureq::Error::HostNotFound => TransportError::Unreachable("host not found".into()),
         ureq::Error::ConnectionFailed => TransportError::Unreachable("connection failed".into()),
+        ureq::Error::Io(e) if e.to_string().contains(PROHIBITED_ADDRESS) => {
+            TransportError::Denied(e.to_string())
+        }
         ureq::Error::Io(e) => TransportError::Unreachable(e.to_string()),
         other => TransportError::Other(other.to_string()),
     }

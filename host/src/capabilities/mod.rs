@@ -46,4 +46,6 @@ pub struct HostState {
     pub caps: Arc<Capabilities>,
     /// Memory and instance limits of this store.
     pub limits: StoreLimits,
+    /// Log records written during this store's call (bounded by the log capability).
+    pub log_records: u32,
 }

@@ -224,11 +224,16 @@ impl Client {
 
 /// An emulator with the default configuration.
 pub fn start() -> Emulator {
-    Emulator::start(Config::default()).expect("emulator starts")
+    start_with(Config::default())
 }
 
-/// An emulator with a custom configuration.
-pub fn start_with(config: Config) -> Emulator {
+/// An emulator with a custom configuration. With `YC_EMULATOR_TEST_RECORD=FILE` every emulator
+/// that records nothing else appends its exchanges to FILE (for the contract check of the
+/// responses: `python tests/contract/check.py FILE --only responses`).
+pub fn start_with(mut config: Config) -> Emulator {
+    if config.record_file.is_none() {
+        config.record_file = std::env::var_os("YC_EMULATOR_TEST_RECORD").map(Into::into);
+    }
     Emulator::start(config).expect("emulator starts")
 }
 

@@ -14,7 +14,9 @@ use super::{Config, Expr, Span};
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, did_you_mean};
 use crate::provider::Schema;
-use crate::value::{Type, contains_unknown, is_unknown, kind_name, number, to_template_string, unknown};
+use crate::value::{
+    Type, contains_unknown, is_unknown, kind_name, number, to_template_string, unknown,
+};
 
 /// When an expression is evaluated; decides what is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +86,15 @@ impl<'a> EvalContext<'a> {
         phase: Phase,
     ) -> Self {
         let now = OffsetDateTime::now_utc();
-        Self { config, schema, variables, resources, phase, now, plan_time: now }
+        Self {
+            config,
+            schema,
+            variables,
+            resources,
+            phase,
+            now,
+            plan_time: now,
+        }
     }
 
     /// Sets the time `timestamp()` returns at apply and `plantimestamp()` returns.
@@ -104,10 +114,16 @@ impl<'a> EvalContext<'a> {
             locals: RefCell::new(Vec::new()),
         };
         match ev.expr(&expr.expr, &[]) {
-            Ok(value) => Ok(Evaluated { value, sensitive: ev.sensitive.get() }),
+            Ok(value) => Ok(Evaluated {
+                value,
+                sensitive: ev.sensitive.get(),
+            }),
             Err(e) => {
                 let span = match e.range {
-                    Some(range) => Span { file: e.file, range },
+                    Some(range) => Span {
+                        file: e.file,
+                        range,
+                    },
                     None => expr.span.clone(),
                 };
                 Err(Diag::error(e.summary, e.detail).at(self.config.location(&span)))
@@ -154,17 +170,31 @@ fn as_f64(v: &Value) -> Option<f64> {
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
         }
         _ => a == b,
     }
 }
 
 impl Evaluator<'_, '_> {
-    fn err(&self, item: &(impl hcl::edit::Span + ?Sized), summary: impl Into<String>, detail: impl Into<String>) -> EvalError {
-        EvalError { summary: summary.into(), detail: detail.into(), file: self.file.get(), range: item.span() }
+    fn err(
+        &self,
+        item: &(impl hcl::edit::Span + ?Sized),
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> EvalError {
+        EvalError {
+            summary: summary.into(),
+            detail: detail.into(),
+            file: self.file.get(),
+            range: item.span(),
+        }
     }
 
     fn expr(&self, expr: &Expression, bound: &Bound) -> R {
@@ -174,7 +204,10 @@ impl Evaluator<'_, '_> {
             Expression::Number(n) => Ok(hcl_number(n.value())),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
             Expression::Array(items) => {
-                let values = items.iter().map(|e| self.expr(e, bound)).collect::<Result<Vec<_>, _>>()?;
+                let values = items
+                    .iter()
+                    .map(|e| self.expr(e, bound))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok(Value::Array(values))
             }
             Expression::Object(obj) => {
@@ -189,13 +222,25 @@ impl Evaluator<'_, '_> {
                                 any_unknown_key = true;
                                 continue;
                             }
-                            to_template_string(&k)
-                                .ok_or_else(|| self.err(e, "Invalid object key", format!("An object key must be a string, got {}.", kind_name(&k))))?
+                            to_template_string(&k).ok_or_else(|| {
+                                self.err(
+                                    e,
+                                    "Invalid object key",
+                                    format!(
+                                        "An object key must be a string, got {}.",
+                                        kind_name(&k)
+                                    ),
+                                )
+                            })?
                         }
                     };
                     out.insert(key_text, self.expr(value.expr(), bound)?);
                 }
-                Ok(if any_unknown_key { unknown() } else { Value::Object(out) })
+                Ok(if any_unknown_key {
+                    unknown()
+                } else {
+                    Value::Object(out)
+                })
             }
             Expression::StringTemplate(t) => self.template(t, bound),
             Expression::HeredocTemplate(h) => self.template(&h.template, bound),
@@ -215,7 +260,11 @@ impl Evaluator<'_, '_> {
                     other => (self.expr(other, bound)?, 0),
                 };
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-                let spans: Vec<&dyn hcl::edit::Span> = t.operators.iter().map(|o| o as &dyn hcl::edit::Span).collect();
+                let spans: Vec<&dyn hcl::edit::Span> = t
+                    .operators
+                    .iter()
+                    .map(|o| o as &dyn hcl::edit::Span)
+                    .collect();
                 value = self.traverse(value, &ops[consumed..], &spans[consumed..], bound)?;
                 Ok(value)
             }
@@ -227,7 +276,14 @@ impl Evaluator<'_, '_> {
                 match Type::Bool.convert(&cond) {
                     Ok(Value::Bool(true)) => self.expr(&c.true_expr, bound),
                     Ok(Value::Bool(false)) => self.expr(&c.false_expr, bound),
-                    _ => Err(self.err(&c.cond_expr, "Incorrect condition type", format!("The condition expression must be a bool, got {}.", kind_name(&cond)))),
+                    _ => Err(self.err(
+                        &c.cond_expr,
+                        "Incorrect condition type",
+                        format!(
+                            "The condition expression must be a bool, got {}.",
+                            kind_name(&cond)
+                        ),
+                    )),
                 }
             }
             Expression::FuncCall(call) => self.func_call(call, bound),
@@ -237,12 +293,16 @@ impl Evaluator<'_, '_> {
                     return Ok(unknown());
                 }
                 match op.operator.value() {
-                    UnaryOperator::Neg => as_f64(&v)
-                        .map(|f| number(-f))
-                        .ok_or_else(|| self.err(&op.expr, "Invalid operand", "Unary minus needs a number.")),
+                    UnaryOperator::Neg => as_f64(&v).map(|f| number(-f)).ok_or_else(|| {
+                        self.err(&op.expr, "Invalid operand", "Unary minus needs a number.")
+                    }),
                     UnaryOperator::Not => match Type::Bool.convert(&v) {
                         Ok(Value::Bool(b)) => Ok(Value::Bool(!b)),
-                        _ => Err(self.err(&op.expr, "Invalid operand", "Logical negation needs a bool.")),
+                        _ => Err(self.err(
+                            &op.expr,
+                            "Invalid operand",
+                            "Logical negation needs a bool.",
+                        )),
                     },
                 }
             }
@@ -259,10 +319,20 @@ impl Evaluator<'_, '_> {
         let mut out = String::new();
         let mut any_unknown = false;
         self.template_into(t, bound, &mut out, &mut any_unknown)?;
-        Ok(if any_unknown { unknown() } else { Value::String(out) })
+        Ok(if any_unknown {
+            unknown()
+        } else {
+            Value::String(out)
+        })
     }
 
-    fn template_into(&self, t: &Template, bound: &Bound, out: &mut String, any_unknown: &mut bool) -> Result<(), EvalError> {
+    fn template_into(
+        &self,
+        t: &Template,
+        bound: &Bound,
+        out: &mut String,
+        any_unknown: &mut bool,
+    ) -> Result<(), EvalError> {
         for element in t.iter() {
             match element {
                 Element::Literal(s) => out.push_str(s.value()),
@@ -319,9 +389,23 @@ impl Evaluator<'_, '_> {
 
     fn iterate(&self, coll: &Value, at: &Expression) -> Result<Vec<(Value, Value)>, EvalError> {
         match coll {
-            Value::Array(items) => Ok(items.iter().enumerate().map(|(i, v)| (Value::from(i), v.clone())).collect()),
-            Value::Object(m) => Ok(m.iter().map(|(k, v)| (Value::from(k.clone()), v.clone())).collect()),
-            other => Err(self.err(at, "Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a for expression.", kind_name(other)))),
+            Value::Array(items) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::from(i), v.clone()))
+                .collect()),
+            Value::Object(m) => Ok(m
+                .iter()
+                .map(|(k, v)| (Value::from(k.clone()), v.clone()))
+                .collect()),
+            other => Err(self.err(
+                at,
+                "Iteration over non-iterable value",
+                format!(
+                    "A value of type {} cannot be used as the collection in a for expression.",
+                    kind_name(other)
+                ),
+            )),
         }
     }
 
@@ -346,7 +430,13 @@ impl Evaluator<'_, '_> {
                 match c {
                     Value::Bool(true) => {}
                     Value::Bool(false) => continue,
-                    other => return Err(self.err(&cond.expr, "Invalid for_expr condition", format!("The condition must be a bool, got {}.", kind_name(&other)))),
+                    other => {
+                        return Err(self.err(
+                            &cond.expr,
+                            "Invalid for_expr condition",
+                            format!("The condition must be a bool, got {}.", kind_name(&other)),
+                        ));
+                    }
                 }
             }
             let value = self.expr(&f.value_expr, &inner)?;
@@ -357,9 +447,17 @@ impl Evaluator<'_, '_> {
                     if is_unknown(&key) {
                         return Ok(unknown());
                     }
-                    let key = to_template_string(&key).ok_or_else(|| self.err(key_expr, "Invalid object key", "The key expression must produce a string."))?;
+                    let key = to_template_string(&key).ok_or_else(|| {
+                        self.err(
+                            key_expr,
+                            "Invalid object key",
+                            "The key expression must produce a string.",
+                        )
+                    })?;
                     if f.grouping {
-                        let entry = object.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+                        let entry = object
+                            .entry(key)
+                            .or_insert_with(|| Value::Array(Vec::new()));
                         if let Value::Array(items) = entry {
                             items.push(value);
                         }
@@ -371,7 +469,11 @@ impl Evaluator<'_, '_> {
                 }
             }
         }
-        Ok(if f.key_expr.is_some() { Value::Object(object) } else { Value::Array(list) })
+        Ok(if f.key_expr.is_some() {
+            Value::Object(object)
+        } else {
+            Value::Array(list)
+        })
     }
 
     fn binary(&self, op: &hcl::edit::expr::BinaryOp, bound: &Bound) -> R {
@@ -382,11 +484,28 @@ impl Evaluator<'_, '_> {
             return Ok(unknown());
         }
         let num = |v: &Value, side: &Expression| {
-            as_f64(v).ok_or_else(|| self.err(side, "Invalid operand", format!("Unsuitable value for the {} operator: a number is required, got {}.", operator.as_str(), kind_name(v))))
+            as_f64(v).ok_or_else(|| {
+                self.err(
+                    side,
+                    "Invalid operand",
+                    format!(
+                        "Unsuitable value for the {} operator: a number is required, got {}.",
+                        operator.as_str(),
+                        kind_name(v)
+                    ),
+                )
+            })
         };
         let boolean = |v: &Value, side: &Expression| match Type::Bool.convert(v) {
             Ok(Value::Bool(b)) => Ok(b),
-            _ => Err(self.err(side, "Invalid operand", format!("Unsuitable value for the {} operator: a bool is required.", operator.as_str()))),
+            _ => Err(self.err(
+                side,
+                "Invalid operand",
+                format!(
+                    "Unsuitable value for the {} operator: a bool is required.",
+                    operator.as_str()
+                ),
+            )),
         };
         use BinaryOperator as B;
         Ok(match operator {
@@ -404,9 +523,21 @@ impl Evaluator<'_, '_> {
                     B::Plus => number(a + b),
                     B::Minus => number(a - b),
                     B::Mul => number(a * b),
-                    B::Div if b == 0.0 => return Err(self.err(&op.rhs_expr, "Division by zero", "The right operand of / is zero.")),
+                    B::Div if b == 0.0 => {
+                        return Err(self.err(
+                            &op.rhs_expr,
+                            "Division by zero",
+                            "The right operand of / is zero.",
+                        ));
+                    }
                     B::Div => number(a / b),
-                    B::Mod if b == 0.0 => return Err(self.err(&op.rhs_expr, "Division by zero", "The right operand of % is zero.")),
+                    B::Mod if b == 0.0 => {
+                        return Err(self.err(
+                            &op.rhs_expr,
+                            "Division by zero",
+                            "The right operand of % is zero.",
+                        ));
+                    }
                     B::Mod => number(a % b),
                     _ => unreachable!("handled above"),
                 }
@@ -417,11 +548,27 @@ impl Evaluator<'_, '_> {
     fn func_call(&self, call: &hcl::edit::expr::FuncCall, bound: &Bound) -> R {
         let name = call.name.name.as_str();
         if call.name.is_namespaced() {
-            return Err(self.err(call, "Call to unknown function", format!("Namespaced functions such as {}::{name} are not supported.", call.name.namespace.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("::"))));
+            return Err(self.err(
+                call,
+                "Call to unknown function",
+                format!(
+                    "Namespaced functions such as {}::{name} are not supported.",
+                    call.name
+                        .namespace
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join("::")
+                ),
+            ));
         }
         if !functions::NAMES.contains(&name) {
             let hint = did_you_mean(name, functions::NAMES.iter().copied());
-            return Err(self.err(call, "Call to unknown function", format!("There is no function named \"{name}\".{hint}")));
+            return Err(self.err(
+                call,
+                "Call to unknown function",
+                format!("There is no function named \"{name}\".{hint}"),
+            ));
         }
         let mut args = Vec::new();
         for arg in call.args.iter() {
@@ -431,22 +578,47 @@ impl Evaluator<'_, '_> {
             match args.pop() {
                 Some(Value::Array(items)) => args.extend(items),
                 Some(v) if is_unknown(&v) => return Ok(unknown()),
-                _ => return Err(self.err(call, "Invalid expanding argument value", "The expanding argument (indicated by ...) must be a list.")),
+                _ => {
+                    return Err(self.err(
+                        call,
+                        "Invalid expanding argument value",
+                        "The expanding argument (indicated by ...) must be a list.",
+                    ));
+                }
             }
         }
-        let fctx = FunctionContext { phase: self.ctx.phase, now: self.ctx.now, plan_time: self.ctx.plan_time };
-        functions::call(name, &args, &fctx)
-            .map_err(|msg| self.err(call, "Error in function call", format!("Call to function \"{name}\" failed: {msg}.")))
+        let fctx = FunctionContext {
+            phase: self.ctx.phase,
+            now: self.ctx.now,
+            plan_time: self.ctx.plan_time,
+        };
+        functions::call(name, &args, &fctx).map_err(|msg| {
+            self.err(
+                call,
+                "Error in function call",
+                format!("Call to function \"{name}\" failed: {msg}."),
+            )
+        })
     }
 
     /// Resolves a reference rooted at `name`; returns the value and how many operators it used.
-    fn reference(&self, at: &Expression, name: &str, ops: &[hcl::edit::Decorated<TraversalOperator>], _bound: &Bound) -> Result<(Value, usize), EvalError> {
+    fn reference(
+        &self,
+        at: &Expression,
+        name: &str,
+        ops: &[hcl::edit::Decorated<TraversalOperator>],
+        _bound: &Bound,
+    ) -> Result<(Value, usize), EvalError> {
         let attr = |i: usize| match ops.get(i).map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(a)) => Some(a.as_str().to_string()),
             _ => None,
         };
         if self.ctx.phase == Phase::Static {
-            return Err(self.err(at, "Variables not allowed", format!("References (here \"{name}\") cannot be used in this place.")));
+            return Err(self.err(
+                at,
+                "Variables not allowed",
+                format!("References (here \"{name}\") cannot be used in this place."),
+            ));
         }
         let config = self.ctx.config;
         match name {
@@ -528,7 +700,13 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    fn traverse(&self, mut value: Value, ops: &[&TraversalOperator], spans: &[&dyn hcl::edit::Span], bound: &Bound) -> R {
+    fn traverse(
+        &self,
+        mut value: Value,
+        ops: &[&TraversalOperator],
+        spans: &[&dyn hcl::edit::Span],
+        bound: &Bound,
+    ) -> R {
         for (i, op) in ops.iter().enumerate() {
             let span = spans[i];
             if is_unknown(&value) {
@@ -577,21 +755,36 @@ impl Evaluator<'_, '_> {
     fn index(&self, value: &Value, key: &Value, span: &dyn hcl::edit::Span) -> R {
         match value {
             Value::Array(items) => {
-                let i = as_f64(key).filter(|f| f.fract() == 0.0).ok_or_else(|| self.err(span, "Invalid index", "A list index must be a whole number."))?;
+                let i = as_f64(key).filter(|f| f.fract() == 0.0).ok_or_else(|| {
+                    self.err(
+                        span,
+                        "Invalid index",
+                        "A list index must be a whole number.",
+                    )
+                })?;
                 if i < 0.0 || i as usize >= items.len() {
                     return Err(self.err(span, "Invalid index", format!("The given index {i} is out of range: the collection has {} element(s).", items.len())));
                 }
                 Ok(items[i as usize].clone())
             }
             Value::Object(m) => {
-                let k = to_template_string(key).ok_or_else(|| self.err(span, "Invalid index", "A map key must be a string."))?;
+                let k = to_template_string(key).ok_or_else(|| {
+                    self.err(span, "Invalid index", "A map key must be a string.")
+                })?;
                 m.get(&k).cloned().ok_or_else(|| {
                     let hint = did_you_mean(&k, m.keys().map(String::as_str));
                     self.err(span, "Invalid index", format!("The given key {k:?} does not identify an element in this collection value.{hint}"))
                 })
             }
             Value::Null => Err(self.err(span, "Invalid index", "Cannot index a null value.")),
-            other => Err(self.err(span, "Invalid index", format!("This value ({}) does not have any indices.", kind_name(other)))),
+            other => Err(self.err(
+                span,
+                "Invalid index",
+                format!(
+                    "This value ({}) does not have any indices.",
+                    kind_name(other)
+                ),
+            )),
         }
     }
 }
@@ -609,13 +802,15 @@ mod tests {
             text.push_str(&format!("variable \"{name}\" {{}}\n"));
         }
         text.push_str(&format!("locals {{\n  x = {src}\n}}\n"));
-        let config = from_sources(vec![SourceFile::new("main.tf", text)]).map_err(|d| d.0[0].clone())?;
+        let config =
+            from_sources(vec![SourceFile::new("main.tf", text)]).map_err(|d| d.0[0].clone())?;
         let mut variables = Variables::default();
         for (name, v) in vars {
             variables.values.insert(name.to_string(), v.clone());
         }
         let ctx = EvalContext::new(&config, None, &variables, &NoResources, phase);
-        ctx.eval(&config.locals["x"].expr, &InstanceVars::default()).map(|e| e.value)
+        ctx.eval(&config.locals["x"].expr, &InstanceVars::default())
+            .map(|e| e.value)
     }
 
     #[test]
@@ -625,7 +820,10 @@ mod tests {
             ("var.n * 2 + 1", json!(7)),
             ("var.n > 2 ? \"big\" : \"small\"", json!("big")),
             ("[for t in var.teams : upper(t)]", json!(["A", "B"])),
-            ("{for t in var.teams : t => \"sa-${t}\"}", json!({"a": "sa-a", "b": "sa-b"})),
+            (
+                "{for t in var.teams : t => \"sa-${t}\"}",
+                json!({"a": "sa-a", "b": "sa-b"}),
+            ),
             ("[for t in var.teams : t if t != \"a\"]", json!(["b"])),
             ("var.m[\"k\"]", json!("v")),
             ("var.m.k", json!("v")),
@@ -664,7 +862,10 @@ mod tests {
             ("local.nope", "Reference to undeclared local value"),
             ("nosuch.res.id", "Reference to undeclared resource"),
             ("upperr(\"a\")", "Call to unknown function"),
-            ("count.index", "Reference to \"count\" in non-counted context"),
+            (
+                "count.index",
+                "Reference to \"count\" in non-counted context",
+            ),
             ("[1][5]", "Invalid index"),
             ("1 + \"a\"", "Invalid operand"),
         ];

@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::eval::{Phase, values_equal};
-use crate::value::{Type, contains_unknown, is_unknown, kind_name, set_normalise, to_template_string, unknown};
+use crate::value::{
+    Type, contains_unknown, is_unknown, kind_name, set_normalise, to_template_string, unknown,
+};
 
 /// What functions may depend on besides their arguments.
 pub struct FunctionContext {
@@ -19,16 +21,48 @@ pub struct FunctionContext {
 
 /// Every supported function name.
 pub const NAMES: &[&str] = &[
-    "coalesce", "concat", "contains", "distinct", "element", "flatten", "format", "join", "jsondecode", "jsonencode",
-    "keys", "length", "lookup", "lower", "merge", "plantimestamp", "replace", "split", "timeadd", "timestamp", "tobool",
-    "tolist", "tomap", "tonumber", "toset", "tostring", "trimspace", "upper", "values",
+    "coalesce",
+    "concat",
+    "contains",
+    "distinct",
+    "element",
+    "flatten",
+    "format",
+    "join",
+    "jsondecode",
+    "jsonencode",
+    "keys",
+    "length",
+    "lookup",
+    "lower",
+    "merge",
+    "plantimestamp",
+    "replace",
+    "split",
+    "timeadd",
+    "timestamp",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
+    "trimspace",
+    "upper",
+    "values",
 ];
 
 type Result = std::result::Result<Value, String>;
 
 fn arity(args: &[Value], min: usize, max: usize) -> std::result::Result<(), String> {
     if args.len() < min || args.len() > max {
-        let want = if min == max { format!("{min}") } else if max == usize::MAX { format!("at least {min}") } else { format!("{min} to {max}") };
+        let want = if min == max {
+            format!("{min}")
+        } else if max == usize::MAX {
+            format!("at least {min}")
+        } else {
+            format!("{min} to {max}")
+        };
         return Err(format!("expects {want} argument(s), got {}", args.len()));
     }
     Ok(())
@@ -39,11 +73,14 @@ fn string_arg(v: &Value, what: &str) -> std::result::Result<String, String> {
 }
 
 fn list_arg<'v>(v: &'v Value, what: &str) -> std::result::Result<&'v Vec<Value>, String> {
-    v.as_array().ok_or_else(|| format!("{what} must be a list, got {}", kind_name(v)))
+    v.as_array()
+        .ok_or_else(|| format!("{what} must be a list, got {}", kind_name(v)))
 }
 
 fn object_arg<'v>(v: &'v Value, what: &str) -> std::result::Result<&'v Map<String, Value>, String> {
-    v.as_object().filter(|_| !is_unknown(v)).ok_or_else(|| format!("{what} must be a map or object, got {}", kind_name(v)))
+    v.as_object()
+        .filter(|_| !is_unknown(v))
+        .ok_or_else(|| format!("{what} must be a map or object, got {}", kind_name(v)))
 }
 
 fn rfc3339(t: OffsetDateTime) -> Value {
@@ -54,23 +91,44 @@ fn rfc3339(t: OffsetDateTime) -> Value {
 /// Calls built-in `name`. Arguments may contain unknowns; the result is unknown
 /// when it depends on one.
 pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
-    let needs_known = !matches!(name, "concat" | "merge" | "length" | "tolist" | "tomap" | "coalesce" | "lookup" | "element" | "keys" | "values");
+    let needs_known = !matches!(
+        name,
+        "concat"
+            | "merge"
+            | "length"
+            | "tolist"
+            | "tomap"
+            | "coalesce"
+            | "lookup"
+            | "element"
+            | "keys"
+            | "values"
+    );
     if (needs_known && args.iter().any(contains_unknown)) || args.iter().any(is_unknown) {
         return Ok(unknown());
     }
     match name {
         "timestamp" => {
             arity(args, 0, 0)?;
-            Ok(if ctx.phase == Phase::Apply { rfc3339(ctx.now) } else { unknown() })
+            Ok(if ctx.phase == Phase::Apply {
+                rfc3339(ctx.now)
+            } else {
+                unknown()
+            })
         }
         "plantimestamp" => {
             arity(args, 0, 0)?;
-            Ok(if ctx.phase == Phase::Validate { unknown() } else { rfc3339(ctx.plan_time) })
+            Ok(if ctx.phase == Phase::Validate {
+                unknown()
+            } else {
+                rfc3339(ctx.plan_time)
+            })
         }
         "timeadd" => {
             arity(args, 2, 2)?;
             let ts = string_arg(&args[0], "the timestamp")?;
-            let t = OffsetDateTime::parse(&ts, &Rfc3339).map_err(|e| format!("not a valid RFC3339 timestamp {ts:?}: {e}"))?;
+            let t = OffsetDateTime::parse(&ts, &Rfc3339)
+                .map_err(|e| format!("not a valid RFC3339 timestamp {ts:?}: {e}"))?;
             let d = parse_duration(&string_arg(&args[1], "the duration")?)?;
             Ok(rfc3339(t + d))
         }
@@ -98,11 +156,15 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
         }
         "lower" => {
             arity(args, 1, 1)?;
-            Ok(Value::from(string_arg(&args[0], "the argument")?.to_lowercase()))
+            Ok(Value::from(
+                string_arg(&args[0], "the argument")?.to_lowercase(),
+            ))
         }
         "upper" => {
             arity(args, 1, 1)?;
-            Ok(Value::from(string_arg(&args[0], "the argument")?.to_uppercase()))
+            Ok(Value::from(
+                string_arg(&args[0], "the argument")?.to_uppercase(),
+            ))
         }
         "trimspace" => {
             arity(args, 1, 1)?;
@@ -132,7 +194,11 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
         }
         "tostring" => {
             arity(args, 1, 1)?;
-            if args[0].is_null() { Ok(Value::Null) } else { Type::String.convert(&args[0]) }
+            if args[0].is_null() {
+                Ok(Value::Null)
+            } else {
+                Type::String.convert(&args[0])
+            }
         }
         "tonumber" => {
             arity(args, 1, 1)?;
@@ -161,28 +227,38 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
             match (m.get(&key), args.get(2)) {
                 (Some(v), _) => Ok(v.clone()),
                 (None, Some(default)) => Ok(default.clone()),
-                (None, None) => Err(format!("the map has no key {key:?} and no default was given")),
+                (None, None) => Err(format!(
+                    "the map has no key {key:?} and no default was given"
+                )),
             }
         }
         "keys" => {
             arity(args, 1, 1)?;
             let mut keys: Vec<&String> = object_arg(&args[0], "the argument")?.keys().collect();
             keys.sort();
-            Ok(Value::Array(keys.into_iter().map(|k| Value::from(k.clone())).collect()))
+            Ok(Value::Array(
+                keys.into_iter().map(|k| Value::from(k.clone())).collect(),
+            ))
         }
         "values" => {
             arity(args, 1, 1)?;
-            let mut entries: Vec<(&String, &Value)> = object_arg(&args[0], "the argument")?.iter().collect();
+            let mut entries: Vec<(&String, &Value)> =
+                object_arg(&args[0], "the argument")?.iter().collect();
             entries.sort_by_key(|(k, _)| *k);
-            Ok(Value::Array(entries.into_iter().map(|(_, v)| v.clone()).collect()))
+            Ok(Value::Array(
+                entries.into_iter().map(|(_, v)| v.clone()).collect(),
+            ))
         }
         "jsonencode" => {
             arity(args, 1, 1)?;
-            serde_json::to_string(&args[0]).map(Value::from).map_err(|e| e.to_string())
+            serde_json::to_string(&args[0])
+                .map(Value::from)
+                .map_err(|e| e.to_string())
         }
         "jsondecode" => {
             arity(args, 1, 1)?;
-            serde_json::from_str(&string_arg(&args[0], "the argument")?).map_err(|e| format!("invalid JSON: {e}"))
+            serde_json::from_str(&string_arg(&args[0], "the argument")?)
+                .map_err(|e| format!("invalid JSON: {e}"))
         }
         "coalesce" => {
             arity(args, 1, usize::MAX)?;
@@ -198,7 +274,11 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
         }
         "contains" => {
             arity(args, 2, 2)?;
-            Ok(Value::Bool(list_arg(&args[0], "the first argument")?.iter().any(|v| values_equal(v, &args[1]))))
+            Ok(Value::Bool(
+                list_arg(&args[0], "the first argument")?
+                    .iter()
+                    .any(|v| values_equal(v, &args[1])),
+            ))
         }
         "distinct" => {
             arity(args, 1, 1)?;
@@ -216,7 +296,10 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
             if list.is_empty() {
                 return Err("cannot use element function with an empty list".to_string());
             }
-            let i = args[1].as_u64().ok_or("the index must be a non-negative whole number")? as usize;
+            let i = args[1]
+                .as_u64()
+                .ok_or("the index must be a non-negative whole number")?
+                as usize;
             Ok(list[i % list.len()].clone())
         }
         "flatten" => {
@@ -237,12 +320,17 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
             arity(args, 2, 2)?;
             let sep = string_arg(&args[0], "the separator")?;
             let s = string_arg(&args[1], "the string")?;
-            Ok(Value::Array(s.split(sep.as_str()).map(Value::from).collect()))
+            Ok(Value::Array(
+                s.split(sep.as_str()).map(Value::from).collect(),
+            ))
         }
         "replace" => {
             arity(args, 3, 3)?;
             let s = string_arg(&args[0], "the string")?;
-            Ok(Value::from(s.replace(&string_arg(&args[1], "the substring")?, &string_arg(&args[2], "the replacement")?)))
+            Ok(Value::from(s.replace(
+                &string_arg(&args[1], "the substring")?,
+                &string_arg(&args[2], "the replacement")?,
+            )))
         }
         other => Err(format!("unknown function {other}")),
     }
@@ -250,7 +338,11 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
 
 /// Parses a Go-style duration such as `720h`, `1h30m`, `-10m` or `1.5h`.
 pub fn parse_duration(text: &str) -> std::result::Result<time::Duration, String> {
-    let bad = || format!("invalid duration {text:?}: use a number with a unit such as \"720h\", \"30m\" or \"1h30m\"");
+    let bad = || {
+        format!(
+            "invalid duration {text:?}: use a number with a unit such as \"720h\", \"30m\" or \"1h30m\""
+        )
+    };
     let (negative, mut rest) = match text.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -260,13 +352,17 @@ pub fn parse_duration(text: &str) -> std::result::Result<time::Duration, String>
     }
     let mut nanos: f64 = 0.0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
         if num_len == 0 {
             return Err(bad());
         }
         let n: f64 = rest[..num_len].parse().map_err(|_| bad())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let scale = match &rest[..unit_len] {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
@@ -308,7 +404,9 @@ fn format(spec: &str, args: &[Value]) -> std::result::Result<String, String> {
             out.push('%');
             continue;
         }
-        let arg = next.next().ok_or_else(|| format!("not enough arguments for the format verb %{verb}"))?;
+        let arg = next
+            .next()
+            .ok_or_else(|| format!("not enough arguments for the format verb %{verb}"))?;
         match verb {
             's' => out.push_str(&string_arg(arg, "a %s argument")?),
             'd' => {
@@ -320,14 +418,20 @@ fn format(spec: &str, args: &[Value]) -> std::result::Result<String, String> {
                 out.push_str(&(f as i64).to_string());
             }
             'f' => {
-                let f = Type::Number.convert(arg)?.as_f64().ok_or("a %f argument must be a number")?;
+                let f = Type::Number
+                    .convert(arg)?
+                    .as_f64()
+                    .ok_or("a %f argument must be a number")?;
                 out.push_str(&format!("{:.*}", precision.unwrap_or(6), f));
             }
             'v' => match to_template_string(arg) {
                 Some(s) => out.push_str(&s),
                 None => out.push_str(&serde_json::to_string(arg).map_err(|e| e.to_string())?),
             },
-            'q' => out.push_str(&serde_json::to_string(&Value::from(string_arg(arg, "a %q argument")?)).map_err(|e| e.to_string())?),
+            'q' => out.push_str(
+                &serde_json::to_string(&Value::from(string_arg(arg, "a %q argument")?))
+                    .map_err(|e| e.to_string())?,
+            ),
             other => return Err(format!("unsupported format verb %{other}")),
         }
     }
@@ -345,30 +449,68 @@ mod tests {
 
     fn ctx(phase: Phase) -> FunctionContext {
         let t = datetime!(2026-01-02 03:04:05 UTC);
-        FunctionContext { phase, now: t, plan_time: t }
+        FunctionContext {
+            phase,
+            now: t,
+            plan_time: t,
+        }
     }
 
     #[test]
     fn functions_table() {
         let cases: Vec<(&str, Vec<Value>, Value)> = vec![
-            ("timeadd", vec![json!("2026-01-01T00:00:00Z"), json!("720h")], json!("2026-01-31T00:00:00Z")),
-            ("timeadd", vec![json!("2026-01-01T00:00:00Z"), json!("-1h30m")], json!("2025-12-31T22:30:00Z")),
+            (
+                "timeadd",
+                vec![json!("2026-01-01T00:00:00Z"), json!("720h")],
+                json!("2026-01-31T00:00:00Z"),
+            ),
+            (
+                "timeadd",
+                vec![json!("2026-01-01T00:00:00Z"), json!("-1h30m")],
+                json!("2025-12-31T22:30:00Z"),
+            ),
             ("timestamp", vec![], json!("2026-01-02T03:04:05Z")),
             ("plantimestamp", vec![], json!("2026-01-02T03:04:05Z")),
-            ("format", vec![json!("%s=%d %q %.2f %v%%"), json!("a"), json!(3), json!("q"), json!(1.5), json!(true)], json!("a=3 \"q\" 1.50 true%")),
+            (
+                "format",
+                vec![
+                    json!("%s=%d %q %.2f %v%%"),
+                    json!("a"),
+                    json!(3),
+                    json!("q"),
+                    json!(1.5),
+                    json!(true),
+                ],
+                json!("a=3 \"q\" 1.50 true%"),
+            ),
             ("concat", vec![json!([1]), json!([2, 3])], json!([1, 2, 3])),
             ("toset", vec![json!(["b", "a", "a"])], json!(["a", "b"])),
             ("keys", vec![json!({"b": 1, "a": 2})], json!(["a", "b"])),
             ("values", vec![json!({"b": 1, "a": 2})], json!([2, 1])),
-            ("coalesce", vec![json!(null), json!(""), json!("x")], json!("x")),
+            (
+                "coalesce",
+                vec![json!(null), json!(""), json!("x")],
+                json!("x"),
+            ),
             ("lower", vec![json!("AbC")], json!("abc")),
-            ("concat", vec![json!([unknown()]), json!([1])], json!([unknown(), 1])),
+            (
+                "concat",
+                vec![json!([unknown()]), json!([1])],
+                json!([unknown(), 1]),
+            ),
             ("join", vec![json!(","), json!(["a", unknown()])], unknown()),
         ];
         for (name, args, want) in cases {
-            assert_eq!(call(name, &args, &ctx(Phase::Apply)).unwrap(), want, "{name}({args:?})");
+            assert_eq!(
+                call(name, &args, &ctx(Phase::Apply)).unwrap(),
+                want,
+                "{name}({args:?})"
+            );
         }
-        assert_eq!(call("timestamp", &[], &ctx(Phase::Plan)).unwrap(), unknown());
+        assert_eq!(
+            call("timestamp", &[], &ctx(Phase::Plan)).unwrap(),
+            unknown()
+        );
         assert!(call("timeadd", &[json!("x"), json!("1h")], &ctx(Phase::Apply)).is_err());
         assert!(call("format", &[json!("%d"), json!("a")], &ctx(Phase::Apply)).is_err());
     }

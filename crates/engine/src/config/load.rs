@@ -11,14 +11,21 @@ use serde_json::Value;
 use super::eval::{EvalContext, InstanceVars, NoResources, Phase};
 use super::variables::Variables;
 use super::{
-    Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ResourceBlock, SourceFile, Span, Validation,
-    VariableBlock,
+    Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ResourceBlock, SourceFile,
+    Span, Validation, VariableBlock,
 };
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
 use crate::value::Type;
 
-const TOP_LEVEL_BLOCKS: [&str; 6] = ["resource", "provider", "variable", "locals", "output", "terraform"];
+const TOP_LEVEL_BLOCKS: [&str; 6] = [
+    "resource",
+    "provider",
+    "variable",
+    "locals",
+    "output",
+    "terraform",
+];
 const RESOURCE_META: [&str; 5] = ["count", "for_each", "depends_on", "provider", "lifecycle"];
 
 /// Reads every `*.tf` file of `dir` (in name order) into a [`Config`].
@@ -39,8 +46,9 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
     names.sort();
     let mut files = Vec::new();
     for name in names {
-        let text = std::fs::read_to_string(dir.join(&name))
-            .map_err(|e| Diagnostics::error("Cannot read a configuration file", format!("{name}: {e}")))?;
+        let text = std::fs::read_to_string(dir.join(&name)).map_err(|e| {
+            Diagnostics::error("Cannot read a configuration file", format!("{name}: {e}"))
+        })?;
         files.push(SourceFile::new(name, text));
     }
     let mut config = from_sources(files)?;
@@ -62,8 +70,11 @@ pub fn from_sources(files: Vec<SourceFile>) -> Result<Config, Diagnostics> {
                 location.line = loc.line();
                 location.column = loc.column();
                 diags.push(
-                    Diag::error("Syntax error", format!("{}. Check the HCL syntax near this place.", e.message()))
-                        .at(Some(location)),
+                    Diag::error(
+                        "Syntax error",
+                        format!("{}. Check the HCL syntax near this place.", e.message()),
+                    )
+                    .at(Some(location)),
                 );
             }
         }
@@ -71,12 +82,26 @@ pub fn from_sources(files: Vec<SourceFile>) -> Result<Config, Diagnostics> {
     if diags.has_errors() {
         return Err(diags);
     }
-    let statics = Config { files: files.clone(), ..Config::default() };
-    let mut builder = Builder { statics: &statics, diags, config: Config { files, ..Config::default() } };
+    let statics = Config {
+        files: files.clone(),
+        ..Config::default()
+    };
+    let mut builder = Builder {
+        statics: &statics,
+        diags,
+        config: Config {
+            files,
+            ..Config::default()
+        },
+    };
     for (file, body) in &bodies {
         builder.body(*file, body);
     }
-    if builder.diags.has_errors() { Err(builder.diags) } else { Ok(builder.config) }
+    if builder.diags.has_errors() {
+        Err(builder.diags)
+    } else {
+        Ok(builder.config)
+    }
 }
 
 struct Builder<'a> {
@@ -86,7 +111,10 @@ struct Builder<'a> {
 }
 
 fn span_of(file: usize, item: &impl hcl::edit::Span) -> Span {
-    Span { file, range: item.span().unwrap_or(0..0) }
+    Span {
+        file,
+        range: item.span().unwrap_or(0..0),
+    }
 }
 
 impl Builder<'_> {
@@ -96,7 +124,10 @@ impl Builder<'_> {
     }
 
     fn location_text(&self, span: &Span) -> String {
-        self.statics.location(span).map(|l| format!("{}:{}", l.file, l.line)).unwrap_or_default()
+        self.statics
+            .location(span)
+            .map(|l| format!("{}:{}", l.file, l.line))
+            .unwrap_or_default()
     }
 
     fn body(&mut self, file: usize, body: &Body) {
@@ -115,8 +146,18 @@ impl Builder<'_> {
         }
     }
 
-    fn labels(&mut self, file: usize, block: &Block, want: usize, usage: &str) -> Option<Vec<String>> {
-        let labels: Vec<String> = block.labels.iter().map(|l| l.as_str().to_string()).collect();
+    fn labels(
+        &mut self,
+        file: usize,
+        block: &Block,
+        want: usize,
+        usage: &str,
+    ) -> Option<Vec<String>> {
+        let labels: Vec<String> = block
+            .labels
+            .iter()
+            .map(|l| l.as_str().to_string())
+            .collect();
         if labels.len() != want {
             let span = span_of(file, block);
             self.error(
@@ -134,7 +175,9 @@ impl Builder<'_> {
         match block.ident.as_str() {
             "terraform" => {}
             "resource" => {
-                if let Some(labels) = self.labels(file, block, 2, "resource \"TYPE\" \"NAME\" { ... }") {
+                if let Some(labels) =
+                    self.labels(file, block, 2, "resource \"TYPE\" \"NAME\" { ... }")
+                {
                     self.resource(file, block, &labels[0], &labels[1]);
                 }
             }
@@ -142,11 +185,19 @@ impl Builder<'_> {
                 if let Some(labels) = self.labels(file, block, 1, "provider \"yandex\" { ... }") {
                     if let Some(prev) = &self.config.provider {
                         let first = self.location_text(&prev.span.clone());
-                        self.error(&span, "Duplicate provider configuration", format!("The provider was already configured at {first}."));
+                        self.error(
+                            &span,
+                            "Duplicate provider configuration",
+                            format!("The provider was already configured at {first}."),
+                        );
                         return;
                     }
                     let attributes = self.plain_attributes(file, &block.body, "provider");
-                    self.config.provider = Some(ProviderBlock { name: labels[0].clone(), attributes, span });
+                    self.config.provider = Some(ProviderBlock {
+                        name: labels[0].clone(),
+                        attributes,
+                        span,
+                    });
                 }
             }
             "variable" => {
@@ -170,11 +221,17 @@ impl Builder<'_> {
                                 self.error(&expr.span, "Duplicate local value definition", format!("A local value named \"{name}\" was already defined at {first}."));
                                 continue;
                             }
-                            self.config.locals.insert(name.clone(), LocalValue { name, expr });
+                            self.config
+                                .locals
+                                .insert(name.clone(), LocalValue { name, expr });
                         }
                         Structure::Block(b) => {
                             let span = span_of(file, b);
-                            self.error(&span, "Unexpected block in locals", "A locals block holds only `name = expression` entries.");
+                            self.error(
+                                &span,
+                                "Unexpected block in locals",
+                                "A locals block holds only `name = expression` entries.",
+                            );
                         }
                     }
                 }
@@ -183,7 +240,10 @@ impl Builder<'_> {
                 self.error(
                     &span,
                     format!("Unsupported block type \"{}\"", block.ident.as_str()),
-                    format!("ycprov supports these top-level blocks: {}.", TOP_LEVEL_BLOCKS.join(", ")),
+                    format!(
+                        "ycprov supports these top-level blocks: {}.",
+                        TOP_LEVEL_BLOCKS.join(", ")
+                    ),
                 );
             }
             other => {
@@ -191,7 +251,10 @@ impl Builder<'_> {
                 self.error(
                     &span,
                     format!("Unsupported block type \"{other}\""),
-                    format!("Blocks of type \"{other}\" are not expected here.{hint} Supported: {}.", TOP_LEVEL_BLOCKS.join(", ")),
+                    format!(
+                        "Blocks of type \"{other}\" are not expected here.{hint} Supported: {}.",
+                        TOP_LEVEL_BLOCKS.join(", ")
+                    ),
                 );
             }
         }
@@ -206,7 +269,11 @@ impl Builder<'_> {
                 }
                 Structure::Block(b) => {
                     let span = span_of(file, b);
-                    self.error(&span, format!("Unsupported block type \"{}\"", b.ident.as_str()), format!("No nested blocks are expected in a {what} block."));
+                    self.error(
+                        &span,
+                        format!("Unsupported block type \"{}\"", b.ident.as_str()),
+                        format!("No nested blocks are expected in a {what} block."),
+                    );
                 }
             }
         }
@@ -231,7 +298,11 @@ impl Builder<'_> {
             Some(Value::String(s)) => s,
             Some(Value::Null) | None => String::new(),
             Some(_) => {
-                self.error(&expr.span, format!("Invalid {what}"), format!("The {what} must be a string."));
+                self.error(
+                    &expr.span,
+                    format!("Invalid {what}"),
+                    format!("The {what} must be a string."),
+                );
                 String::new()
             }
         }
@@ -242,7 +313,11 @@ impl Builder<'_> {
             Some(Value::Bool(b)) => b,
             None => false,
             Some(_) => {
-                self.error(&expr.span, format!("Invalid {what}"), format!("The {what} must be true or false."));
+                self.error(
+                    &expr.span,
+                    format!("Invalid {what}"),
+                    format!("The {what} must be true or false."),
+                );
                 false
             }
         }
@@ -252,7 +327,11 @@ impl Builder<'_> {
         let span = span_of(file, block);
         if let Some(prev) = self.config.variables.get(name) {
             let first = self.location_text(&prev.span.clone());
-            self.error(&span, "Duplicate variable declaration", format!("A variable named \"{name}\" was already declared at {first}."));
+            self.error(
+                &span,
+                "Duplicate variable declaration",
+                format!("A variable named \"{name}\" was already declared at {first}."),
+            );
             return;
         }
         let mut var = VariableBlock {
@@ -272,14 +351,19 @@ impl Builder<'_> {
                     match attr.key.as_str() {
                         "type" => match Type::from_expr(&attr.value) {
                             Ok(t) => var.ty = t,
-                            Err(e) => self.error(&expr.span, "Invalid type specification", e.to_string()),
+                            Err(e) => {
+                                self.error(&expr.span, "Invalid type specification", e.to_string())
+                            }
                         },
                         "default" => var.default = self.static_value(&expr, "a variable default"),
                         "description" => var.description = self.static_string(&expr, "description"),
                         "sensitive" => var.sensitive = self.static_bool(&expr, "sensitive flag"),
                         "nullable" => var.nullable = self.static_bool(&expr, "nullable flag"),
                         other => {
-                            let hint = did_you_mean(other, ["type", "default", "description", "sensitive", "nullable"]);
+                            let hint = did_you_mean(
+                                other,
+                                ["type", "default", "description", "sensitive", "nullable"],
+                            );
                             self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in a variable block.{hint}"));
                         }
                     }
@@ -287,16 +371,27 @@ impl Builder<'_> {
                 Structure::Block(b) if b.ident.as_str() == "validation" => {
                     let attrs = self.plain_attributes(file, &b.body, "validation");
                     match (attrs.get("condition"), attrs.get("error_message")) {
-                        (Some(c), Some(m)) => var.validations.push(Validation { condition: c.clone(), error_message: m.clone() }),
+                        (Some(c), Some(m)) => var.validations.push(Validation {
+                            condition: c.clone(),
+                            error_message: m.clone(),
+                        }),
                         _ => {
                             let span = span_of(file, b);
-                            self.error(&span, "Incomplete validation block", "A validation block needs `condition` and `error_message`.");
+                            self.error(
+                                &span,
+                                "Incomplete validation block",
+                                "A validation block needs `condition` and `error_message`.",
+                            );
                         }
                     }
                 }
                 Structure::Block(b) => {
                     let span = span_of(file, b);
-                    self.error(&span, format!("Unsupported block type \"{}\"", b.ident.as_str()), "Only `validation` blocks are expected in a variable block.");
+                    self.error(
+                        &span,
+                        format!("Unsupported block type \"{}\"", b.ident.as_str()),
+                        "Only `validation` blocks are expected in a variable block.",
+                    );
                 }
             }
         }
@@ -316,15 +411,30 @@ impl Builder<'_> {
         let span = span_of(file, block);
         if let Some(prev) = self.config.outputs.get(name) {
             let first = self.location_text(&prev.span.clone());
-            self.error(&span, "Duplicate output definition", format!("An output named \"{name}\" was already defined at {first}."));
+            self.error(
+                &span,
+                "Duplicate output definition",
+                format!("An output named \"{name}\" was already defined at {first}."),
+            );
             return;
         }
         let attrs = self.plain_attributes(file, &block.body, "output");
         let Some(value) = attrs.get("value").cloned() else {
-            self.error(&span, "Missing required argument", "The argument \"value\" is required in an output block.");
+            self.error(
+                &span,
+                "Missing required argument",
+                "The argument \"value\" is required in an output block.",
+            );
             return;
         };
-        let mut out = OutputBlock { name: name.to_string(), value, description: String::new(), sensitive: false, depends_on: Vec::new(), span };
+        let mut out = OutputBlock {
+            name: name.to_string(),
+            value,
+            description: String::new(),
+            sensitive: false,
+            depends_on: Vec::new(),
+            span,
+        };
         for (key, expr) in &attrs {
             match key.as_str() {
                 "value" => {}
@@ -332,7 +442,8 @@ impl Builder<'_> {
                 "sensitive" => out.sensitive = self.static_bool(expr, "sensitive flag"),
                 "depends_on" => out.depends_on = self.depends_on(expr),
                 other => {
-                    let hint = did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
+                    let hint =
+                        did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
                     self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in an output block.{hint}"));
                 }
             }
@@ -347,7 +458,10 @@ impl Builder<'_> {
         };
         let mut out = Vec::new();
         for item in items.iter() {
-            let span = Span { file: expr.span.file, range: item.span().unwrap_or(expr.span.range.clone()) };
+            let span = Span {
+                file: expr.span.file,
+                range: item.span().unwrap_or(expr.span.range.clone()),
+            };
             match static_resource_ref(item) {
                 Some(addr) => out.push((addr, span)),
                 None => self.error(&span, "Invalid depends_on reference", "Each entry must be a resource reference such as yandex_iam_service_account.sa."),
@@ -387,15 +501,17 @@ impl Builder<'_> {
                         }
                     }
                 }
-                Structure::Block(b) => match b.ident.as_str() {
-                    "lifecycle" => res.lifecycle = self.lifecycle(file, b),
-                    "timeouts" => {}
-                    other => {
-                        let span = span_of(file, b);
-                        let hint = did_you_mean(other, RESOURCE_META);
-                        self.error(&span, format!("Unsupported block type \"{other}\""), format!("Blocks of type \"{other}\" are not expected in a resource.{hint}"));
+                Structure::Block(b) => {
+                    match b.ident.as_str() {
+                        "lifecycle" => res.lifecycle = self.lifecycle(file, b),
+                        "timeouts" => {}
+                        other => {
+                            let span = span_of(file, b);
+                            let hint = did_you_mean(other, RESOURCE_META);
+                            self.error(&span, format!("Unsupported block type \"{other}\""), format!("Blocks of type \"{other}\" are not expected in a resource.{hint}"));
+                        }
                     }
-                },
+                }
             }
         }
         if res.count.is_some() && res.for_each.is_some() {
@@ -411,27 +527,44 @@ impl Builder<'_> {
         for (key, expr) in &attrs {
             match key.as_str() {
                 "prevent_destroy" => lc.prevent_destroy = self.static_bool(expr, "prevent_destroy"),
-                "create_before_destroy" => lc.create_before_destroy = self.static_bool(expr, "create_before_destroy"),
+                "create_before_destroy" => {
+                    lc.create_before_destroy = self.static_bool(expr, "create_before_destroy")
+                }
                 "ignore_changes" => match &expr.expr {
                     Expression::Variable(v) if v.as_str() == "all" => lc.ignore_all_changes = true,
                     Expression::Array(items) => {
                         for item in items.iter() {
                             match item {
-                                Expression::Variable(v) => lc.ignore_changes.push(v.as_str().to_string()),
-                                Expression::String(s) => lc.ignore_changes.push(s.as_str().to_string()),
+                                Expression::Variable(v) => {
+                                    lc.ignore_changes.push(v.as_str().to_string())
+                                }
+                                Expression::String(s) => {
+                                    lc.ignore_changes.push(s.as_str().to_string())
+                                }
                                 Expression::Traversal(t) => {
                                     if let Expression::Variable(v) = &t.expr {
                                         lc.ignore_changes.push(v.as_str().to_string());
                                     }
                                 }
-                                _ => self.error(&expr.span, "Invalid ignore_changes", "Each entry must be an attribute name."),
+                                _ => self.error(
+                                    &expr.span,
+                                    "Invalid ignore_changes",
+                                    "Each entry must be an attribute name.",
+                                ),
                             }
                         }
                     }
-                    _ => self.error(&expr.span, "Invalid ignore_changes", "ignore_changes must be a list of attribute names or `all`."),
+                    _ => self.error(
+                        &expr.span,
+                        "Invalid ignore_changes",
+                        "ignore_changes must be a list of attribute names or `all`.",
+                    ),
                 },
                 other => {
-                    let hint = did_you_mean(other, ["ignore_changes", "prevent_destroy", "create_before_destroy"]);
+                    let hint = did_you_mean(
+                        other,
+                        ["ignore_changes", "prevent_destroy", "create_before_destroy"],
+                    );
                     self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in a lifecycle block.{hint}"));
                 }
             }
@@ -441,15 +574,24 @@ impl Builder<'_> {
 }
 
 fn expr_of(file: usize, attr: &Attribute) -> Expr {
-    Expr { expr: attr.value.clone(), span: span_of(file, attr) }
+    Expr {
+        expr: attr.value.clone(),
+        span: span_of(file, attr),
+    }
 }
 
 /// `type.name` from a static reference expression (as in `depends_on`).
 fn static_resource_ref(expr: &Expression) -> Option<ResourceAddr> {
-    let Expression::Traversal(t) = expr else { return None };
-    let Expression::Variable(root) = &t.expr else { return None };
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
     match t.operators.first().map(|o| o.value()) {
-        Some(TraversalOperator::GetAttr(name)) => Some(ResourceAddr::new(root.as_str(), name.as_str())),
+        Some(TraversalOperator::GetAttr(name)) => {
+            Some(ResourceAddr::new(root.as_str(), name.as_str()))
+        }
         _ => None,
     }
 }
@@ -491,7 +633,10 @@ output "id" {
         assert_eq!(cfg.variables["folder"].default, Some(Value::from("b1g")));
         assert_eq!(cfg.resources.len(), 1);
         assert!(cfg.resources[0].count.is_some());
-        assert_eq!(cfg.resources[0].lifecycle.ignore_changes, vec!["description"]);
+        assert_eq!(
+            cfg.resources[0].lifecycle.ignore_changes,
+            vec!["description"]
+        );
         assert!(cfg.resources[0].lifecycle.create_before_destroy);
         assert!(cfg.outputs["id"].sensitive);
         assert!(cfg.locals.contains_key("name"));

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use hcl::edit::expr::Expression;
 use serde_json::Value;
 
-pub use eval::{EvalContext, Evaluated, InstanceVars, NoResources, Phase, ResourceValues, values_equal};
+pub use eval::{
+    EvalContext, Evaluated, InstanceVars, NoResources, Phase, ResourceValues, values_equal,
+};
 pub use load::load;
 pub use references::{Reference, ReferenceKind, references_of};
 pub use validate::{resource_dependencies, validate_config};
@@ -41,15 +43,27 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { name: name.into(), text, line_starts }
+        Self {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// The line and column of byte `offset`.
     pub fn location(&self, offset: usize) -> SourceLocation {
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let end = self.text[start..].find('\n').map(|i| start + i).unwrap_or(self.text.len());
-        let column = self.text.get(start..offset.min(end)).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let end = self.text[start..]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(self.text.len());
+        let column = self
+            .text
+            .get(start..offset.min(end))
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         SourceLocation {
             file: self.name.clone(),
             line,
@@ -198,7 +212,9 @@ pub struct Config {
 impl Config {
     /// The location of the start of `span`.
     pub fn location(&self, span: &Span) -> Option<SourceLocation> {
-        self.files.get(span.file).map(|f| f.location(span.range.start))
+        self.files
+            .get(span.file)
+            .map(|f| f.location(span.range.start))
     }
 
     /// The resource block with `addr`.
@@ -208,7 +224,10 @@ impl Config {
 
     /// The evaluated `provider "yandex"` block as a JSON object (`{}` when absent).
     /// Provider attributes may reference variables and locals, not resources.
-    pub fn provider_settings(&self, variables: &Variables) -> Result<Value, crate::diagnostics::Diagnostics> {
+    pub fn provider_settings(
+        &self,
+        variables: &Variables,
+    ) -> Result<Value, crate::diagnostics::Diagnostics> {
         let Some(block) = &self.provider else {
             return Ok(Value::Object(Default::default()));
         };
@@ -223,6 +242,10 @@ impl Config {
                 Err(d) => diags.push(d),
             }
         }
-        if diags.has_errors() { Err(diags) } else { Ok(Value::Object(out)) }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(Value::Object(out))
+        }
     }
 }

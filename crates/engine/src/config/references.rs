@@ -43,7 +43,12 @@ pub struct Reference {
 
 /// Every reference `expr` makes (iteration variables of `for` are not references).
 pub fn references_of(expr: &Expr) -> Vec<Reference> {
-    let mut walker = Walker { file: expr.span.file, fallback: expr.span.range.clone(), bound: Vec::new(), out: Vec::new() };
+    let mut walker = Walker {
+        file: expr.span.file,
+        fallback: expr.span.range.clone(),
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
     walker.expr(&expr.expr);
     walker.out
 }
@@ -58,7 +63,13 @@ struct Walker {
 impl Walker {
     fn push(&mut self, kind: ReferenceKind, at: &Expression) {
         let range = at.span().unwrap_or(self.fallback.clone());
-        self.out.push(Reference { kind, span: Span { file: self.file, range } });
+        self.out.push(Reference {
+            kind,
+            span: Span {
+                file: self.file,
+                range,
+            },
+        });
     }
 
     fn root(&mut self, at: &Expression, name: &str, ops: &[&TraversalOperator]) {
@@ -85,7 +96,11 @@ impl Walker {
                     Some(_) => (attr(2), true),
                     None => (None, false),
                 };
-                ReferenceKind::Resource { addr: ResourceAddr::new(type_name, res), attribute, indexed }
+                ReferenceKind::Resource {
+                    addr: ResourceAddr::new(type_name, res),
+                    attribute,
+                    indexed,
+                }
             }
         };
         self.push(kind, at);
@@ -122,7 +137,10 @@ impl Walker {
 
     fn expr(&mut self, expr: &Expression) {
         match expr {
-            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+            Expression::Null(_)
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
             Expression::Array(items) => items.iter().for_each(|e| self.expr(e)),
             Expression::Object(obj) => {
                 for (k, v) in obj.iter() {
@@ -185,26 +203,46 @@ mod tests {
 
     fn refs(src: &str) -> Vec<ReferenceKind> {
         let expr = hcl::edit::parser::parse_expr(src).unwrap();
-        references_of(&Expr { expr, span: Span::default() }).into_iter().map(|r| r.kind).collect()
+        references_of(&Expr {
+            expr,
+            span: Span::default(),
+        })
+        .into_iter()
+        .map(|r| r.kind)
+        .collect()
     }
 
     #[test]
     fn finds_references() {
         assert_eq!(
             refs("\"${var.a}-${local.b}\""),
-            vec![ReferenceKind::Variable("a".into()), ReferenceKind::Local("b".into())]
+            vec![
+                ReferenceKind::Variable("a".into()),
+                ReferenceKind::Local("b".into())
+            ]
         );
         assert_eq!(
             refs("t.x[count.index].id"),
             vec![
-                ReferenceKind::Resource { addr: ResourceAddr::new("t", "x"), attribute: Some("id".into()), indexed: true },
+                ReferenceKind::Resource {
+                    addr: ResourceAddr::new("t", "x"),
+                    attribute: Some("id".into()),
+                    indexed: true
+                },
                 ReferenceKind::Count
             ]
         );
-        assert_eq!(refs("[for s in var.l : s.id]"), vec![ReferenceKind::Variable("l".into())]);
+        assert_eq!(
+            refs("[for s in var.l : s.id]"),
+            vec![ReferenceKind::Variable("l".into())]
+        );
         assert_eq!(
             refs("t.x.name"),
-            vec![ReferenceKind::Resource { addr: ResourceAddr::new("t", "x"), attribute: Some("name".into()), indexed: false }]
+            vec![ReferenceKind::Resource {
+                addr: ResourceAddr::new("t", "x"),
+                attribute: Some("name".into()),
+                indexed: false
+            }]
         );
     }
 }

@@ -32,7 +32,9 @@ impl Node {
 /// Checks `config` against `schema`; returns every problem found, each with `file:line`.
 pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let err = |span: &Span, summary: String, detail: String| Diag::error(summary, detail).at(config.location(span));
+    let err = |span: &Span, summary: String, detail: String| {
+        Diag::error(summary, detail).at(config.location(span))
+    };
     let types: Vec<&str> = schema.resources.keys().map(String::as_str).collect();
 
     if let Some(provider) = &config.provider {
@@ -47,7 +49,12 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         for expr in provider.attributes.values() {
             for r in references_of(expr) {
                 if matches!(r.kind, ReferenceKind::Resource { .. }) {
-                    diags.push(err(&r.span, "Invalid provider configuration reference".into(), "The provider block may reference variables and locals, but not resources.".into()));
+                    diags.push(err(
+                        &r.span,
+                        "Invalid provider configuration reference".into(),
+                        "The provider block may reference variables and locals, but not resources."
+                            .into(),
+                    ));
                 }
             }
         }
@@ -63,8 +70,21 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         for (name, expr) in &res.attributes {
             match rs.attributes.get(name) {
                 None => {
-                    let hint = did_you_mean(name, rs.attributes.iter().filter(|(_, a)| a.configurable()).map(|(n, _)| n.as_str()));
-                    diags.push(err(&expr.span, "Unsupported argument".into(), format!("An argument named \"{name}\" is not expected in {}.{hint}", addr.type_name)));
+                    let hint = did_you_mean(
+                        name,
+                        rs.attributes
+                            .iter()
+                            .filter(|(_, a)| a.configurable())
+                            .map(|(n, _)| n.as_str()),
+                    );
+                    diags.push(err(
+                        &expr.span,
+                        "Unsupported argument".into(),
+                        format!(
+                            "An argument named \"{name}\" is not expected in {}.{hint}",
+                            addr.type_name
+                        ),
+                    ));
                 }
                 Some(a) if !a.configurable() => {
                     diags.push(err(&expr.span, "Value for unconfigurable attribute".into(), format!("Can't configure a value for \"{name}\": its value will be decided automatically by the provider.")));
@@ -80,17 +100,27 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         for name in &res.lifecycle.ignore_changes {
             if !rs.attributes.contains_key(name) {
                 let hint = did_you_mean(name, rs.attributes.keys().map(String::as_str));
-                diags.push(err(&res.span, "Invalid ignore_changes entry".into(), format!("{addr} has no attribute \"{name}\".{hint}")));
+                diags.push(err(
+                    &res.span,
+                    "Invalid ignore_changes entry".into(),
+                    format!("{addr} has no attribute \"{name}\".{hint}"),
+                ));
             }
         }
         for (dep, span) in &res.depends_on {
             if config.resource(dep).is_none() {
-                diags.push(err(span, "Reference to undeclared resource".into(), format!("depends_on names {dep}, which is not declared.")));
+                diags.push(err(
+                    span,
+                    "Reference to undeclared resource".into(),
+                    format!("depends_on names {dep}, which is not declared."),
+                ));
             }
         }
     }
 
-    let check_refs = |expr: &Expr, owner: Option<&super::ResourceBlock>, diags: &mut Diagnostics| {
+    let check_refs = |expr: &Expr,
+                      owner: Option<&super::ResourceBlock>,
+                      diags: &mut Diagnostics| {
         for r in references_of(expr) {
             match &r.kind {
                 ReferenceKind::Variable(name) if !config.variables.contains_key(name) => {
@@ -99,7 +129,13 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                 }
                 ReferenceKind::Local(name) if !config.locals.contains_key(name) => {
                     let hint = did_you_mean(name, config.locals.keys().map(String::as_str));
-                    diags.push(err(&r.span, "Reference to undeclared local value".into(), format!("A local value with the name \"{name}\" has not been declared.{hint}")));
+                    diags.push(err(
+                        &r.span,
+                        "Reference to undeclared local value".into(),
+                        format!(
+                            "A local value with the name \"{name}\" has not been declared.{hint}"
+                        ),
+                    ));
                 }
                 ReferenceKind::Count if owner.is_none_or(|o| o.count.is_none()) => {
                     diags.push(err(&r.span, "Reference to \"count\" in non-counted context".into(), "count.index is only available in resources that set the \"count\" argument.".into()));
@@ -107,14 +143,36 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                 ReferenceKind::Each if owner.is_none_or(|o| o.for_each.is_none()) => {
                     diags.push(err(&r.span, "Reference to \"each\" in context without for_each".into(), "each.key and each.value are only available in resources that set the \"for_each\" argument.".into()));
                 }
-                ReferenceKind::Resource { addr, attribute, indexed } => {
+                ReferenceKind::Resource {
+                    addr,
+                    attribute,
+                    indexed,
+                } => {
                     let Some(target) = config.resource(addr) else {
-                        let same: Vec<&str> = config.resources.iter().filter(|r| r.addr.type_name == addr.type_name).map(|r| r.addr.name.as_str()).collect();
+                        let same: Vec<&str> = config
+                            .resources
+                            .iter()
+                            .filter(|r| r.addr.type_name == addr.type_name)
+                            .map(|r| r.addr.name.as_str())
+                            .collect();
                         let mut hint = did_you_mean(&addr.name, same);
-                        if hint.is_empty() && !schema.resources.contains_key(&addr.type_name) && !config.resources.iter().any(|r| r.addr.type_name == addr.type_name) {
+                        if hint.is_empty()
+                            && !schema.resources.contains_key(&addr.type_name)
+                            && !config
+                                .resources
+                                .iter()
+                                .any(|r| r.addr.type_name == addr.type_name)
+                        {
                             hint = did_you_mean(&addr.type_name, types.iter().copied());
                         }
-                        diags.push(err(&r.span, "Reference to undeclared resource".into(), format!("A managed resource \"{}\" \"{}\" has not been declared.{hint}", addr.type_name, addr.name)));
+                        diags.push(err(
+                            &r.span,
+                            "Reference to undeclared resource".into(),
+                            format!(
+                                "A managed resource \"{}\" \"{}\" has not been declared.{hint}",
+                                addr.type_name, addr.name
+                            ),
+                        ));
                         continue;
                     };
                     let expanded = target.count.is_some() || target.for_each.is_some();
@@ -126,11 +184,19 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                         diags.push(err(&r.span, "Unexpected resource instance key".into(), format!("Because {addr} does not have \"count\" or \"for_each\" set, references to it must not include an index key.")));
                         continue;
                     }
-                    if let (Some(attr), Some(rs)) = (attribute, schema.resources.get(&addr.type_name))
+                    if let (Some(attr), Some(rs)) =
+                        (attribute, schema.resources.get(&addr.type_name))
                         && !rs.attributes.contains_key(attr)
                     {
                         let hint = did_you_mean(attr, rs.attributes.keys().map(String::as_str));
-                        diags.push(err(&r.span, "Unsupported attribute".into(), format!("This object ({}) has no attribute named \"{attr}\".{hint}", addr.type_name)));
+                        diags.push(err(
+                            &r.span,
+                            "Unsupported attribute".into(),
+                            format!(
+                                "This object ({}) has no attribute named \"{attr}\".{hint}",
+                                addr.type_name
+                            ),
+                        ));
                     }
                 }
                 _ => {}
@@ -138,7 +204,12 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         }
     };
     for res in &config.resources {
-        for expr in res.attributes.values().chain(res.count.iter()).chain(res.for_each.iter()) {
+        for expr in res
+            .attributes
+            .values()
+            .chain(res.count.iter())
+            .chain(res.for_each.iter())
+        {
             check_refs(expr, Some(res), &mut diags);
         }
     }
@@ -149,7 +220,11 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         check_refs(&out.value, None, &mut diags);
         for (dep, span) in &out.depends_on {
             if config.resource(dep).is_none() {
-                diags.push(err(span, "Reference to undeclared resource".into(), format!("depends_on names {dep}, which is not declared.")));
+                diags.push(err(
+                    span,
+                    "Reference to undeclared resource".into(),
+                    format!("depends_on names {dep}, which is not declared."),
+                ));
             }
         }
     }
@@ -191,7 +266,12 @@ fn reference_graph(config: &Config) -> Graph<Node> {
     for res in &config.resources {
         let node = Node::Resource(res.addr.clone());
         g.add_node(node.clone());
-        for expr in res.attributes.values().chain(res.count.iter()).chain(res.for_each.iter()) {
+        for expr in res
+            .attributes
+            .values()
+            .chain(res.count.iter())
+            .chain(res.for_each.iter())
+        {
             expr_edges(expr, &node, &mut g);
         }
         for (dep, _) in &res.depends_on {

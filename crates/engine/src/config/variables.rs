@@ -32,7 +32,10 @@ impl VarSource {
         let (name, value) = text
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("invalid -var {text:?}: expected NAME=VALUE"))?;
-        Ok(VarSource::Flag { name: name.trim().to_string(), value: value.to_string() })
+        Ok(VarSource::Flag {
+            name: name.trim().to_string(),
+            value: value.to_string(),
+        })
     }
 }
 
@@ -70,14 +73,24 @@ enum RawValue {
 /// Resolves every declared variable's value with Terraform's precedence
 /// (lowest first): default, `TF_VAR_*`, `terraform.tfvars`, `terraform.tfvars.json`,
 /// `*.auto.tfvars(.json)` by name, then `-var`/`-var-file` in order.
-pub fn resolve_variables(config: &Config, inputs: &VariableInputs) -> Result<Variables, Diagnostics> {
+pub fn resolve_variables(
+    config: &Config,
+    inputs: &VariableInputs,
+) -> Result<Variables, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut chosen: BTreeMap<String, Candidate> = BTreeMap::new();
     for (key, value) in &inputs.env {
         if let Some(name) = key.strip_prefix("TF_VAR_")
             && config.variables.contains_key(name)
         {
-            chosen.insert(name.to_string(), Candidate { value: RawValue::Text(value.clone()), origin: format!("environment variable {key}"), location: None });
+            chosen.insert(
+                name.to_string(),
+                Candidate {
+                    value: RawValue::Text(value.clone()),
+                    origin: format!("environment variable {key}"),
+                    location: None,
+                },
+            );
         }
     }
     let mut auto_files = Vec::new();
@@ -105,7 +118,14 @@ pub fn resolve_variables(config: &Config, inputs: &VariableInputs) -> Result<Var
                     diags.push(Diag::error("Value for undeclared variable", format!("A variable named \"{name}\" was assigned on the command line, but the configuration does not declare it.{hint}")));
                     continue;
                 }
-                chosen.insert(name.clone(), Candidate { value: RawValue::Text(value.clone()), origin: format!("-var {name}=..."), location: None });
+                chosen.insert(
+                    name.clone(),
+                    Candidate {
+                        value: RawValue::Text(value.clone()),
+                        origin: format!("-var {name}=..."),
+                        location: None,
+                    },
+                );
             }
             VarSource::File(path) => read_var_file(config, path, &mut chosen, &mut diags),
         }
@@ -121,11 +141,22 @@ pub fn resolve_variables(config: &Config, inputs: &VariableInputs) -> Result<Var
             Some(c) => {
                 let raw = match c.value {
                     RawValue::Value(v) => v,
-                    RawValue::Text(t) if decl.ty.is_primitive() || decl.ty == Type::Any => Value::String(t),
+                    RawValue::Text(t) if decl.ty.is_primitive() || decl.ty == Type::Any => {
+                        Value::String(t)
+                    }
                     RawValue::Text(t) => match parse_expression_text(&t) {
                         Ok(v) => v,
                         Err(e) => {
-                            diags.push(Diag::error(format!("Invalid value for variable \"{name}\""), format!("The value from {} is not a valid expression: {e}", c.origin)).at(decl_loc.clone()));
+                            diags.push(
+                                Diag::error(
+                                    format!("Invalid value for variable \"{name}\""),
+                                    format!(
+                                        "The value from {} is not a valid expression: {e}",
+                                        c.origin
+                                    ),
+                                )
+                                .at(decl_loc.clone()),
+                            );
                             continue;
                         }
                     },
@@ -148,7 +179,13 @@ pub fn resolve_variables(config: &Config, inputs: &VariableInputs) -> Result<Var
             },
         };
         if value.is_null() && !decl.nullable {
-            diags.push(Diag::error(format!("Invalid value for variable \"{name}\""), "The variable is declared nullable = false, but its value is null.").at(decl_loc));
+            diags.push(
+                Diag::error(
+                    format!("Invalid value for variable \"{name}\""),
+                    "The variable is declared nullable = false, but its value is null.",
+                )
+                .at(decl_loc),
+            );
             continue;
         }
         vars.values.insert(name.clone(), value);
@@ -156,7 +193,11 @@ pub fn resolve_variables(config: &Config, inputs: &VariableInputs) -> Result<Var
     if !diags.has_errors() {
         check_validations(config, &vars, &mut diags);
     }
-    if diags.has_errors() { Err(diags) } else { Ok(vars) }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(vars)
+    }
 }
 
 fn check_validations(config: &Config, vars: &Variables, diags: &mut Diagnostics) {
@@ -176,7 +217,13 @@ fn check_validations(config: &Config, vars: &Variables, diags: &mut Diagnostics)
                         .unwrap_or_else(|| "The value is not valid.".to_string());
                     diags.push(Diag::error("Invalid value for variable", format!("{message}\n\nThis was checked by the validation rule of var.{name}.")).at(config.location(&rule.condition.span)));
                 }
-                Ok(_) => diags.push(Diag::error("Invalid validation condition", "The condition must be true or false.").at(config.location(&rule.condition.span))),
+                Ok(_) => diags.push(
+                    Diag::error(
+                        "Invalid validation condition",
+                        "The condition must be true or false.",
+                    )
+                    .at(config.location(&rule.condition.span)),
+                ),
                 Err(d) => diags.push(d),
             }
         }
@@ -184,21 +231,42 @@ fn check_validations(config: &Config, vars: &Variables, diags: &mut Diagnostics)
 }
 
 fn parse_expression_text(text: &str) -> anyhow::Result<Value> {
-    let expr = hcl::edit::parser::parse_expr(text).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let statics = Config { files: vec![SourceFile::new("-var", text)], ..Config::default() };
+    let expr =
+        hcl::edit::parser::parse_expr(text).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let statics = Config {
+        files: vec![SourceFile::new("-var", text)],
+        ..Config::default()
+    };
     let vars = Variables::default();
     let ctx = EvalContext::new(&statics, None, &vars, &NoResources, Phase::Static);
-    ctx.eval(&Expr { expr, span: Span::default() }, &InstanceVars::default())
-        .map(|e| e.value)
-        .map_err(|d| anyhow::anyhow!("{}", d.summary))
+    ctx.eval(
+        &Expr {
+            expr,
+            span: Span::default(),
+        },
+        &InstanceVars::default(),
+    )
+    .map(|e| e.value)
+    .map_err(|d| anyhow::anyhow!("{}", d.summary))
 }
 
-fn read_var_file(config: &Config, path: &Path, chosen: &mut BTreeMap<String, Candidate>, diags: &mut Diagnostics) {
-    let display = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
+fn read_var_file(
+    config: &Config,
+    path: &Path,
+    chosen: &mut BTreeMap<String, Candidate>,
+    diags: &mut Diagnostics,
+) {
+    let display = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| path.display().to_string());
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diag::error("Failed to read variables file", format!("{}: {e}", path.display())));
+            diags.push(Diag::error(
+                "Failed to read variables file",
+                format!("{}: {e}", path.display()),
+            ));
             return;
         }
     };
@@ -206,13 +274,20 @@ fn read_var_file(config: &Config, path: &Path, chosen: &mut BTreeMap<String, Can
     let mut found: Vec<(String, Value, Option<SourceLocation>)> = Vec::new();
     if display.ends_with(".json") {
         match serde_json::from_str::<Value>(&file.text) {
-            Ok(Value::Object(m)) => found.extend(m.into_iter().map(|(k, v)| (k, v, Some(file.location(0))))),
-            Ok(_) => diags.push(Diag::error("Invalid variables file", format!("{display} must hold a JSON object of variable values."))),
+            Ok(Value::Object(m)) => {
+                found.extend(m.into_iter().map(|(k, v)| (k, v, Some(file.location(0)))))
+            }
+            Ok(_) => diags.push(Diag::error(
+                "Invalid variables file",
+                format!("{display} must hold a JSON object of variable values."),
+            )),
             Err(e) => {
                 let mut loc = file.location(0);
                 loc.line = e.line();
                 loc.column = e.column();
-                diags.push(Diag::error("Invalid variables file", format!("{display}: {e}")).at(Some(loc)));
+                diags.push(
+                    Diag::error("Invalid variables file", format!("{display}: {e}")).at(Some(loc)),
+                );
             }
         }
     } else {
@@ -222,28 +297,52 @@ fn read_var_file(config: &Config, path: &Path, chosen: &mut BTreeMap<String, Can
                 let mut loc = file.location(e.location().offset());
                 loc.line = e.location().line();
                 loc.column = e.location().column();
-                diags.push(Diag::error("Syntax error in variables file", e.message().to_string()).at(Some(loc)));
+                diags.push(
+                    Diag::error("Syntax error in variables file", e.message().to_string())
+                        .at(Some(loc)),
+                );
                 return;
             }
         };
-        let statics = Config { files: vec![file.clone()], ..Config::default() };
+        let statics = Config {
+            files: vec![file.clone()],
+            ..Config::default()
+        };
         let vars = Variables::default();
         let ctx = EvalContext::new(&statics, None, &vars, &NoResources, Phase::Static);
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
                     use hcl::edit::Span as _;
-                    let span = Span { file: 0, range: attr.span().unwrap_or(0..0) };
+                    let span = Span {
+                        file: 0,
+                        range: attr.span().unwrap_or(0..0),
+                    };
                     let loc = statics.location(&span);
-                    match ctx.eval(&Expr { expr: attr.value.clone(), span }, &InstanceVars::default()) {
+                    match ctx.eval(
+                        &Expr {
+                            expr: attr.value.clone(),
+                            span,
+                        },
+                        &InstanceVars::default(),
+                    ) {
                         Ok(v) => found.push((attr.key.as_str().to_string(), v.value, loc)),
                         Err(d) => diags.push(d),
                     }
                 }
                 Structure::Block(b) => {
                     use hcl::edit::Span as _;
-                    let loc = statics.location(&Span { file: 0, range: b.span().unwrap_or(0..0) });
-                    diags.push(Diag::error("Unexpected block in variables file", "A variables file holds only NAME = VALUE assignments.").at(loc));
+                    let loc = statics.location(&Span {
+                        file: 0,
+                        range: b.span().unwrap_or(0..0),
+                    });
+                    diags.push(
+                        Diag::error(
+                            "Unexpected block in variables file",
+                            "A variables file holds only NAME = VALUE assignments.",
+                        )
+                        .at(loc),
+                    );
                 }
             }
         }
@@ -254,6 +353,13 @@ fn read_var_file(config: &Config, path: &Path, chosen: &mut BTreeMap<String, Can
             diags.push(Diag::warning("Value for undeclared variable", format!("The file {display} assigns \"{name}\", which the configuration does not declare.{hint}")).at(location));
             continue;
         }
-        chosen.insert(name, Candidate { value: RawValue::Value(value), origin: format!("the file {display}"), location });
+        chosen.insert(
+            name,
+            Candidate {
+                value: RawValue::Value(value),
+                origin: format!("the file {display}"),
+                location,
+            },
+        );
     }
 }

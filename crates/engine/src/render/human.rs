@@ -29,7 +29,11 @@ struct AttrLine {
 }
 
 fn sign_prefix(sign: char) -> String {
-    if sign == ' ' { "  ".to_string() } else { format!("{sign} ") }
+    if sign == ' ' {
+        "  ".to_string()
+    } else {
+        format!("{sign} ")
+    }
 }
 
 fn scalar(v: &Value, sensitive: bool) -> String {
@@ -61,10 +65,17 @@ fn collection_lines(out: &mut String, base: usize, before: &Value, after: &Value
     let value = if mode == Mode::Delete { before } else { after };
     match value {
         Value::Array(items) => {
-            let old: Vec<&Value> = before.as_array().map(|a| a.iter().collect()).unwrap_or_default();
+            let old: Vec<&Value> = before
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
             match mode {
-                Mode::Create => items.iter().for_each(|i| _ = writeln!(out, "{item_pad}+ {},", inline(i))),
-                Mode::Delete => items.iter().for_each(|i| _ = writeln!(out, "{item_pad}- {},", inline(i))),
+                Mode::Create => items
+                    .iter()
+                    .for_each(|i| _ = writeln!(out, "{item_pad}+ {},", inline(i))),
+                Mode::Delete => items
+                    .iter()
+                    .for_each(|i| _ = writeln!(out, "{item_pad}- {},", inline(i))),
                 Mode::Update => {
                     for o in &old {
                         if !items.contains(o) {
@@ -87,18 +98,30 @@ fn collection_lines(out: &mut String, base: usize, before: &Value, after: &Value
             {
                 keys.extend(o.keys());
             }
-            let width = keys.iter().map(|k| Value::String((*k).clone()).to_string().len()).max().unwrap_or(0);
+            let width = keys
+                .iter()
+                .map(|k| Value::String((*k).clone()).to_string().len())
+                .max()
+                .unwrap_or(0);
             for k in keys {
                 let key = Value::String(k.clone()).to_string();
                 let a = m.get(k);
                 let b = old.and_then(|o| o.get(k));
                 let line = match (mode, b, a) {
                     (Mode::Create, _, Some(a)) => format!("+ {key:<width$} = {}", inline(a)),
-                    (Mode::Delete, _, Some(a)) => format!("- {key:<width$} = {} -> null", inline(a)),
-                    (Mode::Update, Some(b), Some(a)) if a == b => format!("  {key:<width$} = {}", inline(a)),
-                    (Mode::Update, Some(b), Some(a)) => format!("~ {key:<width$} = {} -> {}", inline(b), inline(a)),
+                    (Mode::Delete, _, Some(a)) => {
+                        format!("- {key:<width$} = {} -> null", inline(a))
+                    }
+                    (Mode::Update, Some(b), Some(a)) if a == b => {
+                        format!("  {key:<width$} = {}", inline(a))
+                    }
+                    (Mode::Update, Some(b), Some(a)) => {
+                        format!("~ {key:<width$} = {} -> {}", inline(b), inline(a))
+                    }
                     (Mode::Update, None, Some(a)) => format!("+ {key:<width$} = {}", inline(a)),
-                    (Mode::Update, Some(b), None) => format!("- {key:<width$} = {} -> null", inline(b)),
+                    (Mode::Update, Some(b), None) => {
+                        format!("- {key:<width$} = {} -> null", inline(b))
+                    }
                     _ => continue,
                 };
                 let _ = writeln!(out, "{item_pad}{line}");
@@ -113,29 +136,36 @@ fn render_lines(out: &mut String, lines: &[AttrLine], mode: Mode, hidden: usize)
     let width = lines.iter().map(|l| l.name.len()).max().unwrap_or(0);
     for l in lines {
         let prefix = format!("      {}{:<width$} = ", sign_prefix(l.sign), l.name);
-        let forces = if l.forces { " # forces replacement" } else { "" };
+        let forces = if l.forces {
+            " # forces replacement"
+        } else {
+            ""
+        };
         if l.sensitive {
             let _ = writeln!(out, "{prefix}{SENSITIVE}{forces}");
             continue;
         }
         match (l.sign, mode) {
             ('+', _) if is_collection(&l.after) && !contains_unknown(&l.after) => {
-                let _ = writeln!(out, "{prefix}{}{forces}", if l.after.is_array() { "[" } else { "{" });
+                let _ = writeln!(
+                    out,
+                    "{prefix}{}{forces}",
+                    if l.after.is_array() { "[" } else { "{" }
+                );
                 collection_lines(out, 6, &Value::Null, &l.after, Mode::Create);
             }
             ('+', _) => {
                 let _ = writeln!(out, "{prefix}{}{forces}", inline(&l.after));
             }
             ('-', _) if is_collection(&l.before) => {
-                let _ = writeln!(out, "{prefix}{} -> null{forces}", if l.before.is_array() { "[" } else { "{" });
+                let _ = writeln!(
+                    out,
+                    "{prefix}{}{forces}",
+                    if l.before.is_array() { "[" } else { "{" }
+                );
                 let mut inner = String::new();
                 collection_lines(&mut inner, 6, &l.before, &l.before, Mode::Delete);
-                let inner = inner.trim_end_matches('\n');
-                let (items, last) = inner.rsplit_once('\n').unwrap_or(("", inner));
-                if !items.is_empty() {
-                    let _ = writeln!(out, "{items}");
-                }
-                let _ = writeln!(out, "{last}");
+                let _ = writeln!(out, "{} -> null", inner.trim_end_matches('\n'));
             }
             ('-', _) => {
                 let _ = writeln!(out, "{prefix}{} -> null{forces}", inline(&l.before));
@@ -146,11 +176,20 @@ fn render_lines(out: &mut String, lines: &[AttrLine], mode: Mode, hidden: usize)
                     && !contains_unknown(&l.after)
                     && (l.before.is_array() || l.before.is_object()) =>
             {
-                let _ = writeln!(out, "{prefix}{}{forces}", if l.after.is_array() { "[" } else { "{" });
+                let _ = writeln!(
+                    out,
+                    "{prefix}{}{forces}",
+                    if l.after.is_array() { "[" } else { "{" }
+                );
                 collection_lines(out, 6, &l.before, &l.after, Mode::Update);
             }
             ('~', _) => {
-                let _ = writeln!(out, "{prefix}{} -> {}{forces}", inline(&l.before), inline(&l.after));
+                let _ = writeln!(
+                    out,
+                    "{prefix}{} -> {}{forces}",
+                    inline(&l.before),
+                    inline(&l.after)
+                );
             }
             _ => {
                 let _ = writeln!(out, "{prefix}{}", inline(&l.after));
@@ -158,12 +197,23 @@ fn render_lines(out: &mut String, lines: &[AttrLine], mode: Mode, hidden: usize)
         }
     }
     if hidden > 0 {
-        let _ = writeln!(out, "        # ({hidden} unchanged attribute{} hidden)", if hidden == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "        # ({hidden} unchanged attribute{} hidden)",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
 }
 
 /// The attribute lines of one object change.
-fn object_body(out: &mut String, mode: Mode, before: &Value, after: &Value, sensitive: &[String], forces: &[String]) {
+fn object_body(
+    out: &mut String,
+    mode: Mode,
+    before: &Value,
+    after: &Value,
+    sensitive: &[String],
+    forces: &[String],
+) {
     let mut names: BTreeSet<&String> = BTreeSet::new();
     for v in [before, after] {
         if let Some(m) = v.as_object() {
@@ -176,7 +226,9 @@ fn object_body(out: &mut String, mode: Mode, before: &Value, after: &Value, sens
         let b = before.get(name.as_str()).cloned().unwrap_or(Value::Null);
         let a = after.get(name.as_str()).cloned().unwrap_or(Value::Null);
         let sens = sensitive.contains(name);
-        let force = forces.iter().any(|f| f == name || f.starts_with(&format!("{name}.")) || f.starts_with(&format!("{name}[")));
+        let force = forces.iter().any(|f| {
+            f == name || f.starts_with(&format!("{name}.")) || f.starts_with(&format!("{name}["))
+        });
         let sign = match mode {
             Mode::Create if a.is_null() => continue,
             Mode::Create => '+',
@@ -194,7 +246,14 @@ fn object_body(out: &mut String, mode: Mode, before: &Value, after: &Value, sens
             Mode::Update if a.is_null() => '-',
             Mode::Update => '~',
         };
-        lines.push(AttrLine { sign, name: name.clone(), before: b, after: a, sensitive: sens && !(sign == '+' && is_unknown(&after[name.as_str()])), forces: force });
+        lines.push(AttrLine {
+            sign,
+            name: name.clone(),
+            before: b,
+            after: a,
+            sensitive: sens && !(sign == '+' && is_unknown(&after[name.as_str()])),
+            forces: force,
+        });
     }
     render_lines(out, &lines, mode, hidden);
 }
@@ -218,9 +277,15 @@ fn index_reason(change: &ResourceChange) -> Option<String> {
     Some(if reason.contains("resource block") {
         format!("  # (because {} is not in configuration)", change.address)
     } else if change.index_key.is_number() {
-        format!("  # (because index [{}] is out of range for count)", change.index_key)
+        format!(
+            "  # (because index [{}] is out of range for count)",
+            change.index_key
+        )
     } else if change.index_key.is_string() {
-        format!("  # (because key [{}] is not in for_each map)", change.index_key)
+        format!(
+            "  # (because key [{}] is not in for_each map)",
+            change.index_key
+        )
     } else {
         format!("  # (because {reason})")
     })
@@ -239,7 +304,13 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
     if let Some(r) = index_reason(change) {
         let _ = writeln!(out, "{r}");
     }
-    let _ = writeln!(out, "{} resource \"{}\" \"{}\" {{", header_symbol(change.action), change.type_name, change.name);
+    let _ = writeln!(
+        out,
+        "{} resource \"{}\" \"{}\" {{",
+        header_symbol(change.action),
+        change.type_name,
+        change.name
+    );
     let null = Value::Null;
     let before = change.before.as_ref().unwrap_or(&null);
     let after = change.after.as_ref().unwrap_or(&null);
@@ -268,14 +339,24 @@ fn drift_text(out: &mut String, d: &Drift) {
         None => {
             let _ = writeln!(out, "  # {addr} has been deleted");
             let _ = writeln!(out, "  - resource \"{}\" \"{}\" {{", d.type_name, d.name);
-            object_body(out, Mode::Delete, &d.before, &Value::Null, &d.sensitive, &[]);
+            object_body(
+                out,
+                Mode::Delete,
+                &d.before,
+                &Value::Null,
+                &d.sensitive,
+                &[],
+            );
         }
     }
     let _ = writeln!(out, "    }}\n");
 }
 
 fn output_changes_text(out: &mut String, changes: &[OutputChange]) {
-    let shown: Vec<&OutputChange> = changes.iter().filter(|o| o.action != Action::NoOp).collect();
+    let shown: Vec<&OutputChange> = changes
+        .iter()
+        .filter(|o| o.action != Action::NoOp)
+        .collect();
     if shown.is_empty() {
         return;
     }
@@ -286,7 +367,7 @@ fn output_changes_text(out: &mut String, changes: &[OutputChange]) {
         let after = o.after.clone().unwrap_or(Value::Null);
         let before = o.before.clone().unwrap_or(Value::Null);
         let line = match o.action {
-            Action::Create => format!("  + {name} = {}", scalar(&after, o.sensitive && !is_unknown(&after))),
+            Action::Create => format!("  + {name} = {}", scalar(&after, o.sensitive)),
             Action::Delete => format!("  - {name} = {} -> null", scalar(&before, o.sensitive)),
             _ if o.sensitive => format!("  ~ {name} = {SENSITIVE}"),
             _ => format!("  ~ {name} = {} -> {}", inline(&before), inline(&after)),
@@ -300,26 +381,48 @@ pub fn plan_text(plan: &Plan) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() {
         let _ = writeln!(out, "\nNote: Objects have changed outside of ycprov\n");
-        let _ = writeln!(out, "ycprov detected the following changes made outside of ycprov since the last \"ycprov apply\" which may have affected this plan:\n");
+        let _ = writeln!(
+            out,
+            "ycprov detected the following changes made outside of ycprov since the last \"ycprov apply\" which may have affected this plan:\n"
+        );
         for d in &plan.drift {
             drift_text(&mut out, d);
         }
-        let _ = writeln!(out, "Unless you have made equivalent changes to your configuration, or ignored the relevant attributes using ignore_changes, the following plan may include actions to undo or respond to these changes.\n");
+        let _ = writeln!(
+            out,
+            "Unless you have made equivalent changes to your configuration, or ignored the relevant attributes using ignore_changes, the following plan may include actions to undo or respond to these changes.\n"
+        );
         let _ = writeln!(out, "{}", "─".repeat(77));
     }
     if !plan.has_changes() {
         if plan.destroy {
             let _ = writeln!(out, "\nNo changes. No objects need to be destroyed.\n");
-            let _ = writeln!(out, "Either you have not created any objects yet or the existing objects were already deleted outside of ycprov.");
+            let _ = writeln!(
+                out,
+                "Either you have not created any objects yet or the existing objects were already deleted outside of ycprov."
+            );
         } else {
-            let _ = writeln!(out, "\nNo changes. Your infrastructure matches the configuration.\n");
-            let _ = writeln!(out, "ycprov has compared your real infrastructure against your configuration and found no differences, so no changes are needed.");
+            let _ = writeln!(
+                out,
+                "\nNo changes. Your infrastructure matches the configuration.\n"
+            );
+            let _ = writeln!(
+                out,
+                "ycprov has compared your real infrastructure against your configuration and found no differences, so no changes are needed."
+            );
         }
         return out;
     }
     if plan.has_resource_changes() {
-        let _ = writeln!(out, "\nycprov used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:");
-        let used: BTreeSet<&str> = plan.changes.iter().map(|c| header_symbol(c.action)).collect();
+        let _ = writeln!(
+            out,
+            "\nycprov used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:"
+        );
+        let used: BTreeSet<&str> = plan
+            .changes
+            .iter()
+            .map(|c| header_symbol(c.action))
+            .collect();
         for (symbol, text) in [
             ("  +", "create"),
             ("  ~", "update in-place"),
@@ -339,7 +442,10 @@ pub fn plan_text(plan: &Plan) -> String {
         let _ = writeln!(out, "\nChanges to Outputs only; no resource changes.");
     }
     let (add, change, destroy) = plan.counts();
-    let _ = writeln!(out, "Plan: {add} to add, {change} to change, {destroy} to destroy.");
+    let _ = writeln!(
+        out,
+        "Plan: {add} to add, {change} to change, {destroy} to destroy."
+    );
     output_changes_text(&mut out, &plan.outputs);
     out
 }
@@ -373,18 +479,43 @@ pub fn apply_event_line(event: &ApplyEvent) -> String {
             (OpKind::Create, _) | (_, None) => format!("{address}: {}...", kind.progressive()),
             (_, Some(id)) => format!("{address}: {}... [id={id}]", kind.progressive()),
         },
-        ApplyEvent::StillRunning { address, kind, elapsed } => {
-            format!("{address}: Still {}... [{} elapsed]", kind.progressive().to_lowercase(), format_duration(*elapsed))
+        ApplyEvent::StillRunning {
+            address,
+            kind,
+            elapsed,
+        } => {
+            format!(
+                "{address}: Still {}... [{} elapsed]",
+                kind.progressive().to_lowercase(),
+                format_duration(*elapsed)
+            )
         }
-        ApplyEvent::Completed { address, kind, elapsed, id } => {
+        ApplyEvent::Completed {
+            address,
+            kind,
+            elapsed,
+            id,
+        } => {
             let id = match (kind, id) {
                 (OpKind::Destroy, _) | (_, None) => String::new(),
                 (_, Some(id)) => format!(" [id={id}]"),
             };
-            format!("{address}: {} complete after {}{id}", kind.noun(), format_duration(*elapsed))
+            format!(
+                "{address}: {} complete after {}{id}",
+                kind.noun(),
+                format_duration(*elapsed)
+            )
         }
-        ApplyEvent::Failed { address, kind, elapsed } => {
-            format!("{address}: {} failed after {}", kind.noun(), format_duration(*elapsed))
+        ApplyEvent::Failed {
+            address,
+            kind,
+            elapsed,
+        } => {
+            format!(
+                "{address}: {} failed after {}",
+                kind.noun(),
+                format_duration(*elapsed)
+            )
         }
     }
 }
@@ -394,7 +525,9 @@ pub fn apply_summary(destroy: bool, added: usize, changed: usize, destroyed: usi
     if destroy {
         format!("Destroy complete! Resources: {destroyed} destroyed.")
     } else {
-        format!("Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed.")
+        format!(
+            "Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."
+        )
     }
 }
 
@@ -415,7 +548,11 @@ pub fn state_show_text(record: &InstanceState, show_sensitive: bool) -> String {
         None => record.address.clone(),
     };
     let _ = writeln!(out, "# {addr}:");
-    let _ = writeln!(out, "resource \"{}\" \"{}\" {{", record.type_name, record.name);
+    let _ = writeln!(
+        out,
+        "resource \"{}\" \"{}\" {{",
+        record.type_name, record.name
+    );
     let Some(attrs) = record.attributes.as_object() else {
         let _ = writeln!(out, "}}");
         return out;
@@ -429,13 +566,24 @@ pub fn state_show_text(record: &InstanceState, show_sensitive: bool) -> String {
         if hidden {
             let _ = writeln!(out, "    {name:<width$} = {SENSITIVE}");
         } else if is_collection(v) {
-            let _ = writeln!(out, "    {name:<width$} = {}", if v.is_array() { "[" } else { "{" });
+            let _ = writeln!(
+                out,
+                "    {name:<width$} = {}",
+                if v.is_array() { "[" } else { "{" }
+            );
             match v {
-                Value::Array(items) => items.iter().for_each(|i| _ = writeln!(out, "        {},", inline(i))),
+                Value::Array(items) => items
+                    .iter()
+                    .for_each(|i| _ = writeln!(out, "        {},", inline(i))),
                 Value::Object(m) => {
                     let kw = m.keys().map(|k| k.len() + 2).max().unwrap_or(0);
                     for k in sorted_keys(m) {
-                        let _ = writeln!(out, "        {:<kw$} = {}", Value::String(k.clone()).to_string(), inline(&m[k]));
+                        let _ = writeln!(
+                            out,
+                            "        {:<kw$} = {}",
+                            Value::String(k.clone()).to_string(),
+                            inline(&m[k])
+                        );
                     }
                 }
                 _ => {}

@@ -105,7 +105,13 @@ pub fn plan_json(plan: &Plan) -> Value {
     }
     let mut outputs = Map::new();
     for o in &plan.outputs {
-        let hide = |v: &Option<Value>| if o.sensitive { Value::Null } else { v.as_ref().map(unknowns_to_null).unwrap_or(Value::Null) };
+        let hide = |v: &Option<Value>| {
+            if o.sensitive {
+                Value::Null
+            } else {
+                v.as_ref().map(unknowns_to_null).unwrap_or(Value::Null)
+            }
+        };
         outputs.insert(
             o.name.clone(),
             json!({
@@ -145,10 +151,31 @@ fn action_of(kind: &OpKind) -> &'static str {
 /// One machine-readable apply event (a JSON line).
 pub fn apply_event_json(event: &ApplyEvent) -> Value {
     match event {
-        ApplyEvent::Started { address, kind, id } => json!({"type": "apply_start", "resource": address, "action": action_of(kind), "id": id}),
-        ApplyEvent::StillRunning { address, kind, elapsed } => json!({"type": "apply_progress", "resource": address, "action": action_of(kind), "elapsed_seconds": seconds(elapsed)}),
-        ApplyEvent::Completed { address, kind, elapsed, id } => json!({"type": "apply_complete", "resource": address, "action": action_of(kind), "elapsed_seconds": seconds(elapsed), "id": id}),
-        ApplyEvent::Failed { address, kind, elapsed } => json!({"type": "apply_errored", "resource": address, "action": action_of(kind), "elapsed_seconds": seconds(elapsed)}),
+        ApplyEvent::Started { address, kind, id } => {
+            json!({"type": "apply_start", "resource": address, "action": action_of(kind), "id": id})
+        }
+        ApplyEvent::StillRunning {
+            address,
+            kind,
+            elapsed,
+        } => {
+            json!({"type": "apply_progress", "resource": address, "action": action_of(kind), "elapsed_seconds": seconds(elapsed)})
+        }
+        ApplyEvent::Completed {
+            address,
+            kind,
+            elapsed,
+            id,
+        } => {
+            json!({"type": "apply_complete", "resource": address, "action": action_of(kind), "elapsed_seconds": seconds(elapsed), "id": id})
+        }
+        ApplyEvent::Failed {
+            address,
+            kind,
+            elapsed,
+        } => {
+            json!({"type": "apply_errored", "resource": address, "action": action_of(kind), "elapsed_seconds": seconds(elapsed)})
+        }
     }
 }
 
@@ -157,9 +184,15 @@ pub fn apply_event_json(event: &ApplyEvent) -> Value {
 pub fn outputs_json(outputs: &BTreeMap<String, OutputState>, reveal: bool) -> Value {
     let mut m = Map::new();
     for (name, o) in outputs {
-        let value = if o.sensitive && !reveal { Value::Null } else { o.value.clone() };
-        m.insert(name.clone(), json!({"sensitive": o.sensitive, "value": value}));
+        let value = if o.sensitive && !reveal {
+            Value::Null
+        } else {
+            o.value.clone()
+        };
+        m.insert(
+            name.clone(),
+            json!({"sensitive": o.sensitive, "value": value}),
+        );
     }
     Value::Object(m)
 }
-

@@ -83,7 +83,12 @@ fn schema() -> Value {
 }
 
 fn attr_names(type_name: &str) -> Vec<String> {
-    schema()["resources"][type_name]["attributes"].as_object().unwrap().keys().cloned().collect()
+    schema()["resources"][type_name]["attributes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
 }
 
 fn force_new(type_name: &str) -> Vec<String> {
@@ -116,7 +121,9 @@ impl FakeProvider {
 
     /// Makes applies of `type_name` whose planned JSON contains `needle` fail.
     pub fn fail_when(&self, type_name: &str, needle: &str, how: Failure) {
-        self.cloud().failures.push((type_name.into(), needle.into(), how));
+        self.cloud()
+            .failures
+            .push((type_name.into(), needle.into(), how));
     }
 
     /// Makes the next plans of `type_name` set `attr` to `value` (to break consistency).
@@ -140,19 +147,29 @@ impl FakeProvider {
 
     /// The objects in the cloud of one type.
     pub fn objects(&self, type_name: &str) -> Vec<Value> {
-        self.cloud().objects.iter().filter(|((t, _), _)| t == type_name).map(|(_, v)| v.clone()).collect()
+        self.cloud()
+            .objects
+            .iter()
+            .filter(|((t, _), _)| t == type_name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// Changes an attribute outside ycprov.
     pub fn set_outside(&self, type_name: &str, id: &str, attr: &str, value: Value) {
         let mut c = self.cloud();
-        let obj = c.objects.get_mut(&(type_name.to_string(), id.to_string())).expect("object exists");
+        let obj = c
+            .objects
+            .get_mut(&(type_name.to_string(), id.to_string()))
+            .expect("object exists");
         obj[attr] = value;
     }
 
     /// Deletes an object outside ycprov.
     pub fn delete_outside(&self, type_name: &str, id: &str) {
-        self.cloud().objects.remove(&(type_name.to_string(), id.to_string()));
+        self.cloud()
+            .objects
+            .remove(&(type_name.to_string(), id.to_string()));
     }
 
     /// Creates an object outside ycprov (for import); returns its id.
@@ -172,7 +189,13 @@ impl FakeProvider {
     }
 
     fn default_folder(&self) -> String {
-        self.cloud().configured.as_ref().and_then(|c| c.get("folder_id")).and_then(Value::as_str).unwrap_or("b1gdefault").to_string()
+        self.cloud()
+            .configured
+            .as_ref()
+            .and_then(|c| c.get("folder_id"))
+            .and_then(Value::as_str)
+            .unwrap_or("b1gdefault")
+            .to_string()
     }
 }
 
@@ -195,16 +218,29 @@ impl Provider for FakeProvider {
         {
             let ok = name.len() <= 63
                 && name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !name.ends_with('-');
             if !ok {
-                diags.push(Diagnostic::error("invalid service account name", format!("{name:?} must match ^[a-z]([-a-z0-9]{{0,61}}[a-z0-9])?$")).at("name"));
+                diags.push(
+                    Diagnostic::error(
+                        "invalid service account name",
+                        format!("{name:?} must match ^[a-z]([-a-z0-9]{{0,61}}[a-z0-9])?$"),
+                    )
+                    .at("name"),
+                );
             }
         }
         Ok(diags)
     }
 
-    fn plan(&self, type_name: &str, prior: Option<&Value>, config: Option<&Value>) -> anyhow::Result<PlannedChange> {
+    fn plan(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        config: Option<&Value>,
+    ) -> anyhow::Result<PlannedChange> {
         self.cloud().calls.push(format!("plan {type_name}"));
         let Some(config) = config else {
             return Ok(PlannedChange::default());
@@ -220,7 +256,9 @@ impl Provider for FakeProvider {
                 match (type_name, name.as_str()) {
                     (SA, "description") => p.unwrap_or_else(|| json!("")),
                     (SA, "folder_id") => p.unwrap_or_else(|| json!(self.default_folder())),
-                    (KEY, "scopes") => p.unwrap_or_else(|| json!(["yc.ai.foundationModels.execute"])),
+                    (KEY, "scopes") => {
+                        p.unwrap_or_else(|| json!(["yc.ai.foundationModels.execute"]))
+                    }
                     _ => Value::Null,
                 }
             } else {
@@ -233,10 +271,19 @@ impl Provider for FakeProvider {
         {
             planned.insert(attr, v);
         }
-        Ok(PlannedChange { planned: Some(Value::Object(planned)), requires_replace: force_new(type_name), diagnostics: Vec::new() })
+        Ok(PlannedChange {
+            planned: Some(Value::Object(planned)),
+            requires_replace: force_new(type_name),
+            diagnostics: Vec::new(),
+        })
     }
 
-    fn apply(&self, type_name: &str, prior: Option<&Value>, planned: Option<&Value>) -> anyhow::Result<Applied> {
+    fn apply(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> anyhow::Result<Applied> {
         let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_active.fetch_max(now, Ordering::SeqCst);
         let delay = *self.delay.lock().unwrap();
@@ -249,40 +296,77 @@ impl Provider for FakeProvider {
     fn read(&self, type_name: &str, state: &Value) -> anyhow::Result<ReadResult> {
         let mut c = self.cloud();
         c.calls.push(format!("read {type_name}"));
-        let id = state.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let id = state
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let found = c.objects.get(&(type_name.to_string(), id)).cloned();
-        Ok(ReadResult { state: found, diagnostics: Vec::new() })
+        Ok(ReadResult {
+            state: found,
+            diagnostics: Vec::new(),
+        })
     }
 
     fn import(&self, type_name: &str, id: &str) -> anyhow::Result<Imported> {
         let mut c = self.cloud();
         c.calls.push(format!("import {type_name}"));
-        let found = c.objects.get(&(type_name.to_string(), id.to_string())).cloned();
-        Ok(Imported { state: found, diagnostics: Vec::new() })
+        let found = c
+            .objects
+            .get(&(type_name.to_string(), id.to_string()))
+            .cloned();
+        Ok(Imported {
+            state: found,
+            diagnostics: Vec::new(),
+        })
     }
 }
 
 impl FakeProvider {
-    fn apply_inner(&self, type_name: &str, prior: Option<&Value>, planned: Option<&Value>) -> anyhow::Result<Applied> {
+    fn apply_inner(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> anyhow::Result<Applied> {
         let mut c = self.cloud();
         c.calls.push(format!("apply {type_name}"));
         let text = planned.or(prior).map(|v| v.to_string()).unwrap_or_default();
-        let failure = c.failures.iter().find(|(t, needle, _)| t == type_name && text.contains(needle.as_str())).map(|(_, _, f)| f.clone());
+        let failure = c
+            .failures
+            .iter()
+            .find(|(t, needle, _)| t == type_name && text.contains(needle.as_str()))
+            .map(|(_, _, f)| f.clone());
         if failure == Some(Failure::Trap) {
             anyhow::bail!("wasm trap: unreachable executed");
         }
         if failure == Some(Failure::Clean) {
-            return Ok(Applied { new_state: prior.cloned(), diagnostics: vec![Diagnostic::error("API error", "PERMISSION_DENIED: injected failure")] });
+            return Ok(Applied {
+                new_state: prior.cloned(),
+                diagnostics: vec![Diagnostic::error(
+                    "API error",
+                    "PERMISSION_DENIED: injected failure",
+                )],
+            });
         }
         let Some(planned) = planned else {
-            let id = prior.and_then(|p| p.get("id")).and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = prior
+                .and_then(|p| p.get("id"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             c.objects.remove(&(type_name.to_string(), id));
             return Ok(Applied::default());
         };
         let mut obj = planned.clone();
         let id = match prior.and_then(|p| p.get("id")).and_then(Value::as_str) {
             Some(id) => id.to_string(),
-            None if type_name == MEMBER => format!("{}/{}/{}", obj["folder_id"].as_str().unwrap_or(""), obj["role"].as_str().unwrap_or(""), obj["member"].as_str().unwrap_or("")),
+            None if type_name == MEMBER => format!(
+                "{}/{}/{}",
+                obj["folder_id"].as_str().unwrap_or(""),
+                obj["role"].as_str().unwrap_or(""),
+                obj["member"].as_str().unwrap_or("")
+            ),
             None => {
                 c.next_id += 1;
                 format!("aje{:04}", c.next_id)
@@ -299,7 +383,17 @@ impl FakeProvider {
             }
         }
         c.objects.insert((type_name.to_string(), id), obj.clone());
-        let diagnostics = if failure == Some(Failure::Partial) { vec![Diagnostic::error("operation failed after create", "DEADLINE_EXCEEDED: injected partial failure")] } else { Vec::new() };
-        Ok(Applied { new_state: Some(obj), diagnostics })
+        let diagnostics = if failure == Some(Failure::Partial) {
+            vec![Diagnostic::error(
+                "operation failed after create",
+                "DEADLINE_EXCEEDED: injected partial failure",
+            )]
+        } else {
+            Vec::new()
+        };
+        Ok(Applied {
+            new_state: Some(obj),
+            diagnostics,
+        })
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use time::macros::datetime;
 use ycprov_engine::commands::{self, Options, Ui};
 
-pub use fake::{FakeProvider, Failure, KEY, MEMBER, SA};
+pub use fake::{Failure, FakeProvider, KEY, MEMBER, SA};
 
 /// A UI that records everything and answers confirmations from a script.
 #[derive(Default)]
@@ -56,7 +56,10 @@ pub struct Run {
 
 impl Workspace {
     pub fn new(main_tf: &str) -> Workspace {
-        let ws = Workspace { dir: tempfile::tempdir().unwrap(), provider: FakeProvider::new() };
+        let ws = Workspace {
+            dir: tempfile::tempdir().unwrap(),
+            provider: FakeProvider::new(),
+        };
         ws.write("main.tf", main_tf);
         ws
     }
@@ -93,7 +96,11 @@ impl Workspace {
     pub fn run_opts(&self, opts: &Options, cmd: &str) -> Run {
         let mut ui = TestUi::default();
         let code = self.run_with(opts, &mut ui, cmd);
-        Run { code, out: ui.out, err: ui.err }
+        Run {
+            code,
+            out: ui.out,
+            err: ui.err,
+        }
     }
 
     pub fn run(&self, cmd: &str) -> Run {
@@ -108,11 +115,17 @@ impl Workspace {
     }
 
     pub fn state(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.path("terraform.tfstate")).unwrap()).unwrap()
+        serde_json::from_str(&std::fs::read_to_string(self.path("terraform.tfstate")).unwrap())
+            .unwrap()
     }
 
     pub fn state_addresses(&self) -> Vec<String> {
-        self.state()["resources"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap().to_string()).collect()
+        self.state()["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["address"].as_str().unwrap().to_string())
+            .collect()
     }
 
     pub fn attr(&self, address: &str, attr: &str) -> Value {

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use super::value::{Attrs, get, is_unknown, string, strings};
-use super::{Context, Diagnostic, Outcome, Resource, equivalent, is_checkable, required_string, settle};
+use super::{
+    Context, Diagnostic, Outcome, Resource, equivalent, is_checkable, required_string, settle,
+};
 use crate::error::Code;
 use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
 use crate::timestamp;
@@ -126,12 +128,21 @@ impl Resource for ApiKey {
         }
         if is_checkable(get(config, "scopes"), AttrType::ListOfString) {
             let scopes = strings(config, "scopes");
-            checks.push(validation::scopes("scopes", scopes.iter().map(String::as_str), false));
+            checks.push(validation::scopes(
+                "scopes",
+                scopes.iter().map(String::as_str),
+                false,
+            ));
         }
         if let Some(expires_at) = string(config, "expires_at") {
             checks.push(validation::expires_at("expires_at", expires_at));
         }
-        diagnostics.extend(checks.into_iter().filter_map(Result::err).map(Diagnostic::invalid));
+        diagnostics.extend(
+            checks
+                .into_iter()
+                .filter_map(Result::err)
+                .map(Diagnostic::invalid),
+        );
         diagnostics
     }
 
@@ -141,9 +152,15 @@ impl Resource for ApiKey {
         }
         let planned_scopes = get(planned, "scopes");
         let spec = KeySpec {
-            service_account_id: string(planned, "service_account_id").unwrap_or_default().to_owned(),
+            service_account_id: string(planned, "service_account_id")
+                .unwrap_or_default()
+                .to_owned(),
             description: string(planned, "description").map(str::to_owned),
-            scopes: if is_unknown(planned_scopes) { Vec::new() } else { strings(planned, "scopes") },
+            scopes: if is_unknown(planned_scopes) {
+                Vec::new()
+            } else {
+                strings(planned, "scopes")
+            },
             expires_at: string(planned, "expires_at").map(str::to_owned),
         };
         let created = match ctx.iam().create_key(&spec) {
@@ -152,7 +169,10 @@ impl Resource for ApiKey {
                 return Outcome::failed(
                     None,
                     Diagnostic::api_failure(
-                        &format!("Cannot create an API key for service account {}", spec.service_account_id),
+                        &format!(
+                            "Cannot create an API key for service account {}",
+                            spec.service_account_id
+                        ),
                         &error,
                     ),
                 );
@@ -162,7 +182,9 @@ impl Resource for ApiKey {
         observed.insert("secret_key".into(), json!(created.secret));
         let mut outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
         let returned_scopes = get(&observed, "scopes");
-        if !is_unknown(planned_scopes) && !equivalent(Equivalence::Set, planned_scopes, returned_scopes) {
+        if !is_unknown(planned_scopes)
+            && !equivalent(Equivalence::Set, planned_scopes, returned_scopes)
+        {
             outcome = outcome.with(Diagnostic::warning(
                 "API key scopes differ from the configuration",
                 format!("Yandex Cloud reports the scopes {returned_scopes} for key {}; the next refresh will show them.", created.key.id),
@@ -181,7 +203,9 @@ impl Resource for ApiKey {
             update.description = Some(description_text(planned));
         }
         let planned_scopes = get(planned, "scopes");
-        if planned_scopes.is_array() && !equivalent(Equivalence::Set, get(prior, "scopes"), planned_scopes) {
+        if planned_scopes.is_array()
+            && !equivalent(Equivalence::Set, get(prior, "scopes"), planned_scopes)
+        {
             update.scopes = Some(strings(planned, "scopes"));
         }
         let expiry_changed = match (string(prior, "expires_at"), string(planned, "expires_at")) {

@@ -87,11 +87,17 @@ fn hint(error: &Error) -> String {
                 "The host's credentials were rejected; check the IAM token, OAuth token or key file it uses."
             }
             Code::NotFound => "The object does not exist (or the identity may not see it).",
-            Code::ResourceExhausted => "A quota or rate limit was hit; retry later or raise the quota.",
-            Code::Unavailable | Code::Internal => "Yandex Cloud had a transient failure; running again is safe.",
+            Code::ResourceExhausted => {
+                "A quota or rate limit was hit; retry later or raise the quota."
+            }
+            Code::Unavailable | Code::Internal => {
+                "Yandex Cloud had a transient failure; running again is safe."
+            }
             _ => "",
         },
-        Error::Transport(_) => "The request did not get through; check the host's network and endpoint allow-list.",
+        Error::Transport(_) => {
+            "The request did not get through; check the host's network and endpoint allow-list."
+        }
         Error::OperationTimeout(_) => {
             "The operation may still finish; run again to read back its outcome."
         }

@@ -109,8 +109,12 @@ fn sleep_after_check(value: &Value) -> Result<(), Invalid> {
     };
     match value.as_u64() {
         Some(seconds) if seconds <= MAX_SLEEP_AFTER_SECONDS => Ok(()),
-        Some(seconds) => Err(invalid(format!("must be at most {MAX_SLEEP_AFTER_SECONDS} seconds, got {seconds}"))),
-        None => Err(invalid(format!("must be a whole number of seconds, got {value}"))),
+        Some(seconds) => Err(invalid(format!(
+            "must be at most {MAX_SLEEP_AFTER_SECONDS} seconds, got {seconds}"
+        ))),
+        None => Err(invalid(format!(
+            "must be a whole number of seconds, got {value}"
+        ))),
     }
 }
 
@@ -134,13 +138,24 @@ impl Resource for FolderMember {
         if !sleep_after.is_null() && !is_unknown(sleep_after) {
             checks.push(sleep_after_check(sleep_after));
         }
-        checks.into_iter().filter_map(Result::err).map(Diagnostic::invalid).collect()
+        checks
+            .into_iter()
+            .filter_map(Result::err)
+            .map(Diagnostic::invalid)
+            .collect()
     }
 
-    fn plan_defaults(&self, _ctx: &Context<'_>, planned: &mut Attrs, _diagnostics: &mut Vec<Diagnostic>) {
-        if let (Some(folder), Some(role), Some(member)) =
-            (string(planned, "folder_id"), string(planned, "role"), string(planned, "member"))
-        {
+    fn plan_defaults(
+        &self,
+        _ctx: &Context<'_>,
+        planned: &mut Attrs,
+        _diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        if let (Some(folder), Some(role), Some(member)) = (
+            string(planned, "folder_id"),
+            string(planned, "role"),
+            string(planned, "member"),
+        ) {
             let id = binding_id(folder, role, member);
             planned.insert("id".into(), json!(id));
         }
@@ -155,15 +170,22 @@ impl Resource for FolderMember {
             "Cannot grant role \"{}\" on folder {} to {}",
             binding.role, binding.folder_id, binding.member
         );
-        if let Err(error) = ctx.iam().bind_role(binding.folder_id, binding.role, &binding.subject) {
+        if let Err(error) = ctx
+            .iam()
+            .bind_role(binding.folder_id, binding.role, &binding.subject)
+        {
             return Outcome::failed(None, Diagnostic::api_failure(&action, &error));
         }
         if let Some(seconds) = get(planned, "sleep_after").as_u64().filter(|s| *s > 0) {
             let millis = seconds.min(MAX_SLEEP_AFTER_SECONDS) * 1000;
-            ctx.platform.sleep(u32::try_from(millis).unwrap_or(u32::MAX));
+            ctx.platform
+                .sleep(u32::try_from(millis).unwrap_or(u32::MAX));
         }
         let mut observed = planned.clone();
-        observed.insert("id".into(), json!(binding_id(binding.folder_id, binding.role, binding.member)));
+        observed.insert(
+            "id".into(),
+            json!(binding_id(binding.folder_id, binding.role, binding.member)),
+        );
         Outcome::state(settle(&SCHEMA, planned, &observed))
     }
 
@@ -176,7 +198,10 @@ impl Resource for FolderMember {
             Ok(binding) => binding,
             Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
         };
-        match ctx.iam().unbind_role(binding.folder_id, binding.role, &binding.subject) {
+        match ctx
+            .iam()
+            .unbind_role(binding.folder_id, binding.role, &binding.subject)
+        {
             Ok(()) => Outcome::gone(),
             Err(error) if error.is(Code::NotFound) => Outcome::gone(),
             Err(error) => Outcome::failed(
@@ -198,14 +223,20 @@ impl Resource for FolderMember {
             Err(diagnostic) => {
                 return Outcome::gone().with(Diagnostic::warning(
                     "Folder IAM member removed from state",
-                    format!("The state does not name a valid binding ({}: {}).", diagnostic.summary, diagnostic.detail),
+                    format!(
+                        "The state does not name a valid binding ({}: {}).",
+                        diagnostic.summary, diagnostic.detail
+                    ),
                 ));
             }
         };
         match find_binding(ctx, &binding) {
             Ok(true) => {
                 let mut fresh = state.clone();
-                fresh.insert("id".into(), json!(binding_id(binding.folder_id, binding.role, binding.member)));
+                fresh.insert(
+                    "id".into(),
+                    json!(binding_id(binding.folder_id, binding.role, binding.member)),
+                );
                 Outcome::state(fresh)
             }
             Ok(false) => Outcome::gone(),
@@ -220,7 +251,9 @@ impl Resource for FolderMember {
                 None,
                 Diagnostic::error(
                     "Invalid import id",
-                    format!("Expected \"<folder_id>,<role>,<member>\", e.g. \"b1g…,viewer,serviceAccount:aje…\"; got {id:?}."),
+                    format!(
+                        "Expected \"<folder_id>,<role>,<member>\", e.g. \"b1g…,viewer,serviceAccount:aje…\"; got {id:?}."
+                    ),
                 ),
             );
         };
@@ -257,12 +290,15 @@ impl Resource for FolderMember {
 /// Whether the folder has the binding; a missing folder counts as no binding.
 fn find_binding(ctx: &Context<'_>, binding: &Binding<'_>) -> Result<bool, Diagnostic> {
     match ctx.iam().list_folder_bindings(binding.folder_id) {
-        Ok(bindings) => Ok(bindings
-            .iter()
-            .any(|existing| existing.role_id == binding.role && existing.subject == binding.subject)),
+        Ok(bindings) => Ok(bindings.iter().any(|existing| {
+            existing.role_id == binding.role && existing.subject == binding.subject
+        })),
         Err(error) if error.is(Code::NotFound) => Ok(false),
         Err(error) => Err(Diagnostic::api_failure(
-            &format!("Cannot list access bindings of folder {}", binding.folder_id),
+            &format!(
+                "Cannot list access bindings of folder {}",
+                binding.folder_id
+            ),
             &error,
         )),
     }

@@ -126,7 +126,13 @@ trait Resource: Sync {
     /// Checks of known configured values beyond their types.
     fn check(&self, config: &Attrs) -> Vec<Diagnostic>;
     /// Fills values a create plan knows although they are not configured.
-    fn plan_defaults(&self, _ctx: &Context<'_>, _planned: &mut Attrs, _diagnostics: &mut Vec<Diagnostic>) {}
+    fn plan_defaults(
+        &self,
+        _ctx: &Context<'_>,
+        _planned: &mut Attrs,
+        _diagnostics: &mut Vec<Diagnostic>,
+    ) {
+    }
     /// Creates the object of a fully known plan.
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome;
     /// Updates the object in place.
@@ -196,7 +202,10 @@ fn resource(type_name: &str) -> Result<&'static dyn Resource, Diagnostic> {
             let known: Vec<&str> = RESOURCES.iter().map(|r| r.schema().type_name).collect();
             Diagnostic::error(
                 "Unsupported resource type",
-                format!("This provider has no resource type \"{type_name}\"; it supports {}.", known.join(", ")),
+                format!(
+                    "This provider has no resource type \"{type_name}\"; it supports {}.",
+                    known.join(", ")
+                ),
             )
         })
 }
@@ -227,7 +236,12 @@ impl Provider {
     pub fn schema(&self) -> String {
         let resources: Map<String, Value> = RESOURCES
             .iter()
-            .map(|resource| (resource.schema().type_name.to_owned(), resource.schema().to_json()))
+            .map(|resource| {
+                (
+                    resource.schema().type_name.to_owned(),
+                    resource.schema().to_json(),
+                )
+            })
             .collect();
         let provider = PROVIDER_SCHEMA.to_json();
         json!({
@@ -250,7 +264,11 @@ impl Provider {
             }
         }
         if !has_errors(&diagnostics) {
-            let known = |name: &str| value::string(&config, name).filter(|v| !v.is_empty()).map(str::to_owned);
+            let known = |name: &str| {
+                value::string(&config, name)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
             self.config = ProviderConfig {
                 cloud_id: known("cloud_id"),
                 folder_id: known("folder_id"),
@@ -287,7 +305,10 @@ impl Provider {
             Ok(resource) => resource,
             Err(diagnostic) => return failed(diagnostic),
         };
-        let prior = match prior.map(|text| parse_attrs("prior state", text)).transpose() {
+        let prior = match prior
+            .map(|text| parse_attrs("prior state", text))
+            .transpose()
+        {
             Ok(prior) => prior,
             Err(why) => return failed(Diagnostic::error("Invalid prior state", why)),
         };
@@ -310,10 +331,14 @@ impl Provider {
             config: &self.config,
         };
         let (planned, requires_replace) = match &prior {
-            None => (plan_create(resource, &ctx, &config, &mut diagnostics), Vec::new()),
+            None => (
+                plan_create(resource, &ctx, &config, &mut diagnostics),
+                Vec::new(),
+            ),
             Some(prior) => plan_update(resource, &ctx, prior, &config, &mut diagnostics),
         };
-        let planned = (!has_errors(&diagnostics)).then(|| render(&resource.schema().complete(planned)));
+        let planned =
+            (!has_errors(&diagnostics)).then(|| render(&resource.schema().complete(planned)));
         PlannedChange {
             planned,
             requires_replace,
@@ -336,7 +361,14 @@ impl Provider {
         let parsed = prior
             .map(|text| parse_attrs("prior state", text))
             .transpose()
-            .and_then(|prior| Ok((prior, planned.map(|text| parse_attrs("planned state", text)).transpose()?)));
+            .and_then(|prior| {
+                Ok((
+                    prior,
+                    planned
+                        .map(|text| parse_attrs("planned state", text))
+                        .transpose()?,
+                ))
+            });
         let (prior_attrs, planned_attrs) = match parsed {
             Ok(pair) => pair,
             Err(why) => return failed_state(prior, Diagnostic::error("Invalid apply input", why)),
@@ -379,7 +411,9 @@ impl Provider {
         };
         let schema = resource.schema();
         let mut outcome = resource.read(&ctx, &prior);
-        outcome.state = outcome.state.map(|fresh| keep_equivalent(schema, &prior, fresh));
+        outcome.state = outcome
+            .state
+            .map(|fresh| keep_equivalent(schema, &prior, fresh));
         finish(schema, outcome)
     }
 
@@ -430,7 +464,12 @@ fn validate_config(resource: &dyn Resource, config: &Attrs) -> Vec<Diagnostic> {
     diagnostics
 }
 
-fn plan_create(resource: &dyn Resource, ctx: &Context<'_>, config: &Attrs, diagnostics: &mut Vec<Diagnostic>) -> Attrs {
+fn plan_create(
+    resource: &dyn Resource,
+    ctx: &Context<'_>,
+    config: &Attrs,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Attrs {
     let mut planned = Attrs::new();
     for attribute in resource.schema().attributes {
         let configured = get(config, attribute.name);
@@ -457,7 +496,8 @@ fn plan_update(
     for attribute in resource.schema().attributes {
         let prior_value = get(prior, attribute.name);
         let configured = get(config, attribute.name);
-        let candidate = if attribute.is_read_only() || (configured.is_null() && attribute.computed) {
+        let candidate = if attribute.is_read_only() || (configured.is_null() && attribute.computed)
+        {
             prior_value.clone()
         } else {
             configured.clone()
@@ -475,7 +515,10 @@ fn plan_update(
     if requires_replace.is_empty() {
         (planned, requires_replace)
     } else {
-        (plan_create(resource, ctx, config, diagnostics), requires_replace)
+        (
+            plan_create(resource, ctx, config, diagnostics),
+            requires_replace,
+        )
     }
 }
 
@@ -530,7 +573,9 @@ fn keep_equivalent(schema: &ResourceSchema, prior: &Attrs, mut fresh: Attrs) -> 
 /// Empty strings and maps of "empty is null" attributes become null (imports have no prior).
 fn nullify_empty(schema: &ResourceSchema, mut state: Attrs) -> Attrs {
     for attribute in schema.attributes {
-        if attribute.equivalence == Equivalence::EmptyIsNull && is_empty(get(&state, attribute.name)) {
+        if attribute.equivalence == Equivalence::EmptyIsNull
+            && is_empty(get(&state, attribute.name))
+        {
             state.insert(attribute.name.to_owned(), Value::Null);
         }
     }
@@ -565,14 +610,21 @@ fn unknown_inputs(schema: &ResourceSchema, planned: &Attrs) -> Option<Diagnostic
         .map(|attribute| {
             Diagnostic::error(
                 "Value unknown at apply",
-                format!("\"{}\" must be known when the change is applied.", attribute.name),
+                format!(
+                    "\"{}\" must be known when the change is applied.",
+                    attribute.name
+                ),
             )
             .at(attribute.name)
         })
 }
 
 /// An error when an in-place update would change a force-new attribute.
-fn replacement_needed(schema: &ResourceSchema, prior: &Attrs, planned: &Attrs) -> Option<Diagnostic> {
+fn replacement_needed(
+    schema: &ResourceSchema,
+    prior: &Attrs,
+    planned: &Attrs,
+) -> Option<Diagnostic> {
     schema
         .attributes
         .iter()
@@ -584,7 +636,10 @@ fn replacement_needed(schema: &ResourceSchema, prior: &Attrs, planned: &Attrs) -
         .map(|attribute| {
             Diagnostic::error(
                 "Change requires replacement",
-                format!("\"{}\" cannot change in place; the object must be replaced.", attribute.name),
+                format!(
+                    "\"{}\" cannot change in place; the object must be replaced.",
+                    attribute.name
+                ),
             )
             .at(attribute.name)
         })
@@ -592,15 +647,19 @@ fn replacement_needed(schema: &ResourceSchema, prior: &Attrs, planned: &Attrs) -
 
 /// A string attribute of a state that must be there (e.g. `id`), or an error diagnostic.
 fn required_string<'a>(attrs: &'a Attrs, name: &str) -> Result<&'a str, Diagnostic> {
-    value::string(attrs, name).filter(|text| !text.is_empty()).ok_or_else(|| {
-        Diagnostic::error("Invalid state", format!("The state has no \"{name}\".")).at(name)
-    })
+    value::string(attrs, name)
+        .filter(|text| !text.is_empty())
+        .ok_or_else(|| {
+            Diagnostic::error("Invalid state", format!("The state has no \"{name}\".")).at(name)
+        })
 }
 
 /// Whether a value is a known list of known strings or a known map; used by checks.
 fn is_checkable(value: &Value, ty: AttrType) -> bool {
     match ty {
-        AttrType::ListOfString | AttrType::MapOfString => is_wholly_known(value) && !value.is_null(),
+        AttrType::ListOfString | AttrType::MapOfString => {
+            is_wholly_known(value) && !value.is_null()
+        }
         _ => !value.is_null() && !is_unknown(value),
     }
 }

@@ -121,7 +121,9 @@ pub struct ResourceSchema {
 impl ResourceSchema {
     /// An attribute by name.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|attribute| attribute.name == name)
+        self.attributes
+            .iter()
+            .find(|attribute| attribute.name == name)
     }
 
     /// The schema as JSON, in the shape `provider.schema` documents.
@@ -175,7 +177,10 @@ impl ResourceSchema {
                 diagnostics.push(
                     Diagnostic::error(
                         "Unsupported argument",
-                        format!("An argument named \"{name}\" is not expected in {}.", self.type_name),
+                        format!(
+                            "An argument named \"{name}\" is not expected in {}.",
+                            self.type_name
+                        ),
                     )
                     .at(name.clone()),
                 );
@@ -188,7 +193,10 @@ impl ResourceSchema {
                     diagnostics.push(
                         Diagnostic::error(
                             "Invalid configuration for read-only attribute",
-                            format!("\"{}\" is set by the provider and cannot be configured.", attribute.name),
+                            format!(
+                                "\"{}\" is set by the provider and cannot be configured.",
+                                attribute.name
+                            ),
                         )
                         .at(attribute.name),
                     );
@@ -200,7 +208,10 @@ impl ResourceSchema {
                     diagnostics.push(
                         Diagnostic::error(
                             "Missing required argument",
-                            format!("The argument \"{}\" is required, but no definition was found.", attribute.name),
+                            format!(
+                                "The argument \"{}\" is required, but no definition was found.",
+                                attribute.name
+                            ),
                         )
                         .at(attribute.name),
                     );

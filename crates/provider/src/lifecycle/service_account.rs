@@ -95,12 +95,24 @@ impl Resource for ServiceAccount {
         }
         if is_checkable(get(config, "labels"), AttrType::MapOfString) {
             let labels = string_pairs(config, "labels");
-            checks.push(validation::labels("labels", labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+            checks.push(validation::labels(
+                "labels",
+                labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            ));
         }
-        checks.into_iter().filter_map(Result::err).map(Diagnostic::invalid).collect()
+        checks
+            .into_iter()
+            .filter_map(Result::err)
+            .map(Diagnostic::invalid)
+            .collect()
     }
 
-    fn plan_defaults(&self, ctx: &Context<'_>, planned: &mut Attrs, diagnostics: &mut Vec<Diagnostic>) {
+    fn plan_defaults(
+        &self,
+        ctx: &Context<'_>,
+        planned: &mut Attrs,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         if super::value::is_unknown(get(planned, "folder_id")) {
             match ctx.default_folder_id() {
                 Ok(folder) => {
@@ -141,8 +153,13 @@ impl Resource for ServiceAccount {
                 observed.insert("folder_id".into(), json!(folder_id));
                 observed.insert("created_at".into(), Value::Null);
                 let diagnostic = Diagnostic::error(
-                    format!("Service account \"{}\" may not have been created: {error}", spec.name),
-                    format!("Its id is {id}; the state records it so the next run reads back what exists."),
+                    format!(
+                        "Service account \"{}\" may not have been created: {error}",
+                        spec.name
+                    ),
+                    format!(
+                        "Its id is {id}; the state records it so the next run reads back what exists."
+                    ),
                 );
                 Outcome::failed(Some(settle(&SCHEMA, planned, &observed)), diagnostic)
             }

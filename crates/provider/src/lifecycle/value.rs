@@ -31,7 +31,10 @@ pub fn is_wholly_known(value: &Value) -> bool {
 pub fn parse_attrs(what: &str, text: &str) -> Result<Attrs, String> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(format!("{what} must be a JSON object, got {}", kind_of(&other))),
+        Ok(other) => Err(format!(
+            "{what} must be a JSON object, got {}",
+            kind_of(&other)
+        )),
         Err(error) => Err(format!("{what} is not valid JSON: {error}")),
     }
 }
@@ -55,7 +58,13 @@ pub fn string<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
 pub fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
     get(attrs, name)
         .as_array()
-        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -117,8 +126,16 @@ mod tests {
 
     #[test]
     fn parse_rejects_non_objects() {
-        assert!(parse_attrs("config", "[]").unwrap_err().contains("JSON object, got list"));
-        assert!(parse_attrs("config", "{").unwrap_err().contains("not valid JSON"));
+        assert!(
+            parse_attrs("config", "[]")
+                .unwrap_err()
+                .contains("JSON object, got list")
+        );
+        assert!(
+            parse_attrs("config", "{")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
         assert!(parse_attrs("config", "{}").unwrap().is_empty());
     }
 }

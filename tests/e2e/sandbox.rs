@@ -1,0 +1,301 @@
+//! The sandbox holds against a hostile component (tests/fixtures/hostile): each
+//! misbehaviour is refused or stopped within the policy's limits with a clear
+//! error, and the host survives to run the next one.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ycprov::bindings::http::TransportError;
+use ycprov::bindings::iam::{AccountSpec, Error as IamError};
+use ycprov::capabilities::Capabilities;
+use ycprov::credentials::Credential;
+use ycprov::policy::Policy;
+use ycprov::runtime::Runtime;
+
+use crate::support::Cloud;
+
+/// The hostile component built by the host's build script.
+const HOSTILE: &str = env!("YCPROV_HOSTILE_COMPONENT");
+
+fn write_policy(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `ycprov --provider hostile.wasm account create --name SCENARIO`.
+fn hostile_run(
+    cloud: &Cloud,
+    scenario: &str,
+    description: Option<&str>,
+    policy: Option<&Path>,
+) -> crate::support::Run {
+    let folder = cloud.folder();
+    let mut args = vec![
+        "--provider",
+        HOSTILE,
+        "account",
+        "create",
+        "--folder-id",
+        &folder,
+        "--name",
+        scenario,
+    ];
+    if let Some(d) = description {
+        args.extend(["--description", d]);
+    }
+    let policy_text;
+    if let Some(p) = policy {
+        policy_text = p.display().to_string();
+        args.extend(["--policy", &policy_text]);
+    }
+    cloud.ycprov(&args)
+}
+
+#[test]
+fn hostile_scenarios_fail_clearly_through_the_cli() {
+    let cloud = Cloud::start();
+    let dir = tempfile::tempdir().unwrap();
+    let short = write_policy(
+        dir.path(),
+        "call_deadline_seconds = 1\nmax_memory_mib = 32\n",
+    );
+    let iam_url = format!("{}/iam/v1/serviceAccounts", cloud.emulator.base_url());
+    struct Case<'a> {
+        scenario: &'a str,
+        description: Option<&'a str>,
+        exit: i32,
+        says: &'a [&'a str],
+        within: Duration,
+    }
+    let cases = [
+        Case {
+            scenario: "call-evil-host",
+            description: None,
+            exit: 7,
+            says: &[
+                "refused by the sandbox policy",
+                "evil.example",
+                "not an allowed endpoint",
+            ],
+            within: Duration::from_secs(10),
+        },
+        Case {
+            scenario: "call-metadata",
+            description: None,
+            exit: 7,
+            says: &["refused by the sandbox policy", "169.254.169.254"],
+            within: Duration::from_secs(10),
+        },
+        Case {
+            scenario: "set-auth-header",
+            description: Some(&iam_url),
+            exit: 7,
+            says: &[
+                "refused by the sandbox policy",
+                "Authorization",
+                "set by the host",
+            ],
+            within: Duration::from_secs(10),
+        },
+        Case {
+            scenario: "loop-forever",
+            description: None,
+            exit: 1,
+            says: &["ran past its deadline"],
+            within: Duration::from_secs(5),
+        },
+        Case {
+            scenario: "grow-memory",
+            description: None,
+            exit: 1,
+            says: &["provider component failed"],
+            within: Duration::from_secs(10),
+        },
+        Case {
+            scenario: "panic",
+            description: None,
+            exit: 1,
+            says: &["provider component failed", "aborted"],
+            within: Duration::from_secs(10),
+        },
+        Case {
+            scenario: "huge-string",
+            description: None,
+            exit: 1,
+            says: &["provider component failed"],
+            within: Duration::from_secs(10),
+        },
+        Case {
+            scenario: "log-flood",
+            description: None,
+            exit: 3,
+            says: &["flooded"],
+            within: Duration::from_secs(30),
+        },
+    ];
+    for case in &cases {
+        let started = Instant::now();
+        let run = hostile_run(&cloud, case.scenario, case.description, Some(&short));
+        let took = started.elapsed();
+        assert_eq!(
+            run.code, case.exit,
+            "{}: stderr: {}",
+            case.scenario, run.stderr
+        );
+        for phrase in case.says {
+            assert!(
+                run.stderr.contains(phrase),
+                "{}: stderr lacks `{phrase}`: {}",
+                case.scenario,
+                run.stderr
+            );
+        }
+        assert!(
+            !run.stderr.contains("panicked at"),
+            "{}: the host panicked: {}",
+            case.scenario,
+            run.stderr
+        );
+        assert!(took < case.within, "{}: took {took:?}", case.scenario);
+    }
+    assert!(cloud.emulator.snapshot().service_accounts.is_empty());
+}
+
+#[test]
+fn an_allowed_name_resolving_to_loopback_is_refused_unless_the_policy_allows_it() {
+    let cloud = Cloud::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = cloud.emulator.address().port();
+    let target = format!("http://localhost:{port}/iam/v1/serviceAccounts");
+    let strict = write_policy(
+        dir.path(),
+        &format!("allowed_endpoints = [\"http://localhost:{port}\"]\n"),
+    );
+    let run = crate::support::Run::of(
+        crate::support::base_command(None)
+            .env("YC_IAM_TOKEN", "t1.x")
+            .args([
+                "--provider",
+                HOSTILE,
+                "--policy",
+                strict.to_str().unwrap(),
+                "account",
+                "create",
+                "--folder-id",
+                "b1gfolder",
+                "--name",
+                "call-evil-host",
+                "--description",
+                &target,
+            ]),
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(run.stderr.contains("internal addresses"), "{}", run.stderr);
+
+    let lenient = dir.path().join("lenient.toml");
+    std::fs::write(
+        &lenient,
+        format!(
+            "allowed_endpoints = [\"http://localhost:{port}\"]\nallow_private_addresses = true\n"
+        ),
+    )
+    .unwrap();
+    let run = crate::support::Run::of(
+        crate::support::base_command(None)
+            .env("YC_IAM_TOKEN", "t1.x")
+            .args([
+                "--provider",
+                HOSTILE,
+                "--policy",
+                lenient.to_str().unwrap(),
+                "account",
+                "create",
+                "--folder-id",
+                "b1gfolder",
+                "--name",
+                "call-evil-host",
+                "--description",
+                &target,
+            ]),
+    );
+    assert!(
+        run.stderr.contains("reached localhost"),
+        "the request went through: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_component_sees_who_it_acts_as_but_never_the_token() {
+    let cloud = Cloud::start();
+    let run = hostile_run(&cloud, "echo-identity", None, None);
+    let out = run.ok();
+    assert!(out.contains("iam-token"), "{out}");
+    assert!(
+        !out.contains(&cloud.emulator.seed().admin_token),
+        "the token reached the component"
+    );
+}
+
+/// One runtime, every hostile scenario in a row, then a normal call: the host survives.
+#[test]
+fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
+    let mut policy = Policy::new(Some("http://127.0.0.1:9")).unwrap();
+    policy.call_deadline = Duration::from_millis(500);
+    policy.max_memory_bytes = 32 << 20;
+    let caps = Capabilities::new(
+        policy,
+        Credential::from_sources(Some("t1.secret-token-value".into()), None),
+    );
+    let runtime =
+        Runtime::new(Some(Path::new(HOSTILE)), caps).expect("loading the hostile component");
+    let create = |name: &str| {
+        let spec = AccountSpec {
+            folder_id: "b1gfolder".into(),
+            name: name.into(),
+            description: None,
+            labels: vec![],
+        };
+        runtime.call("create-account", |store, instance| {
+            instance
+                .yandex_cloud_iam_provider_iam()
+                .call_create_account(store, &spec)
+        })
+    };
+    let mut loop_stopped_after = Duration::ZERO;
+    for scenario in [
+        "call-evil-host",
+        "set-auth-header",
+        "loop-forever",
+        "grow-memory",
+        "panic",
+        "huge-string",
+        "log-flood",
+    ] {
+        let started = Instant::now();
+        let outcome = create(scenario);
+        if scenario == "loop-forever" {
+            loop_stopped_after = started.elapsed();
+        }
+        match (scenario, outcome) {
+            ("call-evil-host", Ok(Err(IamError::Transport(TransportError::Denied(_))))) => {}
+            ("set-auth-header", Ok(Err(IamError::Transport(TransportError::Denied(why))))) => {
+                assert!(why.contains("Authorization"), "{why}");
+            }
+            ("loop-forever", Err(e)) => assert!(format!("{e:#}").contains("deadline"), "{e:#}"),
+            ("grow-memory" | "panic" | "huge-string", Err(_)) => {}
+            ("log-flood", Ok(Err(IamError::InvalidInput(_)))) => {}
+            (scenario, other) => panic!("{scenario}: unexpected outcome {other:?}"),
+        }
+    }
+    let account = create("benign")
+        .expect("the host still works")
+        .expect("benign call succeeds");
+    assert_eq!(account.id, "hostile");
+    eprintln!("a looping component was stopped after {loop_stopped_after:?} (deadline 500 ms)");
+    assert!(
+        loop_stopped_after < Duration::from_millis(1500),
+        "{loop_stopped_after:?}"
+    );
+}
