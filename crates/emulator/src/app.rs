@@ -17,8 +17,7 @@ use crate::routes::Route;
 use crate::services;
 use crate::stats::Stats;
 
-/// One API request after routing and parsing.
-#[derive(Debug)]
+/// One API request after routing and parsing (no `Debug`: it carries credentials).
 pub struct ApiRequest {
     /// The matched method and its path parameter.
     pub route: Route,

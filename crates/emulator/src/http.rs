@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -30,7 +31,7 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-fn json_response(status: u16, body: &Value, request_id: Option<&str>) -> Response {
+fn json_response(status: u16, body: &Value, request_id: &str) -> Response {
     let mut response = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         body.to_string(),
@@ -41,7 +42,7 @@ fn json_response(status: u16, body: &Value, request_id: Option<&str>) -> Respons
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-request-id", id.clone());
         headers.insert("x-server-trace-id", id);
     }
@@ -50,13 +51,13 @@ fn json_response(status: u16, body: &Value, request_id: Option<&str>) -> Respons
 
 async fn emulator_stats(State(app): State<Arc<App>>) -> Response {
     let body = serde_json::to_value(app.stats()).unwrap_or(Value::Null);
-    json_response(200, &body, None)
+    json_response(200, &body, &crate::ids::request_id())
 }
 
 async fn emulator_state(State(app): State<Arc<App>>) -> Response {
     let snapshot = app.lock().snapshot();
     let body = serde_json::to_value(snapshot).unwrap_or(Value::Null);
-    json_response(200, &body, None)
+    json_response(200, &body, &crate::ids::request_id())
 }
 
 fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
@@ -66,7 +67,13 @@ fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<S
         .map(str::to_string)
 }
 
-fn parse_body(bytes: &Bytes) -> ApiResult<Option<Value>> {
+fn parse_body(bytes: &Result<Bytes, BytesRejection>) -> ApiResult<Option<Value>> {
+    let Ok(bytes) = bytes else {
+        return Err(ApiError::new(
+            Code::InvalidArgument,
+            "Request validation error: the request body is too large or cannot be read",
+        ));
+    };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -84,7 +91,7 @@ async fn api(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request_id = crate::ids::request_id();
     let path = uri.path();
@@ -156,7 +163,7 @@ async fn api(
             response_body: &response_body,
         });
     }
-    let mut response = json_response(status, &response_body, Some(&request_id));
+    let mut response = json_response(status, &response_body, &request_id);
     if fault == RequestFault::TooManyRequests {
         response
             .headers_mut()

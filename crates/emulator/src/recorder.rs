@@ -1,7 +1,7 @@
 //! The record file: one JSON line per HTTP exchange, for contract checks.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// Appends exchanges to a JSONL file.
 pub struct Recorder {
-    file: Mutex<BufWriter<File>>,
+    file: Mutex<File>,
 }
 
 /// One HTTP exchange.
@@ -38,12 +38,13 @@ impl Recorder {
             .open(path)
             .with_context(|| format!("opening record file {}", path.display()))?;
         Ok(Recorder {
-            file: Mutex::new(BufWriter::new(file)),
+            file: Mutex::new(file),
         })
     }
 
-    /// Appends one exchange as a JSON line. Write errors are reported on stderr once per line
-    /// and otherwise ignored: recording must not change the API's behaviour.
+    /// Appends one exchange as a JSON line with a single write, so that several emulators can
+    /// append to one file. Write errors are reported on stderr and otherwise ignored: recording
+    /// must not change the API's behaviour.
     pub fn record(&self, exchange: &Exchange<'_>) {
         let line = json!({
             "method": exchange.method,
@@ -53,11 +54,10 @@ impl Recorder {
             "status": exchange.status,
             "response_body": exchange.response_body,
         });
+        let mut bytes = line.to_string().into_bytes();
+        bytes.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let result = serde_json::to_writer(&mut *file, &line)
-            .map_err(std::io::Error::from)
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.flush());
+        let result = file.write_all(&bytes);
         if let Err(err) = result {
             eprintln!("yc-emulator: cannot write record file: {err}");
         }

@@ -43,8 +43,9 @@ pub trait Ui {
     fn is_terminal(&self) -> bool;
 }
 
-/// Options shared by the commands (the host's flags).
-#[derive(Debug, Clone)]
+/// Options shared by the commands (the host's flags). `Debug` hides variable
+/// values and the environment.
+#[derive(Clone)]
 pub struct Options {
     /// The configuration directory (`*.tf`).
     pub config_dir: PathBuf,
@@ -82,6 +83,33 @@ pub struct Options {
     pub now: Option<OffsetDateTime>,
     /// How often "Still creating..." is printed (default 10 s).
     pub progress_interval: Duration,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("config_dir", &self.config_dir)
+            .field("state_path", &self.state_path())
+            .field("vars", &self.vars)
+            .field(
+                "env",
+                &self
+                    .env
+                    .as_ref()
+                    .map(|e| format!("({} entries, hidden)", e.len())),
+            )
+            .field("targets", &self.targets)
+            .field("parallelism", &self.parallelism)
+            .field("refresh", &self.refresh)
+            .field("lock", &self.lock)
+            .field("json", &self.json)
+            .field("detailed_exitcode", &self.detailed_exitcode)
+            .field("auto_approve", &self.auto_approve)
+            .field("destroy", &self.destroy)
+            .field("out", &self.out)
+            .field("plan_file", &self.plan_file)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Options {

@@ -170,13 +170,22 @@ pub fn expand(
     Ok(Expansion::Single)
 }
 
-/// One instance's evaluated configuration.
-#[derive(Debug, Clone, PartialEq)]
+/// One instance's evaluated configuration (`Debug` hides sensitive attributes).
+#[derive(Clone, PartialEq)]
 pub struct InstanceConfig {
     /// A JSON object with every schema attribute (null when not configured).
     pub value: Value,
     /// Attributes whose value came from a sensitive source.
     pub sensitive: BTreeSet<String>,
+}
+
+impl std::fmt::Debug for InstanceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.sensitive.iter().cloned().collect();
+        f.debug_struct("InstanceConfig")
+            .field("value", &crate::redact::for_display(&self.value, &names))
+            .finish()
+    }
 }
 
 /// Evaluates the attributes of one instance of `block` and converts them to the schema types.

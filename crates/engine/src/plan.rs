@@ -65,7 +65,7 @@ impl Action {
 }
 
 /// The planned change of one resource instance (or deposed object).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
     /// The instance address.
     pub address: String,
@@ -115,7 +115,7 @@ impl ResourceChange {
 }
 
 /// A difference between the state and what refresh read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Drift {
     /// The instance address.
     pub address: String,
@@ -138,7 +138,7 @@ pub struct Drift {
 }
 
 /// The planned change of one output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputChange {
     /// The output name.
     pub name: String,
@@ -150,6 +150,59 @@ pub struct OutputChange {
     pub after: Option<Value>,
     /// Whether the value is hidden.
     pub sensitive: bool,
+}
+
+impl std::fmt::Debug for ResourceChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &Option<Value>, names: &[String]| {
+            v.as_ref().map(|v| crate::redact::for_display(v, names))
+        };
+        f.debug_struct("ResourceChange")
+            .field("address", &self.display_address())
+            .field("action", &self.action)
+            .field("before", &show(&self.before, &self.before_sensitive))
+            .field("after", &show(&self.after, &self.after_sensitive))
+            .field("replace_paths", &self.replace_paths)
+            .field("dependencies", &self.dependencies)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drift")
+            .field("address", &self.address)
+            .field(
+                "before",
+                &crate::redact::for_display(&self.before, &self.sensitive),
+            )
+            .field(
+                "after",
+                &self
+                    .after
+                    .as_ref()
+                    .map(|v| crate::redact::for_display(v, &self.sensitive)),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for OutputChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hide = |v: &Option<Value>| {
+            if self.sensitive {
+                v.as_ref().map(|_| Value::from(crate::render::SENSITIVE))
+            } else {
+                v.clone()
+            }
+        };
+        f.debug_struct("OutputChange")
+            .field("name", &self.name)
+            .field("action", &self.action)
+            .field("before", &hide(&self.before))
+            .field("after", &hide(&self.after))
+            .finish()
+    }
 }
 
 /// A complete plan.

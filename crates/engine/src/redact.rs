@@ -31,6 +31,12 @@ pub fn redact_attributes(object: &Value, names: &[String], with: &Value) -> Valu
     Value::Object(m)
 }
 
+/// `object` with the attributes in `names` shown as `(sensitive value)`, for
+/// `Debug` output and messages.
+pub fn for_display(object: &Value, names: &[String]) -> Value {
+    redact_attributes(object, names, &Value::from(crate::render::SENSITIVE))
+}
+
 /// `object` with every redaction marker replaced by the attribute of `source`
 /// (or null when `source` lacks it).
 pub fn restore_attributes(object: &Value, source: Option<&Value>) -> Value {

@@ -17,7 +17,7 @@ use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
 pub const STATE_VERSION: u64 = 4;
 
 /// One resource instance (or a deposed object of one) in the state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceState {
     /// The instance address, e.g. `yandex_iam_service_account.sa[0]`.
     pub address: String,
@@ -81,12 +81,42 @@ impl InstanceState {
 }
 
 /// One output value in the state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputState {
     /// The value.
     pub value: Value,
     /// Whether it is hidden in listings.
     pub sensitive: bool,
+}
+
+impl std::fmt::Debug for InstanceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceState")
+            .field("address", &self.address)
+            .field("deposed", &self.deposed)
+            .field("schema_version", &self.schema_version)
+            .field(
+                "attributes",
+                &crate::redact::for_display(&self.attributes, &self.sensitive_attributes),
+            )
+            .field("sensitive_attributes", &self.sensitive_attributes)
+            .field("dependencies", &self.dependencies)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for OutputState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.sensitive {
+            Value::from(crate::render::SENSITIVE)
+        } else {
+            self.value.clone()
+        };
+        f.debug_struct("OutputState")
+            .field("value", &value)
+            .field("sensitive", &self.sensitive)
+            .finish()
+    }
 }
 
 /// The whole state document.

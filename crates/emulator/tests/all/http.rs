@@ -11,7 +11,7 @@ fn every_response_has_a_request_id() {
     let emulator = start();
     let client = Client::admin(&emulator);
     let replies = [
-        client.get("/endpoints"),
+        client.get("/_emulator/stats"),
         client.get("/iam/v1/serviceAccounts/ajenope"),
         client.get("/nothing/here"),
         client.send("PUT", "/iam/v1/serviceAccounts", None, &[]),

@@ -12,3 +12,10 @@ mod operations;
 mod persistence;
 mod service_accounts;
 mod tokens;
+
+/// The emulator can be shared between threads (for example in a `OnceLock`).
+#[test]
+fn emulator_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<yc_emulator::Emulator>();
+}

@@ -56,13 +56,27 @@ pub struct InstanceVars {
     pub each: Option<(String, Value)>,
 }
 
-/// The result of evaluating an expression.
-#[derive(Debug, Clone, PartialEq)]
+/// The result of evaluating an expression (`Debug` hides sensitive values).
+#[derive(Clone, PartialEq)]
 pub struct Evaluated {
     /// The value (may contain unknowns).
     pub value: Value,
     /// True when a sensitive variable or attribute contributed to it.
     pub sensitive: bool,
+}
+
+impl std::fmt::Debug for Evaluated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.sensitive {
+            Value::from(crate::render::SENSITIVE)
+        } else {
+            self.value.clone()
+        };
+        f.debug_struct("Evaluated")
+            .field("value", &value)
+            .field("sensitive", &self.sensitive)
+            .finish()
+    }
 }
 
 /// What expressions are evaluated against.

