@@ -8,6 +8,7 @@
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;
+pub mod component_cache;
 pub mod component_provider;
 pub mod credentials;
 pub mod declarative;

@@ -8,11 +8,12 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
 use crate::bindings::{ProviderComponent, ProviderComponentPre};
 use crate::capabilities::{Capabilities, HostState};
+use crate::component_cache;
 
 /// The provider component built with this host.
 pub const EMBEDDED_PROVIDER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
@@ -39,15 +40,13 @@ impl Runtime {
                 let bytes = std::fs::read(path).with_context(|| {
                     format!("reading the provider component {}", path.display())
                 })?;
-                Component::new(&engine, &bytes).map_err(|e| {
-                    anyhow!(
-                        "{} is not a valid provider component: {e:#}",
-                        path.display()
-                    )
-                })?
+                component_cache::load(&engine, &bytes, &format!("the component {}", path.display()))?
             }
-            None => Component::new(&engine, EMBEDDED_PROVIDER)
-                .map_err(|e| anyhow!("compiling the embedded provider component: {e:#}"))?,
+            None => component_cache::load(
+                &engine,
+                EMBEDDED_PROVIDER,
+                "the embedded provider component",
+            )?,
         };
         let mut linker = Linker::<HostState>::new(&engine);
         ProviderComponent::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)

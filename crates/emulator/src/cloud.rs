@@ -242,7 +242,7 @@ impl CloudState {
             std::process::id()
         ));
         let write = || -> anyhow::Result<()> {
-            let mut file = File::create(&temporary)?;
+            let mut file = private_file(&temporary)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
             fs::rename(&temporary, path)?;
@@ -383,4 +383,16 @@ mod tests {
             "no temporary file is left behind"
         );
     }
+}
+
+/// Creates (truncating) a file only its owner can read: the cloud holds tokens and key secrets.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }

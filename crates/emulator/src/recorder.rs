@@ -32,9 +32,14 @@ pub struct Exchange<'a> {
 impl Recorder {
     /// Opens (creates or appends to) the record file.
     pub fn open(path: &Path) -> anyhow::Result<Recorder> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options
             .open(path)
             .with_context(|| format!("opening record file {}", path.display()))?;
         Ok(Recorder {

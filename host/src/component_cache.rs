@@ -1,0 +1,117 @@
+//! The on-disk cache of compiled components.
+//!
+//! Compiling the provider with Cranelift takes tens of milliseconds; loading a
+//! precompiled artifact takes a fraction of one. The artifact is keyed by the
+//! SHA-256 of the component bytes, the wasmtime version and the engine's
+//! compatibility hash (target, CPU features, configuration), so a different
+//! component, wasmtime or CPU never loads a stale artifact.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Where compiled components are kept: `YCPROV_CACHE_DIR`, else `$XDG_CACHE_HOME/ycprov`,
+/// else `~/.cache/ycprov`; `YCPROV_CACHE_DIR=off` disables the cache.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("YCPROV_CACHE_DIR") {
+        Some(dir) if dir == "off" => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|base| base.join("ycprov")),
+    }
+}
+
+/// The cache key of `wasm` for `engine`.
+pub fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let mut digest = Sha256::new();
+    digest.update(wasm);
+    digest.update(b"\0wasmtime-");
+    digest.update(wasmtime_version().as_bytes());
+    digest.update(compat.finish().to_le_bytes());
+    digest.update(std::env::consts::ARCH.as_bytes());
+    digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn wasmtime_version() -> &'static str {
+    env!("YCPROV_WASMTIME_VERSION")
+}
+
+/// Loads the compiled form of `wasm` from the cache, or compiles it and stores it.
+pub fn load(engine: &Engine, wasm: &[u8], what: &str) -> Result<Component> {
+    let started = Instant::now();
+    let Some(dir) = cache_dir() else {
+        return compile(engine, wasm, what);
+    };
+    let path = dir.join(format!("{}.cwasm", cache_key(engine, wasm)));
+    if path.exists() {
+        // SAFETY: the artifact was written by this program into the user's private cache
+        // directory under a key that covers the component, wasmtime and the engine settings.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => {
+                tracing::debug!(target: "ycprov::cache", file = %path.display(), micros = started.elapsed().as_micros() as u64, "compiled component loaded from cache");
+                return Ok(component);
+            }
+            Err(e) => {
+                tracing::warn!(target: "ycprov::cache", file = %path.display(), "ignoring an unusable cached component: {e:#}");
+            }
+        }
+    }
+    let compiled = engine
+        .precompile_component(wasm)
+        .map_err(|e| anyhow!("compiling {what}: {e:#}"))?;
+    if let Err(e) = store(&dir, &path, &compiled) {
+        tracing::warn!(target: "ycprov::cache", "could not cache the compiled component: {e:#}");
+    }
+    // SAFETY: `compiled` was produced by `precompile_component` of this very engine just now.
+    let component = unsafe { Component::deserialize(engine, &compiled) }
+        .map_err(|e| anyhow!("loading the compiled {what}: {e:#}"))?;
+    tracing::debug!(target: "ycprov::cache", millis = started.elapsed().as_millis() as u64, "component compiled and cached");
+    Ok(component)
+}
+
+fn compile(engine: &Engine, wasm: &[u8], what: &str) -> Result<Component> {
+    Component::new(engine, wasm).map_err(|e| anyhow!("compiling {what}: {e:#}"))
+}
+
+fn store(dir: &Path, path: &Path, compiled: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temp, compiled).with_context(|| format!("writing {}", temp.display()))?;
+    std::fs::rename(&temp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_changes_with_the_component_and_the_engine_settings() {
+        let engine = Engine::default();
+        let a = cache_key(&engine, b"component a");
+        assert_eq!(a, cache_key(&engine, b"component a"));
+        assert_ne!(a, cache_key(&engine, b"component b"));
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        let other = Engine::new(&config).unwrap();
+        assert_ne!(a, cache_key(&other, b"component a"));
+    }
+}
