@@ -43,7 +43,10 @@ fn main() -> Result<()> {
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_TARGET_DIR");
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_COMPONENT");
 
-    println!("cargo:rustc-env=YCPROV_WASMTIME_VERSION={}", wasmtime_version(&workspace));
+    println!(
+        "cargo:rustc-env=YCPROV_WASMTIME_VERSION={}",
+        wasmtime_version(&workspace)
+    );
 
     let target_dir = env::var_os("YCPROV_PROVIDER_TARGET_DIR")
         .map(PathBuf::from)

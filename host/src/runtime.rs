@@ -40,7 +40,11 @@ impl Runtime {
                 let bytes = std::fs::read(path).with_context(|| {
                     format!("reading the provider component {}", path.display())
                 })?;
-                component_cache::load(&engine, &bytes, &format!("the component {}", path.display()))?
+                component_cache::load(
+                    &engine,
+                    &bytes,
+                    &format!("the component {}", path.display()),
+                )?
             }
             None => component_cache::load(
                 &engine,

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `ycprov` binary with its real provider component
 //! against the emulator on an ephemeral loopback port.
 
+mod contract;
 mod declarative;
 mod imperative;
 mod sandbox;
