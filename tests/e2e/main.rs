@@ -3,6 +3,7 @@
 
 mod contract;
 mod declarative;
+mod faults;
 mod imperative;
 mod sandbox;
 mod support;
