@@ -31,6 +31,13 @@ pub struct GlobalArgs {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+    /// A service account authorized key file (JSON, as `yc iam key create` writes it) to
+    /// authenticate with; also YC_SERVICE_ACCOUNT_KEY_FILE (see `auth status`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub service_account_key_file: Option<PathBuf>,
+    /// The `yc` CLI profile to take credentials and default ids from (default: its current one).
+    #[arg(long, global = true, env = "YC_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
     /// Load this provider component instead of the embedded one.
     #[arg(long, global = true, value_name = "FILE.wasm")]
     pub provider: Option<PathBuf>,
@@ -67,6 +74,9 @@ pub enum Command {
     /// API keys: step 3.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Credentials: which one is in use.
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Run the three steps against a local emulator started in this process.
     Demo(DemoArgs),
     /// Check the configuration without calling the API.
@@ -231,6 +241,18 @@ pub enum KeyCommand {
     Delete {
         /// The key id.
         id: String,
+    },
+}
+
+/// `ycprov auth …`
+#[derive(Subcommand, Debug)]
+pub enum AuthCommand {
+    /// Show which credential is used, whose it is and until when its token is valid
+    /// (never the token). Exits 6 when no token can be had.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
 }
 

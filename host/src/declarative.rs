@@ -14,7 +14,7 @@ use crate::cli::{
     ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, OutputArgs, PlanArgs, StateCommand,
 };
 use crate::component_provider::ComponentProvider;
-use crate::credentials::Credential;
+use crate::credentials::{Credential, CredentialConfig};
 use crate::local::LocalCloud;
 use crate::runtime::Runtime;
 
@@ -189,15 +189,21 @@ fn with_provider(
                 Some(seed.cloud_id.clone()),
             )
         }
-        None => (
-            global
+        None => {
+            let endpoint = global
                 .endpoint
                 .clone()
-                .or_else(|| setting("endpoint").filter(|e| e.contains("://"))),
-            Credential::from_sources(global.token.clone(), setting("token")),
-            setting("folder_id").or_else(|| std::env::var("YC_FOLDER_ID").ok()),
-            setting("cloud_id").or_else(|| std::env::var("YC_CLOUD_ID").ok()),
-        ),
+                .or_else(|| setting("endpoint").filter(|e| e.contains("://")));
+            let mut config = CredentialConfig::from_global(global)
+                .with_provider_block(setting("token"), setting("service_account_key_file"));
+            config.endpoint = endpoint.clone();
+            (
+                endpoint,
+                Credential::resolve(&config),
+                setting("folder_id").or_else(|| std::env::var("YC_FOLDER_ID").ok()),
+                setting("cloud_id").or_else(|| std::env::var("YC_CLOUD_ID").ok()),
+            )
+        }
     };
     let policy = crate::policy_for(global, endpoint.as_deref())?;
     let mut caps = Capabilities::new(policy, credential);

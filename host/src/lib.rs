@@ -28,8 +28,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::capabilities::Capabilities;
-use crate::cli::{Cli, Command, GlobalArgs};
-use crate::credentials::Credential;
+use crate::cli::{AuthCommand, Cli, Command, GlobalArgs};
+use crate::credentials::{Credential, CredentialConfig};
 use crate::failure::{CommandFailure, Exit};
 use crate::policy::Policy;
 use crate::runtime::Runtime;
@@ -38,7 +38,7 @@ use crate::runtime::Runtime;
 pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
     let cli = Cli::parse_from(cli::normalize_args(args));
     init_logging(cli.global.log.as_deref());
-    let secrets = Credential::from_sources(cli.global.token.clone(), None).secrets();
+    let secrets = CredentialConfig::from_global(&cli.global).secrets();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -65,12 +65,23 @@ fn run(cli: Cli) -> Result<u8> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Command::Account(command) => {
-            imperative::account(&runtime_for(&cli.global)?, command, &mut stdout)?
+            let runtime = runtime_for(&cli.global)?;
+            imperative::account(&runtime, command, &mut stdout)
+                .map_err(|e| credential_failure(&runtime, e))?
         }
         Command::Role(command) => {
-            imperative::role(&runtime_for(&cli.global)?, command, &mut stdout)?
+            let runtime = runtime_for(&cli.global)?;
+            imperative::role(&runtime, command, &mut stdout)
+                .map_err(|e| credential_failure(&runtime, e))?
         }
-        Command::Key(command) => imperative::key(&runtime_for(&cli.global)?, command, &mut stdout)?,
+        Command::Key(command) => {
+            let runtime = runtime_for(&cli.global)?;
+            imperative::key(&runtime, command, &mut stdout)
+                .map_err(|e| credential_failure(&runtime, e))?
+        }
+        Command::Auth(AuthCommand::Status { format }) => {
+            return credentials::status::run(&cli.global, format, &mut stdout);
+        }
         Command::Demo(args) => demo::run(&cli.global, &args, &mut stdout)?,
         Command::ProviderWasm { out } => {
             std::fs::write(&out, runtime::EMBEDDED_PROVIDER)
@@ -96,14 +107,30 @@ pub fn policy_for(global: &GlobalArgs, endpoint: Option<&str>) -> Result<Policy>
     }
 }
 
-/// Builds the component runtime from the global flags.
+/// Builds the component runtime from the global flags, the environment and the yc profile.
 pub fn runtime_for(global: &GlobalArgs) -> Result<Runtime> {
-    let policy = policy_for(global, global.endpoint.as_deref())?;
-    let credential = Credential::from_sources(global.token.clone(), None);
-    Runtime::new(
-        global.provider.as_deref(),
-        Capabilities::new(policy, credential),
-    )
+    let config = CredentialConfig::from_global(global);
+    let policy = policy_for(global, config.endpoint.as_deref())?;
+    let mut caps = Capabilities::new(policy, Credential::resolve(&config));
+    caps.cloud_id = config.default_cloud_id();
+    caps.folder_id = config.default_folder_id();
+    Runtime::new(global.provider.as_deref(), caps)
+}
+
+/// When a command failed because the credential gave no token (its requests were refused
+/// with `credentials: …`), the credential's own message and exit code 6 replace the error.
+fn credential_failure(runtime: &Runtime, error: anyhow::Error) -> anyhow::Error {
+    let undelivered = error
+        .downcast_ref::<CommandFailure>()
+        .is_some_and(|f| f.exit == Exit::Unreachable);
+    match runtime.capabilities().credential.failure() {
+        Some(failure) if undelivered => CommandFailure {
+            message: format!("cannot authenticate: {failure}"),
+            exit: Exit::Unauthorized,
+        }
+        .into(),
+        _ => error,
+    }
 }
 
 fn init_logging(filter: Option<&str>) {

@@ -2,6 +2,7 @@
 //! against the emulator on an ephemeral loopback port.
 
 mod contract;
+mod credentials;
 mod declarative;
 mod faults;
 mod imperative;

@@ -9,6 +9,7 @@ use std::io::Read;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
+use secrecy::ExposeSecret;
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -153,8 +154,12 @@ fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
         }
         builder = builder.header(name.as_str(), value.as_str());
     }
-    if let Some(authorization) = caps.credential.authorization() {
-        builder = builder.header("authorization", authorization);
+    match caps.credential.authorization() {
+        Ok(Some(authorization)) => {
+            builder = builder.header("authorization", authorization.expose_secret());
+        }
+        Ok(None) => {}
+        Err(error) => return Err(TransportError::Denied(format!("credentials: {error}"))),
     }
     let request = builder
         .body(req.body.unwrap_or_default())
