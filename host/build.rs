@@ -148,10 +148,10 @@ fn wasmtime_version(workspace: &Path) -> String {
     let lock = fs::read_to_string(workspace.join("Cargo.lock")).unwrap_or_default();
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasmtime\"" {
-            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
-                return version.trim_matches('"').to_string();
-            }
+        if line == "name = \"wasmtime\""
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = "))
+        {
+            return version.trim_matches('"').to_string();
         }
     }
     "unknown".to_string()

@@ -17,7 +17,7 @@ pub struct Cli {
 }
 
 /// Options every command accepts.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Clone)]
 pub struct GlobalArgs {
     /// Send all Yandex Cloud API calls to this base URL (e.g. a local emulator).
     #[arg(long, global = true, env = "YC_ENDPOINT", value_name = "URL")]
@@ -50,6 +50,18 @@ pub struct GlobalArgs {
     /// Switch to this directory before doing anything (the configuration directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub chdir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("provider", &self.provider)
+            .field("policy", &self.policy)
+            .field("chdir", &self.chdir)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Output format of the imperative commands.

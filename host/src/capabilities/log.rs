@@ -22,7 +22,7 @@ impl Host for HostState {
         if message.len() > MAX_MESSAGE_CHARS {
             let cut = message.floor_char_boundary(MAX_MESSAGE_CHARS);
             message.truncate(cut);
-            message.push_str("…");
+            message.push('…');
         }
         let message = crate::redact::redact(&message, &self.caps.credential.secrets());
         match level {

@@ -1,0 +1,185 @@
+//! The emulated cloud of one scenario: an in-process emulator with fixed latency, quotas that
+//! fit the largest workload, and a record of every exchange; plus request counts between two
+//! moments.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use yc_emulator::{Config, Emulator, Faults, Quotas, Stats};
+
+/// The latency the emulator adds to every response, in milliseconds.
+pub const LATENCY_MS: u64 = 20;
+
+/// Quota for service accounts and API keys: well above the largest workload.
+const QUOTA: usize = 10_000;
+
+/// A running emulator and the file it records exchanges to.
+pub struct Cloud {
+    /// The emulator.
+    pub emulator: Emulator,
+    /// One JSON line per HTTP exchange (see [`crate::chains`]).
+    pub record_file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Cloud {
+    /// Starts a fresh emulator with [`LATENCY_MS`] of latency and raised quotas.
+    pub fn start() -> Result<Cloud> {
+        let dir = tempfile::tempdir().context("creating the emulator's record directory")?;
+        let record_file = dir.path().join("exchanges.jsonl");
+        let config = Config {
+            faults: Faults {
+                latency_ms: LATENCY_MS,
+                ..Faults::default()
+            },
+            quotas: Quotas {
+                service_accounts: QUOTA,
+                api_keys: QUOTA,
+            },
+            record_file: Some(record_file.clone()),
+            ..Config::default()
+        };
+        let emulator = Emulator::start(config).context("starting the emulator")?;
+        Ok(Cloud {
+            emulator,
+            record_file,
+            _dir: dir,
+        })
+    }
+
+    /// The seeded folder.
+    pub fn folder_id(&self) -> &str {
+        &self.emulator.seed().folder_id
+    }
+
+    /// The current request counters and the size of the record file (the mark of "now").
+    pub fn mark(&self) -> Result<Mark> {
+        let record_offset = std::fs::metadata(&self.record_file)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        Ok(Mark {
+            stats: self.emulator.stats(),
+            record_offset,
+        })
+    }
+
+    /// The requests made since `since`, by endpoint.
+    pub fn calls_since(&self, since: &Mark) -> Calls {
+        Calls::between(&since.stats, &self.emulator.stats())
+    }
+
+    /// The exchanges recorded since `since`, one JSON text per line.
+    pub fn exchanges_since(&self, since: &Mark) -> Result<String> {
+        let bytes = std::fs::read(&self.record_file)
+            .with_context(|| format!("reading {}", self.record_file.display()))?;
+        let start = usize::try_from(since.record_offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        String::from_utf8(bytes[start..].to_vec()).context("the record file is not UTF-8")
+    }
+}
+
+/// A moment in a cloud's life: its counters and the length of its record.
+pub struct Mark {
+    stats: Stats,
+    record_offset: u64,
+}
+
+/// Requests between two moments, by endpoint (`"METHOD /route/template"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calls {
+    /// Requests per endpoint (only endpoints with at least one request).
+    pub by_endpoint: BTreeMap<String, u64>,
+}
+
+impl Calls {
+    /// The difference `after - before`.
+    pub fn between(before: &Stats, after: &Stats) -> Calls {
+        let by_endpoint = after
+            .requests
+            .iter()
+            .map(|(endpoint, count)| (endpoint.clone(), count - before.count(endpoint)))
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        Calls { by_endpoint }
+    }
+
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.by_endpoint.values().sum()
+    }
+
+    /// Requests to one endpoint.
+    pub fn count(&self, endpoint: &str) -> u64 {
+        self.by_endpoint.get(endpoint).copied().unwrap_or(0)
+    }
+
+    /// Requests to endpoints whose template contains `fragment`.
+    pub fn matching(&self, fragment: &str) -> u64 {
+        self.by_endpoint
+            .iter()
+            .filter(|(endpoint, _)| endpoint.contains(fragment))
+            .map(|(_, count)| count)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(pairs: &[(&str, u64)]) -> Stats {
+        let mut stats = Stats::default();
+        for (endpoint, count) in pairs {
+            for _ in 0..*count {
+                stats.record_request(endpoint);
+            }
+        }
+        stats
+    }
+
+    #[test]
+    fn calls_are_the_difference_of_two_counters() {
+        let before = stats(&[("GET /a", 2), ("POST /b", 1)]);
+        let after = stats(&[("GET /a", 5), ("POST /b", 1), ("GET /c:list", 4)]);
+        let calls = Calls::between(&before, &after);
+        assert_eq!(
+            calls.by_endpoint,
+            BTreeMap::from([("GET /a".to_string(), 3), ("GET /c:list".to_string(), 4)])
+        );
+        assert_eq!(calls.total(), 7);
+        assert_eq!(calls.count("POST /b"), 0);
+        assert_eq!(calls.matching(":list"), 4);
+    }
+
+    #[test]
+    fn cloud_counts_and_records_the_requests_since_a_mark() {
+        let cloud = Cloud::start().unwrap();
+        let url = format!(
+            "{}/resource-manager/v1/folders/{}",
+            cloud.emulator.base_url(),
+            cloud.folder_id()
+        );
+        let token = format!("Bearer {}", cloud.emulator.seed().admin_token);
+        let get = || {
+            ureq::get(&url)
+                .header("Authorization", &token)
+                .call()
+                .unwrap();
+        };
+        get();
+        let mark = cloud.mark().unwrap();
+        get();
+        get();
+        let calls = cloud.calls_since(&mark);
+        assert_eq!(calls.total(), 2, "{calls:?}");
+        assert_eq!(
+            calls.count("GET /resource-manager/v1/folders/{folderId}"),
+            2,
+            "{calls:?}"
+        );
+        let exchanges = cloud.exchanges_since(&mark).unwrap();
+        assert_eq!(exchanges.lines().count(), 2, "{exchanges}");
+    }
+}
