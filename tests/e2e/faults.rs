@@ -26,20 +26,57 @@ fn the_three_steps_finish_under_twenty_percent_faults() {
     for seed in [3, 7, 11] {
         let cloud = faulty(seed);
         let folder = cloud.folder();
-        let account = cloud.ycprov(&["account", "create", "--folder-id", &folder, "--name", "sa-faults",
-            "--format", "json"]).json();
+        let account = cloud
+            .ycprov(&[
+                "account",
+                "create",
+                "--folder-id",
+                &folder,
+                "--name",
+                "sa-faults",
+                "--format",
+                "json",
+            ])
+            .json();
         let id = account["id"].as_str().unwrap();
-        cloud.ycprov(&["role", "bind", "--folder-id", &folder, "--role", "ai.languageModels.user",
-            "--service-account-id", id]).ok();
-        let key = cloud.ycprov(&["key", "create", "--service-account-id", id, "--scope",
-            "yc.ai.languageModels.execute", "--format", "json"]).json();
+        cloud
+            .ycprov(&[
+                "role",
+                "bind",
+                "--folder-id",
+                &folder,
+                "--role",
+                "ai.languageModels.user",
+                "--service-account-id",
+                id,
+            ])
+            .ok();
+        let key = cloud
+            .ycprov(&[
+                "key",
+                "create",
+                "--service-account-id",
+                id,
+                "--scope",
+                "yc.ai.languageModels.execute",
+                "--format",
+                "json",
+            ])
+            .json();
         assert!(key["secret"].as_str().unwrap().starts_with("AQVN"));
 
         let snapshot = cloud.emulator.snapshot();
-        assert_eq!(snapshot.service_accounts.len(), 1, "seed {seed}: no duplicate account");
+        assert_eq!(
+            snapshot.service_accounts.len(),
+            1,
+            "seed {seed}: no duplicate account"
+        );
         assert_eq!(snapshot.api_keys.len(), 1, "seed {seed}: no duplicate key");
         let stats = cloud.emulator.stats();
-        assert!(stats.injected_faults.values().sum::<u64>() > 0, "seed {seed}: faults were injected: {stats:?}");
+        assert!(
+            stats.injected_faults.values().sum::<u64>() > 0,
+            "seed {seed}: faults were injected: {stats:?}"
+        );
     }
 }
 
@@ -49,7 +86,8 @@ fn a_declarative_apply_converges_under_faults() {
     let dir = tempfile::tempdir().unwrap();
     let mut tf = String::new();
     for team in ["alpha", "beta", "gamma", "delta", "epsilon"] {
-        tf.push_str(&format!(r#"
+        tf.push_str(&format!(
+            r#"
 resource "yandex_iam_service_account" "{team}" {{
   name = "sa-{team}"
 }}
@@ -62,14 +100,17 @@ resource "yandex_iam_service_account_api_key" "{team}" {{
   service_account_id = yandex_iam_service_account.{team}.id
   scopes             = ["yc.ai.languageModels.execute"]
 }}
-"#));
+"#
+        ));
     }
     std::fs::write(dir.path().join("main.tf"), tf).unwrap();
-    let run = Run::of(base_command(Some(dir.path()))
-        .env("YC_ENDPOINT", cloud.emulator.base_url())
-        .env("YC_IAM_TOKEN", &cloud.emulator.seed().admin_token)
-        .env("YC_FOLDER_ID", cloud.folder())
-        .args(["apply", "-auto-approve"]));
+    let run = Run::of(
+        base_command(Some(dir.path()))
+            .env("YC_ENDPOINT", cloud.emulator.base_url())
+            .env("YC_IAM_TOKEN", &cloud.emulator.seed().admin_token)
+            .env("YC_FOLDER_ID", cloud.folder())
+            .args(["apply", "-auto-approve"]),
+    );
     assert!(run.ok().contains("15 added"), "{}", run.stdout);
     let snapshot = cloud.emulator.snapshot();
     assert_eq!(snapshot.service_accounts.len(), 5);

@@ -7,4 +7,5 @@ mod declarative;
 mod faults;
 mod imperative;
 mod sandbox;
+mod secrets;
 mod support;

@@ -480,7 +480,7 @@ fn plan_create(
         };
         planned.insert(attribute.name.to_owned(), value);
     }
-    resource.plan_defaults(ctx, &mut planned, diagnostics);
+    resource.plan_defaults(ctx, config, &mut planned, diagnostics);
     planned
 }
 

@@ -185,7 +185,8 @@ impl Resource for ServiceAccount {
         if update.is_empty() {
             return Outcome::state(settle(&SCHEMA, planned, prior));
         }
-        match ctx.iam().update_account(id, &update) {
+        let name = string(planned, "name").unwrap_or_default();
+        match ctx.iam().patch_account(id, name, &update) {
             Ok(account) => {
                 let mut observed = account_attrs(&account);
                 if account.created_at.is_empty() {
