@@ -13,7 +13,9 @@ use anyhow::{Context, Result, bail};
 /// The `ycprov` binary to measure: `$YCPROV_BIN`, else `ycprov` next to this program.
 pub fn ycprov_binary() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("YCPROV_BIN") {
-        return Ok(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return std::fs::canonicalize(&path)
+            .with_context(|| format!("YCPROV_BIN: no binary at {}", path.display()));
     }
     let exe = std::env::current_exe().context("locating this program")?;
     let dir = exe.parent().context("this program has no directory")?;

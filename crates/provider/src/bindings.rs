@@ -328,7 +328,7 @@ impl wit_provider::Guest for Component {
     }
 
     fn import_resource(type_name: String, id: String) -> wit_provider::Imported {
-        let result = with_provider(|provider| provider.import(&Host, &type_name, &id));
+        let result = with_provider(|provider| provider.import_resource(&Host, &type_name, &id));
         wit_provider::Imported {
             state: result.state,
             diagnostics: diagnostics_to_wit(result.diagnostics),

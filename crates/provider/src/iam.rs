@@ -252,7 +252,12 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     /// Updates a service account whose current name the caller knows (the API requires
     /// the name in every update; it changes only when `update.name` is given).
-    pub fn patch_account(&self, id: &str, current_name: &str, update: &AccountUpdate) -> Result<ServiceAccount, Error> {
+    pub fn patch_account(
+        &self,
+        id: &str,
+        current_name: &str,
+        update: &AccountUpdate,
+    ) -> Result<ServiceAccount, Error> {
         validation::resource_id("id", id)?;
         validate_account_update(update)?;
         if update.is_empty() {
@@ -275,7 +280,12 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         body.insert("updateMask".into(), json!(mask.join(",")));
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
-        let done = self.mutate(Method::Patch, &url, Some(Value::Object(body)), "update service account")?;
+        let done = self.mutate(
+            Method::Patch,
+            &url,
+            Some(Value::Object(body)),
+            "update service account",
+        )?;
         match operation::response_of(&done) {
             Some(response) => Ok(wire::decode_value::<wire::WireServiceAccount>(
                 "service account",

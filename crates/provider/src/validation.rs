@@ -276,7 +276,8 @@ mod tests {
     #[test]
     fn label_rules() {
         let long = "v".repeat(64);
-        let cases: [(Vec<(&str, &str)>, Option<&str>); 6] = [
+        type Labels<'a> = Vec<(&'a str, &'a str)>;
+        let cases: [(Labels, Option<&str>); 6] = [
             (vec![("team", "ml"), ("env", "")], None),
             (
                 vec![("Team", "ml")],

@@ -52,7 +52,11 @@ class Emulator:
 class ProviderOnPython(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
+        for needed in (EMULATOR, COMPONENT):
+            if not Path(needed).exists():
+                raise FileNotFoundError(f"{needed} is missing: run scripts/test-polyglot (it builds it)")
         cls.emulator = Emulator()
+        cls.addClassCleanup(cls.emulator.stop)
         info = cls.emulator.info
         cls.folder_id = info["folder_id"]
         cls.token = info["token"]
@@ -67,10 +71,6 @@ class ProviderOnPython(unittest.TestCase):
             on_log=lambda level, message: cls.logs.append((level, message)),
         )
         cls.compile_ms = (time.perf_counter() - started) * 1000
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.emulator.stop()
 
     def test_three_steps_leave_the_emulator_in_the_expected_state(self) -> None:
         provider = self.host.instantiate()

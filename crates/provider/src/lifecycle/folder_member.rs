@@ -148,6 +148,7 @@ impl Resource for FolderMember {
     fn plan_defaults(
         &self,
         _ctx: &Context<'_>,
+        _config: &Attrs,
         planned: &mut Attrs,
         _diagnostics: &mut Vec<Diagnostic>,
     ) {

@@ -129,6 +129,7 @@ trait Resource: Sync {
     fn plan_defaults(
         &self,
         _ctx: &Context<'_>,
+        _config: &Attrs,
         _planned: &mut Attrs,
         _diagnostics: &mut Vec<Diagnostic>,
     ) {
@@ -258,10 +259,10 @@ impl Provider {
             Err(why) => return vec![Diagnostic::error("Invalid provider configuration", why)],
         };
         let mut diagnostics = PROVIDER_SCHEMA.check_config(&config);
-        if let Some(folder) = value::string(&config, "folder_id") {
-            if let Err(invalid) = validation::resource_id("folder_id", folder) {
-                diagnostics.push(Diagnostic::invalid(invalid));
-            }
+        if let Some(folder) = value::string(&config, "folder_id")
+            && let Err(invalid) = validation::resource_id("folder_id", folder)
+        {
+            diagnostics.push(Diagnostic::invalid(invalid));
         }
         if !has_errors(&diagnostics) {
             let known = |name: &str| {
@@ -418,7 +419,12 @@ impl Provider {
     }
 
     /// Imports an existing object by its import id.
-    pub fn import(&self, platform: &dyn Platform, type_name: &str, id: &str) -> StateResult {
+    pub fn import_resource(
+        &self,
+        platform: &dyn Platform,
+        type_name: &str,
+        id: &str,
+    ) -> StateResult {
         let resource = match resource(type_name) {
             Ok(resource) => resource,
             Err(diagnostic) => return failed_state(None, diagnostic),

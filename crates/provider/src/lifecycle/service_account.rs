@@ -110,10 +110,11 @@ impl Resource for ServiceAccount {
     fn plan_defaults(
         &self,
         ctx: &Context<'_>,
+        config: &Attrs,
         planned: &mut Attrs,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        if super::value::is_unknown(get(planned, "folder_id")) {
+        if get(config, "folder_id").is_null() {
             match ctx.default_folder_id() {
                 Ok(folder) => {
                     planned.insert("folder_id".into(), json!(folder));

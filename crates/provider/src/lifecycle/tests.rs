@@ -34,8 +34,19 @@ struct Planned {
     diagnostics: Vec<Diagnostic>,
 }
 
-fn plan(provider: &Provider, fake: &FakePlatform, type_name: &str, prior: Option<Value>, config: Option<Value>) -> Planned {
-    let change = provider.plan(fake, type_name, text(&prior).as_deref(), text(&config).as_deref());
+fn plan(
+    provider: &Provider,
+    fake: &FakePlatform,
+    type_name: &str,
+    prior: Option<Value>,
+    config: Option<Value>,
+) -> Planned {
+    let change = provider.plan(
+        fake,
+        type_name,
+        text(&prior).as_deref(),
+        text(&config).as_deref(),
+    );
     Planned {
         planned: parse(change.planned),
         replace: change.requires_replace,
@@ -43,12 +54,28 @@ fn plan(provider: &Provider, fake: &FakePlatform, type_name: &str, prior: Option
     }
 }
 
-fn apply(provider: &Provider, fake: &FakePlatform, type_name: &str, prior: Option<Value>, planned: Option<Value>) -> (Option<Value>, Vec<Diagnostic>) {
-    let result = provider.apply(fake, type_name, text(&prior).as_deref(), text(&planned).as_deref());
+fn apply(
+    provider: &Provider,
+    fake: &FakePlatform,
+    type_name: &str,
+    prior: Option<Value>,
+    planned: Option<Value>,
+) -> (Option<Value>, Vec<Diagnostic>) {
+    let result = provider.apply(
+        fake,
+        type_name,
+        text(&prior).as_deref(),
+        text(&planned).as_deref(),
+    );
     (parse(result.state), result.diagnostics)
 }
 
-fn read(provider: &Provider, fake: &FakePlatform, type_name: &str, state: Value) -> (Option<Value>, Vec<Diagnostic>) {
+fn read(
+    provider: &Provider,
+    fake: &FakePlatform,
+    type_name: &str,
+    state: Value,
+) -> (Option<Value>, Vec<Diagnostic>) {
     let result = provider.read(fake, type_name, &state.to_string());
     (parse(result.state), result.diagnostics)
 }
@@ -79,22 +106,39 @@ fn member_state() -> Value {
 #[test]
 fn schema_has_the_documented_shape() {
     let schema: Value = serde_json::from_str(&Provider::new().schema()).unwrap();
-    assert_eq!(schema["provider"]["attributes"]["folder_id"]["type"], "string");
+    assert_eq!(
+        schema["provider"]["attributes"]["folder_id"]["type"],
+        "string"
+    );
     let sa = &schema["resources"][SA];
     assert_eq!(sa["version"], 0);
-    assert!(sa["description"].as_str().unwrap().contains("service account"));
-    assert_eq!(sa["attributes"]["name"], json!({"type": "string", "required": true,
-        "description": sa["attributes"]["name"]["description"]}));
+    assert!(
+        sa["description"]
+            .as_str()
+            .unwrap()
+            .contains("service account")
+    );
+    assert_eq!(
+        sa["attributes"]["name"],
+        json!({"type": "string", "required": true,
+        "description": sa["attributes"]["name"]["description"]})
+    );
     assert_eq!(sa["attributes"]["folder_id"]["force_new"], true);
     assert_eq!(sa["attributes"]["labels"]["type"], "map(string)");
     let key = &schema["resources"][KEY]["attributes"];
     assert_eq!(key["secret_key"]["sensitive"], true);
     assert_eq!(key["secret_key"]["computed"], true);
     assert_eq!(key["scopes"]["type"], "list(string)");
-    assert_eq!(schema["resources"][MEMBER]["attributes"]["sleep_after"]["type"], "number");
+    assert_eq!(
+        schema["resources"][MEMBER]["attributes"]["sleep_after"]["type"],
+        "number"
+    );
     for resource in schema["resources"].as_object().unwrap().values() {
         for (name, attribute) in resource["attributes"].as_object().unwrap() {
-            assert!(!attribute["description"].as_str().unwrap().is_empty(), "{name}");
+            assert!(
+                !attribute["description"].as_str().unwrap().is_empty(),
+                "{name}"
+            );
         }
     }
 }
@@ -102,10 +146,15 @@ fn schema_has_the_documented_shape() {
 #[test]
 fn configure_checks_and_stores_the_provider_block() {
     let mut provider = Provider::new();
-    let diagnostics = provider.configure(r#"{"folder_id": "b1gf", "colour": "red", "token": null}"#);
+    let diagnostics =
+        provider.configure(r#"{"folder_id": "b1gf", "colour": "red", "token": null}"#);
     assert_eq!(summaries(&diagnostics), vec!["Unsupported argument@colour"]);
     assert_eq!(provider.config().folder_id, None);
-    assert!(provider.configure(r#"{"folder_id": "b1gf", "cloud_id": {"$unknown": true}}"#).is_empty());
+    assert!(
+        provider
+            .configure(r#"{"folder_id": "b1gf", "cloud_id": {"$unknown": true}}"#)
+            .is_empty()
+    );
     assert_eq!(provider.config().folder_id.as_deref(), Some("b1gf"));
     assert_eq!(provider.config().cloud_id, None);
 }
@@ -115,36 +164,112 @@ fn validate_reports_attribute_paths() {
     let provider = Provider::new();
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
         (SA, json!({"name": "robot"}), vec![]),
-        (SA, json!({"name": {"$unknown": true}, "labels": {"team": {"$unknown": true}}}), vec![]),
-        (SA, json!({"name": "robot", "colour": "red"}), vec!["Unsupported argument@colour"]),
+        (
+            SA,
+            json!({"name": {"$unknown": true}, "labels": {"team": {"$unknown": true}}}),
+            vec![],
+        ),
+        (
+            SA,
+            json!({"name": "robot", "colour": "red"}),
+            vec!["Unsupported argument@colour"],
+        ),
         (SA, json!({}), vec!["Missing required argument@name"]),
-        (SA, json!({"name": "robot", "id": "x"}), vec!["Invalid configuration for read-only attribute@id"]),
-        (SA, json!({"name": "robot", "labels": "team=ml"}), vec!["Incorrect attribute value type@labels"]),
-        (SA, json!({"name": "robot", "labels": {"team": 1}}), vec!["Incorrect attribute value type@labels.team"]),
-        (SA, json!({"name": "Robot"}), vec!["Invalid attribute value@name"]),
-        (SA, json!({"name": "robot", "labels": {"Team": "ml"}}), vec!["Invalid attribute value@labels.Team"]),
-        (SA, json!({"name": "robot", "description": "d".repeat(257)}), vec!["Invalid attribute value@description"]),
-        (KEY, json!({"service_account_id": "aje1", "scopes": ["a", "a"]}), vec!["Invalid attribute value@scopes[1]"]),
-        (KEY, json!({"service_account_id": "aje1", "scopes": []}), vec!["Invalid attribute value@scopes"]),
-        (KEY, json!({"service_account_id": "aje1", "scopes": ["a", 3]}), vec!["Incorrect attribute value type@scopes[1]"]),
-        (KEY, json!({"service_account_id": "aje1", "expires_at": "2030-01-01"}), vec!["Invalid attribute value@expires_at"]),
-        (KEY, json!({"service_account_id": "aje1", "pgp_key": "keybase:me"}), vec!["\"pgp_key\" is not supported@pgp_key"]),
+        (
+            SA,
+            json!({"name": "robot", "id": "x"}),
+            vec!["Invalid configuration for read-only attribute@id"],
+        ),
+        (
+            SA,
+            json!({"name": "robot", "labels": "team=ml"}),
+            vec!["Incorrect attribute value type@labels"],
+        ),
+        (
+            SA,
+            json!({"name": "robot", "labels": {"team": 1}}),
+            vec!["Incorrect attribute value type@labels.team"],
+        ),
+        (
+            SA,
+            json!({"name": "Robot"}),
+            vec!["Invalid attribute value@name"],
+        ),
+        (
+            SA,
+            json!({"name": "robot", "labels": {"Team": "ml"}}),
+            vec!["Invalid attribute value@labels.Team"],
+        ),
+        (
+            SA,
+            json!({"name": "robot", "description": "d".repeat(257)}),
+            vec!["Invalid attribute value@description"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "scopes": ["a", "a"]}),
+            vec!["Invalid attribute value@scopes[1]"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "scopes": []}),
+            vec!["Invalid attribute value@scopes"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "scopes": ["a", 3]}),
+            vec!["Incorrect attribute value type@scopes[1]"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "expires_at": "2030-01-01"}),
+            vec!["Invalid attribute value@expires_at"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "pgp_key": "keybase:me"}),
+            vec!["\"pgp_key\" is not supported@pgp_key"],
+        ),
         (
             KEY,
             json!({"service_account_id": "aje1", "output_to_lockbox": {"secret_id": "e6q"}}),
             vec!["\"output_to_lockbox\" is not supported@output_to_lockbox"],
         ),
-        (MEMBER, json!({"folder_id": "b1g", "role": "viewer", "member": "system:allUsers"}), vec![]),
-        (MEMBER, json!({"folder_id": "b1g", "role": "viewer", "member": "aje1"}), vec!["Invalid attribute value@member"]),
-        (MEMBER, json!({"folder_id": "b1g", "role": "viewer", "member": "robot:aje1"}), vec!["Invalid attribute value@member"]),
-        (MEMBER, json!({"folder_id": "b1g", "role": "", "member": "serviceAccount:a"}), vec!["Invalid attribute value@role"]),
+        (
+            MEMBER,
+            json!({"folder_id": "b1g", "role": "viewer", "member": "system:allUsers"}),
+            vec![],
+        ),
+        (
+            MEMBER,
+            json!({"folder_id": "b1g", "role": "viewer", "member": "aje1"}),
+            vec!["Invalid attribute value@member"],
+        ),
+        (
+            MEMBER,
+            json!({"folder_id": "b1g", "role": "viewer", "member": "robot:aje1"}),
+            vec!["Invalid attribute value@member"],
+        ),
+        (
+            MEMBER,
+            json!({"folder_id": "b1g", "role": "", "member": "serviceAccount:a"}),
+            vec!["Invalid attribute value@role"],
+        ),
         (
             MEMBER,
             json!({"folder_id": "b1g", "role": "viewer", "member": "serviceAccount:a", "sleep_after": -1}),
             vec!["Invalid attribute value@sleep_after"],
         ),
-        (MEMBER, json!({"folder_id": "b1g", "role": "viewer", "member": "serviceAccount:a", "sleep_after": "10"}), vec![]),
-        ("yandex_compute_instance", json!({}), vec!["Unsupported resource type@-"]),
+        (
+            MEMBER,
+            json!({"folder_id": "b1g", "role": "viewer", "member": "serviceAccount:a", "sleep_after": "10"}),
+            vec![],
+        ),
+        (
+            "yandex_compute_instance",
+            json!({}),
+            vec!["Unsupported resource type@-"],
+        ),
     ];
     for (type_name, config, expected) in cases {
         let diagnostics = provider.validate(type_name, &config.to_string());
@@ -164,10 +289,22 @@ fn create_plans_fill_defaults_and_unknowns() {
                "labels": null, "created_at": {"$unknown": true}})
     );
 
-    let planned = plan(&provider, &fake, MEMBER, None, Some(json!({"folder_id": "b1g", "role": "viewer", "member": "system:allUsers"})));
+    let planned = plan(
+        &provider,
+        &fake,
+        MEMBER,
+        None,
+        Some(json!({"folder_id": "b1g", "role": "viewer", "member": "system:allUsers"})),
+    );
     assert_eq!(planned.planned.unwrap()["id"], "b1g/viewer/system:allUsers");
 
-    let planned = plan(&provider, &fake, KEY, None, Some(json!({"service_account_id": {"$unknown": true}})));
+    let planned = plan(
+        &provider,
+        &fake,
+        KEY,
+        None,
+        Some(json!({"service_account_id": {"$unknown": true}})),
+    );
     let planned = planned.planned.unwrap();
     assert_eq!(planned["scopes"], json!({"$unknown": true}));
     assert_eq!(planned["secret_key"], json!({"$unknown": true}));
@@ -219,7 +356,11 @@ fn update_plans_keep_computed_values_and_normalisations() {
             prior: sa_state(),
             config: json!({"name": "robot2"}),
             expect_replace: vec![],
-            expect: vec![("name", json!("robot2")), ("id", json!("aje1")), ("folder_id", json!("b1gfolder"))],
+            expect: vec![
+                ("name", json!("robot2")),
+                ("id", json!("aje1")),
+                ("folder_id", json!("b1gfolder")),
+            ],
         },
         Case {
             name: "empty description and labels equal null",
@@ -243,7 +384,11 @@ fn update_plans_keep_computed_values_and_normalisations() {
             prior: sa_state(),
             config: json!({"name": "robot", "folder_id": "b1gnew"}),
             expect_replace: vec!["folder_id"],
-            expect: vec![("folder_id", json!("b1gnew")), ("id", json!({"$unknown": true})), ("created_at", json!({"$unknown": true}))],
+            expect: vec![
+                ("folder_id", json!("b1gnew")),
+                ("id", json!({"$unknown": true})),
+                ("created_at", json!({"$unknown": true})),
+            ],
         },
         Case {
             name: "an unknown folder replaces",
@@ -271,7 +416,10 @@ fn update_plans_keep_computed_values_and_normalisations() {
             prior: key_state(),
             config: json!({"service_account_id": "aje1"}),
             expect_replace: vec![],
-            expect: vec![("scopes", json!(["b.scope", "a.scope"])), ("expires_at", Value::Null)],
+            expect: vec![
+                ("scopes", json!(["b.scope", "a.scope"])),
+                ("expires_at", Value::Null),
+            ],
         },
         Case {
             name: "new scopes change in place",
@@ -287,7 +435,10 @@ fn update_plans_keep_computed_values_and_normalisations() {
             prior: key_state(),
             config: json!({"service_account_id": "aje2"}),
             expect_replace: vec!["service_account_id"],
-            expect: vec![("secret_key", json!({"$unknown": true})), ("scopes", json!({"$unknown": true}))],
+            expect: vec![
+                ("secret_key", json!({"$unknown": true})),
+                ("scopes", json!({"$unknown": true})),
+            ],
         },
         Case {
             name: "member role change replaces",
@@ -303,12 +454,26 @@ fn update_plans_keep_computed_values_and_normalisations() {
             prior: member_state(),
             config: json!({"folder_id": "b1gfolder", "role": "ai.languageModels.user", "member": "serviceAccount:aje1", "sleep_after": 5}),
             expect_replace: vec![],
-            expect: vec![("sleep_after", json!(5)), ("id", member_state()["id"].clone())],
+            expect: vec![
+                ("sleep_after", json!(5)),
+                ("id", member_state()["id"].clone()),
+            ],
         },
     ];
     for case in cases {
-        let planned = plan(&provider, &fake, case.type_name, Some(case.prior), Some(case.config));
-        assert!(planned.diagnostics.is_empty(), "{}: {:?}", case.name, planned.diagnostics);
+        let planned = plan(
+            &provider,
+            &fake,
+            case.type_name,
+            Some(case.prior),
+            Some(case.config),
+        );
+        assert!(
+            planned.diagnostics.is_empty(),
+            "{}: {:?}",
+            case.name,
+            planned.diagnostics
+        );
         assert_eq!(planned.replace, case.expect_replace, "{}", case.name);
         let values = planned.planned.unwrap();
         for (attribute, expected) in case.expect {
@@ -335,7 +500,14 @@ fn service_account_create_keeps_planned_values() {
         json!({"id": "aje1", "folderId": "b1gfolder", "name": "robot", "createdAt": "2030-01-01T00:00:00Z"}),
     );
     let provider = configured(Some("b1gfolder"));
-    let planned = plan(&provider, &fake, SA, None, Some(json!({"name": "robot", "labels": {"team": "ml"}}))).planned;
+    let planned = plan(
+        &provider,
+        &fake,
+        SA,
+        None,
+        Some(json!({"name": "robot", "labels": {"team": "ml"}})),
+    )
+    .planned;
     let (state, diagnostics) = apply(&provider, &fake, SA, None, planned);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     assert_eq!(
@@ -343,7 +515,10 @@ fn service_account_create_keeps_planned_values() {
         json!({"id": "aje1", "name": "robot", "folder_id": "b1gfolder", "description": null,
                "labels": {"team": "ml"}, "created_at": "2030-01-01T00:00:00Z"})
     );
-    assert_eq!(fake.request_body(0), json!({"folderId": "b1gfolder", "name": "robot", "labels": {"team": "ml"}}));
+    assert_eq!(
+        fake.request_body(0),
+        json!({"folderId": "b1gfolder", "name": "robot", "labels": {"team": "ml"}})
+    );
 }
 
 #[test]
@@ -369,18 +544,32 @@ fn service_account_create_failures() {
     assert_eq!(state["id"], "aje1");
     assert_eq!(state["created_at"], Value::Null);
     assert!(diagnostics[0].is_error());
-    assert!(diagnostics[0].summary.contains("did not finish"), "{}", diagnostics[0].summary);
+    assert!(
+        diagnostics[0].summary.contains("did not finish"),
+        "{}",
+        diagnostics[0].summary
+    );
 }
 
 #[test]
 fn service_account_update_and_delete() {
     let fake = FakePlatform::new();
-    fake.reply_done("op1", json!({}), json!({"id": "aje1", "folderId": "b1gfolder", "name": "robot", "description": "new",
-        "createdAt": "2030-01-01T00:00:00Z"}));
+    fake.reply_done(
+        "op1",
+        json!({}),
+        json!({"id": "aje1", "folderId": "b1gfolder", "name": "robot", "description": "new",
+        "createdAt": "2030-01-01T00:00:00Z"}),
+    );
     let provider = Provider::new();
     let mut planned = sa_state();
     planned["description"] = json!("new");
-    let (state, diagnostics) = apply(&provider, &fake, SA, Some(sa_state()), Some(planned.clone()));
+    let (state, diagnostics) = apply(
+        &provider,
+        &fake,
+        SA,
+        Some(sa_state()),
+        Some(planned.clone()),
+    );
     assert!(diagnostics.is_empty());
     assert_eq!(state.unwrap(), planned);
     assert_eq!(
@@ -388,16 +577,17 @@ fn service_account_update_and_delete() {
         json!({"name": "robot", "description": "new", "updateMask": "description"})
     );
 
-    let cases = [
-        (404, 5, None, 0),
-        (403, 7, Some(sa_state()), 1),
-    ];
+    let cases = [(404, 5, None, 0), (403, 7, Some(sa_state()), 1)];
     for (status, code, expected_state, expected_errors) in cases {
         let fake = FakePlatform::new();
         fake.reply_error(status, code, "nope");
         let (state, diagnostics) = apply(&provider, &fake, SA, Some(sa_state()), None);
         assert_eq!(state, expected_state, "{code}");
-        assert_eq!(diagnostics.iter().filter(|d| d.is_error()).count(), expected_errors, "{code}");
+        assert_eq!(
+            diagnostics.iter().filter(|d| d.is_error()).count(),
+            expected_errors,
+            "{code}"
+        );
     }
 }
 
@@ -415,7 +605,10 @@ fn apply_refuses_unknown_inputs_and_in_place_force_new_changes() {
     planned["folder_id"] = json!("b1gother");
     let (state, diagnostics) = apply(&provider, &fake, SA, Some(sa_state()), Some(planned));
     assert_eq!(state, Some(sa_state()));
-    assert_eq!(summaries(&diagnostics), vec!["Change requires replacement@folder_id"]);
+    assert_eq!(
+        summaries(&diagnostics),
+        vec!["Change requires replacement@folder_id"]
+    );
     assert!(fake.requests().is_empty());
 }
 
@@ -430,14 +623,21 @@ fn member_lifecycle() {
     assert!(diagnostics.is_empty());
     assert_eq!(state.unwrap(), planned);
     assert_eq!(fake.sleeps(), vec![5000]);
-    assert_eq!(fake.request_body(0)["accessBindingDeltas"][0]["action"], "ADD");
+    assert_eq!(
+        fake.request_body(0)["accessBindingDeltas"][0]["action"],
+        "ADD"
+    );
 
     let bindings = json!({"accessBindings": [
         {"roleId": "viewer", "subject": {"id": "aje1", "type": "serviceAccount"}},
         {"roleId": "ai.languageModels.user", "subject": {"id": "aje1", "type": "serviceAccount"}}]});
     let cases = [
         (bindings.clone(), 200, Some(member_state())),
-        (json!({"accessBindings": [{"roleId": "viewer", "subject": {"id": "aje1", "type": "serviceAccount"}}]}), 200, None),
+        (
+            json!({"accessBindings": [{"roleId": "viewer", "subject": {"id": "aje1", "type": "serviceAccount"}}]}),
+            200,
+            None,
+        ),
         (json!({"code": 5, "message": "Folder not found"}), 404, None),
     ];
     for (body, status, expected) in cases {
@@ -452,17 +652,27 @@ fn member_lifecycle() {
     fake.reply_error(404, 5, "Binding not found");
     let (state, diagnostics) = apply(&provider, &fake, MEMBER, Some(member_state()), None);
     assert_eq!((state, diagnostics.len()), (None, 0));
-    assert_eq!(fake.request_body(0)["accessBindingDeltas"][0]["action"], "REMOVE");
+    assert_eq!(
+        fake.request_body(0)["accessBindingDeltas"][0]["action"],
+        "REMOVE"
+    );
 
     let fake = FakePlatform::new();
     fake.reply(200, bindings);
-    let imported = provider.import(&fake, MEMBER, "b1gfolder,ai.languageModels.user,serviceAccount:aje1");
+    let imported = provider.import_resource(
+        &fake,
+        MEMBER,
+        "b1gfolder,ai.languageModels.user,serviceAccount:aje1",
+    );
     assert_eq!(parse(imported.state).unwrap(), member_state());
 
     let fake = FakePlatform::new();
-    let imported = provider.import(&fake, MEMBER, "b1gfolder/viewer/serviceAccount:aje1");
+    let imported = provider.import_resource(&fake, MEMBER, "b1gfolder/viewer/serviceAccount:aje1");
     assert_eq!(imported.state, None);
-    assert_eq!(summaries(&imported.diagnostics), vec!["Invalid import id@-"]);
+    assert_eq!(
+        summaries(&imported.diagnostics),
+        vec!["Invalid import id@-"]
+    );
 }
 
 #[test]
@@ -471,26 +681,50 @@ fn api_key_create_stores_the_secret() {
     let fake = FakePlatform::new();
     fake.reply(200, json!({"apiKey": {"id": "key1", "serviceAccountId": "aje1", "createdAt": "2030-01-01T00:00:00Z",
         "scopes": ["yc.ai.languageModels.execute", "yc.monitoring.manage"]}, "secret": "AQVNnew"}));
-    let planned = plan(&provider, &fake, KEY, None, Some(json!({"service_account_id": "aje1"}))).planned;
+    let planned = plan(
+        &provider,
+        &fake,
+        KEY,
+        None,
+        Some(json!({"service_account_id": "aje1"})),
+    )
+    .planned;
     let (state, diagnostics) = apply(&provider, &fake, KEY, None, planned);
     assert!(diagnostics.is_empty());
     let state = state.unwrap();
     assert_eq!(state["secret_key"], "AQVNnew");
-    assert_eq!(state["scopes"], json!(["yc.ai.languageModels.execute", "yc.monitoring.manage"]));
+    assert_eq!(
+        state["scopes"],
+        json!(["yc.ai.languageModels.execute", "yc.monitoring.manage"])
+    );
     assert_eq!(state["expires_at"], Value::Null);
     assert_eq!(fake.request_body(0), json!({"serviceAccountId": "aje1"}));
-    assert!(fake.logs().iter().all(|(_, message)| !message.contains("AQVN")));
+    assert!(
+        fake.logs()
+            .iter()
+            .all(|(_, message)| !message.contains("AQVN"))
+    );
 }
 
 #[test]
 fn api_key_update_read_and_import() {
     let provider = Provider::new();
     let fake = FakePlatform::new();
-    fake.reply_done("op1", json!({}), json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["b.scope", "a.scope"],
-        "createdAt": "2030-01-01T00:00:00Z"}));
+    fake.reply_done(
+        "op1",
+        json!({}),
+        json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["b.scope", "a.scope"],
+        "createdAt": "2030-01-01T00:00:00Z"}),
+    );
     let mut planned = key_state();
     planned["expires_at"] = Value::Null;
-    let (state, diagnostics) = apply(&provider, &fake, KEY, Some(key_state()), Some(planned.clone()));
+    let (state, diagnostics) = apply(
+        &provider,
+        &fake,
+        KEY,
+        Some(key_state()),
+        Some(planned.clone()),
+    );
     assert!(diagnostics.is_empty());
     assert_eq!(state.unwrap(), planned);
     assert_eq!(fake.request_body(0), json!({"updateMask": "expiresAt"}));
@@ -499,7 +733,11 @@ fn api_key_update_read_and_import() {
     fake.reply(200, json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["a.scope", "b.scope"],
         "expiresAt": "2031-01-01T00:00:00Z", "createdAt": "2030-01-01T00:00:00Z", "maskedSecret": "****secret"}));
     let (state, _) = read(&provider, &fake, KEY, key_state());
-    assert_eq!(state.unwrap(), key_state(), "order, spelling and the secret are kept");
+    assert_eq!(
+        state.unwrap(),
+        key_state(),
+        "order, spelling and the secret are kept"
+    );
 
     let fake = FakePlatform::new();
     fake.reply(200, json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["c.scope"], "description": "changed"}));
@@ -514,12 +752,18 @@ fn api_key_update_read_and_import() {
     assert_eq!(read(&provider, &fake, KEY, key_state()), (None, vec![]));
 
     let fake = FakePlatform::new();
-    fake.reply(200, json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["a.scope"]}));
-    let imported = provider.import(&fake, KEY, "key1");
+    fake.reply(
+        200,
+        json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["a.scope"]}),
+    );
+    let imported = provider.import_resource(&fake, KEY, "key1");
     let state = parse(imported.state).unwrap();
     assert_eq!(state["secret_key"], Value::Null);
     assert_eq!(state["description"], Value::Null);
-    assert_eq!(summaries(&imported.diagnostics), vec!["The API key secret cannot be recovered@-"]);
+    assert_eq!(
+        summaries(&imported.diagnostics),
+        vec!["The API key secret cannot be recovered@-"]
+    );
     assert_eq!(imported.diagnostics[0].severity, Severity::Warning);
 }
 
@@ -529,7 +773,10 @@ fn service_account_read_and_import() {
     let remote = json!({"id": "aje1", "folderId": "b1gfolder", "name": "robot", "createdAt": "2030-01-01T00:00:00Z"});
     let fake = FakePlatform::new();
     fake.reply(200, remote.clone());
-    assert_eq!(read(&provider, &fake, SA, sa_state()), (Some(sa_state()), vec![]));
+    assert_eq!(
+        read(&provider, &fake, SA, sa_state()),
+        (Some(sa_state()), vec![])
+    );
 
     let fake = FakePlatform::new();
     fake.reply(200, json!({"id": "aje1", "folderId": "b1gfolder", "name": "renamed", "labels": {"env": "prod"}}));
@@ -550,16 +797,23 @@ fn service_account_read_and_import() {
     }
     let (state, diagnostics) = read(&provider, &fake, SA, sa_state());
     assert_eq!(state, Some(sa_state()));
-    assert!(diagnostics[0].summary.starts_with("Cannot read service account aje1: INTERNAL: boom"));
+    assert!(
+        diagnostics[0]
+            .summary
+            .starts_with("Cannot read service account aje1: INTERNAL: boom")
+    );
 
     let fake = FakePlatform::new();
     fake.reply(200, remote);
-    let imported = provider.import(&fake, SA, "aje1");
+    let imported = provider.import_resource(&fake, SA, "aje1");
     assert_eq!(parse(imported.state).unwrap(), sa_state());
 
     let fake = FakePlatform::new();
     fake.reply_error(404, 5, "gone");
-    let imported = provider.import(&fake, SA, "aje404");
+    let imported = provider.import_resource(&fake, SA, "aje404");
     assert_eq!(imported.state, None);
-    assert_eq!(summaries(&imported.diagnostics), vec!["Cannot import non-existent remote object@-"]);
+    assert_eq!(
+        summaries(&imported.diagnostics),
+        vec!["Cannot import non-existent remote object@-"]
+    );
 }

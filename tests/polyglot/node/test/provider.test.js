@@ -2,6 +2,7 @@
 // AI Studio steps through the `iam` export, a typed error, and the host's HTTP rules.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,9 @@ let iam;
 const logs = [];
 
 before(async () => {
+  for (const needed of [emulatorBinary, `${transpiledDir}/provider.js`]) {
+    assert.ok(existsSync(needed), `${needed} is missing: run scripts/test-polyglot (it builds and transpiles)`);
+  }
   emulator = await startEmulator(emulatorBinary);
   host = createHost({
     token: emulator.token,

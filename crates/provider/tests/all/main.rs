@@ -1,0 +1,5 @@
+//! Integration tests: the provider logic, run natively, against the local emulator over HTTP.
+
+mod emulator_platform;
+mod iam_flow;
+mod lifecycle_flow;
