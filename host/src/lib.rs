@@ -92,6 +92,9 @@ fn run(cli: Cli) -> Result<u8> {
                 runtime::EMBEDDED_PROVIDER.len(),
                 out.display()
             )?;
+            let (imports, exports) = runtime::interfaces(runtime::EMBEDDED_PROVIDER)?;
+            writeln!(stdout, "imports: {}", imports.join(", "))?;
+            writeln!(stdout, "exports: {}", exports.join(", "))?;
         }
         _ => unreachable!("declarative commands return above"),
     }

@@ -107,6 +107,23 @@ impl Runtime {
     }
 }
 
+/// The names of the interfaces a component imports and exports.
+pub fn interfaces(wasm: &[u8]) -> Result<(Vec<String>, Vec<String>)> {
+    let engine = Engine::default();
+    let component = wasmtime::component::Component::new(&engine, wasm)
+        .map_err(|e| anyhow!("not a component: {e:#}"))?;
+    let ty = component.component_type();
+    let imports = ty
+        .imports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let exports = ty
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    Ok((imports, exports))
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);

@@ -299,3 +299,25 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
         "{loop_stopped_after:?}"
     );
 }
+
+/// The provider imports only this package's interfaces: no WASI for other hosts to stub.
+#[test]
+fn the_provider_imports_only_the_project_interfaces() {
+    let (imports, exports) =
+        ycprov::runtime::interfaces(ycprov::runtime::EMBEDDED_PROVIDER).unwrap();
+    let expected_imports: Vec<String> = ["http", "credentials", "clock", "log"]
+        .iter()
+        .map(|i| format!("yandex-cloud:iam-provider/{i}@0.1.0"))
+        .collect();
+    let mut sorted = imports.clone();
+    sorted.sort();
+    let mut expected = expected_imports.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "imports: {imports:?}");
+    assert_eq!(exports.len(), 2, "{exports:?}");
+    assert!(
+        exports
+            .iter()
+            .all(|e| e.starts_with("yandex-cloud:iam-provider/"))
+    );
+}
