@@ -6,10 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, ensure};
 use serde_json::Value;
 use ycprov_engine::provider::{
-    Applied, Diagnostic, Imported, PlannedChange, Provider, ReadResult, Severity,
+    Applied, Change, Diagnostic, Imported, PlannedChange, Provider, ReadResult, Severity,
 };
 
 use crate::bindings::provider as wit;
@@ -114,6 +114,54 @@ impl Provider for ComponentProvider {
             state: parse_optional(read.state, "read state")?,
             diagnostics: read.diagnostics.into_iter().map(diagnostic).collect(),
         })
+    }
+
+    fn read_many(&self, type_name: &str, states: &[Value]) -> Result<Vec<ReadResult>> {
+        let states: Vec<String> = states.iter().map(Value::to_string).collect();
+        let results = self.call("read-many", |s, p| p.call_read_many(s, type_name, &states))?;
+        ensure!(
+            results.len() == states.len(),
+            "the provider returned {} read results for {} states",
+            results.len(),
+            states.len()
+        );
+        results
+            .into_iter()
+            .map(|read| {
+                Ok(ReadResult {
+                    state: parse_optional(read.state, "read state")?,
+                    diagnostics: read.diagnostics.into_iter().map(diagnostic).collect(),
+                })
+            })
+            .collect()
+    }
+
+    fn apply_many(&self, type_name: &str, changes: &[Change]) -> Result<Vec<Applied>> {
+        let changes: Vec<wit::Change> = changes
+            .iter()
+            .map(|change| wit::Change {
+                prior: change.prior.as_ref().map(Value::to_string),
+                planned: change.planned.as_ref().map(Value::to_string),
+            })
+            .collect();
+        let results = self.call("apply-many", |s, p| {
+            p.call_apply_many(s, type_name, &changes)
+        })?;
+        ensure!(
+            results.len() == changes.len(),
+            "the provider returned {} apply results for {} changes",
+            results.len(),
+            changes.len()
+        );
+        results
+            .into_iter()
+            .map(|applied| {
+                Ok(Applied {
+                    new_state: parse_optional(applied.new_state, "new state")?,
+                    diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
+                })
+            })
+            .collect()
     }
 
     fn import(&self, type_name: &str, id: &str) -> Result<Imported> {

@@ -1,7 +1,10 @@
 //! End-to-end tests: the real `ycprov` binary with its real provider component
 //! against the emulator on an ephemeral loopback port.
 
+mod batching;
+mod concurrency;
 mod contract;
+mod crash;
 mod credentials;
 mod declarative;
 mod faults;

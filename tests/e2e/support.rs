@@ -32,6 +32,16 @@ impl Cloud {
         self.emulator.seed().folder_id.clone()
     }
 
+    /// A `ycprov` command in `dir` as the seeded admin, with the seeded folder as the default.
+    pub fn command_in(&self, dir: &Path) -> Command {
+        let mut command = base_command(Some(dir));
+        command
+            .env("YC_ENDPOINT", self.emulator.base_url())
+            .env("YC_IAM_TOKEN", &self.emulator.seed().admin_token)
+            .env("YC_FOLDER_ID", self.folder());
+        command
+    }
+
     /// Runs `ycprov ARGS` as the seeded admin.
     pub fn ycprov(&self, args: &[&str]) -> Run {
         let token = self.emulator.seed().admin_token.clone();

@@ -1,7 +1,8 @@
 //! The shared state of a running emulator and the dispatch of API requests to services.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -45,6 +46,11 @@ impl ApiRequest {
     }
 }
 
+/// Called with the sequence number (from 1) of every API request that changed, or may have
+/// changed, the cloud (a successful non-GET request), after it took effect and before its
+/// response is sent. Tests use it to stop a client at an exact point.
+pub type RequestHook = Arc<dyn Fn(u64) + Send + Sync>;
+
 /// Everything a running emulator shares between connections.
 pub struct App {
     cloud: Mutex<CloudState>,
@@ -55,6 +61,8 @@ pub struct App {
     stats: Mutex<Stats>,
     recorder: Option<Recorder>,
     address: String,
+    applied_requests: AtomicU64,
+    request_hook: Mutex<Option<RequestHook>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -89,6 +97,8 @@ impl App {
             stats: Mutex::new(Stats::default()),
             recorder,
             address,
+            applied_requests: AtomicU64::new(0),
+            request_hook: Mutex::new(None),
         })
     }
 
@@ -139,6 +149,26 @@ impl App {
     /// Counts one injected fault.
     pub fn count_fault(&self, kind: &str) {
         lock(&self.stats).record_fault(kind);
+    }
+
+    /// Counts `count` objects of `kind` created.
+    pub fn count_created(&self, kind: &str, count: u64) {
+        lock(&self.stats).record_created(kind, count);
+    }
+
+    /// Sets (or with `None` removes) the hook called after every applied mutating request.
+    pub fn set_request_hook(&self, hook: Option<RequestHook>) {
+        *lock(&self.request_hook) = hook;
+    }
+
+    /// Numbers a successful mutating request and calls the hook with its number. Runs
+    /// after the request took effect and before its response is sent; no lock is held.
+    pub fn after_mutating_request(&self) {
+        let number = self.applied_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let hook = lock(&self.request_hook).clone();
+        if let Some(hook) = hook {
+            hook(number);
+        }
     }
 
     /// Replaces the fault settings (and restarts their seeded sequence).

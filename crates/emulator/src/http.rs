@@ -145,6 +145,9 @@ async fn api(
             }
         },
     };
+    if result.is_ok() && method != Method::GET {
+        app.after_mutating_request();
+    }
     let (status, response_body) = match &result {
         Ok(value) => (200, value.clone()),
         Err(err) => (err.code.http_status(), err.to_body(&request_id)),

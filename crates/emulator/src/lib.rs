@@ -31,6 +31,7 @@ mod services;
 mod stats;
 mod validate;
 
+pub use app::RequestHook;
 pub use cloud::Seed;
 pub use config::{Config, Faults, Quotas};
 pub use jwt::AUDIENCE as JWT_AUDIENCE;

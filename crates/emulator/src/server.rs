@@ -11,7 +11,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
-use crate::app::App;
+use crate::app::{App, RequestHook};
 use crate::cloud::Seed;
 use crate::config::{Config, Faults};
 use crate::http::{DropConnection, router};
@@ -161,6 +161,14 @@ impl Emulator {
     /// Replaces the injected faults; their seeded sequence starts over.
     pub fn set_faults(&self, faults: Faults) {
         self.app.set_faults(faults);
+    }
+
+    /// Sets (or with `None` removes) a hook called with the sequence number (from 1) of every
+    /// successful non-GET API request, after the request took effect and before its response
+    /// is sent. The hook runs on a server thread and may block: only that response waits.
+    /// A test can use it to kill a client at an exact point, such as "the 7th create".
+    pub fn set_request_hook(&self, hook: Option<RequestHook>) {
+        self.app.set_request_hook(hook);
     }
 
     /// Stops serving and waits for the server thread.

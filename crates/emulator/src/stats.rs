@@ -15,6 +15,11 @@ pub struct Stats {
     pub total_requests: u64,
     /// Injected faults by kind: `reset`, `429`, `503`, `failed_operation`.
     pub injected_faults: BTreeMap<String, u64>,
+    /// Objects actually created, by kind: `service_account`, `api_key`, `access_binding`
+    /// (an ADD delta that took effect). A retried or replayed request that created nothing
+    /// is not counted, so these say whether anything was created twice.
+    #[serde(default)]
+    pub created: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -37,5 +42,17 @@ impl Stats {
     /// Counts one injected fault.
     pub fn record_fault(&mut self, kind: &str) {
         *self.injected_faults.entry(kind.to_string()).or_insert(0) += 1;
+    }
+
+    /// Counts `count` objects of `kind` created.
+    pub fn record_created(&mut self, kind: &str, count: u64) {
+        if count > 0 {
+            *self.created.entry(kind.to_string()).or_insert(0) += count;
+        }
+    }
+
+    /// The number of objects of `kind` created.
+    pub fn created(&self, kind: &str) -> u64 {
+        self.created.get(kind).copied().unwrap_or(0)
     }
 }

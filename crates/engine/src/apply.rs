@@ -16,8 +16,8 @@ use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
-use crate::provider::{Provider, Schema, has_errors};
-use crate::state::{InstanceState, OutputState, State, StateFile, new_deposed_key};
+use crate::provider::{Applied, Change, MAX_BATCH, Provider, Schema, has_errors};
+use crate::state::{InstanceState, OutputState, PendingCreate, State, StateFile, new_deposed_key};
 use crate::value::{contains_unknown, unknowns_to_null};
 
 /// The kind of one step of applying a change.
@@ -176,9 +176,12 @@ struct Job {
     schema_version: u64,
 }
 
+/// The result of one job: the object id on success, or the errors.
+type JobResult = Result<Option<String>, Vec<Diag>>;
+
 struct Done {
     op: usize,
-    result: Result<Option<String>, Vec<Diag>>,
+    result: JobResult,
     diagnostics: Vec<Diag>,
 }
 
@@ -417,9 +420,10 @@ impl Walk<'_> {
         let mut cbd_keys: BTreeMap<usize, String> = BTreeMap::new();
         let mut counts = (0, 0, 0);
         let parallelism = self.req.parallelism.max(1);
-        let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let mut running = 0;
+        let (job_tx, job_rx) = mpsc::channel::<Vec<Job>>();
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        let (done_tx, done_rx) = mpsc::channel::<Vec<Done>>();
 
         std::thread::scope(|scope| {
             for _ in 0..parallelism.min(n) {
@@ -427,21 +431,12 @@ impl Walk<'_> {
                 let done_tx = done_tx.clone();
                 scope.spawn(move || {
                     loop {
-                        let job = {
+                        let jobs = {
                             let rx = job_rx.lock().unwrap_or_else(|e| e.into_inner());
                             rx.recv()
                         };
-                        let Ok(job) = job else { break };
-                        let op = job.op;
-                        let (result, diagnostics) = self.execute(job);
-                        if done_tx
-                            .send(Done {
-                                op,
-                                result,
-                                diagnostics,
-                            })
-                            .is_err()
-                        {
+                        let Ok(jobs) = jobs else { break };
+                        if done_tx.send(self.execute(jobs)).is_err() {
                             break;
                         }
                     }
@@ -452,46 +447,56 @@ impl Walk<'_> {
             loop {
                 if !stop {
                     for i in 0..n {
-                        if in_flight.len() >= parallelism {
+                        if running >= parallelism {
                             break;
                         }
                         if started[i] || blocked[i] || pending[i] > 0 {
                             continue;
                         }
-                        started[i] = true;
-                        let change = &self.plan.changes[self.ops[i].change];
-                        let kind = self.ops[i].kind;
-                        match self.prepare(i, &mut cbd_keys) {
-                            Ok(job) => {
-                                let address = match (&job.deposed, &job.change.deposed) {
-                                    (Some(key), None) => {
-                                        format!("{} (deposed object {key})", job.change.address)
-                                    }
-                                    _ => change.display_address(),
-                                };
-                                let id = match kind {
-                                    OpKind::Create => None,
-                                    _ => change
-                                        .before
-                                        .as_ref()
-                                        .and_then(|b| b.get("id"))
-                                        .and_then(Value::as_str)
-                                        .map(str::to_string),
-                                };
-                                on_event(ApplyEvent::Started {
-                                    address: address.clone(),
-                                    kind,
-                                    id,
-                                });
-                                in_flight.insert(i, (Instant::now(), 0, address));
-                                if job_tx.send(job).is_err() {
-                                    stop = true;
+                        let batch =
+                            self.batch_of(i, |j| !started[j] && !blocked[j] && pending[j] == 0);
+                        let mut jobs = Vec::new();
+                        for i in batch {
+                            started[i] = true;
+                            let change = &self.plan.changes[self.ops[i].change];
+                            let kind = self.ops[i].kind;
+                            match self.prepare(i, &mut cbd_keys) {
+                                Ok(job) => {
+                                    let address = match (&job.deposed, &job.change.deposed) {
+                                        (Some(key), None) => {
+                                            format!("{} (deposed object {key})", job.change.address)
+                                        }
+                                        _ => change.display_address(),
+                                    };
+                                    let id = match kind {
+                                        OpKind::Create => None,
+                                        _ => change
+                                            .before
+                                            .as_ref()
+                                            .and_then(|b| b.get("id"))
+                                            .and_then(Value::as_str)
+                                            .map(str::to_string),
+                                    };
+                                    on_event(ApplyEvent::Started {
+                                        address: address.clone(),
+                                        kind,
+                                        id,
+                                    });
+                                    in_flight.insert(i, (Instant::now(), 0, address));
+                                    jobs.push(job);
+                                }
+                                Err(ds) => {
+                                    diags.extend(Diagnostics(ds));
+                                    block_dependents(i, &dependents, &mut blocked);
                                 }
                             }
-                            Err(ds) => {
-                                diags.extend(Diagnostics(ds));
-                                block_dependents(i, &dependents, &mut blocked);
-                            }
+                        }
+                        if jobs.is_empty() {
+                            continue;
+                        }
+                        running += 1;
+                        if job_tx.send(jobs).is_err() {
+                            stop = true;
                         }
                     }
                 }
@@ -499,37 +504,40 @@ impl Walk<'_> {
                     break;
                 }
                 match done_rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(done) => {
-                        let (start, _, address) = in_flight
-                            .remove(&done.op)
-                            .unwrap_or_else(|| (Instant::now(), 0, String::new()));
-                        let kind = self.ops[done.op].kind;
-                        diags.extend(Diagnostics(done.diagnostics));
-                        match done.result {
-                            Ok(id) => {
-                                on_event(ApplyEvent::Completed {
-                                    address,
-                                    kind,
-                                    elapsed: start.elapsed(),
-                                    id,
-                                });
-                                match kind {
-                                    OpKind::Create => counts.0 += 1,
-                                    OpKind::Update => counts.1 += 1,
-                                    OpKind::Destroy => counts.2 += 1,
+                    Ok(finished) => {
+                        running -= 1;
+                        for done in finished {
+                            let (start, _, address) = in_flight
+                                .remove(&done.op)
+                                .unwrap_or_else(|| (Instant::now(), 0, String::new()));
+                            let kind = self.ops[done.op].kind;
+                            diags.extend(Diagnostics(done.diagnostics));
+                            match done.result {
+                                Ok(id) => {
+                                    on_event(ApplyEvent::Completed {
+                                        address,
+                                        kind,
+                                        elapsed: start.elapsed(),
+                                        id,
+                                    });
+                                    match kind {
+                                        OpKind::Create => counts.0 += 1,
+                                        OpKind::Update => counts.1 += 1,
+                                        OpKind::Destroy => counts.2 += 1,
+                                    }
+                                    for &d in &dependents[done.op] {
+                                        pending[d] -= 1;
+                                    }
                                 }
-                                for &d in &dependents[done.op] {
-                                    pending[d] -= 1;
+                                Err(ds) => {
+                                    on_event(ApplyEvent::Failed {
+                                        address,
+                                        kind,
+                                        elapsed: start.elapsed(),
+                                    });
+                                    diags.extend(Diagnostics(ds));
+                                    block_dependents(done.op, &dependents, &mut blocked);
                                 }
-                            }
-                            Err(ds) => {
-                                on_event(ApplyEvent::Failed {
-                                    address,
-                                    kind,
-                                    elapsed: start.elapsed(),
-                                });
-                                diags.extend(Diagnostics(ds));
-                                block_dependents(done.op, &dependents, &mut blocked);
                             }
                         }
                         if self
@@ -669,12 +677,8 @@ impl Walk<'_> {
         Ok(value)
     }
 
-    fn save_object(
-        &self,
-        job: &Job,
-        deposed: Option<&str>,
-        new_state: Option<Value>,
-    ) -> Result<(), Diag> {
+    /// Records a job's object in the in-memory state (the caller saves the state file).
+    fn record_object(&self, job: &Job, deposed: Option<&str>, new_state: Option<Value>) {
         let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         match new_state {
             Some(attrs) => {
@@ -698,20 +702,159 @@ impl Walk<'_> {
                 shared.state.remove(&job.addr, deposed);
             }
         }
+    }
+
+    /// The ops to run with op `i` in one job: the ready ops of the same kind and type,
+    /// up to [`MAX_BATCH`], when the type is a batch type; else only op `i`.
+    fn batch_of(&self, i: usize, ready: impl Fn(usize) -> bool) -> Vec<usize> {
+        let type_of = |op: usize| &self.plan.changes[self.ops[op].change].type_name;
+        let batches = self
+            .req
+            .schema
+            .resources
+            .get(type_of(i))
+            .is_some_and(|rs| rs.batch);
+        if !batches {
+            return vec![i];
+        }
+        let kind = self.ops[i].kind;
+        std::iter::once(i)
+            .chain(
+                (i + 1..self.ops.len())
+                    .filter(|&j| self.ops[j].kind == kind && type_of(j) == type_of(i) && ready(j)),
+            )
+            .take(MAX_BATCH)
+            .collect()
+    }
+
+    /// Runs jobs on a worker thread: one alone with `apply`, several (of one batch type)
+    /// with one `apply_many`. Each result is checked and recorded on its own; the state
+    /// file is saved once the results of the provider call are recorded (they all
+    /// arrive together, so saving each of them would protect nothing more).
+    fn execute(&self, jobs: Vec<Job>) -> Vec<Done> {
+        let mut finished = Vec::new();
+        let mut ready = Vec::new();
+        for job in jobs {
+            let mut warnings = Vec::new();
+            match self.before_apply(&job, &mut warnings) {
+                Ok(change) => ready.push((job, change, warnings)),
+                Err(result) => finished.push(Done {
+                    op: job.op,
+                    result,
+                    diagnostics: warnings,
+                }),
+            }
+        }
+        if let Err(d) = self.record_pending_creates(&ready) {
+            finished.extend(ready.into_iter().map(|(job, _, diagnostics)| Done {
+                op: job.op,
+                result: Err(vec![d.clone()]),
+                diagnostics,
+            }));
+            return finished;
+        }
+        let provider = self.req.provider;
+        let applied: Vec<anyhow::Result<Applied>> = match &ready[..] {
+            [] => Vec::new(),
+            [(job, change, _)] => vec![provider.apply(
+                &job.change.type_name,
+                change.prior.as_ref(),
+                change.planned.as_ref(),
+            )],
+            [(first, ..), ..] => {
+                let changes: Vec<Change> =
+                    ready.iter().map(|(_, change, _)| change.clone()).collect();
+                match provider.apply_many(&first.change.type_name, &changes) {
+                    Ok(results) if results.len() == changes.len() => {
+                        results.into_iter().map(Ok).collect()
+                    }
+                    Ok(results) => {
+                        let count = results.len();
+                        changes
+                            .iter()
+                            .map(|_| {
+                                Err(anyhow::anyhow!(
+                                    "it returned {count} results for {} changes",
+                                    changes.len()
+                                ))
+                            })
+                            .collect()
+                    }
+                    Err(e) => changes
+                        .iter()
+                        .map(|_| Err(anyhow::anyhow!("{e:#}")))
+                        .collect(),
+                }
+            }
+        };
+        let mut recorded: Vec<Done> = ready
+            .into_iter()
+            .zip(applied)
+            .map(|((job, change, warnings), applied)| {
+                let (result, diagnostics) = self.after_apply(&job, change, applied, warnings);
+                Done {
+                    op: job.op,
+                    result,
+                    diagnostics,
+                }
+            })
+            .collect();
+        if !recorded.is_empty() {
+            let saved = self.shared.lock().unwrap_or_else(|e| e.into_inner()).save();
+            if let Err(d) = saved {
+                for done in &mut recorded {
+                    match &mut done.result {
+                        Ok(_) => done.result = Err(vec![d.clone()]),
+                        Err(errors) => errors.push(d.clone()),
+                    }
+                }
+            }
+        }
+        finished.extend(recorded);
+        finished
+    }
+
+    /// Records every create among `ready` as a pending create (its planned attributes and
+    /// the time) and saves the state, before the provider is asked to create anything. A
+    /// run that dies before the result is saved so leaves a mark the next refresh resolves
+    /// with the provider: the object is adopted or found missing, never duplicated, and an
+    /// API key whose secret was never stored is revoked and created again.
+    fn record_pending_creates(&self, ready: &[(Job, Change, Vec<Diag>)]) -> Result<(), Diag> {
+        let mut creates = ready
+            .iter()
+            .filter(|(job, change, _)| job.kind == OpKind::Create && change.prior.is_none())
+            .filter_map(|(job, change, _)| change.planned.as_ref().map(|planned| (job, planned)))
+            .peekable();
+        if creates.peek().is_none() {
+            return Ok(());
+        }
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        for (job, planned) in creates {
+            let mut record = InstanceState::new(
+                &job.addr,
+                job.schema_version,
+                unknowns_to_null(planned),
+                job.sensitive.clone(),
+                job.change.dependencies.clone(),
+            );
+            record.pending_create = Some(PendingCreate::now());
+            shared.state.upsert(record);
+        }
         shared.save()
     }
 
-    /// Runs one job on a worker thread; returns the object id on success.
-    fn execute(&self, job: Job) -> (Result<Option<String>, Vec<Diag>>, Vec<Diag>) {
+    /// Gets a job ready for the provider: the prior object, and for creates and
+    /// updates the plan made again with the values known now, checked against the
+    /// saved plan. `Err` is the job's final result (e.g. nothing left to destroy).
+    fn before_apply(&self, job: &Job, warnings: &mut Vec<Diag>) -> Result<Change, JobResult> {
         let display = job.change.display_address();
         let provider = self.req.provider;
         let type_name = job.change.type_name.as_str();
         let failed = |summary: String, detail: String| {
-            Err(vec![
+            Err(Err(vec![
                 Diag::error(summary, detail).for_address(display.clone()),
-            ])
+            ]))
         };
-        let mut warnings = Vec::new();
         let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> {
             ds.iter()
                 .map(|d| Diag::from_provider(d, &display, None))
@@ -726,41 +869,12 @@ impl Walk<'_> {
                     .object(&job.addr, job.deposed.as_deref())
                     .map(|r| r.attributes.clone())
             };
-            let Some(prior) = prior else {
-                return (Ok(None), warnings);
-            };
-            let applied = match provider.apply(type_name, Some(&prior), None) {
-                Ok(a) => a,
-                Err(e) => {
-                    return (
-                        failed(
-                            format!("{display}: the provider failed while destroying"),
-                            format!("{e:#}"),
-                        ),
-                        warnings,
-                    );
-                }
-            };
-            let id = prior.get("id").and_then(Value::as_str).map(str::to_string);
-            let errors = has_errors(&applied.diagnostics);
-            let mut all = convert(&applied.diagnostics);
-            let new_state = if errors {
-                applied.new_state.or(Some(prior))
-            } else {
-                applied.new_state
-            };
-            if let Err(d) = self.save_object(
-                &job,
-                job.deposed.as_deref(),
-                new_state.map(|s| unknowns_to_null(&s)),
-            ) {
-                all.push(d);
-                return (Err(all), warnings);
-            }
-            return if errors || all.iter().any(Diag::is_error) {
-                (Err(all), warnings)
-            } else {
-                (Ok(id), all)
+            return match prior {
+                Some(prior) => Ok(Change {
+                    prior: Some(prior),
+                    planned: None,
+                }),
+                None => Err(Ok(None)),
             };
         }
 
@@ -770,7 +884,7 @@ impl Walk<'_> {
                 current.deposed = Some(key.clone());
                 shared.state.upsert(current);
                 if let Err(d) = shared.save() {
-                    return (Err(vec![d]), warnings);
+                    return Err(Err(vec![d]));
                 }
             }
         }
@@ -787,21 +901,18 @@ impl Walk<'_> {
         let replanned = match provider.plan(type_name, prior.as_ref(), Some(&config)) {
             Ok(p) => p,
             Err(e) => {
-                return (
-                    failed(
-                        format!("{display}: the provider failed while planning"),
-                        format!("{e:#}"),
-                    ),
-                    warnings,
+                return failed(
+                    format!("{display}: the provider failed while planning"),
+                    format!("{e:#}"),
                 );
             }
         };
         if has_errors(&replanned.diagnostics) {
-            return (Err(convert(&replanned.diagnostics)), warnings);
+            return Err(Err(convert(&replanned.diagnostics)));
         }
         warnings.extend(convert(&replanned.diagnostics));
         let Some(planned) = replanned.planned else {
-            return (failed(format!("{display}: provider produced invalid plan"), "The provider returned no planned object during apply. This is a bug in the provider.".into()), warnings);
+            return failed(format!("{display}: provider produced invalid plan"), "The provider returned no planned object during apply. This is a bug in the provider.".into());
         };
         if let Some(saved) = &job.change.after {
             let moved = changed_known_values(saved, &planned);
@@ -821,26 +932,90 @@ impl Walk<'_> {
                     })
                     .collect::<Vec<_>>()
                     .join("\n");
-                return (
-                    failed(
-                        format!("{display}: provider produced inconsistent final plan"),
-                        format!(
-                            "When expanding the plan to include values learned during apply, values that were known at plan time changed:\n{detail}\n\nNothing was changed for this object. Run plan again; if this repeats, it is a bug in the provider."
-                        ),
+                return failed(
+                    format!("{display}: provider produced inconsistent final plan"),
+                    format!(
+                        "When expanding the plan to include values learned during apply, values that were known at plan time changed:\n{detail}\n\nNothing was changed for this object. Run plan again; if this repeats, it is a bug in the provider."
                     ),
-                    warnings,
                 );
             }
         }
-        let applied = match provider.apply(type_name, prior.as_ref(), Some(&planned)) {
+        Ok(Change {
+            prior,
+            planned: Some(planned),
+        })
+    }
+
+    /// Checks what the provider returned for a job and records it in the state; returns
+    /// the job's result (the object id on success) and its warnings.
+    fn after_apply(
+        &self,
+        job: &Job,
+        change: Change,
+        applied: anyhow::Result<Applied>,
+        mut warnings: Vec<Diag>,
+    ) -> (JobResult, Vec<Diag>) {
+        let display = job.change.display_address();
+        let failed = |summary: String, detail: String| {
+            Err(vec![
+                Diag::error(summary, detail).for_address(display.clone()),
+            ])
+        };
+        let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> {
+            ds.iter()
+                .map(|d| Diag::from_provider(d, &display, None))
+                .collect()
+        };
+
+        let Some(planned) = change.planned else {
+            let prior = change.prior.unwrap_or(Value::Null);
+            let applied = match applied {
+                Ok(a) => a,
+                Err(e) => {
+                    return (
+                        failed(
+                            format!("{display}: the provider failed while destroying"),
+                            format!("{e:#}"),
+                        ),
+                        warnings,
+                    );
+                }
+            };
+            let id = prior.get("id").and_then(Value::as_str).map(str::to_string);
+            let errors = has_errors(&applied.diagnostics);
+            let all = convert(&applied.diagnostics);
+            let new_state = if errors {
+                applied.new_state.or(Some(prior))
+            } else {
+                applied.new_state
+            };
+            self.record_object(
+                job,
+                job.deposed.as_deref(),
+                new_state.map(|s| unknowns_to_null(&s)),
+            );
+            return if errors || all.iter().any(Diag::is_error) {
+                (Err(all), warnings)
+            } else {
+                (Ok(id), all)
+            };
+        };
+
+        let applied = match applied {
             Ok(a) => a,
             Err(e) => {
                 return (
                     failed(
                         format!("{display}: the provider failed while applying"),
-                        format!(
-                            "{e:#}\n\nThe object may exist without being recorded; run `ycprov refresh` or import it."
-                        ),
+                        if job.kind == OpKind::Create {
+                            format!(
+                                "{e:#}\n\nThe object may exist. It is recorded as a pending create, which the next plan, apply or refresh resolves: an object the create made is adopted (an API key whose secret was lost is revoked and created again)."
+                            )
+                        } else {
+                            format!(
+                                "{e:#}\n\nThe object may have changed; run `ycprov refresh` to read it back."
+                            )
+                        },
                     ),
                     warnings,
                 );
@@ -873,9 +1048,7 @@ impl Walk<'_> {
             .and_then(|s| s.get("id"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        if let Err(d) = self.save_object(&job, None, new_state) {
-            errors.push(d);
-        }
+        self.record_object(job, None, new_state);
         if errors.iter().any(Diag::is_error) {
             errors.extend(warnings);
             (Err(errors), Vec::new())

@@ -379,7 +379,19 @@ fn take_lock(opts: &Options, ui: &mut dyn Ui, operation: &str) -> Result<Option<
         return Ok(None);
     }
     match StateLock::acquire(&opts.state_path(), operation) {
-        Ok(l) => Ok(Some(l)),
+        Ok(l) => {
+            if let Some(stale) = l.replaced() {
+                ui.err(&format!(
+                    "\nWarning: Took over a stale state lock\n\nThe lock {} taken by {} for {} at {} was left by process {}, which ended without releasing it (it crashed or was killed). This run holds the lock now.\n",
+                    stale.id,
+                    stale.who,
+                    stale.operation,
+                    stale.created,
+                    stale.pid.map(|p| p.to_string()).unwrap_or_default()
+                ));
+            }
+            Ok(Some(l))
+        }
         Err(e) => {
             ui.err(&format!("\nError: {e:#}\n"));
             Err(EXIT_ERROR)
@@ -896,7 +908,8 @@ pub fn output(opts: &Options, ui: &mut dyn Ui, name: Option<&str>) -> i32 {
     EXIT_OK
 }
 
-/// `state list [ADDR...]`: the addresses in the state (optionally filtered).
+/// `state list [ADDR...]`: the addresses in the state (optionally filtered). Deposed
+/// objects and pending creates (an interrupted create not yet resolved) are marked.
 pub fn state_list(opts: &Options, ui: &mut dyn Ui, filters: &[String]) -> i32 {
     let (_, state) = match load_state(opts, ui) {
         Ok(s) => s,
@@ -912,10 +925,12 @@ pub fn state_list(opts: &Options, ui: &mut dyn Ui, filters: &[String]) -> i32 {
     for r in state.map(|s| s.resources).unwrap_or_default() {
         let addr = r.instance_addr();
         if targets.is_empty() || targets.iter().any(|t| t.matches(&addr)) {
-            match &r.deposed {
-                Some(k) => ui.out(&format!("{} (deposed object {k})\n", r.address)),
-                None => ui.out(&format!("{}\n", r.address)),
-            }
+            let note = match (&r.deposed, &r.pending_create) {
+                (Some(k), _) => format!(" (deposed object {k})"),
+                (None, Some(_)) => " (pending create)".to_string(),
+                (None, None) => String::new(),
+            };
+            ui.out(&format!("{}{note}\n", r.address));
         }
     }
     EXIT_OK

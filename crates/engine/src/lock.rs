@@ -1,9 +1,12 @@
 //! The state lock: a file next to the state, created exclusively, holding who
-//! holds the lock and since when.
+//! holds the lock and since when. The holder also keeps an OS lock (`flock`) on the
+//! file while it runs; the OS drops that lock when the process ends, however it ends,
+//! so a lock file whose OS lock is free and that names the holder's process id was
+//! left by a run that crashed or was killed, and the next run takes it over.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -31,6 +34,10 @@ pub struct LockInfo {
     pub created: String,
     /// The state file it protects.
     pub path: String,
+    /// The process id of a ycprov holder, which keeps the file's OS lock while it runs.
+    /// A lock file without it (written by hand or by another tool) is never taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
 }
 
 /// The error when the state is already locked.
@@ -62,15 +69,20 @@ pub fn lock_path(state_path: &Path) -> PathBuf {
     state_path.with_file_name(format!(".{name}.lock.info"))
 }
 
-/// A held lock; released (the file removed) when dropped.
+/// A held lock; released (the file removed, the OS lock dropped) when dropped.
 #[derive(Debug)]
 pub struct StateLock {
     path: PathBuf,
     info: LockInfo,
+    /// The open lock file; its OS lock lasts as long as this process holds it open.
+    _file: File,
+    replaced: Option<LockInfo>,
 }
 
 impl StateLock {
-    /// Takes the lock for `operation`, failing fast with [`LockedError`] when held.
+    /// Takes the lock for `operation`, failing fast with [`LockedError`] when another run
+    /// holds it. A lock left by a ycprov run that ended without releasing it (its OS lock
+    /// is free) is taken over; [`StateLock::replaced`] then names it.
     pub fn acquire(state_path: &Path, operation: &str) -> anyhow::Result<StateLock> {
         let path = lock_path(state_path);
         let info = LockInfo {
@@ -83,39 +95,115 @@ impl StateLock {
                 .format(&Rfc3339)
                 .unwrap_or_default(),
             path: state_path.display().to_string(),
+            pid: Some(std::process::id()),
         };
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                f.write_all(serde_json::to_string(&info)?.as_bytes())?;
-                f.sync_all()?;
-                Ok(StateLock { path, info })
+        let cannot = |e: std::io::Error| {
+            anyhow::Error::new(e).context(format!("cannot take the lock file {}", path.display()))
+        };
+        for _ in 0..10 {
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(file) => {
+                    file.lock().map_err(cannot)?;
+                    write_info(&file, &info).map_err(cannot)?;
+                    return Ok(StateLock {
+                        path,
+                        info,
+                        _file: file,
+                        replaced: None,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(cannot(e)),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = read_lock(&path).unwrap_or_else(|_| LockInfo {
-                    id: "(unreadable lock file)".into(),
-                    operation: String::new(),
-                    info: String::new(),
-                    who: String::new(),
-                    version: String::new(),
-                    created: String::new(),
-                    path: path.display().to_string(),
-                });
-                Err(LockedError { holder }.into())
+            let file = match OpenOptions::new().read(true).write(true).open(&path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(cannot(e)),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    let holder = read_info(&file).unwrap_or_else(|_| unreadable(&path));
+                    return Err(LockedError { holder }.into());
+                }
+                Err(TryLockError::Error(e)) => return Err(cannot(e)),
             }
-            Err(e) => {
-                Err(e).with_context(|| format!("cannot create the lock file {}", path.display()))
+            let holder = match read_info(&file) {
+                Ok(holder) if holder.pid.is_some() => holder,
+                Ok(holder) => return Err(LockedError { holder }.into()),
+                Err(_) => {
+                    return Err(LockedError {
+                        holder: unreadable(&path),
+                    }
+                    .into());
+                }
+            };
+            if !is_at(&file, &path) {
+                continue;
             }
+            write_info(&file, &info).map_err(cannot)?;
+            return Ok(StateLock {
+                path,
+                info,
+                _file: file,
+                replaced: Some(holder),
+            });
         }
+        bail!(
+            "cannot take the lock file {}: it keeps changing",
+            path.display()
+        )
     }
 
     /// The lock's details.
     pub fn info(&self) -> &LockInfo {
         &self.info
+    }
+
+    /// The lock this one replaced: left by a run that ended without releasing it.
+    pub fn replaced(&self) -> Option<&LockInfo> {
+        self.replaced.as_ref()
+    }
+}
+
+fn unreadable(path: &Path) -> LockInfo {
+    LockInfo {
+        id: "(unreadable lock file)".into(),
+        operation: String::new(),
+        info: String::new(),
+        who: String::new(),
+        version: String::new(),
+        created: String::new(),
+        path: path.display().to_string(),
+        pid: None,
+    }
+}
+
+fn read_info(mut file: &File) -> anyhow::Result<LockInfo> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_string(&mut text)?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn write_info(mut file: &File, info: &LockInfo) -> std::io::Result<()> {
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(serde_json::to_string(info)?.as_bytes())?;
+    file.sync_all()
+}
+
+/// Whether `path` still names the open `file` (it may have been removed and made anew).
+fn is_at(file: &File, path: &Path) -> bool {
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
 }
 
@@ -186,5 +274,51 @@ mod tests {
         assert!(!lock_path(&state).exists());
         drop(StateLock::acquire(&state, "plan").unwrap());
         assert!(!lock_path(&state).exists());
+    }
+
+    #[test]
+    fn a_lock_whose_holder_ended_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("terraform.tfstate");
+        let left = r#"{"ID":"dead-run","Operation":"apply","Who":"ci@runner","Version":"0.1.0","Created":"2026-11-23T10:00:00Z","Path":"terraform.tfstate","Pid":4000000}"#;
+        fs::write(lock_path(&state), left).unwrap();
+        let lock = StateLock::acquire(&state, "apply").unwrap();
+        let replaced = lock.replaced().expect("the stale lock is named");
+        assert_eq!(
+            (replaced.id.as_str(), replaced.pid),
+            ("dead-run", Some(4_000_000))
+        );
+        assert_eq!(
+            read_lock(&lock_path(&state)).unwrap().id,
+            lock.info().id,
+            "the file now names the new holder"
+        );
+        let err = StateLock::acquire(&state, "plan").unwrap_err();
+        assert!(
+            err.downcast_ref::<LockedError>().is_some(),
+            "the new holder's OS lock is respected"
+        );
+        drop(lock);
+        assert!(!lock_path(&state).exists());
+    }
+
+    #[test]
+    fn a_lock_file_without_a_process_id_is_never_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("terraform.tfstate");
+        let cases = [
+            r#"{"ID":"by-hand","Operation":"apply","Who":"ci@runner","Version":"0.1.0","Created":"2026-11-23T10:00:00Z","Path":"terraform.tfstate"}"#,
+            "",
+            "not json",
+        ];
+        for text in cases {
+            fs::write(lock_path(&state), text).unwrap();
+            let err = StateLock::acquire(&state, "apply").unwrap_err();
+            assert!(
+                err.downcast_ref::<LockedError>().is_some(),
+                "{text:?}: {err:#}"
+            );
+            assert_eq!(fs::read_to_string(lock_path(&state)).unwrap(), text);
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::pool::run_parallel;
-use crate::provider::{Provider, ResourceSchema, Schema};
+use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
 use crate::state::{InstanceState, State};
 use crate::value::{contains_unknown, is_unknown};
 
@@ -351,6 +351,9 @@ fn diff_attributes(schema: Option<&ResourceSchema>, a: &Value, b: &Value) -> boo
 
 /// Reads every selected object; returns the refreshed state, the drift and diagnostics.
 /// Objects that are gone are dropped with a warning.
+/// Pending creates (see [`crate::state::PendingCreate`]) are resolved: the provider
+/// reports the object the interrupted create made (recorded without drift) or none
+/// (dropped without a warning of its own).
 pub fn refresh_state(
     provider: &dyn Provider,
     schema: &Schema,
@@ -358,14 +361,43 @@ pub fn refresh_state(
     selection: &Selection,
     parallelism: usize,
 ) -> (State, Vec<Drift>, Diagnostics) {
-    let selected: Vec<&InstanceState> = state
-        .resources
-        .iter()
-        .filter(|r| selection.selects(&r.instance_addr()))
-        .collect();
-    let results = run_parallel(parallelism, &selected, |r| {
-        provider.read(&r.type_name, &r.attributes)
+    refresh_records(provider, schema, state, parallelism, |r| {
+        selection.selects(&r.instance_addr())
+    })
+}
+
+/// Resolves only the selected pending creates (what planning with `-refresh=false`
+/// still needs: a pending object is not known to exist).
+pub fn resolve_pending_creates(
+    provider: &dyn Provider,
+    schema: &Schema,
+    state: &State,
+    selection: &Selection,
+    parallelism: usize,
+) -> (State, Diagnostics) {
+    let (resolved, _, diags) = refresh_records(provider, schema, state, parallelism, |r| {
+        r.pending_create.is_some() && selection.selects(&r.instance_addr())
     });
+    (resolved, diags)
+}
+
+fn refresh_records(
+    provider: &dyn Provider,
+    schema: &Schema,
+    state: &State,
+    parallelism: usize,
+    wanted: impl Fn(&InstanceState) -> bool,
+) -> (State, Vec<Drift>, Diagnostics) {
+    let selected: Vec<&InstanceState> = state.resources.iter().filter(|r| wanted(r)).collect();
+    let inputs: Vec<InstanceState> = selected
+        .iter()
+        .map(|r| InstanceState {
+            attributes: state.read_input(r),
+            ..(*r).clone()
+        })
+        .collect();
+    let input_refs: Vec<&InstanceState> = inputs.iter().collect();
+    let results = read_objects(provider, schema, &input_refs, parallelism);
     let mut refreshed = state.clone();
     let mut drift = Vec::new();
     let mut diags = Diagnostics::new();
@@ -379,11 +411,8 @@ pub fn refresh_state(
             Ok(r) => r,
             Err(e) => {
                 diags.push(
-                    Diag::error(
-                        format!("{display}: the provider failed while reading"),
-                        format!("{e:#}"),
-                    )
-                    .for_address(display.clone()),
+                    Diag::error(format!("{display}: the provider failed while reading"), e)
+                        .for_address(display.clone()),
                 );
                 continue;
             }
@@ -405,24 +434,92 @@ pub fn refresh_state(
             after: None,
             sensitive: record.sensitive_attributes.clone(),
         };
+        let pending = record.pending_create.is_some();
         match result.state {
             None => {
-                diags.push(Diag::warning(format!("{display} no longer exists"), "The object was deleted outside ycprov; it has been removed from the state and will be planned for creation if it is still configured.").for_address(display.clone()));
+                if !pending {
+                    diags.push(Diag::warning(format!("{display} no longer exists"), "The object was deleted outside ycprov; it has been removed from the state and will be planned for creation if it is still configured.").for_address(display.clone()));
+                    drift.push(drift_entry);
+                }
                 refreshed.remove(&addr, record.deposed.as_deref());
-                drift.push(drift_entry);
             }
             Some(new) => {
-                if diff_attributes(rs, &record.attributes, &new) {
+                if !pending && diff_attributes(rs, &record.attributes, &new) {
                     drift_entry.after = Some(new.clone());
                     drift.push(drift_entry);
                 }
                 let mut updated = record.clone();
                 updated.attributes = new;
+                updated.pending_create = None;
                 refreshed.upsert(updated);
             }
         }
     }
     (refreshed, drift, diags)
+}
+
+/// Reads `records` in parallel: instances of batch types with `read_many`, up to
+/// [`MAX_BATCH`] per call, the others one by one. One result per record, in order.
+fn read_objects(
+    provider: &dyn Provider,
+    schema: &Schema,
+    records: &[&InstanceState],
+    parallelism: usize,
+) -> Vec<Result<ReadResult, String>> {
+    let mut batches: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut singles = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        if schema
+            .resources
+            .get(&record.type_name)
+            .is_some_and(|rs| rs.batch)
+        {
+            batches.entry(&record.type_name).or_default().push(index);
+        } else {
+            singles.push(vec![index]);
+        }
+    }
+    let mut units: Vec<Vec<usize>> = batches
+        .values()
+        .flat_map(|indices| indices.chunks(MAX_BATCH).map(<[usize]>::to_vec))
+        .collect();
+    units.extend(singles);
+    let unit_results = run_parallel(parallelism, &units, |unit| {
+        let type_name = &records[unit[0]].type_name;
+        let results = if let [index] = unit[..] {
+            provider
+                .read(type_name, &records[index].attributes)
+                .map(|result| vec![result])
+        } else {
+            let states: Vec<Value> = unit
+                .iter()
+                .map(|&index| records[index].attributes.clone())
+                .collect();
+            provider.read_many(type_name, &states)
+        };
+        match results {
+            Ok(results) if results.len() == unit.len() => results.into_iter().map(Ok).collect(),
+            Ok(results) => {
+                let why = format!(
+                    "The provider returned {} results for {} objects. This is a bug in the provider.",
+                    results.len(),
+                    unit.len()
+                );
+                vec![Err(why); unit.len()]
+            }
+            Err(e) => vec![Err(format!("{e:#}")); unit.len()],
+        }
+    });
+    let mut results: Vec<Option<Result<ReadResult, String>>> = vec![None; records.len()];
+    for (unit, unit_results) in units.iter().zip(unit_results) {
+        for (&index, result) in unit.iter().zip(unit_results) {
+            results[index] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err("The object was not read.".to_string())))
+        .collect()
 }
 
 fn root_attribute(path: &str) -> &str {
@@ -489,7 +586,18 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         }
         (refreshed, drift)
     } else {
-        (req.state.clone(), Vec::new())
+        let (resolved, resolve_diags) = resolve_pending_creates(
+            req.provider,
+            req.schema,
+            req.state,
+            &selection,
+            req.parallelism,
+        );
+        diags.extend(resolve_diags);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        (resolved, Vec::new())
     };
 
     let mut plan = Plan {

@@ -97,6 +97,19 @@ pub struct ReadResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The most instances the engine hands to one `read_many` or `apply_many` call
+/// (the API's limit of deltas per folder IAM update).
+pub const MAX_BATCH: usize = 1000;
+
+/// One planned change handed to [`Provider::apply_many`].
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// The current object, or `None` to create.
+    pub prior: Option<Value>,
+    /// The planned object, or `None` to destroy.
+    pub planned: Option<Value>,
+}
+
 /// The result of importing an existing object.
 #[derive(Debug, Clone, Default)]
 pub struct Imported {
@@ -133,6 +146,23 @@ pub trait Provider: Send + Sync {
     fn read(&self, type_name: &str, state: &Value) -> anyhow::Result<ReadResult>;
     /// Imports an existing object by its id.
     fn import(&self, type_name: &str, id: &str) -> anyhow::Result<Imported>;
+    /// Reads many instances of one type; one result per state, in order. Worth calling
+    /// for batch types (see [`ResourceSchema::batch`]); the default reads one by one.
+    fn read_many(&self, type_name: &str, states: &[Value]) -> anyhow::Result<Vec<ReadResult>> {
+        states
+            .iter()
+            .map(|state| self.read(type_name, state))
+            .collect()
+    }
+    /// Carries out many changes of one type; one result per change, in order, each
+    /// as [`Provider::apply`] would return it. `Err` means the provider failed for all of
+    /// them. Worth calling for batch types; the default applies one by one.
+    fn apply_many(&self, type_name: &str, changes: &[Change]) -> anyhow::Result<Vec<Applied>> {
+        changes
+            .iter()
+            .map(|change| self.apply(type_name, change.prior.as_ref(), change.planned.as_ref()))
+            .collect()
+    }
 }
 
 /// One attribute of a resource or of the provider block.
@@ -170,6 +200,9 @@ pub struct ResourceSchema {
     pub description: String,
     /// Attributes by name.
     pub attributes: BTreeMap<String, AttributeSchema>,
+    /// Instances are cheaper to read and apply together (`read_many`, `apply_many`)
+    /// than one by one (the schema's `"batch": true`).
+    pub batch: bool,
 }
 
 impl ResourceSchema {
@@ -216,6 +249,7 @@ impl Schema {
                         .unwrap_or("")
                         .to_string(),
                     attributes,
+                    batch: res.get("batch").and_then(Value::as_bool).unwrap_or(false),
                 },
             );
         }

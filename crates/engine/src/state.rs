@@ -16,6 +16,31 @@ use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
 /// The state format version written by this engine.
 pub const STATE_VERSION: u64 = 4;
 
+/// The key under which the provider's `read` gets the marker of a pending create.
+pub const PENDING_CREATE_KEY: &str = "$pending_create";
+
+/// The mark of an object whose create was started but whose result is not recorded:
+/// a run saves it (with the planned attributes) before it asks the provider to create
+/// the object, and replaces it with the object's state when the provider answers. A run
+/// that dies in between leaves it, and the next refresh asks the provider what exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCreate {
+    /// When the create was about to be sent (RFC 3339, this machine's clock).
+    pub started_at: String,
+}
+
+impl PendingCreate {
+    /// A mark with the current time.
+    pub fn now() -> PendingCreate {
+        let now = time::OffsetDateTime::now_utc();
+        PendingCreate {
+            started_at: now
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// One resource instance (or a deposed object of one) in the state.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceState {
@@ -43,6 +68,10 @@ pub struct InstanceState {
     /// Resource addresses this instance depends on.
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// Set while the object's create is under way or was interrupted: `attributes` are
+    /// then the planned values, and the object may or may not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_create: Option<PendingCreate>,
 }
 
 impl InstanceState {
@@ -65,6 +94,7 @@ impl InstanceState {
             attributes,
             sensitive_attributes: sensitive,
             dependencies,
+            pending_create: None,
         }
     }
 
@@ -101,6 +131,7 @@ impl std::fmt::Debug for InstanceState {
             )
             .field("sensitive_attributes", &self.sensitive_attributes)
             .field("dependencies", &self.dependencies)
+            .field("pending_create", &self.pending_create)
             .finish()
     }
 }
@@ -203,6 +234,33 @@ impl State {
             .resources
             .partition_point(|r| (r.instance_addr(), r.deposed.clone()) < key);
         self.resources.insert(pos, record);
+    }
+
+    /// What the provider's `read` gets for `record`: its attributes, plus for a pending
+    /// create the marker `"$pending_create": {"started_at": RFC3339, "known_ids": [...]}`,
+    /// where `known_ids` are the ids of the other objects of its type in this state (which
+    /// the provider must neither adopt nor delete).
+    pub fn read_input(&self, record: &InstanceState) -> Value {
+        let Some(pending) = &record.pending_create else {
+            return record.attributes.clone();
+        };
+        let known_ids: Vec<&str> = self
+            .resources
+            .iter()
+            .filter(|other| {
+                other.type_name == record.type_name
+                    && (other.address != record.address || other.deposed != record.deposed)
+            })
+            .filter_map(InstanceState::id)
+            .collect();
+        let mut input = record.attributes.clone();
+        if let Some(attributes) = input.as_object_mut() {
+            attributes.insert(
+                PENDING_CREATE_KEY.to_string(),
+                serde_json::json!({"started_at": pending.started_at, "known_ids": known_ids}),
+            );
+        }
+        input
     }
 
     /// Removes the object of `addr` with `deposed` key; returns it.
@@ -404,6 +462,57 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn pending_creates_carry_a_marker_to_the_provider() {
+        let mut state = State::new();
+        let key = |name: &str, id: Value| {
+            InstanceState::new(
+                &ResourceAddr::new("yandex_iam_service_account_api_key", name)
+                    .instance(InstanceKey::None),
+                0,
+                serde_json::json!({"id": id, "description": "k"}),
+                vec!["secret_key".into()],
+                vec![],
+            )
+        };
+        let mut pending = key("new", Value::Null);
+        pending.pending_create = Some(PendingCreate {
+            started_at: "2026-03-01T12:00:00Z".into(),
+        });
+        state.upsert(pending.clone());
+        state.upsert(key("old", "aje1".into()));
+        let mut deposed = key("new", "aje0".into());
+        deposed.deposed = Some("00000001".into());
+        state.upsert(deposed);
+        let mut account = key("sa", "aje9".into());
+        account.type_name = "yandex_iam_service_account".into();
+        account.address = "yandex_iam_service_account.sa".into();
+        state.upsert(account);
+
+        let input = state.read_input(state.instance(&pending.instance_addr()).unwrap());
+        assert_eq!(
+            input,
+            serde_json::json!({"id": null, "description": "k", "$pending_create":
+                {"started_at": "2026-03-01T12:00:00Z", "known_ids": ["aje0", "aje1"]}})
+        );
+        let plain = state
+            .instance(
+                &ResourceAddr::new("yandex_iam_service_account_api_key", "old")
+                    .instance(InstanceKey::None),
+            )
+            .unwrap();
+        assert_eq!(state.read_input(plain), plain.attributes);
+
+        let text = serde_json::to_string(&state).unwrap();
+        assert_eq!(text.matches("pending_create").count(), 1, "{text}");
+        let back: State = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, state);
+        let old_format = r#"{"version":4,"serial":1,"lineage":"l","ycprov_version":"0.1.0","resources":[
+            {"address":"t.a","mode":"managed","type":"t","name":"a","index_key":null,"schema_version":0,"attributes":{}}]}"#;
+        let old: State = serde_json::from_str(old_format).unwrap();
+        assert_eq!(old.resources[0].pending_create, None);
     }
 
     #[test]

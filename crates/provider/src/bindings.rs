@@ -327,6 +327,36 @@ impl wit_provider::Guest for Component {
         }
     }
 
+    fn read_many(type_name: String, states: Vec<String>) -> Vec<wit_provider::ReadResult> {
+        let states: Vec<&str> = states.iter().map(String::as_str).collect();
+        let results = with_provider(|provider| provider.read_many(&Host, &type_name, &states));
+        results
+            .into_iter()
+            .map(|result| wit_provider::ReadResult {
+                state: result.state,
+                diagnostics: diagnostics_to_wit(result.diagnostics),
+            })
+            .collect()
+    }
+
+    fn apply_many(
+        type_name: String,
+        changes: Vec<wit_provider::Change>,
+    ) -> Vec<wit_provider::Applied> {
+        let changes: Vec<(Option<&str>, Option<&str>)> = changes
+            .iter()
+            .map(|change| (change.prior.as_deref(), change.planned.as_deref()))
+            .collect();
+        let results = with_provider(|provider| provider.apply_many(&Host, &type_name, &changes));
+        results
+            .into_iter()
+            .map(|result| wit_provider::Applied {
+                new_state: result.state,
+                diagnostics: diagnostics_to_wit(result.diagnostics),
+            })
+            .collect()
+    }
+
     fn import_resource(type_name: String, id: String) -> wit_provider::Imported {
         let result = with_provider(|provider| provider.import_resource(&Host, &type_name, &id));
         wit_provider::Imported {

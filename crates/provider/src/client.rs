@@ -4,7 +4,8 @@
 //! `Idempotency-Key`. Both stay the same across the retries of one call, so a
 //! retried create never duplicates. Transient failures (429, 503, UNAVAILABLE,
 //! RESOURCE_EXHAUSTED, INTERNAL, transport errors other than `denied` and
-//! `too-large`) are retried until the call's deadline; final errors never are.
+//! `too-large`) are retried until the call's deadline; final errors (and quota
+//! errors, which waiting does not cure) never are.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -100,6 +101,11 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
         self.platform
     }
 
+    /// The retry policy.
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
     /// `GET url`.
     pub fn get(&self, url: &str) -> Result<Reply, Failure> {
         self.call(Method::Get, url, None)
@@ -123,10 +129,11 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
                 }
                 Ok(response) => {
                     self.log_response(method, path, &response, attempt);
-                    let retryable = matches!(response.status, 429 | 503);
                     let retry_after = response.header("retry-after").and_then(parse_retry_after);
                     let error = api_error(&response);
-                    let retryable = retryable || error.code.is_retryable();
+                    let retryable = (matches!(response.status, 429 | 503)
+                        || error.code.is_retryable())
+                        && !error.is_quota_exceeded();
                     (Error::Api(error), retryable.then_some(retry_after))
                 }
                 Err(transport) => {
@@ -198,8 +205,9 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
         }
     }
 
-    /// Full-jitter exponential backoff: a random wait in `[d/2, d]`, `d` doubling up to the cap.
-    fn backoff(&self, attempt: u32) -> u32 {
+    /// The wait after failed attempt number `attempt` (from 1): a random wait in `[d/2, d]`,
+    /// `d` starting at the initial backoff and doubling up to the cap.
+    pub fn backoff(&self, attempt: u32) -> u32 {
         let doublings = attempt.saturating_sub(1).min(20);
         let ceiling = self
             .policy
@@ -339,6 +347,21 @@ mod tests {
             assert!(!failure.retried);
             assert!(fake.sleeps().is_empty());
         }
+    }
+
+    #[test]
+    fn quota_errors_are_final_but_throttling_is_retried() {
+        let fake = FakePlatform::new();
+        fake.reply_error(429, 8, "Quota limit iam.apiKeys.count exceeded");
+        let failure = Client::new(&fake).get(URL).unwrap_err();
+        assert!(failure.error.is(Code::ResourceExhausted));
+        assert_eq!(fake.requests().len(), 1);
+
+        let fake = FakePlatform::new();
+        fake.reply_error(429, 8, "Too many requests")
+            .reply(200, json!({}));
+        Client::new(&fake).get(URL).unwrap();
+        assert_eq!(fake.requests().len(), 2);
     }
 
     #[test]

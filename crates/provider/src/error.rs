@@ -114,6 +114,12 @@ impl Code {
             Code::Unavailable | Code::ResourceExhausted | Code::Internal
         )
     }
+
+    /// Whether an Operation that ended with this code failed for a passing reason, so the
+    /// whole request may be sent again (the failed Operation changed nothing).
+    pub fn is_retryable_operation_failure(self) -> bool {
+        self.is_retryable() || self == Code::Aborted
+    }
 }
 
 impl fmt::Display for Code {
@@ -135,6 +141,19 @@ pub struct ApiError {
     pub http_status: u16,
     /// The Operation that failed, when the error came from one.
     pub operation_id: Option<String>,
+}
+
+impl ApiError {
+    /// Whether this is a quota error (RESOURCE_EXHAUSTED "Quota limit ... exceeded"), which
+    /// waiting does not cure, unlike throttling.
+    pub fn is_quota_exceeded(&self) -> bool {
+        self.code == Code::ResourceExhausted && self.message.to_ascii_lowercase().contains("quota")
+    }
+
+    /// Whether the error is transient: a retryable code that is not a quota error.
+    pub fn is_transient(&self) -> bool {
+        self.code.is_retryable() && !self.is_quota_exceeded()
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -181,6 +200,15 @@ impl Error {
     /// Whether this is an API error with the given code.
     pub fn is(&self, code: Code) -> bool {
         self.code() == Some(code)
+    }
+
+    /// Whether this is the error of an Operation that finished unsuccessfully for a passing
+    /// reason (INTERNAL, UNAVAILABLE, ABORTED, RESOURCE_EXHAUSTED other than a quota): the
+    /// Operation changed nothing, so the logical call may be sent again as a new request.
+    pub fn is_retryable_operation_failure(&self) -> bool {
+        matches!(self, Error::Api(api) if api.operation_id.is_some()
+            && api.code.is_retryable_operation_failure()
+            && !api.is_quota_exceeded())
     }
 }
 

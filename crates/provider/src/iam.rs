@@ -2,7 +2,10 @@
 //! folder access bindings and API keys over the real Yandex Cloud REST paths.
 //!
 //! Each function validates its input, sends one logical call (see [`crate::client`])
-//! and waits for the Operation it starts (see [`crate::operation`]).
+//! and waits for the Operation it starts (see [`crate::operation`]). A mutation whose
+//! Operation ends with a retryable failure (INTERNAL, UNAVAILABLE, ABORTED, throttling)
+//! changed nothing, so it is sent again as a new request with a new `Idempotency-Key`,
+//! under the same backoff and deadline as request retries.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -71,8 +74,10 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     /// Like [`Iam::create_account`], but a failure says whether the account may exist.
     ///
-    /// An ALREADY_EXISTS answer to a *retried* create means an earlier attempt won:
-    /// the account of that name in the folder is adopted.
+    /// A create whose Operation fails for a passing reason is sent again as a new
+    /// request. An ALREADY_EXISTS answer to a *retried* create (a request sent again,
+    /// or a new attempt after a failed Operation) means an earlier attempt won: the
+    /// account of that name in the folder is adopted.
     pub fn create_account_tracked(
         &self,
         spec: &AccountSpec,
@@ -91,21 +96,40 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         if !spec.labels.is_empty() {
             body.insert("labels".into(), labels_json(&spec.labels));
         }
+        let body = Value::Object(body);
+        self.retry_failed_operations(
+            "create service account",
+            |failure: &CreateAccountError| &failure.error,
+            |attempt| self.create_account_attempt(spec, &body, attempt > 1),
+        )
+    }
+
+    /// One attempt of a create. `after_failed_attempts`: an earlier attempt's Operation
+    /// failed, so an ALREADY_EXISTS now may mean that attempt took effect after all.
+    fn create_account_attempt(
+        &self,
+        spec: &AccountSpec,
+        body: &Value,
+        after_failed_attempts: bool,
+    ) -> Result<ServiceAccount, CreateAccountError> {
+        let definite = |error: Error| CreateAccountError {
+            error,
+            account_id: None,
+        };
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts");
-        let (reply, retried) =
-            match self
-                .client
-                .call(Method::Post, &url, Some(&Value::Object(body)))
+        let (reply, retried) = match self.client.call(Method::Post, &url, Some(body)) {
+            Ok(reply) => {
+                let retried = reply.attempts > 1 || after_failed_attempts;
+                (reply, retried)
+            }
+            Err(failure)
+                if (failure.retried || after_failed_attempts)
+                    && failure.error.is(Code::AlreadyExists) =>
             {
-                Ok(reply) => {
-                    let retried = reply.attempts > 1;
-                    (reply, retried)
-                }
-                Err(failure) if failure.retried && failure.error.is(Code::AlreadyExists) => {
-                    return self.adopt_account(spec, failure.error).map_err(definite);
-                }
-                Err(failure) => return Err(definite(failure.error)),
-            };
+                return self.adopt_account(spec, failure.error).map_err(definite);
+            }
+            Err(failure) => return Err(definite(failure.error)),
+        };
         let started: Operation = reply
             .json("create service account operation")
             .map_err(definite)?;
@@ -433,10 +457,17 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         if let Some(expires_at) = &spec.expires_at {
             body.insert("expiresAt".into(), json!(expires_at));
         }
+        let body = Value::Object(body);
+        self.retry_failed_operations(
+            "create API key",
+            |error| error,
+            |_| self.create_key_attempt(&body),
+        )
+    }
+
+    fn create_key_attempt(&self, body: &Value) -> Result<CreatedKey, Error> {
         let url = format!("{IAM_HOST}/iam/v1/apiKeys");
-        let reply = self
-            .client
-            .call(Method::Post, &url, Some(&Value::Object(body)))?;
+        let reply = self.client.call(Method::Post, &url, Some(body))?;
         let mut payload: Value = reply.json("create API key response")?;
         if looks_like_operation(&payload) {
             let started: Operation = wire::decode_value("create API key operation", payload)?;
@@ -551,7 +582,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     // ---- shared plumbing ----------------------------------------------------------------
 
-    /// Sends a state-changing call that returns an Operation and waits for it.
+    /// Sends a state-changing call that returns an Operation and waits for it; sends it
+    /// again while the Operation fails for a passing reason.
     fn mutate(
         &self,
         method: Method,
@@ -559,9 +591,61 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         body: Option<Value>,
         what: &str,
     ) -> Result<Operation, Error> {
-        let reply = self.client.call(method, url, body.as_ref())?;
-        let started: Operation = reply.json(&format!("{what} operation"))?;
-        self.finish(started, &reply)
+        self.retry_failed_operations(
+            what,
+            |error| error,
+            |_| {
+                let reply = self.client.call(method, url, body.as_ref())?;
+                let started: Operation = reply.json(&format!("{what} operation"))?;
+                self.finish(started, &reply)
+            },
+        )
+    }
+
+    /// Runs one logical mutation and runs it again while its Operation ends with a
+    /// retryable failure (see [`Error::is_retryable_operation_failure`]): such an
+    /// Operation changed nothing, so every new attempt is a new request with a new
+    /// `Idempotency-Key`. The waits follow the client's backoff, and no attempt starts
+    /// after the retry policy's deadline or beyond its attempt limit. `attempt`
+    /// receives the attempt number, from 1.
+    fn retry_failed_operations<T, E>(
+        &self,
+        what: &str,
+        error_of: impl Fn(&E) -> &Error,
+        mut attempt: impl FnMut(u32) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let platform = self.client.platform();
+        let policy = self.client.policy();
+        let started = platform.now_millis();
+        let mut number: u32 = 0;
+        loop {
+            number += 1;
+            let failure = match attempt(number) {
+                Err(failure) if error_of(&failure).is_retryable_operation_failure() => failure,
+                other => return other,
+            };
+            let wait = self.client.backoff(number);
+            let elapsed = platform.now_millis().saturating_sub(started);
+            let past_deadline = elapsed + i64::from(wait) > i64::from(policy.deadline_millis);
+            if number >= policy.max_attempts || past_deadline {
+                self.log(
+                    Level::Warn,
+                    &format!(
+                        "{what}: giving up after {number} failed operations: {}",
+                        error_of(&failure)
+                    ),
+                );
+                return Err(failure);
+            }
+            self.log(
+                Level::Info,
+                &format!(
+                    "{what}: {}; sending the request again in {wait} ms (attempt {number})",
+                    error_of(&failure)
+                ),
+            );
+            platform.sleep(wait);
+        }
     }
 
     fn finish(&self, started: Operation, reply: &Reply) -> Result<Operation, Error> {

@@ -530,3 +530,185 @@ fn get_key_not_found_is_an_api_error() {
         "NOT_FOUND: ApiKey key1 not found (request id req-err)"
     );
 }
+
+fn failed_operation(id: &str, code: i64, message: &str) -> Value {
+    json!({"id": id, "done": true, "metadata": sa_metadata("aje1"),
+        "error": {"code": code, "message": message}})
+}
+
+fn idempotency_keys(fake: &FakePlatform) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter_map(|request| request.header("idempotency-key").map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn a_transiently_failed_operation_is_sent_again_as_a_new_request() {
+    let cases = [
+        (13, "internal error"),
+        (14, "unavailable"),
+        (10, "aborted"),
+        (8, "too many requests"),
+    ];
+    for (code, message) in cases {
+        let fake = FakePlatform::new();
+        fake.reply(200, failed_operation("op1", code, message))
+            .reply_done("op2", sa_metadata("aje2"), sa_json("aje2", "robot"));
+        let account = Iam::new(&fake).create_account(&spec("robot")).unwrap();
+        assert_eq!(account.id, "aje2", "code {code}");
+        assert_eq!(
+            fake.request_lines(),
+            vec![
+                "POST /iam/v1/serviceAccounts",
+                "POST /iam/v1/serviceAccounts"
+            ],
+            "code {code}"
+        );
+        let keys = idempotency_keys(&fake);
+        assert_ne!(
+            keys[0], keys[1],
+            "code {code}: a new attempt gets a new key"
+        );
+        assert_eq!(fake.request_body(0), fake.request_body(1), "code {code}");
+        let sleeps = fake.sleeps();
+        assert_eq!(sleeps.len(), 1, "code {code}");
+        assert!((100..=200).contains(&sleeps[0]), "code {code}: {sleeps:?}");
+    }
+}
+
+#[test]
+fn a_finally_failed_operation_is_not_sent_again() {
+    let cases = [
+        (3, "Request validation error"),
+        (7, "Permission denied"),
+        (9, "Failed precondition"),
+        (8, "Quota limit iam.serviceAccounts.count exceeded"),
+        (2, "unknown"),
+    ];
+    for (code, message) in cases {
+        let fake = FakePlatform::new();
+        fake.reply(200, failed_operation("op1", code, message));
+        let failure = Iam::new(&fake)
+            .create_account_tracked(&spec("robot"))
+            .unwrap_err();
+        assert_eq!(
+            failure.error.code(),
+            Some(Code::from_number(code)),
+            "code {code}"
+        );
+        assert!(failure.error.to_string().contains(message), "code {code}");
+        assert_eq!(
+            failure.account_id, None,
+            "code {code}: the outcome is known"
+        );
+        assert_eq!(fake.requests().len(), 1, "code {code}");
+        assert!(fake.sleeps().is_empty(), "code {code}");
+    }
+}
+
+#[test]
+fn already_exists_after_a_failed_operation_adopts_the_account() {
+    let fake = FakePlatform::new();
+    fake.reply(200, failed_operation("op1", 13, "internal error"))
+        .reply_error(409, 6, "Service account 'robot@b1gcloud' already exists")
+        .reply(200, json!({"serviceAccounts": [sa_json("aje1", "robot")]}));
+    let account = Iam::new(&fake).create_account(&spec("robot")).unwrap();
+    assert_eq!(account.id, "aje1");
+    assert_eq!(fake.request_lines().len(), 3);
+    assert!(
+        fake.logs()
+            .iter()
+            .any(|(level, message)| *level == Level::Warn && message.contains("adopting aje1"))
+    );
+}
+
+#[test]
+fn every_mutation_retries_failed_operations() {
+    let failed =
+        |id: &str| json!({"id": id, "done": true, "error": {"code": 14, "message": "unavailable"}});
+    let empty = |id: &str| json!({"id": id, "done": true, "response": {"@type": "type.googleapis.com/google.protobuf.Empty"}});
+    let fake = FakePlatform::new();
+    fake.reply(200, failed("op1"))
+        .reply(200, empty("op2"))
+        .reply(200, failed("op3"))
+        .reply(200, empty("op4"))
+        .reply(200, failed("op5"))
+        .reply(200, empty("op6"))
+        .reply(200, failed("op7"))
+        .reply(
+            200,
+            json!({"apiKey": {"id": "key1", "serviceAccountId": "aje1"}, "secret": "AQVNsecret"}),
+        );
+    let iam = Iam::new(&fake);
+    iam.delete_key("key1").unwrap();
+    iam.delete_account("aje1").unwrap();
+    iam.bind_role(FOLDER, "viewer", &subject("aje1")).unwrap();
+    let created = iam
+        .create_key(&KeySpec {
+            service_account_id: "aje1".to_owned(),
+            description: None,
+            scopes: vec![],
+            expires_at: None,
+        })
+        .unwrap();
+    assert_eq!(created.key.id, "key1");
+    let lines = fake.request_lines();
+    assert_eq!(
+        lines,
+        vec![
+            "DELETE /iam/v1/apiKeys/key1",
+            "DELETE /iam/v1/apiKeys/key1",
+            "DELETE /iam/v1/serviceAccounts/aje1",
+            "DELETE /iam/v1/serviceAccounts/aje1",
+            "POST /resource-manager/v1/folders/b1gfolder:updateAccessBindings",
+            "POST /resource-manager/v1/folders/b1gfolder:updateAccessBindings",
+            "POST /iam/v1/apiKeys",
+            "POST /iam/v1/apiKeys",
+        ]
+    );
+    let keys = idempotency_keys(&fake);
+    for pair in keys.chunks(2) {
+        assert_ne!(pair[0], pair[1]);
+    }
+}
+
+#[test]
+fn failed_operations_are_retried_until_the_deadline() {
+    let fake = FakePlatform::new();
+    for index in 0..200 {
+        fake.reply(
+            200,
+            failed_operation(&format!("op{index}"), 13, "internal error"),
+        );
+    }
+    let failure = Iam::new(&fake)
+        .create_account_tracked(&spec("robot"))
+        .unwrap_err();
+    assert!(failure.error.is(Code::Internal), "{:?}", failure.error);
+    assert!(
+        fake.elapsed_millis() <= 120_000,
+        "{}",
+        fake.elapsed_millis()
+    );
+    assert!(fake.elapsed_millis() > 110_000, "{}", fake.elapsed_millis());
+    assert!(fake.sleeps().iter().all(|wait| *wait <= 5_000));
+    assert!(
+        fake.logs()
+            .iter()
+            .any(|(level, message)| *level == Level::Warn && message.contains("giving up"))
+    );
+}
+
+#[test]
+fn an_operation_whose_poll_fails_is_not_sent_again() {
+    let fake = FakePlatform::new();
+    fake.reply_pending("op1", sa_metadata("aje1"))
+        .reply_error(403, 7, "denied");
+    let failure = Iam::new(&fake)
+        .create_account_tracked(&spec("robot"))
+        .unwrap_err();
+    assert!(failure.error.is(Code::PermissionDenied));
+    assert_eq!(failure.account_id.as_deref(), Some("aje1"));
+    assert_eq!(fake.requests().len(), 2);
+}

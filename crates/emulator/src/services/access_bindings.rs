@@ -223,6 +223,7 @@ pub fn update(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> 
                     ("ADD", None) => {
                         effective.push(delta_json("ADD", &binding));
                         current.push(binding);
+                        app.count_created("access_binding", 1);
                     }
                     ("REMOVE", Some(index)) => {
                         effective.push(delta_json("REMOVE", &binding));

@@ -170,6 +170,7 @@ pub fn create(app: &App, request: &ApiRequest) -> ApiResult<Value> {
     let response = json!({ "apiKey": key.to_json(), "secret": secret });
     cloud.issued_secrets.push(secret.clone());
     cloud.api_keys.insert(id, StoredApiKey { key, secret });
+    app.count_created("api_key", 1);
     cloud.remember(
         request.idempotency_key(),
         Replay::Response(response.clone()),

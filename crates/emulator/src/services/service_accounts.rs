@@ -140,6 +140,7 @@ pub fn create(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         |cloud| {
             let response = any("yandex.cloud.iam.v1.ServiceAccount", account.to_json());
             cloud.service_accounts.insert(account.id.clone(), account);
+            app.count_created("service_account", 1);
             response
         },
     )

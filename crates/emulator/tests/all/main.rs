@@ -6,6 +6,7 @@ mod auth;
 mod binary;
 mod common;
 mod faults;
+mod hooks;
 mod http;
 mod idempotency;
 mod operations;

@@ -548,6 +548,13 @@ pub fn state_show_text(record: &InstanceState, show_sensitive: bool) -> String {
         None => record.address.clone(),
     };
     let _ = writeln!(out, "# {addr}:");
+    if let Some(pending) = &record.pending_create {
+        let _ = writeln!(
+            out,
+            "# (pending create started at {}: the apply that creates it did not record the result;\n#  the values are the planned ones, and the next plan, apply or refresh finds out what exists)",
+            pending.started_at
+        );
+    }
     let _ = writeln!(
         out,
         "resource \"{}\" \"{}\" {{",

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use ycprov_engine::provider::{Applied, Diagnostic, Imported, PlannedChange, Provider, ReadResult};
+use ycprov_engine::provider::{
+    Applied, Change, Diagnostic, Imported, PlannedChange, Provider, ReadResult,
+};
 use ycprov_engine::value::{is_unknown, unknown};
 
 pub const SA: &str = "yandex_iam_service_account";
@@ -63,7 +65,7 @@ fn schema() -> Value {
                 "id": {"type": "string", "computed": true},
                 "created_at": {"type": "string", "computed": true}
             }},
-            MEMBER: {"version": 0, "attributes": {
+            MEMBER: {"version": 0, "batch": true, "attributes": {
                 "folder_id": {"type": "string", "required": true, "force_new": true},
                 "role": {"type": "string", "required": true, "force_new": true},
                 "member": {"type": "string", "required": true, "force_new": true},
@@ -136,7 +138,8 @@ impl FakeProvider {
         self.cloud().plan_override = Some((type_name.into(), attr.into(), value));
     }
 
-    /// The provider calls made so far, e.g. `apply yandex_iam_service_account`.
+    /// The provider calls made so far, e.g. `apply yandex_iam_service_account` or
+    /// `apply_many yandex_resourcemanager_folder_iam_member 50`.
     pub fn calls(&self) -> Vec<String> {
         self.cloud().calls.clone()
     }
@@ -289,28 +292,37 @@ impl Provider for FakeProvider {
         prior: Option<&Value>,
         planned: Option<&Value>,
     ) -> anyhow::Result<Applied> {
-        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_active.fetch_max(now, Ordering::SeqCst);
-        let delay = *self.delay.lock().unwrap();
-        std::thread::sleep(delay);
-        let result = self.apply_inner(type_name, prior, planned);
-        self.active.fetch_sub(1, Ordering::SeqCst);
-        result
+        self.cloud().calls.push(format!("apply {type_name}"));
+        self.busy(|| self.apply_inner(type_name, prior, planned))
+    }
+
+    fn apply_many(&self, type_name: &str, changes: &[Change]) -> anyhow::Result<Vec<Applied>> {
+        self.cloud()
+            .calls
+            .push(format!("apply_many {type_name} {}", changes.len()));
+        self.busy(|| {
+            changes
+                .iter()
+                .map(|change| {
+                    self.apply_inner(type_name, change.prior.as_ref(), change.planned.as_ref())
+                })
+                .collect()
+        })
     }
 
     fn read(&self, type_name: &str, state: &Value) -> anyhow::Result<ReadResult> {
-        let mut c = self.cloud();
-        c.calls.push(format!("read {type_name}"));
-        let id = state
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let found = c.objects.get(&(type_name.to_string(), id)).cloned();
-        Ok(ReadResult {
-            state: found,
-            diagnostics: Vec::new(),
-        })
+        self.cloud().calls.push(format!("read {type_name}"));
+        Ok(self.read_inner(type_name, state))
+    }
+
+    fn read_many(&self, type_name: &str, states: &[Value]) -> anyhow::Result<Vec<ReadResult>> {
+        self.cloud()
+            .calls
+            .push(format!("read_many {type_name} {}", states.len()));
+        Ok(states
+            .iter()
+            .map(|state| self.read_inner(type_name, state))
+            .collect())
     }
 
     fn import(&self, type_name: &str, id: &str) -> anyhow::Result<Imported> {
@@ -328,6 +340,34 @@ impl Provider for FakeProvider {
 }
 
 impl FakeProvider {
+    /// Runs one provider call that takes `delay` and counts towards the concurrency.
+    fn busy<R>(&self, call: impl FnOnce() -> R) -> R {
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_active.fetch_max(now, Ordering::SeqCst);
+        let delay = *self.delay.lock().unwrap();
+        std::thread::sleep(delay);
+        let result = call();
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn read_inner(&self, type_name: &str, state: &Value) -> ReadResult {
+        let id = state
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let found = self
+            .cloud()
+            .objects
+            .get(&(type_name.to_string(), id))
+            .cloned();
+        ReadResult {
+            state: found,
+            diagnostics: Vec::new(),
+        }
+    }
+
     fn apply_inner(
         &self,
         type_name: &str,
@@ -335,7 +375,6 @@ impl FakeProvider {
         planned: Option<&Value>,
     ) -> anyhow::Result<Applied> {
         let mut c = self.cloud();
-        c.calls.push(format!("apply {type_name}"));
         let text = planned.or(prior).map(|v| v.to_string()).unwrap_or_default();
         let failure = c
             .failures

@@ -1,9 +1,11 @@
 //! Integration tests of the engine against an in-memory fake provider.
 
 mod bad_input;
+mod batching;
 mod fake;
 mod golden;
 mod lifecycle;
+mod pending;
 mod variables;
 
 use std::path::PathBuf;

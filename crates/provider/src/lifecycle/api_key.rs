@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::pending::PendingCreate;
 use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use super::value::{Attrs, get, is_unknown, string, strings};
 use super::{
@@ -99,6 +100,21 @@ fn key_attrs(key: &Key) -> Attrs {
 
 fn description_text(attrs: &Attrs) -> String {
     string(attrs, "description").unwrap_or_default().to_owned()
+}
+
+/// Whether an existing key looks like the one `planned` describes: the same description,
+/// expiry and (when planned) scopes.
+fn matches_plan(planned: &Attrs, key: &Key) -> bool {
+    let planned_scopes = get(planned, "scopes");
+    let scopes_match = !planned_scopes.is_array()
+        || equivalent(Equivalence::Set, planned_scopes, &json!(key.scopes));
+    let expiry_matches = match (string(planned, "expires_at"), key.expires_at.as_deref()) {
+        (Some(planned), Some(actual)) => timestamp::same_instant(planned, actual),
+        (None, None) => true,
+        (None, Some(actual)) => actual.is_empty(),
+        (Some(_), None) => false,
+    };
+    description_text(planned) == key.description && scopes_match && expiry_matches
 }
 
 impl Resource for ApiKey {
@@ -273,6 +289,71 @@ impl Resource for ApiKey {
                 Diagnostic::api_failure(&format!("Cannot read API key {id}"), &error),
             ),
         }
+    }
+
+    /// A key the interrupted create made has a secret nobody stored, so it is useless and
+    /// must not linger: every key of the account that matches the plan, was created since
+    /// the create started and is not in the state is revoked, and the instance is gone (a
+    /// new key, whose secret is stored, will be created).
+    fn resolve_pending(
+        &self,
+        ctx: &Context<'_>,
+        planned: &Attrs,
+        pending: &PendingCreate,
+    ) -> Outcome {
+        let Some(account) = string(planned, "service_account_id").filter(|id| !id.is_empty())
+        else {
+            return Outcome::gone();
+        };
+        let iam = ctx.iam();
+        let keys = match iam.list_keys(account) {
+            Ok(keys) => keys,
+            Err(error) if error.is(Code::NotFound) => return Outcome::gone(),
+            Err(error) => {
+                return Outcome::failed(
+                    Some(planned.clone()),
+                    Diagnostic::api_failure(
+                        &format!(
+                            "Cannot list the API keys of service account {account} to finish an interrupted apply"
+                        ),
+                        &error,
+                    ),
+                );
+            }
+        };
+        let mut revoked = Vec::new();
+        for key in keys.iter().filter(|key| {
+            !pending.is_known(&key.id)
+                && pending.may_have_created(&key.created_at) == Some(true)
+                && matches_plan(planned, key)
+        }) {
+            match iam.delete_key(&key.id) {
+                Ok(()) => revoked.push(key.id.clone()),
+                Err(error) if error.is(Code::NotFound) => revoked.push(key.id.clone()),
+                Err(error) => {
+                    return Outcome::failed(
+                        Some(planned.clone()),
+                        Diagnostic::api_failure(
+                            &format!(
+                                "Cannot revoke API key {} whose secret an interrupted apply lost",
+                                key.id
+                            ),
+                            &error,
+                        ),
+                    );
+                }
+            }
+        }
+        if revoked.is_empty() {
+            return Outcome::gone();
+        }
+        Outcome::gone().with(Diagnostic::warning(
+            "API key with a lost secret revoked",
+            format!(
+                "An API key created by an interrupted apply was revoked because its secret was never stored; a new key will be created. Revoked: {}.",
+                revoked.join(", ")
+            ),
+        ))
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {

@@ -1,13 +1,20 @@
 //! `yandex_resourcemanager_folder_iam_member`: one role granted to one subject on a folder,
 //! added and removed with deltas so every other binding stays untouched.
+//!
+//! Members batch: the members of one folder applied together become one
+//! `updateAccessBindings` per 1000 deltas, and reading them lists the folder's bindings once.
+
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 
 use super::schema::{AttrType, Attribute, OPTIONAL_STRING, ResourceSchema};
 use super::value::{Attrs, get, is_unknown, string};
-use super::{Context, Diagnostic, Outcome, Resource, required_string, settle};
-use crate::error::Code;
-use crate::model::Subject;
+use super::{Change, Context, Diagnostic, Outcome, Resource, required_string, settle};
+use crate::error::{Code, Error};
+use crate::iam::{Iam, MAX_DELTAS_PER_REQUEST};
+use crate::model::{AccessBinding, BindingAction, BindingDelta, Subject};
+use crate::platform::Platform;
 use crate::validation::{self, Invalid};
 
 /// The resource type.
@@ -89,6 +96,19 @@ struct Binding<'a> {
     subject: Subject,
 }
 
+impl Binding<'_> {
+    fn access_binding(&self) -> AccessBinding {
+        AccessBinding {
+            role_id: self.role.to_owned(),
+            subject: self.subject.clone(),
+        }
+    }
+
+    fn id(&self) -> String {
+        binding_id(self.folder_id, self.role, self.member)
+    }
+}
+
 fn binding_of(attrs: &Attrs) -> Result<Binding<'_>, Diagnostic> {
     let folder_id = required_string(attrs, "folder_id")?;
     let role = required_string(attrs, "role")?;
@@ -163,31 +183,8 @@ impl Resource for FolderMember {
     }
 
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
-        let binding = match binding_of(planned) {
-            Ok(binding) => binding,
-            Err(diagnostic) => return Outcome::failed(None, diagnostic),
-        };
-        let action = format!(
-            "Cannot grant role \"{}\" on folder {} to {}",
-            binding.role, binding.folder_id, binding.member
-        );
-        if let Err(error) = ctx
-            .iam()
-            .bind_role(binding.folder_id, binding.role, &binding.subject)
-        {
-            return Outcome::failed(None, Diagnostic::api_failure(&action, &error));
-        }
-        if let Some(seconds) = get(planned, "sleep_after").as_u64().filter(|s| *s > 0) {
-            let millis = seconds.min(MAX_SLEEP_AFTER_SECONDS) * 1000;
-            ctx.platform
-                .sleep(u32::try_from(millis).unwrap_or(u32::MAX));
-        }
-        let mut observed = planned.clone();
-        observed.insert(
-            "id".into(),
-            json!(binding_id(binding.folder_id, binding.role, binding.member)),
-        );
-        Outcome::state(settle(&SCHEMA, planned, &observed))
+        let change = Change::Create(planned.clone());
+        one(self.apply_many(ctx, std::slice::from_ref(&change)))
     }
 
     fn update(&self, _ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
@@ -195,54 +192,12 @@ impl Resource for FolderMember {
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        let binding = match binding_of(prior) {
-            Ok(binding) => binding,
-            Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
-        };
-        match ctx
-            .iam()
-            .unbind_role(binding.folder_id, binding.role, &binding.subject)
-        {
-            Ok(()) => Outcome::gone(),
-            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
-            Err(error) => Outcome::failed(
-                Some(prior.clone()),
-                Diagnostic::api_failure(
-                    &format!(
-                        "Cannot revoke role \"{}\" on folder {} from {}",
-                        binding.role, binding.folder_id, binding.member
-                    ),
-                    &error,
-                ),
-            ),
-        }
+        let change = Change::Delete(prior.clone());
+        one(self.apply_many(ctx, std::slice::from_ref(&change)))
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
-        let binding = match binding_of(state) {
-            Ok(binding) => binding,
-            Err(diagnostic) => {
-                return Outcome::gone().with(Diagnostic::warning(
-                    "Folder IAM member removed from state",
-                    format!(
-                        "The state does not name a valid binding ({}: {}).",
-                        diagnostic.summary, diagnostic.detail
-                    ),
-                ));
-            }
-        };
-        match find_binding(ctx, &binding) {
-            Ok(true) => {
-                let mut fresh = state.clone();
-                fresh.insert(
-                    "id".into(),
-                    json!(binding_id(binding.folder_id, binding.role, binding.member)),
-                );
-                Outcome::state(fresh)
-            }
-            Ok(false) => Outcome::gone(),
-            Err(diagnostic) => Outcome::failed(Some(state.clone()), diagnostic),
-        }
+        one(self.read_many(ctx, std::slice::from_ref(state)))
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
@@ -273,7 +228,7 @@ impl Resource for FolderMember {
         match find_binding(ctx, &binding) {
             Ok(true) => {
                 let mut state = attrs.clone();
-                state.insert("id".into(), json!(binding_id(folder_id, role, member)));
+                state.insert("id".into(), json!(binding.id()));
                 Outcome::state(state)
             }
             Ok(false) => Outcome::failed(
@@ -286,21 +241,207 @@ impl Resource for FolderMember {
             Err(diagnostic) => Outcome::failed(None, diagnostic),
         }
     }
+
+    fn batches(&self) -> bool {
+        true
+    }
+
+    fn read_many(&self, ctx: &Context<'_>, states: &[Attrs]) -> Vec<Outcome> {
+        let bindings: Vec<Result<Binding<'_>, Diagnostic>> =
+            states.iter().map(binding_of).collect();
+        let mut folders: BTreeMap<&str, Result<HashSet<AccessBinding>, Diagnostic>> =
+            BTreeMap::new();
+        for binding in bindings.iter().flatten() {
+            folders
+                .entry(binding.folder_id)
+                .or_insert_with(|| folder_bindings(ctx, binding.folder_id));
+        }
+        states
+            .iter()
+            .zip(&bindings)
+            .map(|(state, binding)| {
+                let binding = match binding {
+                    Ok(binding) => binding,
+                    Err(diagnostic) => return invalid_state(diagnostic),
+                };
+                match &folders[binding.folder_id] {
+                    Ok(existing) if existing.contains(&binding.access_binding()) => {
+                        let mut fresh = state.clone();
+                        fresh.insert("id".into(), json!(binding.id()));
+                        Outcome::state(fresh)
+                    }
+                    Ok(_) => Outcome::gone(),
+                    Err(diagnostic) => Outcome::failed(Some(state.clone()), diagnostic.clone()),
+                }
+            })
+            .collect()
+    }
+
+    fn apply_many(&self, ctx: &Context<'_>, changes: &[Change]) -> Vec<Outcome> {
+        let mut outcomes: Vec<Option<Outcome>> = std::iter::repeat_with(|| None)
+            .take(changes.len())
+            .collect();
+        let mut folders: BTreeMap<&str, Vec<(usize, BindingDelta)>> = BTreeMap::new();
+        for (index, change) in changes.iter().enumerate() {
+            let (action, attrs) = match change {
+                Change::Update { prior, planned } => {
+                    outcomes[index] = Some(self.update(ctx, prior, planned));
+                    continue;
+                }
+                Change::Create(planned) => (BindingAction::Add, planned),
+                Change::Delete(prior) => (BindingAction::Remove, prior),
+            };
+            match binding_of(attrs) {
+                Ok(binding) => folders.entry(binding.folder_id).or_default().push((
+                    index,
+                    BindingDelta {
+                        action,
+                        binding: binding.access_binding(),
+                    },
+                )),
+                Err(diagnostic) => {
+                    let kept = matches!(change, Change::Delete(_)).then(|| attrs.clone());
+                    outcomes[index] = Some(Outcome::failed(kept, diagnostic));
+                }
+            }
+        }
+        let iam = ctx.iam();
+        for (folder_id, deltas) in &folders {
+            for chunk in deltas.chunks(MAX_DELTAS_PER_REQUEST) {
+                let batch: Vec<BindingDelta> =
+                    chunk.iter().map(|(_, delta)| delta.clone()).collect();
+                let results = send_isolating_failures(&iam, folder_id, &batch);
+                for ((index, _), result) in chunk.iter().zip(results) {
+                    outcomes[*index] = Some(delta_outcome(&changes[*index], result));
+                }
+            }
+        }
+        let sleep_after = changes
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(change, outcome)| match (change, outcome) {
+                (Change::Create(planned), Some(Outcome { state: Some(_), .. })) => {
+                    get(planned, "sleep_after").as_u64()
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        if sleep_after > 0 {
+            let millis = sleep_after.min(MAX_SLEEP_AFTER_SECONDS) * 1000;
+            ctx.platform
+                .sleep(u32::try_from(millis).unwrap_or(u32::MAX));
+        }
+        outcomes
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect()
+    }
+}
+
+/// The single outcome of a one-element batch.
+fn one(mut outcomes: Vec<Outcome>) -> Outcome {
+    outcomes.pop().unwrap_or_default()
+}
+
+/// A state that names no valid binding is dropped, with a warning saying why.
+fn invalid_state(diagnostic: &Diagnostic) -> Outcome {
+    Outcome::gone().with(Diagnostic::warning(
+        "Folder IAM member removed from state",
+        format!(
+            "The state does not name a valid binding ({}: {}).",
+            diagnostic.summary, diagnostic.detail
+        ),
+    ))
+}
+
+/// The outcome of one create or delete whose delta was sent (`Ok`) or refused.
+fn delta_outcome(change: &Change, result: Result<(), Error>) -> Outcome {
+    match (change, result) {
+        (Change::Create(planned), Ok(())) => {
+            let mut observed = planned.clone();
+            if let Ok(binding) = binding_of(planned) {
+                observed.insert("id".into(), json!(binding.id()));
+            }
+            Outcome::state(settle(&SCHEMA, planned, &observed))
+        }
+        (Change::Create(planned), Err(error)) => Outcome::failed(
+            None,
+            Diagnostic::api_failure(&failure_text(BindingAction::Add, planned), &error),
+        ),
+        (Change::Delete(_), Ok(())) => Outcome::gone(),
+        (Change::Delete(_), Err(error)) if error.is(Code::NotFound) => Outcome::gone(),
+        (Change::Delete(prior), Err(error)) => Outcome::failed(
+            Some(prior.clone()),
+            Diagnostic::api_failure(&failure_text(BindingAction::Remove, prior), &error),
+        ),
+        (Change::Update { prior, planned }, _) => Outcome::state(settle(&SCHEMA, planned, prior)),
+    }
+}
+
+/// What failed, e.g. `Cannot grant role "viewer" on folder b1g… to serviceAccount:aje…`.
+fn failure_text(action: BindingAction, attrs: &Attrs) -> String {
+    let [folder, role, member] =
+        ["folder_id", "role", "member"].map(|name| string(attrs, name).unwrap_or_default());
+    match action {
+        BindingAction::Add => {
+            format!("Cannot grant role \"{role}\" on folder {folder} to {member}")
+        }
+        BindingAction::Remove => {
+            format!("Cannot revoke role \"{role}\" on folder {folder} from {member}")
+        }
+    }
+}
+
+/// Sends the deltas of one folder (at most 1000) in one request. When the API refuses a
+/// request for a reason one delta may cause (an unknown subject, say), the deltas are
+/// split in halves and sent again, so only the offending deltas fail.
+fn send_isolating_failures(
+    iam: &Iam<'_, dyn Platform + '_>,
+    folder_id: &str,
+    deltas: &[BindingDelta],
+) -> Vec<Result<(), Error>> {
+    match iam.update_folder_bindings(folder_id, deltas) {
+        Ok(_) => vec![Ok(()); deltas.len()],
+        Err(error) if deltas.len() > 1 && may_concern_one_delta(&error) => {
+            let (left, right) = deltas.split_at(deltas.len() / 2);
+            let mut results = send_isolating_failures(iam, folder_id, left);
+            results.extend(send_isolating_failures(iam, folder_id, right));
+            results
+        }
+        Err(error) => vec![Err(error); deltas.len()],
+    }
+}
+
+/// Whether a refused delta request may be the fault of single deltas rather than of all.
+fn may_concern_one_delta(error: &Error) -> bool {
+    matches!(error, Error::InvalidInput(_))
+        || [
+            Code::InvalidArgument,
+            Code::NotFound,
+            Code::FailedPrecondition,
+        ]
+        .iter()
+        .any(|code| error.is(*code))
+}
+
+/// The bindings of a folder; a missing folder has none.
+fn folder_bindings(
+    ctx: &Context<'_>,
+    folder_id: &str,
+) -> Result<HashSet<AccessBinding>, Diagnostic> {
+    match ctx.iam().list_folder_bindings(folder_id) {
+        Ok(bindings) => Ok(bindings.into_iter().collect()),
+        Err(error) if error.is(Code::NotFound) => Ok(HashSet::new()),
+        Err(error) => Err(Diagnostic::api_failure(
+            &format!("Cannot list access bindings of folder {folder_id}"),
+            &error,
+        )),
+    }
 }
 
 /// Whether the folder has the binding; a missing folder counts as no binding.
 fn find_binding(ctx: &Context<'_>, binding: &Binding<'_>) -> Result<bool, Diagnostic> {
-    match ctx.iam().list_folder_bindings(binding.folder_id) {
-        Ok(bindings) => Ok(bindings.iter().any(|existing| {
-            existing.role_id == binding.role && existing.subject == binding.subject
-        })),
-        Err(error) if error.is(Code::NotFound) => Ok(false),
-        Err(error) => Err(Diagnostic::api_failure(
-            &format!(
-                "Cannot list access bindings of folder {}",
-                binding.folder_id
-            ),
-            &error,
-        )),
-    }
+    folder_bindings(ctx, binding.folder_id)
+        .map(|existing| existing.contains(&binding.access_binding()))
 }

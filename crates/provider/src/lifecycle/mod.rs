@@ -8,6 +8,7 @@
 mod api_key;
 mod diagnostics;
 mod folder_member;
+mod pending;
 mod schema;
 mod service_account;
 mod value;
@@ -119,10 +120,30 @@ impl Outcome {
     }
 }
 
+/// One change of an instance that passed the generic checks, ready for the API calls.
+#[derive(Debug)]
+enum Change {
+    /// Create the object of a fully known plan.
+    Create(Attrs),
+    /// Update the object in place.
+    Update {
+        /// The current state.
+        prior: Attrs,
+        /// The planned state.
+        planned: Attrs,
+    },
+    /// Delete the object.
+    Delete(Attrs),
+}
+
 /// One resource type: its schema, value checks and API calls.
 trait Resource: Sync {
     /// The schema.
     fn schema(&self) -> &'static ResourceSchema;
+    /// Whether instances are cheaper to read and apply together (the schema's `batch` flag).
+    fn batches(&self) -> bool {
+        false
+    }
     /// Checks of known configured values beyond their types.
     fn check(&self, config: &Attrs) -> Vec<Diagnostic>;
     /// Fills values a create plan knows although they are not configured.
@@ -144,6 +165,32 @@ trait Resource: Sync {
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome;
     /// Finds an existing object by its import id.
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome;
+    /// Finds out what an interrupted create of `planned` left behind (see [`pending`]):
+    /// the state of an object it made, or gone. The default reads `planned` as a state.
+    fn resolve_pending(
+        &self,
+        ctx: &Context<'_>,
+        planned: &Attrs,
+        _pending: &pending::PendingCreate,
+    ) -> Outcome {
+        self.read(ctx, planned)
+    }
+    /// Reads many objects; one outcome per state, in order. The default reads one by one.
+    fn read_many(&self, ctx: &Context<'_>, states: &[Attrs]) -> Vec<Outcome> {
+        states.iter().map(|state| self.read(ctx, state)).collect()
+    }
+    /// Carries out many changes; one outcome per change, in order. The default applies
+    /// them one by one.
+    fn apply_many(&self, ctx: &Context<'_>, changes: &[Change]) -> Vec<Outcome> {
+        changes
+            .iter()
+            .map(|change| match change {
+                Change::Create(planned) => self.create(ctx, planned),
+                Change::Update { prior, planned } => self.update(ctx, prior, planned),
+                Change::Delete(prior) => self.delete(ctx, prior),
+            })
+            .collect()
+    }
 }
 
 static RESOURCES: [&dyn Resource; 3] = [
@@ -238,10 +285,11 @@ impl Provider {
         let resources: Map<String, Value> = RESOURCES
             .iter()
             .map(|resource| {
-                (
-                    resource.schema().type_name.to_owned(),
-                    resource.schema().to_json(),
-                )
+                let mut schema = resource.schema().to_json();
+                if resource.batches() {
+                    schema["batch"] = json!(true);
+                }
+                (resource.schema().type_name.to_owned(), schema)
             })
             .collect();
         let provider = PROVIDER_SCHEMA.to_json();
@@ -355,67 +403,125 @@ impl Provider {
         prior: Option<&str>,
         planned: Option<&str>,
     ) -> StateResult {
+        let mut results = self.apply_many(platform, type_name, &[(prior, planned)]);
+        results.pop().unwrap_or_default()
+    }
+
+    /// Carries out many planned changes (prior, planned) of one type; one result per
+    /// change, in order. Batch types share API calls; every change keeps its own outcome.
+    pub fn apply_many(
+        &self,
+        platform: &dyn Platform,
+        type_name: &str,
+        changes: &[(Option<&str>, Option<&str>)],
+    ) -> Vec<StateResult> {
         let resource = match resource(type_name) {
             Ok(resource) => resource,
-            Err(diagnostic) => return failed_state(prior, diagnostic),
-        };
-        let parsed = prior
-            .map(|text| parse_attrs("prior state", text))
-            .transpose()
-            .and_then(|prior| {
-                Ok((
-                    prior,
-                    planned
-                        .map(|text| parse_attrs("planned state", text))
-                        .transpose()?,
-                ))
-            });
-        let (prior_attrs, planned_attrs) = match parsed {
-            Ok(pair) => pair,
-            Err(why) => return failed_state(prior, Diagnostic::error("Invalid apply input", why)),
+            Err(diagnostic) => {
+                return changes
+                    .iter()
+                    .map(|(prior, _)| failed_state(*prior, diagnostic.clone()))
+                    .collect();
+            }
         };
         let ctx = Context {
             platform,
             config: &self.config,
         };
         let schema = resource.schema();
-        let outcome = match (&prior_attrs, &planned_attrs) {
-            (None, None) => Outcome::gone(),
-            (None, Some(planned)) => match unknown_inputs(schema, planned) {
-                Some(diagnostic) => Outcome::failed(None, diagnostic),
-                None => resource.create(&ctx, planned),
-            },
-            (Some(prior), None) => resource.delete(&ctx, prior),
-            (Some(prior), Some(planned)) => match unknown_inputs(schema, planned)
-                .or_else(|| replacement_needed(schema, prior, planned))
-            {
-                Some(diagnostic) => Outcome::failed(Some(prior.clone()), diagnostic),
-                None => resource.update(&ctx, prior, planned),
-            },
-        };
-        finish(schema, outcome)
+        let mut results: Vec<Option<StateResult>> = Vec::with_capacity(changes.len());
+        let mut runnable = Vec::new();
+        let mut positions = Vec::new();
+        for (index, (prior, planned)) in changes.iter().enumerate() {
+            match checked_change(schema, *prior, *planned) {
+                Ok(change) => {
+                    runnable.push(change);
+                    positions.push(index);
+                    results.push(None);
+                }
+                Err(result) => results.push(Some(result)),
+            }
+        }
+        let mut outcomes = resource.apply_many(&ctx, &runnable).into_iter();
+        for index in positions {
+            let outcome = outcomes.next().unwrap_or_else(|| {
+                Outcome::failed(
+                    None,
+                    Diagnostic::error(
+                        "Change not carried out",
+                        "The provider lost track of this change; run plan again.",
+                    ),
+                )
+            });
+            results[index] = Some(finish(schema, outcome));
+        }
+        results.into_iter().map(Option::unwrap_or_default).collect()
     }
 
     /// Reads an instance's current state.
     pub fn read(&self, platform: &dyn Platform, type_name: &str, state: &str) -> StateResult {
+        let mut results = self.read_many(platform, type_name, &[state]);
+        results.pop().unwrap_or_default()
+    }
+
+    /// Reads many instances of one type; one result per state, in order. Batch types
+    /// share API calls (folder IAM members: one binding list per folder).
+    pub fn read_many(
+        &self,
+        platform: &dyn Platform,
+        type_name: &str,
+        states: &[&str],
+    ) -> Vec<StateResult> {
         let resource = match resource(type_name) {
             Ok(resource) => resource,
-            Err(diagnostic) => return failed_state(Some(state), diagnostic),
-        };
-        let prior = match parse_attrs("state", state) {
-            Ok(prior) => prior,
-            Err(why) => return failed_state(Some(state), Diagnostic::error("Invalid state", why)),
+            Err(diagnostic) => {
+                return states
+                    .iter()
+                    .map(|state| failed_state(Some(state), diagnostic.clone()))
+                    .collect();
+            }
         };
         let ctx = Context {
             platform,
             config: &self.config,
         };
         let schema = resource.schema();
-        let mut outcome = resource.read(&ctx, &prior);
-        outcome.state = outcome
-            .state
-            .map(|fresh| keep_equivalent(schema, &prior, fresh));
-        finish(schema, outcome)
+        let mut results: Vec<Option<StateResult>> = Vec::with_capacity(states.len());
+        let mut priors = Vec::new();
+        let mut positions = Vec::new();
+        for (index, state) in states.iter().enumerate() {
+            match parse_attrs("state", state) {
+                Ok(planned) if planned.contains_key(pending::PENDING_CREATE) => {
+                    results.push(Some(pending::resolve(resource, &ctx, planned)));
+                }
+                Ok(prior) => {
+                    priors.push(prior);
+                    positions.push(index);
+                    results.push(None);
+                }
+                Err(why) => results.push(Some(failed_state(
+                    Some(state),
+                    Diagnostic::error("Invalid state", why),
+                ))),
+            }
+        }
+        let mut outcomes = resource.read_many(&ctx, &priors).into_iter();
+        for (index, prior) in positions.into_iter().zip(&priors) {
+            let mut outcome = outcomes.next().unwrap_or_else(|| {
+                Outcome::failed(
+                    Some(prior.clone()),
+                    Diagnostic::error(
+                        "Instance not read",
+                        "The provider lost track of this instance; run refresh again.",
+                    ),
+                )
+            });
+            outcome.state = outcome
+                .state
+                .map(|fresh| keep_equivalent(schema, prior, fresh));
+            results[index] = Some(finish(schema, outcome));
+        }
+        results.into_iter().map(Option::unwrap_or_default).collect()
     }
 
     /// Imports an existing object by its import id.
@@ -437,6 +543,44 @@ impl Provider {
         let mut outcome = resource.import(&ctx, id);
         outcome.state = outcome.state.map(|state| nullify_empty(schema, state));
         finish(schema, outcome)
+    }
+}
+
+/// The generic checks of one change: the change to carry out, or its result already
+/// (nothing to do, unparsable input, unknown inputs, a force-new change in place).
+fn checked_change(
+    schema: &ResourceSchema,
+    prior: Option<&str>,
+    planned: Option<&str>,
+) -> Result<Change, StateResult> {
+    let parsed = prior
+        .map(|text| parse_attrs("prior state", text))
+        .transpose()
+        .and_then(|prior_attrs| {
+            Ok((
+                prior_attrs,
+                planned
+                    .map(|text| parse_attrs("planned state", text))
+                    .transpose()?,
+            ))
+        });
+    let (prior_attrs, planned_attrs) =
+        parsed.map_err(|why| failed_state(prior, Diagnostic::error("Invalid apply input", why)))?;
+    let refused =
+        |state: Option<Attrs>, diagnostic| finish(schema, Outcome::failed(state, diagnostic));
+    match (prior_attrs, planned_attrs) {
+        (None, None) => Err(finish(schema, Outcome::gone())),
+        (None, Some(planned)) => match unknown_inputs(schema, &planned) {
+            Some(diagnostic) => Err(refused(None, diagnostic)),
+            None => Ok(Change::Create(planned)),
+        },
+        (Some(prior), None) => Ok(Change::Delete(prior)),
+        (Some(prior), Some(planned)) => match unknown_inputs(schema, &planned)
+            .or_else(|| replacement_needed(schema, &prior, &planned))
+        {
+            Some(diagnostic) => Err(refused(Some(prior), diagnostic)),
+            None => Ok(Change::Update { prior, planned }),
+        },
     }
 }
 
@@ -673,3 +817,7 @@ fn is_checkable(value: &Value, ty: AttrType) -> bool {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod batch_tests;

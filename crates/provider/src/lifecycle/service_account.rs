@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::pending::PendingCreate;
 use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use super::value::{Attrs, get, pairs_value, string, string_pairs};
 use super::{Context, Diagnostic, Outcome, Resource, is_checkable, required_string, settle};
@@ -236,6 +237,57 @@ impl Resource for ServiceAccount {
             Err(error) => Outcome::failed(
                 Some(state.clone()),
                 Diagnostic::api_failure(&format!("Cannot read service account {id}"), &error),
+            ),
+        }
+    }
+
+    /// The account of the planned name in the planned folder is adopted when it may have
+    /// been made by the interrupted create (created since it started, not already in the
+    /// state); otherwise the account is gone and will be created.
+    fn resolve_pending(
+        &self,
+        ctx: &Context<'_>,
+        planned: &Attrs,
+        pending: &PendingCreate,
+    ) -> Outcome {
+        let folder_id = match string(planned, "folder_id") {
+            Some(folder) => folder.to_owned(),
+            None => match ctx.default_folder_id() {
+                Ok(folder) => folder,
+                Err(diagnostic) => return Outcome::failed(Some(planned.clone()), diagnostic),
+            },
+        };
+        let name = match required_string(planned, "name") {
+            Ok(name) => name,
+            Err(diagnostic) => return Outcome::failed(Some(planned.clone()), diagnostic),
+        };
+        match ctx.iam().find_account_by_name(&folder_id, name) {
+            Ok(Some(account))
+                if !pending.is_known(&account.id)
+                    && pending.may_have_created(&account.created_at) != Some(false) =>
+            {
+                let mut fresh = account_attrs(&account);
+                if account.folder_id.is_empty() {
+                    fresh.insert("folder_id".into(), json!(folder_id));
+                }
+                Outcome::state(fresh).with(Diagnostic::warning(
+                    "Service account adopted after an interrupted apply",
+                    format!(
+                        "Service account \"{name}\" ({}) was created by an apply that stopped before it could record it; it is now in the state.",
+                        account.id
+                    ),
+                ))
+            }
+            Ok(_) => Outcome::gone(),
+            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
+            Err(error) => Outcome::failed(
+                Some(planned.clone()),
+                Diagnostic::api_failure(
+                    &format!(
+                        "Cannot look for service account \"{name}\" created by an interrupted apply"
+                    ),
+                    &error,
+                ),
             ),
         }
     }

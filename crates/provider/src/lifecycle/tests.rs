@@ -817,3 +817,210 @@ fn service_account_read_and_import() {
         vec!["Cannot import non-existent remote object@-"]
     );
 }
+
+fn pending(mut planned: Value, known_ids: &[&str]) -> Value {
+    planned["$pending_create"] =
+        json!({"started_at": "2030-01-01T00:10:00Z", "known_ids": known_ids});
+    planned
+}
+
+fn planned_account() -> Value {
+    json!({"id": null, "name": "robot", "folder_id": "b1gfolder", "description": "for AI", "labels": null,
+           "created_at": null})
+}
+
+fn planned_key() -> Value {
+    json!({"id": null, "service_account_id": "aje1", "description": "studio", "scopes": ["a.scope"],
+           "expires_at": null, "created_at": null, "secret_key": null, "pgp_key": null, "output_to_lockbox": null})
+}
+
+#[test]
+fn an_interrupted_service_account_create_is_adopted_when_it_happened() {
+    struct Case {
+        name: &'static str,
+        listed: Value,
+        known: &'static [&'static str],
+        adopted: bool,
+    }
+    let account = |created_at: &str| {
+        json!({"serviceAccounts": [{"id": "aje1", "folderId": "b1gfolder", "name": "robot",
+            "description": "for AI", "createdAt": created_at}]})
+    };
+    let cases = [
+        Case {
+            name: "created after the create started",
+            listed: account("2030-01-01T00:10:01Z"),
+            known: &[],
+            adopted: true,
+        },
+        Case {
+            name: "created a little before, by a skewed clock",
+            listed: account("2030-01-01T00:09:00Z"),
+            known: &[],
+            adopted: true,
+        },
+        Case {
+            name: "no account of that name",
+            listed: json!({}),
+            known: &[],
+            adopted: false,
+        },
+        Case {
+            name: "an account that existed long before",
+            listed: account("2029-06-01T00:00:00Z"),
+            known: &[],
+            adopted: false,
+        },
+        Case {
+            name: "an account the state already records",
+            listed: account("2030-01-01T00:10:01Z"),
+            known: &["aje1"],
+            adopted: false,
+        },
+    ];
+    let provider = Provider::new();
+    for case in cases {
+        let fake = FakePlatform::new();
+        fake.reply(200, case.listed.clone());
+        let (state, diagnostics) =
+            read(&provider, &fake, SA, pending(planned_account(), case.known));
+        assert_eq!(
+            fake.request_lines(),
+            vec![
+                "GET /iam/v1/serviceAccounts?folderId=b1gfolder&filter=name%3D%22robot%22&pageSize=1000"
+            ],
+            "{}",
+            case.name
+        );
+        if case.adopted {
+            let state = state.unwrap_or_else(|| panic!("{}: not adopted", case.name));
+            assert_eq!(state["id"], "aje1", "{}", case.name);
+            assert_eq!(state["folder_id"], "b1gfolder", "{}", case.name);
+            assert!(state.get("$pending_create").is_none(), "{}", case.name);
+            assert_eq!(
+                summaries(&diagnostics),
+                vec!["Service account adopted after an interrupted apply@-"],
+                "{}",
+                case.name
+            );
+            assert_eq!(diagnostics[0].severity, Severity::Warning);
+        } else {
+            assert_eq!((state, diagnostics), (None, vec![]), "{}", case.name);
+        }
+    }
+
+    let fake = FakePlatform::new();
+    fake.reply_error(403, 7, "denied");
+    let (state, diagnostics) = read(&provider, &fake, SA, pending(planned_account(), &[]));
+    assert!(has_errors(&diagnostics));
+    assert_eq!(
+        state.unwrap()["name"],
+        "robot",
+        "the pending instance is kept"
+    );
+}
+
+#[test]
+fn an_api_key_whose_secret_was_lost_is_revoked() {
+    let provider = Provider::new();
+    let key = |id: &str, description: &str, created_at: &str| {
+        json!({"id": id, "serviceAccountId": "aje1", "description": description, "scopes": ["a.scope"],
+            "createdAt": created_at})
+    };
+    let fake = FakePlatform::new();
+    fake.reply(
+        200,
+        json!({"apiKeys": [
+            key("known", "studio", "2030-01-01T00:10:01Z"),
+            key("orphan", "studio", "2030-01-01T00:10:02Z"),
+            key("older", "studio", "2029-01-01T00:00:00Z"),
+            key("other", "something else", "2030-01-01T00:10:03Z"),
+            {"id": "wider", "serviceAccountId": "aje1", "description": "studio",
+             "scopes": ["a.scope", "b.scope"], "createdAt": "2030-01-01T00:10:04Z"},
+            {"id": "expiring", "serviceAccountId": "aje1", "description": "studio", "scopes": ["a.scope"],
+             "expiresAt": "2031-01-01T00:00:00Z", "createdAt": "2030-01-01T00:10:05Z"},
+            {"id": "undated", "serviceAccountId": "aje1", "description": "studio", "scopes": ["a.scope"]},
+        ]}),
+    )
+    .reply(200, json!({"id": "op1", "done": true}));
+    let (state, diagnostics) = read(&provider, &fake, KEY, pending(planned_key(), &["known"]));
+    assert_eq!(state, None, "a new key will be created");
+    assert_eq!(
+        fake.request_lines(),
+        vec![
+            "GET /iam/v1/apiKeys?serviceAccountId=aje1&pageSize=1000",
+            "DELETE /iam/v1/apiKeys/orphan",
+        ]
+    );
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].severity, Severity::Warning);
+    assert!(
+        diagnostics[0].detail.contains(
+            "An API key created by an interrupted apply was revoked because its secret was never stored; a new key will be created"
+        ),
+        "{}",
+        diagnostics[0].detail
+    );
+    assert!(diagnostics[0].detail.contains("orphan"));
+
+    let fake = FakePlatform::new();
+    fake.reply(
+        200,
+        json!({"apiKeys": [key("older", "studio", "2029-01-01T00:00:00Z")]}),
+    );
+    assert_eq!(
+        read(&provider, &fake, KEY, pending(planned_key(), &[])),
+        (None, vec![]),
+        "nothing was created: nothing to revoke"
+    );
+
+    let fake = FakePlatform::new();
+    fake.reply_error(404, 5, "no such service account");
+    assert_eq!(
+        read(&provider, &fake, KEY, pending(planned_key(), &[])),
+        (None, vec![])
+    );
+
+    let fake = FakePlatform::new();
+    fake.reply(
+        200,
+        json!({"apiKeys": [key("orphan", "studio", "2030-01-01T00:10:02Z")]}),
+    )
+    .reply_error(403, 7, "denied");
+    let (state, diagnostics) = read(&provider, &fake, KEY, pending(planned_key(), &[]));
+    assert!(has_errors(&diagnostics), "{diagnostics:?}");
+    assert!(state.is_some(), "kept pending, so the next run tries again");
+}
+
+#[test]
+fn an_interrupted_member_create_is_read_as_usual() {
+    let provider = Provider::new();
+    let mut planned = member_state();
+    planned["id"] = Value::Null;
+    let listed = json!({"accessBindings": [{"roleId": "ai.languageModels.user",
+        "subject": {"id": "aje1", "type": "serviceAccount"}}]});
+    let fake = FakePlatform::new();
+    fake.reply(200, listed);
+    let (state, diagnostics) = read(&provider, &fake, MEMBER, pending(planned.clone(), &[]));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(state.unwrap(), member_state());
+
+    let fake = FakePlatform::new();
+    fake.reply(200, json!({}));
+    assert_eq!(
+        read(&provider, &fake, MEMBER, pending(planned, &[])),
+        (None, vec![])
+    );
+}
+
+#[test]
+fn a_malformed_pending_marker_is_an_invalid_state() {
+    let provider = Provider::new();
+    let fake = FakePlatform::new();
+    let mut state = planned_account();
+    state["$pending_create"] = json!({"started_at": "later"});
+    let (kept, diagnostics) = read(&provider, &fake, SA, state);
+    assert_eq!(summaries(&diagnostics), vec!["Invalid state@-"]);
+    assert_eq!(kept.unwrap()["name"], "robot");
+    assert!(fake.requests().is_empty());
+}

@@ -171,3 +171,55 @@ fn retries_through_faults_without_duplicates() {
         .count();
     assert!(retries > 0, "the faults forced retries");
 }
+
+#[test]
+fn failed_operations_are_sent_again_without_duplicates() {
+    let platform = EmulatorPlatform::start(Config {
+        seed: 11,
+        faults: Faults {
+            rate_failed_operation: 0.4,
+            rate_503: 0.1,
+            ..Faults::default()
+        },
+        ..Config::default()
+    });
+    let folder = platform.folder_id();
+    let iam = Iam::new(&platform);
+    for index in 0..6 {
+        let account = iam
+            .create_account(&spec(&folder, &format!("failing-{index}")))
+            .unwrap();
+        let subject = Subject {
+            kind: "serviceAccount".to_owned(),
+            id: account.id.clone(),
+        };
+        iam.bind_role(&folder, "viewer", &subject).unwrap();
+        iam.create_key(&KeySpec {
+            service_account_id: account.id.clone(),
+            description: Some("studio".to_owned()),
+            scopes: vec!["yc.ai.languageModels.execute".to_owned()],
+            expires_at: None,
+        })
+        .unwrap();
+    }
+    let stats = platform.emulator.stats();
+    assert!(
+        stats
+            .injected_faults
+            .get("failed_operation")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "{stats:?}"
+    );
+    assert_eq!(stats.created("service_account"), 6, "{stats:?}");
+    assert_eq!(stats.created("access_binding"), 6, "{stats:?}");
+    assert_eq!(stats.created("api_key"), 6, "{stats:?}");
+    assert!(
+        platform
+            .logs()
+            .iter()
+            .any(|(_, message)| message.contains("sending the request again")),
+        "failed operations were retried"
+    );
+}
