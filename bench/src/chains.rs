@@ -197,7 +197,12 @@ mod tests {
             Case {
                 name: "reads outside the chains are not counted",
                 lines: vec![
-                    line("GET", "/resource-manager/v1/folders/b1g", Value::Null, json!({"id": "b1g"})),
+                    line(
+                        "GET",
+                        "/resource-manager/v1/folders/b1g",
+                        Value::Null,
+                        json!({"id": "b1g"}),
+                    ),
                     sa_create("o1", "a", true),
                 ],
                 expected: &[("a", 1)],

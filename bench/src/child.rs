@@ -120,9 +120,7 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> Option<JoinHandle<String>>
 }
 
 fn joined(handle: Option<JoinHandle<String>>) -> String {
-    handle
-        .and_then(|h| h.join().ok())
-        .unwrap_or_default()
+    handle.and_then(|h| h.join().ok()).unwrap_or_default()
 }
 
 /// Waits for `child` with `wait4`, returning its status and peak RSS in bytes.

@@ -44,7 +44,8 @@ impl Default for Settings {
     }
 }
 
-const USAGE: &str = "usage: ycprov-bench [--sizes 10,100,1000] [--manual-sizes 10,100,1000] [--startup-runs 7]
+const USAGE: &str =
+    "usage: ycprov-bench [--sizes 10,100,1000] [--manual-sizes 10,100,1000] [--startup-runs 7]
   The ycprov binary is $YCPROV_BIN, else the `ycprov` next to this program.";
 
 impl Settings {
@@ -60,9 +61,8 @@ impl Settings {
                 "--sizes" => settings.sizes = sizes(&value()?)?,
                 "--manual-sizes" => settings.manual_sizes = sizes(&value()?)?,
                 "--startup-runs" => {
-                    settings.startup_runs = value()?
-                        .parse()
-                        .context("--startup-runs needs a number")?;
+                    settings.startup_runs =
+                        value()?.parse().context("--startup-runs needs a number")?;
                 }
                 other => bail!("unknown argument `{other}`\n{USAGE}"),
             }
@@ -182,8 +182,15 @@ mod tests {
     #[test]
     fn command_line() {
         assert_eq!(parse(&[]).unwrap(), Settings::default());
-        let settings = parse(&["--sizes", "10, 20", "--manual-sizes", "", "--startup-runs", "3"])
-            .unwrap();
+        let settings = parse(&[
+            "--sizes",
+            "10, 20",
+            "--manual-sizes",
+            "",
+            "--startup-runs",
+            "3",
+        ])
+        .unwrap();
         assert_eq!(
             settings,
             Settings {

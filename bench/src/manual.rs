@@ -19,7 +19,8 @@ use crate::workload::{self, ROLE, SCOPE};
 /// admin as its credential.
 pub fn runtime_for(cloud: &Cloud) -> Result<Runtime> {
     let policy = Policy::new(Some(&cloud.emulator.base_url()))?;
-    let credential = Credential::from_sources(Some(cloud.emulator.seed().admin_token.clone()), None);
+    let credential =
+        Credential::from_sources(Some(cloud.emulator.seed().admin_token.clone()), None);
     Runtime::new(None, Capabilities::new(policy, credential)).context("loading the component")
 }
 

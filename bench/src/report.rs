@@ -278,7 +278,9 @@ fn targets(results: &Results) -> Vec<Target> {
     }
     if let Some(plan) = results.plans.iter().max_by_key(|p| p.n) {
         let lists = plan.calls.matching(":listAccessBindings");
-        let pages = (plan.folder_bindings as u64).div_ceil(BINDINGS_PER_CALL).max(1);
+        let pages = (plan.folder_bindings as u64)
+            .div_ceil(BINDINGS_PER_CALL)
+            .max(1);
         targets.push(Target {
             name: format!(
                 "design: plan lists folder bindings once (paged), N={}",

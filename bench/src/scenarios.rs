@@ -70,9 +70,12 @@ impl Harness {
     pub fn apply(&self, cloud: &Cloud, ws: &Workspace) -> Result<ApplyRun> {
         let mark = cloud.mark()?;
         let parallelism = PARALLELISM.to_string();
-        let run = self
-            .invocation(ws, cloud, &self.cache_dir)
-            .run(&["apply", "-auto-approve", "-parallelism", &parallelism])?;
+        let run = self.invocation(ws, cloud, &self.cache_dir).run(&[
+            "apply",
+            "-auto-approve",
+            "-parallelism",
+            &parallelism,
+        ])?;
         run.expect_code(&format!("ycprov apply (N={})", ws.n), &[0])?;
         let calls = cloud.calls_since(&mark);
         let chains = Chains::from_exchanges(&cloud.exchanges_since(&mark)?)?;
@@ -126,7 +129,9 @@ impl Harness {
         let mut cold = Vec::new();
         for _ in 0..runs {
             let empty = tempfile::tempdir().context("creating an empty cache directory")?;
-            let run = self.invocation(ws, cloud, empty.path()).run(&["validate"])?;
+            let run = self
+                .invocation(ws, cloud, empty.path())
+                .run(&["validate"])?;
             run.expect_code("ycprov validate (cold)", &[0])?;
             cold.push(run.wall);
         }
@@ -136,7 +141,9 @@ impl Harness {
             .expect_code("ycprov validate (warming the cache)", &[0])?;
         let mut warm = Vec::new();
         for _ in 0..runs {
-            let run = self.invocation(ws, cloud, cache.path()).run(&["validate"])?;
+            let run = self
+                .invocation(ws, cloud, cache.path())
+                .run(&["validate"])?;
             run.expect_code("ycprov validate (warm)", &[0])?;
             warm.push(run.wall);
         }

@@ -10,7 +10,9 @@ fn trace_logs_and_outputs_never_contain_a_secret() {
     let folder = cloud.folder();
     let token = cloud.emulator.seed().admin_token.clone();
     // Compile (and cache) the component once without tracing: Cranelift's own trace output is huge.
-    cloud.ycprov(&["account", "list", "--folder-id", &folder]).ok();
+    cloud
+        .ycprov(&["account", "list", "--folder-id", &folder])
+        .ok();
     let mut checked = Vec::new();
     let mut trace = |args: &[&str], dir: Option<&std::path::Path>, prints_secret: bool| -> Run {
         let run = Run::of(

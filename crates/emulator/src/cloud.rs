@@ -333,6 +333,18 @@ impl CloudState {
     }
 }
 
+/// Creates (truncating) a file only its owner can read: the cloud holds tokens and key secrets.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,16 +395,4 @@ mod tests {
             "no temporary file is left behind"
         );
     }
-}
-
-/// Creates (truncating) a file only its owner can read: the cloud holds tokens and key secrets.
-fn private_file(path: &Path) -> std::io::Result<File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
