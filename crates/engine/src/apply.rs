@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::address::{InstanceAddr, Target, parse_target};
-use crate::config::{Config, EvalContext, Phase, Variables};
+use crate::address::{InstanceAddr, InstanceKey, ResourceAddr, Target, parse_target};
+use crate::config::{Config, EvalContext, InstanceVars, Phase, Variables};
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
+use crate::group_commit::{StateStore, save_failure};
+use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
 use crate::provider::{Applied, Change, MAX_BATCH, Provider, Schema, has_errors};
@@ -149,21 +151,6 @@ struct Op {
     kind: OpKind,
 }
 
-struct Shared {
-    state: State,
-    file: StateFile,
-    write_failed: bool,
-}
-
-impl Shared {
-    fn save(&mut self) -> Result<(), Diag> {
-        self.file.write(&mut self.state).map_err(|e| {
-            self.write_failed = true;
-            Diag::error("Failed to save state", format!("{e:#}\n\nThe state could not be written; stop and check the disk before running ycprov again."))
-        })
-    }
-}
-
 struct Job {
     op: usize,
     kind: OpKind,
@@ -176,6 +163,10 @@ struct Job {
     schema_version: u64,
 }
 
+/// The instances of each resource already expanded during an apply, with their
+/// `count.index` / `each` values.
+type Expansions = BTreeMap<ResourceAddr, BTreeMap<InstanceKey, InstanceVars>>;
+
 /// The result of one job: the object id on success, or the errors.
 type JobResult = Result<Option<String>, Vec<Diag>>;
 
@@ -185,15 +176,46 @@ struct Done {
     diagnostics: Vec<Diag>,
 }
 
-fn build_ops(plan: &Plan) -> (Vec<Op>, Vec<BTreeSet<usize>>) {
+/// The apply order: the ops and, for every node, the nodes it waits for. Nodes
+/// `0..ops.len()` are the ops; the nodes after them are barriers, done once everything
+/// they wait for is done. A dependency on every instance of a resource is one edge to a
+/// barrier instead of one edge per instance.
+struct Order {
+    ops: Vec<Op>,
+    deps: Vec<Vec<usize>>,
+}
+
+impl Order {
+    /// Adds a barrier waiting for `members` and returns its node; `None` when there is
+    /// nothing to wait for.
+    fn barrier(&mut self, members: Vec<usize>) -> Option<usize> {
+        if members.is_empty() {
+            return None;
+        }
+        self.deps.push(members);
+        Some(self.deps.len() - 1)
+    }
+}
+
+/// Orders the changes of `plan`. A create or update waits for the creates and updates of
+/// the resources it depends on: only of the instances it reads when `needs` says its
+/// references select them statically, else of every instance. A batch type always waits
+/// for every instance, so that its changes become ready together and go in one call.
+/// Destroys run in the reverse order, for every instance.
+fn build_ops(
+    plan: &Plan,
+    schema: &Schema,
+    needs: &BTreeMap<ResourceAddr, BTreeMap<ResourceAddr, Needed>>,
+    config: &Config,
+) -> Order {
     let mut ops = Vec::new();
-    let mut cu: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut destroy: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut cu: Vec<Option<usize>> = vec![None; plan.changes.len()];
+    let mut destroy: Vec<Option<usize>> = vec![None; plan.changes.len()];
     for (i, c) in plan.changes.iter().enumerate() {
         match c.action {
             Action::NoOp => {}
             Action::Create | Action::Update => {
-                cu.insert(i, ops.len());
+                cu[i] = Some(ops.len());
                 ops.push(Op {
                     change: i,
                     kind: if c.action == Action::Create {
@@ -204,19 +226,19 @@ fn build_ops(plan: &Plan) -> (Vec<Op>, Vec<BTreeSet<usize>>) {
                 });
             }
             Action::Delete => {
-                destroy.insert(i, ops.len());
+                destroy[i] = Some(ops.len());
                 ops.push(Op {
                     change: i,
                     kind: OpKind::Destroy,
                 });
             }
             Action::DeleteThenCreate | Action::CreateThenDelete => {
-                destroy.insert(i, ops.len());
+                destroy[i] = Some(ops.len());
                 ops.push(Op {
                     change: i,
                     kind: OpKind::Destroy,
                 });
-                cu.insert(i, ops.len());
+                cu[i] = Some(ops.len());
                 ops.push(Op {
                     change: i,
                     kind: OpKind::Create,
@@ -224,45 +246,119 @@ fn build_ops(plan: &Plan) -> (Vec<Op>, Vec<BTreeSet<usize>>) {
             }
         }
     }
-    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); ops.len()];
+    let addrs: Vec<InstanceAddr> = plan
+        .changes
+        .iter()
+        .map(ResourceChange::instance_addr)
+        .collect();
+    let mut by_resource: BTreeMap<&ResourceAddr, Vec<usize>> = BTreeMap::new();
+    let mut by_instance: BTreeMap<&InstanceAddr, Vec<usize>> = BTreeMap::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        by_resource.entry(&addr.resource).or_default().push(i);
+        by_instance.entry(addr).or_default().push(i);
+    }
+    let mut order = Order {
+        deps: vec![Vec::new(); ops.len()],
+        ops,
+    };
+    let mut all_updates_of: BTreeMap<&ResourceAddr, Option<usize>> = BTreeMap::new();
+    let mut destroys_wanting: BTreeMap<(&ResourceAddr, ResourceAddr), Vec<usize>> = BTreeMap::new();
+    let mut updates_wanting: BTreeMap<(&ResourceAddr, ResourceAddr), Vec<usize>> = BTreeMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
-        match c.action {
-            Action::DeleteThenCreate => {
-                deps[cu[&i]].insert(destroy[&i]);
+        match (c.action, cu[i], destroy[i]) {
+            (Action::DeleteThenCreate, Some(create), Some(delete)) => {
+                order.deps[create].push(delete);
             }
-            Action::CreateThenDelete => {
-                deps[destroy[&i]].insert(cu[&i]);
+            (Action::CreateThenDelete, Some(create), Some(delete)) => {
+                order.deps[delete].push(create);
             }
             _ => {}
         }
-        let my_res = c.instance_addr().resource;
-        let wanted: BTreeSet<_> = c
+        let my_res = &addrs[i].resource;
+        let batches = schema
+            .resources
+            .get(&c.type_name)
+            .is_some_and(|rs| rs.batch);
+        let wanted: BTreeSet<ResourceAddr> = c
             .dependencies
             .iter()
             .filter_map(|d| match parse_target(d) {
-                Ok(Target::Resource(r)) => Some(r),
+                Ok(Target::Resource(r)) if &r != my_res && by_resource.contains_key(&r) => Some(r),
                 _ => None,
             })
             .collect();
-        for (j, d) in plan.changes.iter().enumerate() {
-            let dep_res = d.instance_addr().resource;
-            if j == i || dep_res == my_res || !wanted.contains(&dep_res) {
-                continue;
+        for dep_res in wanted {
+            if let Some(a) = cu[i] {
+                let keys = needs
+                    .get(my_res)
+                    .filter(|_| !batches)
+                    .and_then(|n| n.get(&dep_res))
+                    .zip(config.resource(&dep_res))
+                    .and_then(|(needed, block)| needed.keys(&addrs[i].key, block));
+                match keys {
+                    Some(keys) => {
+                        for key in keys {
+                            let instance = dep_res.instance(key);
+                            let changes = by_instance.get(&instance).into_iter().flatten();
+                            order.deps[a].extend(changes.filter_map(|&j| cu[j]));
+                        }
+                    }
+                    None => {
+                        let Some((&res, members)) = by_resource.get_key_value(&dep_res) else {
+                            continue;
+                        };
+                        let barrier = *all_updates_of.entry(res).or_insert_with(|| {
+                            order.barrier(members.iter().filter_map(|&j| cu[j]).collect())
+                        });
+                        order.deps[a].extend(barrier);
+                    }
+                }
             }
-            if let (Some(&a), Some(&b)) = (cu.get(&i), cu.get(&j)) {
-                deps[a].insert(b);
+            if let Some(b) = destroy[i] {
+                destroys_wanting
+                    .entry((my_res, dep_res.clone()))
+                    .or_default()
+                    .push(b);
             }
-            if let (Some(&a), Some(&b)) = (destroy.get(&j), destroy.get(&i)) {
-                deps[a].insert(b);
-            }
-            if d.action == Action::CreateThenDelete
-                && let (Some(&a), Some(&b)) = (destroy.get(&j), cu.get(&i))
-            {
-                deps[a].insert(b);
+            if let Some(b) = cu[i] {
+                updates_wanting
+                    .entry((my_res, dep_res))
+                    .or_default()
+                    .push(b);
             }
         }
     }
-    (ops, deps)
+    for ((_, dep_res), dependents) in destroys_wanting {
+        let Some(barrier) = order.barrier(dependents) else {
+            continue;
+        };
+        for &j in &by_resource[&dep_res] {
+            if let Some(a) = destroy[j] {
+                order.deps[a].push(barrier);
+            }
+        }
+    }
+    for ((_, dep_res), dependents) in updates_wanting {
+        let replaced_first: Vec<usize> = by_resource[&dep_res]
+            .iter()
+            .filter(|&&j| plan.changes[j].action == Action::CreateThenDelete)
+            .filter_map(|&j| destroy[j])
+            .collect();
+        if replaced_first.is_empty() {
+            continue;
+        }
+        let Some(barrier) = order.barrier(dependents) else {
+            continue;
+        };
+        for a in replaced_first {
+            order.deps[a].push(barrier);
+        }
+    }
+    for deps in &mut order.deps {
+        deps.sort_unstable();
+        deps.dedup();
+    }
+    order
 }
 
 /// Carries out `req.plan`. Independent work runs in parallel; a failure stops only
@@ -273,7 +369,8 @@ pub fn apply_plan(
     on_event: &mut dyn FnMut(ApplyEvent),
 ) -> ApplyOutcome {
     let plan = req.plan;
-    let (ops, deps) = build_ops(plan);
+    let needs = value_needs(req.config);
+    let Order { ops, deps } = build_ops(plan, req.schema, &needs, req.config);
     let mut diags = Diagnostics::new();
     let mut g: Graph<usize> = Graph::new();
     for (i, d) in deps.iter().enumerate() {
@@ -282,16 +379,13 @@ pub fn apply_plan(
             g.add_edge(i, j);
         }
     }
-    let shared = Mutex::new(Shared {
-        state: req.prior.clone(),
-        file: state_file,
-        write_failed: false,
-    });
+    let store = StateStore::new(req.prior.clone(), state_file);
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     if let Err(cycle) = g.topo_order() {
         let names: Vec<String> = cycle
             .iter()
-            .map(|&i| plan.changes[ops[i].change].display_address())
+            .filter_map(|&i| ops.get(i))
+            .map(|op| plan.changes[op.change].display_address())
             .collect();
         diags.push(Diag::error(
             "Cycle in the apply order",
@@ -312,32 +406,32 @@ pub fn apply_plan(
             plan,
             ops: &ops,
             deps: &deps,
-            shared: &shared,
+            needs: &needs,
+            store: &store,
             deleting,
         };
         let counts = ctx.run(&mut diags, on_event);
         (added, changed, destroyed) = counts;
     }
 
-    let mut shared = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    if !shared.write_failed {
-        update_outputs(req, &mut shared.state, &mut diags);
+    let (mut state, mut file, write_failed) = store.into_parts();
+    if !write_failed {
+        update_outputs(req, &mut state, &mut diags);
         let mut unchanged = req.on_disk.clone().unwrap_or_default();
-        unchanged.serial = shared.state.serial;
-        unchanged.ycprov_version = shared.state.ycprov_version.clone();
-        let needs_write = req.on_disk.is_none() && !shared.state.resources.is_empty()
+        unchanged.serial = state.serial;
+        unchanged.ycprov_version = state.ycprov_version.clone();
+        let needs_write = req.on_disk.is_none() && !state.resources.is_empty()
             || req
                 .on_disk
                 .as_ref()
-                .is_some_and(|d| d.lineage != shared.state.lineage)
-            || (unchanged.resources != shared.state.resources
-                || unchanged.outputs != shared.state.outputs);
-        if needs_write && let Err(d) = shared.save() {
-            diags.push(d);
+                .is_some_and(|d| d.lineage != state.lineage)
+            || (unchanged.resources != state.resources || unchanged.outputs != state.outputs);
+        if needs_write && let Err(e) = file.write(&mut state) {
+            diags.push(save_failure(&e));
         }
     }
     ApplyOutcome {
-        state: shared.state,
+        state,
         diagnostics: diags,
         added,
         changed,
@@ -395,8 +489,9 @@ struct Walk<'a> {
     req: &'a ApplyRequest<'a>,
     plan: &'a Plan,
     ops: &'a [Op],
-    deps: &'a [BTreeSet<usize>],
-    shared: &'a Mutex<Shared>,
+    deps: &'a [Vec<usize>],
+    needs: &'a BTreeMap<ResourceAddr, BTreeMap<ResourceAddr, Needed>>,
+    store: &'a StateStore,
     deleting: BTreeSet<InstanceAddr>,
 }
 
@@ -407,17 +502,24 @@ impl Walk<'_> {
         on_event: &mut dyn FnMut(ApplyEvent),
     ) -> (usize, usize, usize) {
         let n = self.ops.len();
-        let mut pending: Vec<usize> = self.deps.iter().map(BTreeSet::len).collect();
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let nodes = self.deps.len();
+        let mut pending: Vec<usize> = self.deps.iter().map(Vec::len).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes];
         for (i, d) in self.deps.iter().enumerate() {
             for &j in d {
                 dependents[j].push(i);
             }
         }
+        for barrier in n..nodes {
+            if pending[barrier] == 0 {
+                release(barrier, n, &dependents, &mut pending);
+            }
+        }
         let mut started = vec![false; n];
-        let mut blocked = vec![false; n];
+        let mut blocked = vec![false; nodes];
         let mut in_flight: BTreeMap<usize, (Instant, u64, String)> = BTreeMap::new();
         let mut cbd_keys: BTreeMap<usize, String> = BTreeMap::new();
+        let mut expansions = Expansions::new();
         let mut counts = (0, 0, 0);
         let parallelism = self.req.parallelism.max(1);
         let mut running = 0;
@@ -460,7 +562,7 @@ impl Walk<'_> {
                             started[i] = true;
                             let change = &self.plan.changes[self.ops[i].change];
                             let kind = self.ops[i].kind;
-                            match self.prepare(i, &mut cbd_keys) {
+                            match self.prepare(i, &mut cbd_keys, &mut expansions) {
                                 Ok(job) => {
                                     let address = match (&job.deposed, &job.change.deposed) {
                                         (Some(key), None) => {
@@ -525,9 +627,7 @@ impl Walk<'_> {
                                         OpKind::Update => counts.1 += 1,
                                         OpKind::Destroy => counts.2 += 1,
                                     }
-                                    for &d in &dependents[done.op] {
-                                        pending[d] -= 1;
-                                    }
+                                    release(done.op, n, &dependents, &mut pending);
                                 }
                                 Err(ds) => {
                                     on_event(ApplyEvent::Failed {
@@ -540,12 +640,7 @@ impl Walk<'_> {
                                 }
                             }
                         }
-                        if self
-                            .shared
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .write_failed
-                        {
+                        if self.store.failed() {
                             stop = true;
                         }
                     }
@@ -572,7 +667,12 @@ impl Walk<'_> {
     }
 
     /// Builds the job of op `i`: evaluates the configuration with the values known now.
-    fn prepare(&self, i: usize, cbd_keys: &mut BTreeMap<usize, String>) -> Result<Job, Vec<Diag>> {
+    fn prepare(
+        &self,
+        i: usize,
+        cbd_keys: &mut BTreeMap<usize, String>,
+        expansions: &mut Expansions,
+    ) -> Result<Job, Vec<Diag>> {
         let op = &self.ops[i];
         let change = self.plan.changes[op.change].clone();
         let addr = change.instance_addr();
@@ -606,13 +706,20 @@ impl Walk<'_> {
                     cbd_keys.insert(op.change, key.clone());
                     job.depose_current = Some(key);
                 }
-                job.config = Some(self.evaluate_config(&addr)?);
+                job.config = Some(self.evaluate_config(&addr, expansions)?);
             }
         }
         Ok(job)
     }
 
-    fn evaluate_config(&self, addr: &InstanceAddr) -> Result<Value, Vec<Diag>> {
+    /// Evaluates the configuration of `addr` with the values known now. The `count` or
+    /// `for_each` of a resource is evaluated once, when its first instance is prepared,
+    /// and kept in `expansions`.
+    fn evaluate_config(
+        &self,
+        addr: &InstanceAddr,
+        expansions: &mut Expansions,
+    ) -> Result<Value, Vec<Diag>> {
         let req = self.req;
         let config = req.config;
         let block = config.resource(&addr.resource).ok_or_else(|| {
@@ -626,21 +733,37 @@ impl Walk<'_> {
             .resources
             .get(&addr.resource.type_name)
             .ok_or_else(|| vec![Diag::error(format!("{addr}: unknown resource type"), "")])?;
-        let (objects, prior) = {
-            let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            let objects = shared
-                .state
-                .resources
-                .iter()
-                .filter(|r| r.deposed.is_none())
-                .map(|r| (r.instance_addr(), r.attributes.clone()))
-                .filter(|(a, _)| !self.deleting.contains(a))
-                .collect();
-            (
-                objects,
-                shared.state.instance(addr).map(|r| r.attributes.clone()),
-            )
-        };
+        let needs = self.needs.get(&addr.resource).into_iter().flatten();
+        let (objects, prior) = self.store.read(|state| {
+            let mut objects = BTreeMap::new();
+            for (target, needed) in needs {
+                let keys = config
+                    .resource(target)
+                    .and_then(|b| needed.keys(&addr.key, b));
+                match keys {
+                    Some(keys) => {
+                        for key in keys {
+                            let instance = target.instance(key);
+                            if let Some(r) = state.instance(&instance)
+                                && !self.deleting.contains(&instance)
+                            {
+                                objects.insert(instance, r.attributes.clone());
+                            }
+                        }
+                    }
+                    None => objects.extend(
+                        state
+                            .resources
+                            .iter()
+                            .filter(|r| r.deposed.is_none())
+                            .map(|r| (r.instance_addr(), r))
+                            .filter(|(a, _)| &a.resource == target && !self.deleting.contains(a))
+                            .map(|(a, r)| (a, r.attributes.clone())),
+                    ),
+                }
+            }
+            (objects, state.instance(addr).map(|r| r.attributes.clone()))
+        });
         let values = InstanceValues::new(config, req.schema, objects);
         let ctx = EvalContext::new(
             config,
@@ -650,12 +773,15 @@ impl Walk<'_> {
             Phase::Apply,
         )
         .with_times(req.now, req.plan_time);
-        let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
-        let vars = expansion
-            .instances()
-            .into_iter()
-            .find(|(k, _)| *k == addr.key)
-            .map(|(_, v)| v)
+        if !expansions.contains_key(&addr.resource) {
+            let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
+            let instances = expansion.instances().into_iter().collect();
+            expansions.insert(addr.resource.clone(), instances);
+        }
+        let vars = expansions
+            .get(&addr.resource)
+            .and_then(|instances| instances.get(&addr.key))
+            .cloned()
             .ok_or_else(|| {
                 vec![Diag::error(
                     format!("{addr}: the instance is no longer in the configuration"),
@@ -677,10 +803,9 @@ impl Walk<'_> {
         Ok(value)
     }
 
-    /// Records a job's object in the in-memory state (the caller saves the state file).
+    /// Records a job's object in the in-memory state (the caller makes it durable).
     fn record_object(&self, job: &Job, deposed: Option<&str>, new_state: Option<Value>) {
-        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        match new_state {
+        self.store.update(&[&job.addr], |state| match new_state {
             Some(attrs) => {
                 let mut record = InstanceState::new(
                     &job.addr,
@@ -689,19 +814,19 @@ impl Walk<'_> {
                     job.sensitive.clone(),
                     job.change.dependencies.clone(),
                 );
-                if let Some(existing) = shared.state.object(&job.addr, deposed)
+                if let Some(existing) = state.object(&job.addr, deposed)
                     && job.kind == OpKind::Destroy
                 {
                     record.sensitive_attributes = existing.sensitive_attributes.clone();
                     record.dependencies = existing.dependencies.clone();
                 }
                 record.deposed = deposed.map(str::to_string);
-                shared.state.upsert(record);
+                state.upsert(record);
             }
             None => {
-                shared.state.remove(&job.addr, deposed);
+                state.remove(&job.addr, deposed);
             }
-        }
+        });
     }
 
     /// The ops to run with op `i` in one job: the ready ops of the same kind and type,
@@ -800,7 +925,7 @@ impl Walk<'_> {
             })
             .collect();
         if !recorded.is_empty() {
-            let saved = self.shared.lock().unwrap_or_else(|e| e.into_inner()).save();
+            let saved = self.store.make_durable(self.store.generation());
             if let Err(d) = saved {
                 for done in &mut recorded {
                     match &mut done.result {
@@ -828,19 +953,22 @@ impl Walk<'_> {
         if creates.peek().is_none() {
             return Ok(());
         }
-        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        for (job, planned) in creates {
-            let mut record = InstanceState::new(
-                &job.addr,
-                job.schema_version,
-                unknowns_to_null(planned),
-                job.sensitive.clone(),
-                job.change.dependencies.clone(),
-            );
-            record.pending_create = Some(PendingCreate::now());
-            shared.state.upsert(record);
-        }
-        shared.save()
+        let creates: Vec<(&Job, &Value)> = creates.collect();
+        let touched: Vec<&InstanceAddr> = creates.iter().map(|(job, _)| &job.addr).collect();
+        let ((), generation) = self.store.update(&touched, |state| {
+            for (job, planned) in creates {
+                let mut record = InstanceState::new(
+                    &job.addr,
+                    job.schema_version,
+                    unknowns_to_null(planned),
+                    job.sensitive.clone(),
+                    job.change.dependencies.clone(),
+                );
+                record.pending_create = Some(PendingCreate::now());
+                state.upsert(record);
+            }
+        });
+        self.store.make_durable(generation)
     }
 
     /// Gets a job ready for the provider: the prior object, and for creates and
@@ -862,13 +990,11 @@ impl Walk<'_> {
         };
 
         if job.kind == OpKind::Destroy {
-            let prior = {
-                let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-                shared
-                    .state
+            let prior = self.store.read(|state| {
+                state
                     .object(&job.addr, job.deposed.as_deref())
                     .map(|r| r.attributes.clone())
-            };
+            });
             return match prior {
                 Some(prior) => Ok(Change {
                     prior: Some(prior),
@@ -879,21 +1005,21 @@ impl Walk<'_> {
         }
 
         if let Some(key) = &job.depose_current {
-            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(mut current) = shared.state.remove(&job.addr, None) {
+            let (deposed, generation) = self.store.update(&[&job.addr], |state| {
+                let Some(mut current) = state.remove(&job.addr, None) else {
+                    return false;
+                };
                 current.deposed = Some(key.clone());
-                shared.state.upsert(current);
-                if let Err(d) = shared.save() {
-                    return Err(Err(vec![d]));
-                }
+                state.upsert(current);
+                true
+            });
+            if deposed && let Err(d) = self.store.make_durable(generation) {
+                return Err(Err(vec![d]));
             }
         }
         let prior = if job.kind == OpKind::Update {
-            let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            shared
-                .state
-                .instance(&job.addr)
-                .map(|r| r.attributes.clone())
+            self.store
+                .read(|state| state.instance(&job.addr).map(|r| r.attributes.clone()))
         } else {
             None
         };
@@ -1067,6 +1193,20 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
+/// Marks node `done` as done: each dependent waits for one node less, and a barrier
+/// (a node from `ops` on) with nothing left to wait for is done too.
+fn release(done: usize, ops: usize, dependents: &[Vec<usize>], pending: &mut [usize]) {
+    let mut stack = vec![done];
+    while let Some(i) = stack.pop() {
+        for &d in &dependents[i] {
+            pending[d] -= 1;
+            if d >= ops && pending[d] == 0 {
+                stack.push(d);
+            }
+        }
+    }
+}
+
 fn block_dependents(op: usize, dependents: &[Vec<usize>], blocked: &mut [bool]) {
     let mut stack = vec![op];
     while let Some(i) = stack.pop() {
@@ -1075,6 +1215,144 @@ fn block_dependents(op: usize, dependents: &[Vec<usize>], blocked: &mut [bool]) 
                 blocked[d] = true;
                 stack.push(d);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::ResourceSchema;
+
+    const CONFIG: &str = r#"
+variable "names" { type = set(string) }
+resource "t" "sa" { for_each = var.names }
+resource "b" "member" {
+  for_each = var.names
+  x        = t.sa[each.key].id
+}
+resource "t" "key" {
+  for_each   = var.names
+  x          = t.sa[each.key].id
+  depends_on = [b.member]
+}
+"#;
+
+    fn change(resource: &str, key: &str, action: Action, dependencies: &[&str]) -> ResourceChange {
+        let (type_name, name) = resource.split_once('.').unwrap();
+        ResourceChange {
+            address: format!("{resource}[\"{key}\"]"),
+            type_name: type_name.into(),
+            name: name.into(),
+            index_key: Value::from(key),
+            deposed: None,
+            action,
+            before: None,
+            after: None,
+            replace_paths: Vec::new(),
+            before_sensitive: Vec::new(),
+            after_sensitive: Vec::new(),
+            dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
+            reason: None,
+        }
+    }
+
+    fn plan(action: Action) -> Plan {
+        let mut changes = Vec::new();
+        for (resource, dependencies) in [
+            ("t.sa", &[][..]),
+            ("b.member", &["t.sa"][..]),
+            ("t.key", &["b.member", "t.sa"][..]),
+        ] {
+            for key in ["a", "b"] {
+                changes.push(change(resource, key, action, dependencies));
+            }
+        }
+        Plan {
+            destroy: action == Action::Delete,
+            changes,
+            drift: Vec::new(),
+            outputs: Vec::new(),
+            prior: State::default(),
+            state_existed: false,
+            targets: Vec::new(),
+            plan_time: String::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The addresses of the ops that op `i` waits for, directly or through barriers.
+    fn waits_for(plan: &Plan, order: &Order, i: usize) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut stack = order.deps[i].clone();
+        while let Some(node) = stack.pop() {
+            match order.ops.get(node) {
+                Some(op) => {
+                    out.insert(plan.changes[op.change].address.clone());
+                }
+                None => stack.extend(&order.deps[node]),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn instances_wait_only_for_what_they_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.tf"), CONFIG).unwrap();
+        let config = crate::config::load(dir.path()).unwrap();
+        let mut schema = Schema::default();
+        for (type_name, batch) in [("t", false), ("b", true)] {
+            schema.resources.insert(
+                type_name.into(),
+                ResourceSchema {
+                    version: 0,
+                    description: String::new(),
+                    attributes: BTreeMap::new(),
+                    batch,
+                },
+            );
+        }
+        let needs = value_needs(&config);
+        let cases: [(Action, &str, &[&str]); 6] = [
+            (Action::Create, "t.sa[\"a\"]", &[]),
+            (
+                Action::Create,
+                "b.member[\"a\"]",
+                &["t.sa[\"a\"]", "t.sa[\"b\"]"],
+            ),
+            (
+                Action::Create,
+                "t.key[\"a\"]",
+                &["b.member[\"a\"]", "b.member[\"b\"]", "t.sa[\"a\"]"],
+            ),
+            (
+                Action::Delete,
+                "t.sa[\"a\"]",
+                &[
+                    "b.member[\"a\"]",
+                    "b.member[\"b\"]",
+                    "t.key[\"a\"]",
+                    "t.key[\"b\"]",
+                ],
+            ),
+            (
+                Action::Delete,
+                "b.member[\"b\"]",
+                &["t.key[\"a\"]", "t.key[\"b\"]"],
+            ),
+            (Action::Delete, "t.key[\"a\"]", &[]),
+        ];
+        for (action, address, want) in cases {
+            let plan = plan(action);
+            let order = build_ops(&plan, &schema, &needs, &config);
+            let i = order
+                .ops
+                .iter()
+                .position(|op| plan.changes[op.change].address == address)
+                .unwrap();
+            let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+            assert_eq!(waits_for(&plan, &order, i), want, "{action:?} {address}");
         }
     }
 }

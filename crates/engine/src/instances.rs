@@ -275,15 +275,25 @@ impl<'a> InstanceValues<'a> {
     }
 }
 
-impl ResourceValues for InstanceValues<'_> {
-    fn value(&self, addr: &ResourceAddr) -> Option<Value> {
+impl InstanceValues<'_> {
+    /// The value of `addr` holding only the instances `keys` (those that exist): for
+    /// an expression that reads only those, without copying every instance.
+    pub fn value_of_instances(&self, addr: &ResourceAddr, keys: &[InstanceKey]) -> Option<Value> {
+        let items = keys.iter().filter_map(|key| {
+            let instance = addr.instance(key.clone());
+            self.objects.get(&instance).map(|v| (instance.key, v))
+        });
+        self.resource_value(addr, items)
+    }
+
+    fn resource_value<'v>(
+        &self,
+        addr: &ResourceAddr,
+        items: impl Iterator<Item = (InstanceKey, &'v Value)>,
+    ) -> Option<Value> {
         let block = self.config.resource(addr)?;
         let schema = self.schema.resources.get(&addr.type_name);
-        let mut items = self
-            .objects
-            .range(addr.instance(InstanceKey::None)..)
-            .take_while(|(a, _)| &a.resource == addr)
-            .map(|(a, v)| (a.key.clone(), with_all_attributes(schema, v)));
+        let mut items = items.map(|(k, v)| (k, with_all_attributes(schema, v)));
         if block.count.is_some() {
             let mut list: Vec<(i64, Value)> = items
                 .filter_map(|(k, v)| {
@@ -310,5 +320,16 @@ impl ResourceValues for InstanceValues<'_> {
         } else {
             items.find(|(k, _)| *k == InstanceKey::None).map(|(_, v)| v)
         }
+    }
+}
+
+impl ResourceValues for InstanceValues<'_> {
+    fn value(&self, addr: &ResourceAddr) -> Option<Value> {
+        let items = self
+            .objects
+            .range(addr.instance(InstanceKey::None)..)
+            .take_while(|(a, _)| &a.resource == addr)
+            .map(|(a, v)| (a.key.clone(), v));
+        self.resource_value(addr, items)
     }
 }

@@ -13,6 +13,8 @@ pub mod commands;
 pub mod config;
 pub mod diagnostics;
 pub mod graph;
+mod group_commit;
+pub mod instance_needs;
 pub mod instances;
 pub mod lock;
 pub mod plan;

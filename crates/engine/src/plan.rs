@@ -11,6 +11,7 @@ use crate::address::{InstanceAddr, InstanceKey, ResourceAddr, Target};
 use crate::config::{Config, EvalContext, Phase, Variables, resource_dependencies};
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
+use crate::instance_needs::{InstanceView, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::pool::run_parallel;
 use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
@@ -698,6 +699,7 @@ fn plan_apply(
 ) {
     let config = req.config;
     let deps = resource_dependencies(config);
+    let needs = value_needs(config);
     let objects = prior
         .resources
         .iter()
@@ -749,14 +751,15 @@ fn plan_apply(
             let prior_record = prior.instance(&addr);
             let location = config.location(&block.span);
             let evaluated = {
-                let ctx = EvalContext::new(
+                let view = InstanceView {
+                    values: &values,
                     config,
-                    Some(req.schema),
-                    req.variables,
-                    &values,
-                    Phase::Plan,
-                )
-                .with_times(plan_time, plan_time);
+                    needs: needs.get(res_addr),
+                    key: &addr.key,
+                };
+                let ctx =
+                    EvalContext::new(config, Some(req.schema), req.variables, &view, Phase::Plan)
+                        .with_times(plan_time, plan_time);
                 eval_instance(&ctx, config, block, rs, &inst_vars, &addr)
             };
             let mut inst_config = match evaluated {

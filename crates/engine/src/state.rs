@@ -345,10 +345,23 @@ impl StateFile {
     /// fsync of the directory), mode 0600. The first write through this handle
     /// copies the previous file (the state before this run) to the `.backup` file.
     pub fn write(&mut self, state: &mut State) -> anyhow::Result<()> {
+        let bytes = Self::encode(state)?;
+        self.write_encoded(&bytes)
+    }
+
+    /// Bumps `state.serial` and returns the state as the bytes [`StateFile::write_encoded`]
+    /// writes (so the state can be serialised under a lock and written outside it).
+    pub fn encode(state: &mut State) -> anyhow::Result<Vec<u8>> {
         state.serial += 1;
         state.ycprov_version = env!("CARGO_PKG_VERSION").to_string();
         let mut text = serde_json::to_string_pretty(state).context("cannot serialise the state")?;
         text.push('\n');
+        Ok(text.into_bytes())
+    }
+
+    /// Writes state bytes from [`StateFile::encode`] atomically, as [`StateFile::write`] does
+    /// (including the one-time backup of the previous file).
+    pub fn write_encoded(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         let dir = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -360,8 +373,100 @@ impl StateFile {
             }
             self.backed_up = true;
         }
-        write_atomic(&dir, &self.path, text.as_bytes())
+        write_atomic(&dir, &self.path, bytes)
             .with_context(|| format!("cannot write the state file {}", self.path.display()))
+    }
+}
+
+/// Encodes a state again and again as [`StateFile::encode`] does (the same bytes),
+/// serialising again only the objects reported changed since they were last encoded
+/// (a state written after every change would otherwise cost time in proportion to its
+/// whole size at every write). Every change to an object between two calls must be
+/// reported with [`StateEncoder::changed`].
+#[derive(Default)]
+pub struct StateEncoder {
+    cache: BTreeMap<String, Vec<EncodedInstance>>,
+}
+
+struct EncodedInstance {
+    deposed: Option<String>,
+    text: String,
+}
+
+impl StateEncoder {
+    /// A new encoder with nothing cached.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets what was encoded for the objects of `addr` (current and deposed).
+    pub fn changed(&mut self, addr: &InstanceAddr) {
+        self.cache.remove(&addr.to_string());
+    }
+
+    /// Bumps `state.serial` and returns the bytes [`StateFile::write_encoded`] writes.
+    pub fn encode(&mut self, state: &mut State) -> anyhow::Result<Vec<u8>> {
+        state.serial += 1;
+        state.ycprov_version = env!("CARGO_PKG_VERSION").to_string();
+        let mut resources = String::from("[");
+        for (i, instance) in state.resources.iter().enumerate() {
+            resources.push_str(if i == 0 { "\n" } else { ",\n" });
+            resources.push_str(self.encoded(instance)?);
+        }
+        if !state.resources.is_empty() {
+            resources.push_str("\n  ");
+        }
+        resources.push(']');
+        let rest = State {
+            version: state.version,
+            serial: state.serial,
+            lineage: state.lineage.clone(),
+            ycprov_version: state.ycprov_version.clone(),
+            resources: Vec::new(),
+            outputs: std::mem::take(&mut state.outputs),
+        };
+        let text = serde_json::to_string_pretty(&rest);
+        state.outputs = rest.outputs;
+        let text = text.context("cannot serialise the state")?;
+        let marker = "\n  \"resources\": []";
+        let at = text
+            .find(marker)
+            .context("cannot serialise the state: no resources field")?;
+        let mut out = String::with_capacity(text.len() + resources.len() + 1);
+        out.push_str(&text[..at]);
+        out.push_str("\n  \"resources\": ");
+        out.push_str(&resources);
+        out.push_str(&text[at + marker.len()..]);
+        out.push('\n');
+        Ok(out.into_bytes())
+    }
+
+    /// The text of `instance` as an element of the pretty-printed resources array.
+    fn encoded(&mut self, instance: &InstanceState) -> anyhow::Result<&str> {
+        if !self.cache.contains_key(&instance.address) {
+            self.cache.insert(instance.address.clone(), Vec::new());
+        }
+        let entries = self
+            .cache
+            .get_mut(&instance.address)
+            .context("cannot serialise the state")?;
+        let index = match entries.iter().position(|e| e.deposed == instance.deposed) {
+            Some(i) => i,
+            None => {
+                let text = serde_json::to_string_pretty(instance)
+                    .context("cannot serialise the state")?
+                    .lines()
+                    .map(|line| format!("    {line}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                entries.push(EncodedInstance {
+                    deposed: instance.deposed.clone(),
+                    text,
+                });
+                entries.len() - 1
+            }
+        };
+        Ok(&entries[index].text)
     }
 }
 
@@ -513,6 +618,78 @@ mod tests {
             {"address":"t.a","mode":"managed","type":"t","name":"a","index_key":null,"schema_version":0,"attributes":{}}]}"#;
         let old: State = serde_json::from_str(old_format).unwrap();
         assert_eq!(old.resources[0].pending_create, None);
+    }
+
+    #[test]
+    fn the_encoder_writes_what_a_full_serialisation_writes() {
+        let addr = |name: &str| InstanceAddr {
+            resource: ResourceAddr::new("t", name),
+            key: InstanceKey::Str(format!("k \"{name}\"")),
+        };
+        let record = |name: &str, value: u64| {
+            InstanceState::new(
+                &addr(name),
+                1,
+                serde_json::json!({"id": name, "n": value, "nested": {"list": [1, {"x": "y"}]}}),
+                vec!["n".into()],
+                vec!["t.other".into()],
+            )
+        };
+        let mut encoder = StateEncoder::new();
+        let mut state = State::new();
+        type Step<'a> = Box<dyn Fn(&mut State) + 'a>;
+        let steps: Vec<(&str, Step)> = vec![
+            ("a", Box::new(|_| {})),
+            ("a", Box::new(|s| s.upsert(record("a", 1)))),
+            ("b", Box::new(|s| s.upsert(record("b", 2)))),
+            ("a", Box::new(|s| s.upsert(record("a", 3)))),
+            (
+                "b",
+                Box::new(|s| {
+                    let mut deposed = record("b", 4);
+                    deposed.deposed = Some("00000001".into());
+                    s.upsert(deposed);
+                }),
+            ),
+            (
+                "a",
+                Box::new(|s| {
+                    s.outputs.insert(
+                        "o".into(),
+                        OutputState {
+                            value: Value::from("v"),
+                            sensitive: false,
+                        },
+                    );
+                }),
+            ),
+            (
+                "a",
+                Box::new(|s| {
+                    s.remove(&addr("a"), None);
+                }),
+            ),
+            (
+                "b",
+                Box::new(|s| {
+                    s.remove(&addr("b"), None);
+                    s.remove(&addr("b"), Some("00000001"));
+                }),
+            ),
+        ];
+        for (i, (changed, step)) in steps.into_iter().enumerate() {
+            step(&mut state);
+            encoder.changed(&addr(changed));
+            let mut expected_state = state.clone();
+            let expected = StateFile::encode(&mut expected_state).unwrap();
+            let encoded = encoder.encode(&mut state).unwrap();
+            assert_eq!(
+                String::from_utf8(encoded).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "step {i}"
+            );
+            assert_eq!(state, expected_state, "step {i}");
+        }
     }
 
     #[test]

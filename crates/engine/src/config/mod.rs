@@ -19,7 +19,7 @@ pub use eval::{
     EvalContext, Evaluated, InstanceVars, NoResources, Phase, ResourceValues, values_equal,
 };
 pub use load::load;
-pub use references::{Reference, ReferenceKind, references_of};
+pub use references::{Reference, ReferenceKind, StaticIndex, references_of};
 pub use validate::{resource_dependencies, validate_config};
 pub use variables::{VarSource, VariableInputs, Variables, resolve_variables};
 

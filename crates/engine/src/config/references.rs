@@ -5,7 +5,7 @@ use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::template::{Directive, Element, Template};
 
 use super::{Expr, Span};
-use crate::address::ResourceAddr;
+use crate::address::{InstanceKey, ResourceAddr};
 
 /// What a reference points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub enum ReferenceKind {
         attribute: Option<String>,
         /// True when an index (or splat) came between the name and the attribute.
         indexed: bool,
+        /// The instance the index selects, when it is known without evaluating.
+        index: Option<StaticIndex>,
     },
     /// `count.index`.
     Count,
@@ -30,6 +32,17 @@ pub enum ReferenceKind {
     Each,
     /// `path.*`, `terraform.*` and other built-in objects.
     BuiltIn,
+}
+
+/// An index of a resource reference that names one instance without evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaticIndex {
+    /// `[each.key]`: the instance with the referring instance's `for_each` key.
+    EachKey,
+    /// `[count.index]`: the instance with the referring instance's `count` index.
+    CountIndex,
+    /// A literal key, e.g. `["alice"]` or `[0]`.
+    Literal(InstanceKey),
 }
 
 /// One reference and where it is written.
@@ -96,14 +109,57 @@ impl Walker {
                     Some(_) => (attr(2), true),
                     None => (None, false),
                 };
+                let index = match ops.get(1) {
+                    Some(TraversalOperator::Index(e)) => self.static_index(e),
+                    Some(TraversalOperator::LegacyIndex(i)) => i64::try_from(*i.value())
+                        .ok()
+                        .map(|i| StaticIndex::Literal(InstanceKey::Int(i))),
+                    _ => None,
+                };
                 ReferenceKind::Resource {
                     addr: ResourceAddr::new(type_name, res),
                     attribute,
                     indexed,
+                    index,
                 }
             }
         };
         self.push(kind, at);
+    }
+
+    /// The instance an index expression selects, when that is known statically.
+    fn static_index(&self, index: &Expression) -> Option<StaticIndex> {
+        match index {
+            Expression::String(s) => Some(StaticIndex::Literal(InstanceKey::Str(
+                s.value().to_string(),
+            ))),
+            Expression::Number(n) => n
+                .value()
+                .as_i64()
+                .map(|i| StaticIndex::Literal(InstanceKey::Int(i))),
+            Expression::Traversal(t) => {
+                let Expression::Variable(root) = &t.expr else {
+                    return None;
+                };
+                let root = root.as_str();
+                if self.bound.iter().any(|b| b == root) {
+                    return None;
+                }
+                let [op] = &t.operators[..] else {
+                    return None;
+                };
+                match (root, op.value()) {
+                    ("each", TraversalOperator::GetAttr(a)) if a.as_str() == "key" => {
+                        Some(StaticIndex::EachKey)
+                    }
+                    ("count", TraversalOperator::GetAttr(a)) if a.as_str() == "index" => {
+                        Some(StaticIndex::CountIndex)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     fn template(&mut self, t: &Template) {
@@ -227,7 +283,8 @@ mod tests {
                 ReferenceKind::Resource {
                     addr: ResourceAddr::new("t", "x"),
                     attribute: Some("id".into()),
-                    indexed: true
+                    indexed: true,
+                    index: Some(StaticIndex::CountIndex),
                 },
                 ReferenceKind::Count
             ]
@@ -241,8 +298,39 @@ mod tests {
             vec![ReferenceKind::Resource {
                 addr: ResourceAddr::new("t", "x"),
                 attribute: Some("name".into()),
-                indexed: false
+                indexed: false,
+                index: None,
             }]
         );
+    }
+
+    #[test]
+    fn finds_static_indexes() {
+        let index_of = |src: &str| match refs(src)
+            .into_iter()
+            .find(|k| matches!(k, ReferenceKind::Resource { .. }))
+        {
+            Some(ReferenceKind::Resource { index, .. }) => index,
+            other => panic!("{src}: not a resource reference: {other:?}"),
+        };
+        let cases = [
+            ("t.x[each.key].id", Some(StaticIndex::EachKey)),
+            ("t.x[count.index].id", Some(StaticIndex::CountIndex)),
+            (
+                "t.x[\"alice\"].id",
+                Some(StaticIndex::Literal(InstanceKey::Str("alice".into()))),
+            ),
+            ("t.x[2].id", Some(StaticIndex::Literal(InstanceKey::Int(2)))),
+            ("t.x.2.id", Some(StaticIndex::Literal(InstanceKey::Int(2)))),
+            ("t.x[each.value].id", None),
+            ("t.x[var.k].id", None),
+            ("t.x[*].id", None),
+            ("t.x", None),
+            ("t.x.id", None),
+            ("[for each in var.l : t.x[each.key]]", None),
+        ];
+        for (src, want) in cases {
+            assert_eq!(index_of(src), want, "{src}");
+        }
     }
 }

@@ -147,6 +147,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                     addr,
                     attribute,
                     indexed,
+                    ..
                 } => {
                     let Some(target) = config.resource(addr) else {
                         let same: Vec<&str> = config
