@@ -48,6 +48,15 @@ struct Target {
     pass: Option<bool>,
 }
 
+/// The binary as shown in the report: from its `target` directory on, so no machine path is printed.
+fn shown_binary(binary: &std::path::Path) -> String {
+    let text = binary.display().to_string();
+    match text.rfind("/target/") {
+        Some(i) => text[i + 1..].to_string(),
+        None => text,
+    }
+}
+
 /// The whole report.
 pub fn render(results: &Results) -> String {
     let mut out = String::new();
@@ -60,7 +69,7 @@ pub fn render(results: &Results) -> String {
         "  emulator in-process, {LATENCY_MS} ms latency per request, quotas raised; ycprov -parallelism {PARALLELISM}; {} CPUs",
         results.cpus
     );
-    let _ = writeln!(out, "  binary: {}", results.binary.display());
+    let _ = writeln!(out, "  binary: {}", shown_binary(&results.binary));
     out.push('\n');
     render_applies(&mut out, results);
     render_manuals(&mut out, results);
