@@ -7,7 +7,8 @@ use super::pending::PendingCreate;
 use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use super::value::{Attrs, get, is_unknown, string, strings};
 use super::{
-    Context, Diagnostic, Outcome, Resource, equivalent, is_checkable, required_string, settle,
+    Context, Diagnostic, Outcome, Resource, delete_by_id, equivalent, is_checkable,
+    required_string, settle,
 };
 use crate::error::Code;
 use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
@@ -251,18 +252,7 @@ impl Resource for ApiKey {
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        let id = match required_string(prior, "id") {
-            Ok(id) => id,
-            Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
-        };
-        match ctx.iam().delete_key(id) {
-            Ok(()) => Outcome::gone(),
-            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
-            Err(error) => Outcome::failed(
-                Some(prior.clone()),
-                Diagnostic::api_failure(&format!("Cannot delete API key {id}"), &error),
-            ),
-        }
+        delete_by_id(prior, "API key", |id| ctx.iam().delete_key(id))
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {

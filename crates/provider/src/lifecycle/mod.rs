@@ -804,6 +804,26 @@ fn required_string<'a>(attrs: &'a Attrs, name: &str) -> Result<&'a str, Diagnost
         })
 }
 
+/// Deletes the object whose `id` the prior state holds; NOT_FOUND means it is already gone.
+fn delete_by_id(
+    prior: &Attrs,
+    noun: &str,
+    delete: impl FnOnce(&str) -> Result<(), crate::error::Error>,
+) -> Outcome {
+    let id = match required_string(prior, "id") {
+        Ok(id) => id,
+        Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
+    };
+    match delete(id) {
+        Ok(()) => Outcome::gone(),
+        Err(error) if error.is(crate::error::Code::NotFound) => Outcome::gone(),
+        Err(error) => Outcome::failed(
+            Some(prior.clone()),
+            Diagnostic::api_failure(&format!("Cannot delete {noun} {id}"), &error),
+        ),
+    }
+}
+
 /// Whether a value is a known list of known strings or a known map; used by checks.
 fn is_checkable(value: &Value, ty: AttrType) -> bool {
     match ty {

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use super::pending::PendingCreate;
 use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use super::value::{Attrs, get, pairs_value, string, string_pairs};
-use super::{Context, Diagnostic, Outcome, Resource, is_checkable, required_string, settle};
+use super::{
+    Context, Diagnostic, Outcome, Resource, delete_by_id, is_checkable, required_string, settle,
+};
 use crate::error::Code;
 use crate::iam::CreateAccountError;
 use crate::model::{AccountSpec, AccountUpdate, ServiceAccount as Account};
@@ -204,18 +206,7 @@ impl Resource for ServiceAccount {
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        let id = match required_string(prior, "id") {
-            Ok(id) => id,
-            Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
-        };
-        match ctx.iam().delete_account(id) {
-            Ok(()) => Outcome::gone(),
-            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
-            Err(error) => Outcome::failed(
-                Some(prior.clone()),
-                Diagnostic::api_failure(&format!("Cannot delete service account {id}"), &error),
-            ),
-        }
+        delete_by_id(prior, "service account", |id| ctx.iam().delete_account(id))
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
