@@ -42,30 +42,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
                 commands::plan(&opts, p, &mut ui)
             })?
         }
-        Command::Apply(ApplyArgs {
-            config,
-            auto_approve,
-            plan_file,
-        }) => {
-            let mut opts = options(&config)?;
-            opts.auto_approve = auto_approve;
-            opts.plan_file = plan_file;
-            with_provider(global, &config, &opts, |p| {
-                commands::apply(&opts, p, &mut ui)
-            })?
-        }
-        Command::Destroy(ApplyArgs {
-            config,
-            auto_approve,
-            plan_file,
-        }) => {
-            let mut opts = options(&config)?;
-            opts.auto_approve = auto_approve;
-            opts.plan_file = plan_file;
-            with_provider(global, &config, &opts, |p| {
-                commands::destroy(&opts, p, &mut ui)
-            })?
-        }
+        Command::Apply(args) => apply_like(global, args, &mut ui, commands::apply)?,
+        Command::Destroy(args) => apply_like(global, args, &mut ui, commands::destroy)?,
         Command::Import(ImportArgs {
             config,
             address,
@@ -111,6 +89,19 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         other => unreachable!("not a declarative command: {other:?}"),
     };
     Ok(code)
+}
+
+/// `apply` and `destroy`: the same flags, a different engine command.
+fn apply_like(
+    global: &GlobalArgs,
+    args: ApplyArgs,
+    ui: &mut TerminalUi,
+    command: fn(&Options, &dyn ycprov_engine::provider::Provider, &mut dyn Ui) -> i32,
+) -> Result<i32> {
+    let mut opts = options(&args.config)?;
+    opts.auto_approve = args.auto_approve;
+    opts.plan_file = args.plan_file;
+    with_provider(global, &args.config, &opts, |p| command(&opts, p, ui))
 }
 
 /// Whether a command is one of the declarative ones.
