@@ -425,7 +425,8 @@ pub fn apply_plan(
                 .on_disk
                 .as_ref()
                 .is_some_and(|d| d.lineage != state.lineage)
-            || (unchanged.resources != state.resources || unchanged.outputs != state.outputs);
+            || (unchanged.resources != state.resources || unchanged.outputs != state.outputs)
+            || file.has_journal();
         if needs_write && let Err(e) = file.write(&mut state) {
             diags.push(save_failure(&e));
         }

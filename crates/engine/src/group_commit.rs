@@ -2,12 +2,21 @@
 //! change gets a generation number, and a worker waits until the file holds its
 //! generation. One write covers every change made before it, so workers that finish
 //! together share one write instead of queueing for one each.
+//!
+//! The first write of a run writes the whole state file; later ones append the changed
+//! objects to the state's journal (see [`crate::journal`]), until the journal outgrows
+//! the state file and the next write is a whole one again.
 
+use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::address::InstanceAddr;
 use crate::diagnostics::Diag;
+use crate::journal::JournalWriter;
 use crate::state::{State, StateEncoder, StateFile};
+
+/// The journal size that never by itself calls for a whole write of the state.
+const MIN_JOURNAL_BYTES: u64 = 1 << 20;
 
 /// A number that grows with every change to the in-memory state. A change is durable
 /// once the state file holds its generation or a later one.
@@ -23,12 +32,24 @@ struct Memory {
     state: State,
     generation: Generation,
     encoder: StateEncoder,
+    /// Addresses changed since the last write.
+    changed: BTreeSet<String>,
 }
 
 struct Disk {
     file: StateFile,
     durable: Generation,
     failure: Option<Diag>,
+    /// The journal continuing the last whole write, if this run made one.
+    journal: Option<JournalWriter>,
+    /// The size of the last whole write.
+    whole_bytes: u64,
+}
+
+/// What a write puts on disk.
+enum Write {
+    Whole(Vec<u8>),
+    Journal,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -43,11 +64,14 @@ impl StateStore {
                 state,
                 generation: 0,
                 encoder: StateEncoder::new(),
+                changed: BTreeSet::new(),
             }),
             disk: Mutex::new(Disk {
                 file,
                 durable: 0,
                 failure: None,
+                journal: None,
+                whole_bytes: 0,
             }),
         }
     }
@@ -69,6 +93,7 @@ impl StateStore {
         let result = f(&mut memory.state);
         for addr in touched {
             memory.encoder.changed(addr);
+            memory.changed.insert(addr.to_string());
         }
         memory.generation += 1;
         (result, memory.generation)
@@ -79,9 +104,9 @@ impl StateStore {
         lock(&self.memory).generation
     }
 
-    /// Returns once the state file holds `generation` (or a later one): writes the whole
-    /// current state unless another write already covered it. Once a write fails every
-    /// later call fails too: the run must stop.
+    /// Returns once the state file (with its journal) holds `generation` (or a later
+    /// one): saves every change made so far unless another write already covered it.
+    /// Once a write fails every later call fails too: the run must stop.
     pub(crate) fn make_durable(&self, generation: Generation) -> Result<(), Diag> {
         let mut disk = lock(&self.disk);
         if let Some(failure) = &disk.failure {
@@ -90,17 +115,38 @@ impl StateStore {
         if disk.durable >= generation {
             return Ok(());
         }
-        let encoded = {
+        let Disk {
+            file,
+            journal,
+            whole_bytes,
+            ..
+        } = &mut *disk;
+        let journal_has_room = journal
+            .as_ref()
+            .is_some_and(|j| j.len() < MIN_JOURNAL_BYTES.max(*whole_bytes));
+        let written = {
             let mut memory = lock(&self.memory);
             let Memory {
                 state,
                 generation,
                 encoder,
+                changed,
             } = &mut *memory;
-            encoder.encode(state).map(|bytes| (bytes, *generation))
+            let changed = std::mem::take(changed);
+            let write = match journal {
+                Some(journal) if journal_has_room => {
+                    journal.append(state, &changed).map(|()| Write::Journal)
+                }
+                _ => encoder.encode(state).map(Write::Whole),
+            };
+            write.map(|write| (write, state.lineage.clone(), state.serial, *generation))
         };
-        let written = encoded.and_then(|(bytes, covered)| {
-            disk.file.write_encoded(&bytes)?;
+        let written = written.and_then(|(write, lineage, serial, covered)| {
+            if let Write::Whole(bytes) = write {
+                file.write_encoded(&bytes)?;
+                *whole_bytes = bytes.len() as u64;
+                *journal = Some(JournalWriter::new(file.journal_path(), &lineage, serial));
+            }
             Ok(covered)
         });
         match written {
@@ -176,6 +222,81 @@ mod tests {
         store.make_durable(second).unwrap();
         let on_disk = StateFile::new(&path).load().unwrap().unwrap();
         assert_eq!(on_disk.serial, 1, "the second change was already durable");
+    }
+
+    #[test]
+    fn later_writes_append_to_the_journal_until_a_whole_write_folds_it_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let file = StateFile::new(&path);
+        let journal = file.journal_path();
+        let store = StateStore::new(State::default(), file);
+        let raw_serial = || {
+            let text = std::fs::read_to_string(&path).unwrap();
+            serde_json::from_str::<State>(&text).unwrap().serial
+        };
+        let ((), generation) = store.update(&[&addr("a")], |s| s.upsert(record("a")));
+        store.make_durable(generation).unwrap();
+        assert!(!journal.exists(), "the first write is a whole one");
+        let ((), generation) = store.update(&[&addr("b")], |s| s.upsert(record("b")));
+        store.make_durable(generation).unwrap();
+        let ((), generation) = store.update(&[&addr("a")], |s| {
+            s.remove(&addr("a"), None);
+        });
+        store.make_durable(generation).unwrap();
+        assert!(journal.exists());
+        assert_eq!(raw_serial(), 1, "the state file is not rewritten");
+        let loaded = StateFile::new(&path).load().unwrap().unwrap();
+        let addresses: Vec<&str> = loaded
+            .resources
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect();
+        assert_eq!((addresses, loaded.serial), (vec!["t.b"], 3));
+
+        let (mut state, mut file, failed) = store.into_parts();
+        assert!(!failed);
+        assert_eq!(state, loaded);
+        file.write(&mut state).unwrap();
+        assert!(!journal.exists(), "a whole write folds the journal in");
+        assert_eq!(raw_serial(), 4);
+        assert_eq!(StateFile::new(&path).load().unwrap().unwrap(), state);
+    }
+
+    #[test]
+    fn a_journal_larger_than_the_state_is_folded_into_a_whole_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let file = StateFile::new(&path);
+        let journal = file.journal_path();
+        let store = StateStore::new(State::default(), file);
+        let mut whole_writes = 0;
+        let mut last_serial = 0;
+        for i in 0..2000 {
+            let name = format!("r{}", i % 10);
+            let ((), generation) = store.update(&[&addr(&name)], |s| {
+                let mut r = record(&name);
+                r.attributes["payload"] = serde_json::json!("x".repeat(500 + i));
+                s.upsert(r)
+            });
+            store.make_durable(generation).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let serial = serde_json::from_str::<State>(&text).unwrap().serial;
+            if serial != last_serial {
+                whole_writes += 1;
+                last_serial = serial;
+            }
+            assert!(
+                std::fs::metadata(&journal).map_or(0, |m| m.len()) <= MIN_JOURNAL_BYTES + 4096,
+                "write {i}: the journal outgrew its limit"
+            );
+        }
+        assert!(
+            (2..20).contains(&whole_writes),
+            "{whole_writes} whole writes for 2000 changes"
+        );
+        let (state, _, _) = store.into_parts();
+        assert_eq!(StateFile::new(&path).load().unwrap().unwrap(), state);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod graph;
 mod group_commit;
 pub mod instance_needs;
 pub mod instances;
+pub mod journal;
 pub mod lock;
 pub mod plan;
 pub mod planfile;

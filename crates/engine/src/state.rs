@@ -1,4 +1,5 @@
-//! The state file: what ycprov manages, written atomically after every change.
+//! The state file: what ycprov manages, written atomically (and continued by its
+//! journal between full writes during an apply, see [`crate::journal`]).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
+use crate::journal::{journal_path, replay};
 
 /// The state format version written by this engine.
 pub const STATE_VERSION: u64 = 4;
@@ -263,6 +265,15 @@ impl State {
         input
     }
 
+    /// Replaces every object (current and deposed) of the instance at `address` with
+    /// `objects` (all of that address); an empty list removes the instance.
+    pub fn replace_objects(&mut self, address: &str, objects: Vec<InstanceState>) {
+        self.resources.retain(|r| r.address != address);
+        for object in objects {
+            self.upsert(object);
+        }
+    }
+
     /// Removes the object of `addr` with `deposed` key; returns it.
     pub fn remove(&mut self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<InstanceState> {
         let text = addr.to_string();
@@ -306,7 +317,18 @@ impl StateFile {
         self.path.with_file_name(name)
     }
 
-    /// Reads the state; `None` when there is no state file yet.
+    /// The path of the journal that continues the state file between full writes.
+    pub fn journal_path(&self) -> PathBuf {
+        journal_path(&self.path)
+    }
+
+    /// True when a journal file lies beside the state file (live or stale).
+    pub fn has_journal(&self) -> bool {
+        self.journal_path().exists()
+    }
+
+    /// Reads the state (the file with its journal replayed); `None` when there is no
+    /// state file yet.
     pub fn load(&self) -> anyhow::Result<Option<State>> {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
@@ -318,9 +340,16 @@ impl StateFile {
             }
         };
         if text.trim().is_empty() {
+            if self.has_journal() {
+                bail!(
+                    "the state file {} is empty, but its journal {} holds changes to it; restore the state file or move the journal away (it may hold API key secrets)",
+                    self.path.display(),
+                    self.journal_path().display()
+                );
+            }
             return Ok(None);
         }
-        let state: State = serde_json::from_str(&text).with_context(|| {
+        let mut state: State = serde_json::from_str(&text).with_context(|| {
             format!(
                 "the state file {} is not valid JSON state",
                 self.path.display()
@@ -333,6 +362,7 @@ impl StateFile {
                 state.version
             );
         }
+        replay(&self.journal_path(), &mut state)?;
         Ok(Some(state))
     }
 
@@ -367,14 +397,36 @@ impl StateFile {
             _ => PathBuf::from("."),
         };
         if !self.backed_up {
-            if let Ok(previous) = fs::read(&self.path) {
+            if let Some(previous) = self.previous_state()? {
                 write_atomic(&dir, &self.backup_path(), &previous)
                     .context("cannot write the state backup")?;
             }
             self.backed_up = true;
         }
         write_atomic(&dir, &self.path, bytes)
-            .with_context(|| format!("cannot write the state file {}", self.path.display()))
+            .with_context(|| format!("cannot write the state file {}", self.path.display()))?;
+        let _ = fs::remove_file(self.journal_path());
+        Ok(())
+    }
+
+    /// The bytes of the state as it was before this run's first write: the file, or
+    /// with a journal beside it, the file with the journal replayed.
+    fn previous_state(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let Ok(previous) = fs::read(&self.path) else {
+            return Ok(None);
+        };
+        if !self.has_journal() {
+            return Ok(Some(previous));
+        }
+        match self.load()? {
+            Some(state) => {
+                let mut text = serde_json::to_string_pretty(&state)
+                    .context("cannot serialise the state backup")?;
+                text.push('\n');
+                Ok(Some(text.into_bytes()))
+            }
+            None => Ok(Some(previous)),
+        }
     }
 }
 
@@ -690,6 +742,37 @@ mod tests {
             );
             assert_eq!(state, expected_state, "step {i}");
         }
+    }
+
+    #[test]
+    fn the_backup_of_a_journaled_state_holds_the_journal_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terraform.tfstate");
+        let mut state = State::new();
+        StateFile::new(&path).write(&mut state).unwrap();
+        let mut journal =
+            crate::journal::JournalWriter::new(journal_path(&path), &state.lineage, state.serial);
+        state.upsert(InstanceState::new(
+            &ResourceAddr::new("t", "a").instance(InstanceKey::None),
+            0,
+            serde_json::json!({"id": "1"}),
+            vec![],
+            vec![],
+        ));
+        journal
+            .append(&mut state, &["t.a".to_string()].into())
+            .unwrap();
+        let loaded = StateFile::new(&path).load().unwrap().unwrap();
+        assert_eq!(loaded, state);
+
+        let mut next = loaded.clone();
+        StateFile::new(&path).write(&mut next).unwrap();
+        let backup: State =
+            serde_json::from_str(&fs::read_to_string(StateFile::new(&path).backup_path()).unwrap())
+                .unwrap();
+        assert_eq!(backup, state);
+        assert!(!journal_path(&path).exists());
+        assert_eq!(next.serial, state.serial + 1);
     }
 
     #[test]
