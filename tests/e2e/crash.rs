@@ -3,7 +3,8 @@
 //! before the answer reaches ycprov), then `ycprov apply` runs again. Every rerun must
 //! converge to the configuration with no duplicate account, no API key whose secret
 //! was lost (such a key is revoked and replaced, with a warning), a state file that
-//! always parses and a serial that never decreases.
+//! always parses and a serial (of the file, or of the journal the killed run left)
+//! that never decreases.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -137,6 +138,17 @@ fn state_serial(dir: &Path) -> Option<u64> {
     Some(state["serial"].as_u64().expect("a serial"))
 }
 
+/// The serial of the last whole save in the state's journal, if a journal was left.
+fn journal_serial(dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join("terraform.tfstate.journal")).ok()?;
+    let whole = &text[..text.rfind('\n')?];
+    whole.lines().skip(1).last().map(|line| {
+        let record: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a whole journal line does not parse ({e}): {line}"));
+        record["serial"].as_u64().expect("a serial")
+    })
+}
+
 fn state(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("terraform.tfstate")).unwrap()).unwrap()
 }
@@ -248,6 +260,8 @@ fn walk_length() -> u64 {
 struct Point {
     killed: bool,
     revoked: u64,
+    /// The killed run left saves in the state journal (the rerun had to replay them).
+    journaled: bool,
 }
 
 /// Kills an apply at mutating request `at`, runs apply again and checks the result;
@@ -263,7 +277,8 @@ fn kill_at(at: u64, thorough: bool) -> Point {
     let killed = run_until_stopped(first, dir, &stop);
     cloud.emulator.set_request_hook(None);
     let point = format!("kill point {at}");
-    let serial_after_kill = state_serial(dir).unwrap_or(0);
+    let journaled = journal_serial(dir);
+    let serial_after_kill = journaled.max(state_serial(dir)).unwrap_or(0);
     if killed && thorough {
         assert!(
             dir.join(".terraform.tfstate.lock.info").exists(),
@@ -282,6 +297,10 @@ fn kill_at(at: u64, thorough: bool) -> Point {
     }
     let serial = state_serial(dir).expect("a state after the rerun");
     assert!(
+        !dir.join("terraform.tfstate.journal").exists(),
+        "{point}: the rerun left a journal beside the state"
+    );
+    assert!(
         serial >= serial_after_kill,
         "{point}: serial went from {serial_after_kill} to {serial}"
     );
@@ -296,7 +315,11 @@ fn kill_at(at: u64, thorough: bool) -> Point {
         let plan = Run::of(cloud.command_in(dir).args(["plan", "-detailed-exitcode"]));
         assert_eq!(plan.code, 0, "{point}: not converged:\n{}", plan.stdout);
     }
-    Point { killed, revoked }
+    Point {
+        killed,
+        revoked,
+        journaled: journaled.is_some(),
+    }
 }
 
 /// `count` distinct values of `1..=max` picked by a seeded generator, in order.
@@ -343,10 +366,16 @@ fn applies_killed_anywhere_converge_on_the_next_run() {
         .map(|(at, _)| *at)
         .collect();
     let revoked: u64 = results.iter().map(|(_, p)| p.revoked).sum();
+    let journaled = results.iter().filter(|(_, p)| p.journaled).count();
     eprintln!(
-        "crash: walk of {walk} mutating requests, {} kill points exercised, {revoked} keys with a lost secret revoked, {:.1} s",
+        "crash: walk of {walk} mutating requests, {} kill points exercised ({journaled} left a state journal), {revoked} keys with a lost secret revoked, {:.1} s",
         killed.len(),
         started.elapsed().as_secs_f64()
+    );
+    assert!(
+        journaled * 2 >= killed.len(),
+        "only {journaled} of {} killed runs left a journal to replay",
+        killed.len()
     );
     assert!(
         killed.len() >= MIN_KILL_POINTS,

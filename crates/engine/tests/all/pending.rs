@@ -40,10 +40,13 @@ impl<'a> Interrupting<'a> {
     }
 
     fn pending_on_disk(&self, planned: &Value) -> bool {
-        let Ok(text) = std::fs::read_to_string(&self.state_path) else {
+        let loaded = ycprov_engine::state::StateFile::new(&self.state_path)
+            .load()
+            .expect("the state (file and journal) loads");
+        let Some(state) = loaded else {
             return false;
         };
-        let state: Value = serde_json::from_str(&text).expect("the state file parses");
+        let state = serde_json::to_value(state).unwrap();
         let planned = ycprov_engine::value::unknowns_to_null(planned);
         state["resources"]
             .as_array()
