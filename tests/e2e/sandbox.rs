@@ -293,6 +293,15 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
         .expect("the host still works")
         .expect("benign call succeeds");
     assert_eq!(account.id, "hostile");
+    for call in 0..4 {
+        let marks = create("leave-marks")
+            .expect("the host still works")
+            .expect("leave-marks succeeds");
+        assert_eq!(
+            marks.description, "found 0 marks before, 17 after",
+            "call {call} saw memory an earlier call wrote"
+        );
+    }
     eprintln!("a looping component was stopped after {loop_stopped_after:?} (deadline 500 ms)");
     assert!(
         loop_stopped_after < Duration::from_millis(1500),

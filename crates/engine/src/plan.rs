@@ -742,14 +742,14 @@ fn plan_apply(
             .flatten()
             .map(|d| d.to_string())
             .collect();
-        let location = config.location(&block.span);
-        let mut evaluated_instances = Vec::new();
+        let mut planned_values = Vec::new();
         for (key, inst_vars) in expansion.instances() {
             let addr = res_addr.instance(key);
             if !selection.selects(&addr) {
                 continue;
             }
             let prior_record = prior.instance(&addr);
+            let location = config.location(&block.span);
             let evaluated = {
                 let view = InstanceView {
                     values: &values,
@@ -772,27 +772,14 @@ fn plan_apply(
             if let Some(p) = prior_record {
                 apply_ignore_changes(&block.lifecycle, &mut inst_config.value, &p.attributes);
             }
-            evaluated_instances.push((addr, prior_record, inst_config));
-        }
-        let planned = run_parallel(
-            req.parallelism,
-            &evaluated_instances,
-            |(addr, prior_record, inst_config)| {
-                plan_instance(
-                    req.provider,
-                    &res_addr.type_name,
-                    addr,
-                    prior_record.map(|p| &p.attributes),
-                    &inst_config.value,
-                    block.lifecycle.create_before_destroy,
-                )
-            },
-        );
-        let mut planned_values = Vec::new();
-        for ((addr, prior_record, inst_config), planned) in
-            evaluated_instances.into_iter().zip(planned)
-        {
-            match planned {
+            match plan_instance(
+                req.provider,
+                &res_addr.type_name,
+                &addr,
+                prior_record.map(|p| &p.attributes),
+                &inst_config.value,
+                block.lifecycle.create_before_destroy,
+            ) {
                 Ok((mut change, provider_diags)) => {
                     for d in provider_diags {
                         diags.push(Diag::from_provider(&d, &addr.to_string(), location.clone()));
