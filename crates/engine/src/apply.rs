@@ -18,6 +18,7 @@ use crate::group_commit::{StateStore, save_failure};
 use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
+use crate::pool::Permits;
 use crate::provider::{Applied, Change, MAX_BATCH, Provider, Schema, has_errors};
 use crate::state::{InstanceState, OutputState, PendingCreate, State, StateFile, new_deposed_key};
 use crate::value::{contains_unknown, unknowns_to_null};
@@ -361,8 +362,15 @@ fn build_ops(
     order
 }
 
-/// Carries out `req.plan`. Independent work runs in parallel; a failure stops only
-/// the work that depends on it. The state is saved after every change.
+/// Jobs under way at once for each `-parallelism` permit: while `parallelism` jobs are
+/// in the provider's apply (holding a permit each), as many more are re-planned and
+/// saved as pending creates, or have their results saved, so the API work never waits
+/// for the engine's own.
+const JOBS_PER_PERMIT: usize = 2;
+
+/// Carries out `req.plan`. Independent work runs in parallel, at most `parallelism`
+/// provider apply calls at once; a failure stops only the work that depends on it. The
+/// state is saved after every change.
 pub fn apply_plan(
     req: &ApplyRequest,
     state_file: StateFile,
@@ -409,6 +417,7 @@ pub fn apply_plan(
             needs: &needs,
             store: &store,
             deleting,
+            permits: Permits::new(req.parallelism),
         };
         let counts = ctx.run(&mut diags, on_event);
         (added, changed, destroyed) = counts;
@@ -494,6 +503,8 @@ struct Walk<'a> {
     needs: &'a BTreeMap<ResourceAddr, BTreeMap<ResourceAddr, Needed>>,
     store: &'a StateStore,
     deleting: BTreeSet<InstanceAddr>,
+    /// `-parallelism` permits: one is held for each provider apply call (the API work).
+    permits: Permits,
 }
 
 impl Walk<'_> {
@@ -523,13 +534,14 @@ impl Walk<'_> {
         let mut expansions = Expansions::new();
         let mut counts = (0, 0, 0);
         let parallelism = self.req.parallelism.max(1);
+        let in_flight_jobs = parallelism * JOBS_PER_PERMIT;
         let mut running = 0;
         let (job_tx, job_rx) = mpsc::channel::<Vec<Job>>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<Vec<Done>>();
 
         std::thread::scope(|scope| {
-            for _ in 0..parallelism.min(n) {
+            for _ in 0..in_flight_jobs.min(n) {
                 let job_rx = Arc::clone(&job_rx);
                 let done_tx = done_tx.clone();
                 scope.spawn(move || {
@@ -550,7 +562,7 @@ impl Walk<'_> {
             loop {
                 if !stop {
                     for i in 0..n {
-                        if running >= parallelism {
+                        if running >= in_flight_jobs {
                             break;
                         }
                         if started[i] || blocked[i] || pending[i] > 0 {
@@ -880,6 +892,7 @@ impl Walk<'_> {
             return finished;
         }
         let provider = self.req.provider;
+        let permit = (!ready.is_empty()).then(|| self.permits.acquire());
         let applied: Vec<anyhow::Result<Applied>> = match &ready[..] {
             [] => Vec::new(),
             [(job, change, _)] => vec![provider.apply(
@@ -913,6 +926,7 @@ impl Walk<'_> {
                 }
             }
         };
+        drop(permit);
         let mut recorded: Vec<Done> = ready
             .into_iter()
             .zip(applied)

@@ -1,7 +1,8 @@
-//! Running independent work on a bounded number of threads.
+//! Running independent work on a bounded number of threads, and bounding how many
+//! threads do one thing at once.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Runs `work` on every item with at most `parallelism` threads; results keep the
 /// items' order.
@@ -33,6 +34,48 @@ pub fn run_parallel<T: Sync, R: Send>(
         .collect()
 }
 
+/// A counting semaphore: at most `n` holders of a permit at once.
+pub struct Permits {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A held permit; dropping it gives it back.
+pub struct Permit<'a> {
+    permits: &'a Permits,
+}
+
+impl Permits {
+    /// `n` permits (at least one).
+    pub fn new(n: usize) -> Permits {
+        Permits {
+            free: Mutex::new(n.max(1)),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn free(&self) -> MutexGuard<'_, usize> {
+        self.free.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for a free permit and takes it.
+    pub fn acquire(&self) -> Permit<'_> {
+        let mut free = self.free();
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Permit { permits: self }
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.permits.free() += 1;
+        self.permits.freed.notify_one();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +94,22 @@ mod tests {
         });
         assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(max.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn permits_bound_the_holders_and_come_back_when_dropped() {
+        let permits = Permits::new(2);
+        let active = AtomicUsize::new(0);
+        let max = AtomicUsize::new(0);
+        let items: Vec<u64> = (0..12).collect();
+        run_parallel(6, &items, |_| {
+            let _permit = permits.acquire();
+            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(3));
+            active.fetch_sub(1, Ordering::SeqCst);
+        });
+        assert_eq!(max.load(Ordering::SeqCst), 2);
+        assert_eq!(*permits.free(), 2);
     }
 }
