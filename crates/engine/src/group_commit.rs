@@ -48,7 +48,9 @@ struct Disk {
 
 /// What a write puts on disk.
 enum Write {
-    Whole(Vec<u8>),
+    /// The whole state, and the journal that continues it.
+    Whole(Vec<u8>, JournalWriter),
+    /// A record appended to the journal.
     Journal,
 }
 
@@ -137,15 +139,19 @@ impl StateStore {
                 Some(journal) if journal_has_room => {
                     journal.append(state, &changed).map(|()| Write::Journal)
                 }
-                _ => encoder.encode(state).map(Write::Whole),
+                _ => encoder.encode(state).map(|bytes| {
+                    let next =
+                        JournalWriter::new(file.journal_path(), &state.lineage, state.serial);
+                    Write::Whole(bytes, next)
+                }),
             };
-            write.map(|write| (write, state.lineage.clone(), state.serial, *generation))
+            write.map(|write| (write, *generation))
         };
-        let written = written.and_then(|(write, lineage, serial, covered)| {
-            if let Write::Whole(bytes) = write {
+        let written = written.and_then(|(write, covered)| {
+            if let Write::Whole(bytes, next) = write {
                 file.write_encoded(&bytes)?;
                 *whole_bytes = bytes.len() as u64;
-                *journal = Some(JournalWriter::new(file.journal_path(), &lineage, serial));
+                *journal = Some(next);
             }
             Ok(covered)
         });
@@ -224,17 +230,26 @@ mod tests {
         assert_eq!(on_disk.serial, 1, "the second change was already durable");
     }
 
+    /// A store of an empty state written to `s.json` in `dir`; the paths of the state
+    /// file and its journal.
+    fn empty_store(dir: &std::path::Path) -> (StateStore, std::path::PathBuf, std::path::PathBuf) {
+        let path = dir.join("s.json");
+        let file = StateFile::new(&path);
+        let journal = file.journal_path();
+        (StateStore::new(State::default(), file), path, journal)
+    }
+
+    /// The serial of the state file alone (no journal replayed).
+    fn file_serial(path: &std::path::Path) -> u64 {
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str::<State>(&text).unwrap().serial
+    }
+
     #[test]
     fn later_writes_append_to_the_journal_until_a_whole_write_folds_it_in() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.json");
-        let file = StateFile::new(&path);
-        let journal = file.journal_path();
-        let store = StateStore::new(State::default(), file);
-        let raw_serial = || {
-            let text = std::fs::read_to_string(&path).unwrap();
-            serde_json::from_str::<State>(&text).unwrap().serial
-        };
+        let (store, path, journal) = empty_store(dir.path());
+        let raw_serial = || file_serial(&path);
         let ((), generation) = store.update(&[&addr("a")], |s| s.upsert(record("a")));
         store.make_durable(generation).unwrap();
         assert!(!journal.exists(), "the first write is a whole one");
@@ -266,10 +281,7 @@ mod tests {
     #[test]
     fn a_journal_larger_than_the_state_is_folded_into_a_whole_write() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.json");
-        let file = StateFile::new(&path);
-        let journal = file.journal_path();
-        let store = StateStore::new(State::default(), file);
+        let (store, path, journal) = empty_store(dir.path());
         let mut whole_writes = 0;
         let mut last_serial = 0;
         for i in 0..2000 {
@@ -280,8 +292,7 @@ mod tests {
                 s.upsert(r)
             });
             store.make_durable(generation).unwrap();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let serial = serde_json::from_str::<State>(&text).unwrap().serial;
+            let serial = file_serial(&path);
             if serial != last_serial {
                 whole_writes += 1;
                 last_serial = serial;

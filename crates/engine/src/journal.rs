@@ -21,20 +21,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{InstanceState, State};
+use crate::state::{InstanceState, State, directory_of};
 
 /// The journal format version this engine writes and reads.
 const JOURNAL_VERSION: u64 = 1;
-
-/// The journal of the state file at `state_path`: `<state>.journal` beside it.
-pub fn journal_path(state_path: &Path) -> PathBuf {
-    let mut name = state_path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".journal");
-    state_path.with_file_name(name)
-}
 
 /// The first line of a journal: the state it continues.
 #[derive(Debug, Serialize, Deserialize)]
@@ -214,29 +204,28 @@ impl JournalWriter {
     }
 
     fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(&self.path)?;
-                self.file = Some(file);
-                let dir = match self.path.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p,
-                    _ => Path::new("."),
-                };
-                File::open(dir)?.sync_all()?;
-                self.file.as_mut().context("the journal is not open")?
-            }
-        };
+        if self.file.is_none() {
+            self.file = Some(create(&self.path)?);
+        }
+        let file = self.file.as_mut().context("the journal is not open")?;
         file.write_all(bytes)?;
         file.sync_data()?;
         self.bytes += bytes.len() as u64;
         Ok(())
     }
+}
+
+/// Creates (or empties a stale) journal at `path`, mode 0600, with its directory entry
+/// on disk.
+fn create(path: &Path) -> anyhow::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    File::open(directory_of(path))?.sync_all()?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
-use crate::journal::{journal_path, replay};
+use crate::journal::replay;
 
 /// The state format version written by this engine.
 pub const STATE_VERSION: u64 = 4;
@@ -308,18 +308,12 @@ impl StateFile {
 
     /// The path of the backup file.
     pub fn backup_path(&self) -> PathBuf {
-        let mut name = self
-            .path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".backup");
-        self.path.with_file_name(name)
+        beside(&self.path, ".backup")
     }
 
     /// The path of the journal that continues the state file between full writes.
     pub fn journal_path(&self) -> PathBuf {
-        journal_path(&self.path)
+        beside(&self.path, ".journal")
     }
 
     /// True when a journal file lies beside the state file (live or stale).
@@ -392,10 +386,7 @@ impl StateFile {
     /// Writes state bytes from [`StateFile::encode`] atomically, as [`StateFile::write`] does
     /// (including the one-time backup of the previous file).
     pub fn write_encoded(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = directory_of(&self.path);
         if !self.backed_up {
             if let Some(previous) = self.previous_state()? {
                 write_atomic(&dir, &self.backup_path(), &previous)
@@ -412,21 +403,16 @@ impl StateFile {
     /// The bytes of the state as it was before this run's first write: the file, or
     /// with a journal beside it, the file with the journal replayed.
     fn previous_state(&self) -> anyhow::Result<Option<Vec<u8>>> {
-        let Ok(previous) = fs::read(&self.path) else {
+        if !self.has_journal() {
+            return Ok(fs::read(&self.path).ok());
+        }
+        let Some(state) = self.load()? else {
             return Ok(None);
         };
-        if !self.has_journal() {
-            return Ok(Some(previous));
-        }
-        match self.load()? {
-            Some(state) => {
-                let mut text = serde_json::to_string_pretty(&state)
-                    .context("cannot serialise the state backup")?;
-                text.push('\n');
-                Ok(Some(text.into_bytes()))
-            }
-            None => Ok(Some(previous)),
-        }
+        let mut text =
+            serde_json::to_string_pretty(&state).context("cannot serialise the state backup")?;
+        text.push('\n');
+        Ok(Some(text.into_bytes()))
     }
 }
 
@@ -550,12 +536,27 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600 (used for saved plans too).
-pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
+/// The file beside `path` whose name is `path`'s with `suffix` appended.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+pub(crate) fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600 (used for saved plans too).
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = directory_of(path);
     write_atomic(&dir, path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -750,8 +751,11 @@ mod tests {
         let path = dir.path().join("terraform.tfstate");
         let mut state = State::new();
         StateFile::new(&path).write(&mut state).unwrap();
-        let mut journal =
-            crate::journal::JournalWriter::new(journal_path(&path), &state.lineage, state.serial);
+        let mut journal = crate::journal::JournalWriter::new(
+            StateFile::new(&path).journal_path(),
+            &state.lineage,
+            state.serial,
+        );
         state.upsert(InstanceState::new(
             &ResourceAddr::new("t", "a").instance(InstanceKey::None),
             0,
@@ -771,7 +775,7 @@ mod tests {
             serde_json::from_str(&fs::read_to_string(StateFile::new(&path).backup_path()).unwrap())
                 .unwrap();
         assert_eq!(backup, state);
-        assert!(!journal_path(&path).exists());
+        assert!(!StateFile::new(&path).journal_path().exists());
         assert_eq!(next.serial, state.serial + 1);
     }
 
