@@ -20,7 +20,14 @@ const HOSTILE_PACKAGE: &str = "ycprov-hostile-fixture";
 const HOSTILE_ARTIFACT: &str = "ycprov_hostile_fixture.wasm";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-fn main() -> Result<()> {
+fn main() {
+    if let Err(error) = build() {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn build() -> Result<()> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let workspace = manifest_dir
         .parent()
@@ -30,6 +37,7 @@ fn main() -> Result<()> {
 
     for watched in [
         "crates/provider/src",
+        "crates/provider/data",
         "crates/provider/Cargo.toml",
         "tests/fixtures/hostile/src",
         "wit",
@@ -51,6 +59,7 @@ fn main() -> Result<()> {
     let target_dir = env::var_os("YCPROV_PROVIDER_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| outer_target_dir(&out_dir).join("provider-wasm"));
+    ensure_wasm_target()?;
     build_modules(&workspace, &target_dir)?;
     let modules = target_dir.join(WASM_TARGET).join("wasm");
     let hostile = out_dir.join("hostile.wasm");
@@ -104,6 +113,41 @@ fn outer_target_dir(out_dir: &Path) -> PathBuf {
         .unwrap_or_else(|| out_dir.join("target"))
 }
 
+/// Installs the wasm target into the toolchain building us when it lacks it: rustup
+/// adds the targets of `rust-toolchain.toml` only when it installs the toolchain itself.
+fn ensure_wasm_target() -> Result<()> {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc --print sysroot")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .join("lib")
+        .is_dir()
+    {
+        return Ok(());
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", WASM_TARGET]);
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    match rustup.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => bail!(
+            "`rustup target add {WASM_TARGET}` failed ({status}); run it by hand and build again"
+        ),
+        Err(_) => bail!(
+            "the Rust target {WASM_TARGET} is missing and rustup is not installed: install the \
+             target for this toolchain (e.g. your distribution's rust-std package for {WASM_TARGET}), \
+             or install Rust with rustup"
+        ),
+    }
+}
+
 fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
@@ -135,10 +179,7 @@ fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
         .status()
         .context("running cargo to build the provider component")?;
     if !status.success() {
-        bail!(
-            "building the provider for {WASM_TARGET} failed ({status}); \
-             is the target installed? `rustup target add {WASM_TARGET}`"
-        );
+        bail!("building the provider for {WASM_TARGET} failed ({status}); its errors are above");
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::cli::{
 };
 use crate::component_provider::ComponentProvider;
 use crate::credentials::{Credential, CredentialConfig};
+use crate::failure::{CommandFailure, Exit};
 use crate::local::LocalCloud;
 use crate::runtime::Runtime;
 
@@ -129,7 +130,11 @@ fn options(args: &ConfigArgs) -> Result<Options> {
         .map(VarSource::File)
         .collect();
     for var in &args.vars {
-        opts.vars.push(VarSource::parse_flag(var)?);
+        let source = VarSource::parse_flag(var).map_err(|e| CommandFailure {
+            message: format!("{e:#}"),
+            exit: Exit::Usage,
+        })?;
+        opts.vars.push(source);
     }
     opts.targets = args.targets.clone();
     opts.parallelism = args.parallelism.max(1);
@@ -168,6 +173,7 @@ fn with_provider(
     let (endpoint, credential, folder_id, cloud_id) = match &local {
         Some(cloud) => {
             let seed = cloud.emulator.seed();
+            crate::redact::register(&seed.admin_token);
             eprintln!(
                 "Using the local cloud in {} ({})",
                 cloud.cloud_file.display(),
@@ -185,6 +191,9 @@ fn with_provider(
                 .endpoint
                 .clone()
                 .or_else(|| setting("endpoint").filter(|e| e.contains("://")));
+            if let Some(token) = setting("token") {
+                crate::redact::register(&token);
+            }
             let mut config = CredentialConfig::from_global(global)
                 .with_provider_block(setting("token"), setting("service_account_key_file"));
             config.endpoint = endpoint.clone();
@@ -218,6 +227,7 @@ impl Ui for TerminalUi {
     }
 
     fn err(&mut self, text: &str) {
+        let text = crate::redact::scrub(text);
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 

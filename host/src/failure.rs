@@ -14,6 +14,8 @@ pub enum Exit {
     Ok = 0,
     /// Any other failure.
     Failure = 1,
+    /// Usage error: a malformed flag or argument.
+    Usage = 2,
     /// Invalid input: rejected locally or with INVALID_ARGUMENT / FAILED_PRECONDITION / OUT_OF_RANGE.
     InvalidInput = 3,
     /// NOT_FOUND.

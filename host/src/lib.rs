@@ -16,6 +16,7 @@ pub mod demo;
 pub mod failure;
 pub mod imperative;
 pub mod local;
+pub mod logging;
 pub mod output;
 pub mod policy;
 pub mod redact;
@@ -37,8 +38,14 @@ use crate::runtime::Runtime;
 /// Parses `args` (including the program name) and runs the command; returns the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
     let cli = Cli::parse_from(cli::normalize_args(args));
-    init_logging(cli.global.log.as_deref());
-    let secrets = CredentialConfig::from_global(&cli.global).secrets();
+    logging::init(cli.global.log.as_deref());
+    std::panic::set_hook(Box::new(|info| {
+        let message = redact::scrub(&info.to_string()).into_owned();
+        eprintln!("error: ycprov crashed (a bug; please report it): {message}");
+    }));
+    for secret in CredentialConfig::from_global(&cli.global).secrets() {
+        redact::register(&secret);
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -46,7 +53,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
                 .downcast_ref::<CommandFailure>()
                 .map(|f| f.exit)
                 .unwrap_or(Exit::Failure);
-            let message = redact::redact(&format!("{error:#}"), &secrets);
+            let message = redact::scrub(&format!("{error:#}")).into_owned();
             eprintln!("error: {message}");
             exit.into()
         }
@@ -134,16 +141,4 @@ fn credential_failure(runtime: &Runtime, error: anyhow::Error) -> anyhow::Error 
         .into(),
         _ => error,
     }
-}
-
-fn init_logging(filter: Option<&str>) {
-    let filter = filter
-        .map(str::to_string)
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "warn".to_string());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_target(true)
-        .init();
 }

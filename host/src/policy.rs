@@ -184,25 +184,20 @@ impl Policy {
             self.allow_private_addresses = allow;
         }
         if let Some(bytes) = file.max_response_bytes {
-            self.max_response_bytes = bytes;
+            self.max_response_bytes = in_range(bytes, 1024, 1 << 30, "max_response_bytes", path)?;
         }
         if let Some(seconds) = file.request_timeout_seconds {
-            self.request_timeout = seconds_setting(seconds, "request_timeout_seconds", path)?;
+            self.request_timeout =
+                seconds_setting(seconds, 3600.0, "request_timeout_seconds", path)?;
         }
         if let Some(seconds) = file.call_deadline_seconds {
-            self.call_deadline = seconds_setting(seconds, "call_deadline_seconds", path)?;
+            self.call_deadline = seconds_setting(seconds, 86400.0, "call_deadline_seconds", path)?;
         }
         if let Some(mib) = file.max_memory_mib {
-            self.max_memory_bytes = mib << 20;
+            self.max_memory_bytes = in_range(mib, 16, 4096, "max_memory_mib", path)? << 20;
         }
         if let Some(n) = file.max_concurrent_requests {
-            if n == 0 {
-                bail!(
-                    "{}: max_concurrent_requests must be at least 1",
-                    path.display()
-                );
-            }
-            self.max_concurrent_requests = n;
+            self.max_concurrent_requests = in_range(n, 1, 1024, "max_concurrent_requests", path)?;
         }
         Ok(self)
     }
@@ -260,10 +255,28 @@ pub fn is_prohibited_address(ip: IpAddr) -> bool {
     }
 }
 
-fn seconds_setting(seconds: f64, name: &str, path: &Path) -> Result<Duration> {
-    if !(seconds.is_finite() && seconds > 0.0) {
+/// A whole-number setting of the policy file, refused outside `min..=max` with its name.
+fn in_range<T: PartialOrd + fmt::Display + Copy>(
+    value: T,
+    min: T,
+    max: T,
+    name: &str,
+    path: &Path,
+) -> Result<T> {
+    if value < min || value > max {
         bail!(
-            "{}: {name} must be a positive number of seconds",
+            "{}: {name} = {value} is out of range; it must be from {min} to {max}",
+            path.display()
+        );
+    }
+    Ok(value)
+}
+
+/// A duration setting in seconds: finite, at least a millisecond, at most `max`.
+fn seconds_setting(seconds: f64, max: f64, name: &str, path: &Path) -> Result<Duration> {
+    if !(seconds.is_finite() && (0.001..=max).contains(&seconds)) {
+        bail!(
+            "{}: {name} = {seconds} is out of range; it must be from 0.001 to {max} seconds",
             path.display()
         );
     }

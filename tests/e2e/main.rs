@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `ycprov` binary with its real provider component
 //! against the emulator on an ephemeral loopback port.
 
+mod adversarial;
 mod batching;
 mod concurrency;
 mod contract;
@@ -8,6 +9,7 @@ mod crash;
 mod credentials;
 mod declarative;
 mod faults;
+mod hostile_api;
 mod imperative;
 mod sandbox;
 mod secrets;

@@ -462,7 +462,8 @@ fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics
         .filter(|r| r.deposed.is_none())
         .map(|r| (r.instance_addr(), r.attributes.clone()))
         .collect();
-    let values = InstanceValues::new(req.config, req.schema, objects);
+    let values =
+        InstanceValues::new(req.config, req.schema, objects).with_state_marks(&state.resources);
     let ctx = EvalContext::new(
         req.config,
         Some(req.schema),
@@ -814,6 +815,22 @@ impl Walk<'_> {
             }
         }
         Ok(value)
+    }
+
+    /// The address of another object of the job's type that the state records with `id`.
+    fn other_holder_of(&self, job: &Job, id: &str) -> Option<String> {
+        self.store.read(|state| {
+            state
+                .resources
+                .iter()
+                .filter(|r| r.type_name == job.addr.resource.type_name)
+                .filter(|r| r.pending_create.is_none() && r.id() == Some(id))
+                .find(|r| r.instance_addr() != job.addr || r.deposed.is_some())
+                .map(|r| match &r.deposed {
+                    Some(key) => format!("{} (deposed object {key})", r.address),
+                    None => r.address.clone(),
+                })
+        })
     }
 
     /// Records a job's object in the in-memory state (the caller makes it durable).
@@ -1189,7 +1206,27 @@ impl Walk<'_> {
             .and_then(|s| s.get("id"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        self.record_object(job, None, new_state);
+        let holder = id.as_deref().and_then(|id| self.other_holder_of(job, id));
+        let create = job.kind == OpKind::Create && change.prior.is_none();
+        if let (Some(holder), Some(id)) = (&holder, &id) {
+            errors.push(
+                Diag::error(
+                    format!("{display}: the API returned an id another object already holds"),
+                    format!("The create returned id {id}, which the state records for {holder}. The result was not saved: the create stays pending, and the next plan, apply or refresh resolves it with the provider. Check the API endpoint (a proxy or cache answering with a stale response?)."),
+                )
+                .for_address(display.clone()),
+            );
+        } else if create && new_state.is_none() && errors.iter().any(Diag::is_error) {
+            errors.push(
+                Diag::warning(
+                    format!("{display}: the create is recorded as pending"),
+                    "The API may have made the object before it answered with an error (a gateway error after the change, for example). The next plan, apply or refresh resolves the pending create: an object the create made is adopted, and an API key whose secret was lost is revoked and created again.",
+                )
+                .for_address(display.clone()),
+            );
+        } else {
+            self.record_object(job, None, new_state);
+        }
         if errors.iter().any(Diag::is_error) {
             errors.extend(warnings);
             (Err(errors), Vec::new())

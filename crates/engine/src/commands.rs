@@ -237,6 +237,7 @@ fn prepare(
             return None;
         }
     };
+    diags.extend(variables.warnings.clone());
     let phase = if allow_missing {
         Phase::Validate
     } else {

@@ -80,6 +80,10 @@ pub struct InstanceView<'a> {
 }
 
 impl ResourceValues for InstanceView<'_> {
+    fn marked(&self, addr: &ResourceAddr, attribute: Option<&str>) -> bool {
+        self.values.marked(addr, attribute)
+    }
+
     fn value(&self, addr: &ResourceAddr) -> Option<Value> {
         let keys = self
             .needs

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::address::{InstanceAddr, InstanceKey, ResourceAddr};
 use crate::config::{Config, EvalContext, InstanceVars, ResourceBlock, ResourceValues};
 use crate::diagnostics::{Diag, Diagnostics};
+use crate::limits;
 use crate::provider::{ResourceSchema, Schema};
 use crate::value::{contains_unknown, is_unknown, kind_name};
 
@@ -103,6 +104,9 @@ pub fn expand(
             .ok()
             .and_then(|n| n.as_f64());
         return match n {
+            Some(n) if n > limits::MAX_INSTANCES_PER_RESOURCE as f64 && n.fract() == 0.0 => {
+                Err(too_many(config, block, &count.span, n as u64))
+            }
             Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Expansion::Count(n as i64)),
             _ => Err(Diag::error(
                 "Invalid count argument",
@@ -130,6 +134,14 @@ pub fn expand(
         let bad = |detail: String| {
             Diag::error("Invalid for_each argument", detail).at(config.location(&for_each.span))
         };
+        let size = match &v {
+            Value::Object(m) => m.len(),
+            Value::Array(items) => items.len(),
+            _ => 0,
+        };
+        if size > limits::MAX_INSTANCES_PER_RESOURCE {
+            return Err(too_many(config, block, &for_each.span, size as u64));
+        }
         return match v {
             Value::Object(m) => Ok(Expansion::ForEach(
                 m.into_iter()
@@ -240,6 +252,19 @@ pub fn eval_instance(
     }
 }
 
+fn too_many(config: &Config, block: &ResourceBlock, span: &crate::config::Span, n: u64) -> Diag {
+    Diag::error(
+        "Too many instances",
+        format!(
+            "{} would have {n} instances; a resource block may have at most {} (limits::MAX_INSTANCES_PER_RESOURCE).",
+            block.addr,
+            limits::MAX_INSTANCES_PER_RESOURCE
+        ),
+    )
+    .at(config.location(span))
+    .for_address(block.addr.to_string())
+}
+
 /// Fills in the schema attributes missing from `value` with null.
 pub fn with_all_attributes(schema: Option<&ResourceSchema>, value: &Value) -> Value {
     let (Some(schema), Value::Object(m)) = (schema, value) else {
@@ -256,6 +281,9 @@ pub fn with_all_attributes(schema: Option<&ResourceSchema>, value: &Value) -> Va
 pub struct InstanceValues<'a> {
     /// Current objects by instance.
     pub objects: BTreeMap<InstanceAddr, Value>,
+    /// Attributes of each instance that hold a value derived from a sensitive one
+    /// (from the state's or the plan's sensitive marks).
+    pub marks: BTreeMap<InstanceAddr, BTreeSet<String>>,
     config: &'a Config,
     schema: &'a Schema,
 }
@@ -269,8 +297,30 @@ impl<'a> InstanceValues<'a> {
     ) -> Self {
         Self {
             objects,
+            marks: BTreeMap::new(),
             config,
             schema,
+        }
+    }
+
+    /// The same values, with the sensitive marks of the state's objects.
+    pub fn with_state_marks<'r>(
+        mut self,
+        records: impl IntoIterator<Item = &'r crate::state::InstanceState>,
+    ) -> Self {
+        for record in records.into_iter().filter(|r| r.deposed.is_none()) {
+            self.mark(record.instance_addr(), &record.sensitive_attributes);
+        }
+        self
+    }
+
+    /// Records that `names` of `addr` hold sensitive values.
+    pub fn mark(&mut self, addr: InstanceAddr, names: &[String]) {
+        if !names.is_empty() {
+            self.marks
+                .entry(addr)
+                .or_default()
+                .extend(names.iter().cloned());
         }
     }
 }
@@ -278,12 +328,43 @@ impl<'a> InstanceValues<'a> {
 impl InstanceValues<'_> {
     /// The value of `addr` holding only the instances `keys` (those that exist): for
     /// an expression that reads only those, without copying every instance.
+    /// A `count` resource keeps its length and positions: the other elements are null,
+    /// so `a[count.index]` and `a[2]` select the same instance as on the whole list.
     pub fn value_of_instances(&self, addr: &ResourceAddr, keys: &[InstanceKey]) -> Option<Value> {
+        let block = self.config.resource(addr)?;
+        if block.count.is_some() {
+            return Some(self.count_value_of_instances(addr, keys));
+        }
         let items = keys.iter().filter_map(|key| {
             let instance = addr.instance(key.clone());
             self.objects.get(&instance).map(|v| (instance.key, v))
         });
         self.resource_value(addr, items)
+    }
+
+    fn count_value_of_instances(&self, addr: &ResourceAddr, keys: &[InstanceKey]) -> Value {
+        let schema = self.schema.resources.get(&addr.type_name);
+        let len = self
+            .objects
+            .range(addr.instance(InstanceKey::None)..)
+            .take_while(|(a, _)| &a.resource == addr)
+            .filter_map(|(a, _)| match a.key {
+                InstanceKey::Int(i) => usize::try_from(i).ok().map(|i| i + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let mut list = vec![Value::Null; len];
+        for key in keys {
+            if let InstanceKey::Int(i) = key
+                && let Ok(i) = usize::try_from(*i)
+                && let Some(object) = self.objects.get(&addr.instance(key.clone()))
+                && i < len
+            {
+                list[i] = with_all_attributes(schema, object);
+            }
+        }
+        Value::Array(list)
     }
 
     fn resource_value<'v>(
@@ -305,7 +386,14 @@ impl InstanceValues<'_> {
                 })
                 .collect();
             list.sort_by_key(|(i, _)| *i);
-            Some(Value::Array(list.into_iter().map(|(_, v)| v).collect()))
+            let len = list.last().map_or(0, |(i, _)| *i + 1);
+            let mut positioned = vec![Value::Null; usize::try_from(len).unwrap_or(0)];
+            for (i, v) in list {
+                if let Ok(i) = usize::try_from(i) {
+                    positioned[i] = v;
+                }
+            }
+            Some(Value::Array(positioned))
         } else if block.for_each.is_some() {
             let map: Map<String, Value> = items
                 .filter_map(|(k, v)| {
@@ -324,6 +412,16 @@ impl InstanceValues<'_> {
 }
 
 impl ResourceValues for InstanceValues<'_> {
+    fn marked(&self, addr: &ResourceAddr, attribute: Option<&str>) -> bool {
+        self.marks
+            .range(addr.instance(InstanceKey::None)..)
+            .take_while(|(a, _)| &a.resource == addr)
+            .any(|(_, names)| match attribute {
+                Some(name) => names.contains(name),
+                None => !names.is_empty(),
+            })
+    }
+
     fn value(&self, addr: &ResourceAddr) -> Option<Value> {
         let items = self
             .objects

@@ -17,6 +17,7 @@ mod group_commit;
 pub mod instance_needs;
 pub mod instances;
 pub mod journal;
+pub mod limits;
 pub mod lock;
 pub mod plan;
 pub mod planfile;

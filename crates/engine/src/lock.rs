@@ -172,12 +172,19 @@ impl StateLock {
     }
 }
 
+/// The id `force-unlock` takes for a lock file whose contents cannot be read: derived
+/// from the file's identity, so it names this file and no later one.
+fn unreadable_id(path: &Path) -> String {
+    let ino = fs::metadata(path).map(|m| m.ino()).unwrap_or(0);
+    format!("unreadable-{ino}")
+}
+
 fn unreadable(path: &Path) -> LockInfo {
     LockInfo {
-        id: "(unreadable lock file)".into(),
+        id: unreadable_id(path),
+        info: format!("the lock file {} cannot be read", path.display()),
         operation: String::new(),
-        info: String::new(),
-        who: String::new(),
+        who: "(unknown: the lock file is unreadable)".into(),
         version: String::new(),
         created: String::new(),
         path: path.display().to_string(),
@@ -238,7 +245,19 @@ pub fn force_unlock(state_path: &Path, id: &str) -> anyhow::Result<()> {
     let info = match read_lock(&path) {
         Ok(i) => i,
         Err(_) if !path.exists() => bail!("the state {} is not locked", state_path.display()),
-        Err(e) => return Err(e).context("cannot read the lock file"),
+        Err(_) if id == unreadable_id(&path) => {
+            return fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()));
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "cannot read the lock file {}; to remove it, run `ycprov force-unlock {}`",
+                    path.display(),
+                    unreadable_id(&path)
+                )
+            });
+        }
     };
     if info.id != id {
         bail!(

@@ -706,7 +706,8 @@ fn plan_apply(
         .filter(|r| r.deposed.is_none())
         .map(|r| (r.instance_addr(), r.attributes.clone()))
         .collect();
-    let mut values = InstanceValues::new(config, req.schema, objects);
+    let mut values =
+        InstanceValues::new(config, req.schema, objects).with_state_marks(&prior.resources);
     let order = graph
         .topo_order()
         .unwrap_or_else(|_| graph.nodes().cloned().collect());
@@ -743,6 +744,7 @@ fn plan_apply(
             .map(|d| d.to_string())
             .collect();
         let mut planned_values = Vec::new();
+        let mut planned_marks = Vec::new();
         for (key, inst_vars) in expansion.instances() {
             let addr = res_addr.instance(key);
             if !selection.selects(&addr) {
@@ -796,6 +798,7 @@ fn plan_apply(
                     }
                     if let Some(after) = &change.after {
                         planned_values.push((addr.clone(), after.clone()));
+                        planned_marks.push((addr.clone(), change.after_sensitive.clone()));
                     }
                     plan.changes.push(change);
                 }
@@ -805,6 +808,10 @@ fn plan_apply(
             }
         }
         values.objects.extend(planned_values);
+        values.marks.retain(|a, _| &a.resource != res_addr);
+        for (addr, names) in planned_marks {
+            values.mark(addr, &names);
+        }
         values.objects.retain(|a, _| {
             &a.resource != res_addr || expansion.has_key(&a.key) || !selection.selects(a)
         });

@@ -294,9 +294,11 @@ pub struct StateFile {
 
 impl StateFile {
     /// The state file at `path`.
+    /// A state path that is a symbolic link means the file it points to: saves write
+    /// through the link (beside its target), never replacing the link itself.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
-            path: path.into(),
+            path: through_links(path.into()),
             backed_up: false,
         }
     }
@@ -357,6 +359,8 @@ impl StateFile {
             );
         }
         replay(&self.journal_path(), &mut state)?;
+        check_objects(&state)
+            .with_context(|| format!("the state file {} is damaged", self.path.display()))?;
         Ok(Some(state))
     }
 
@@ -534,6 +538,57 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Refuses a state in which two objects have one address (a plan from it would act
+/// on one of them as if the other did not exist) or an instance key is malformed.
+fn check_objects(state: &State) -> anyhow::Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for record in &state.resources {
+        let key = InstanceKey::from_json(&record.index_key)
+            .with_context(|| format!("{}: bad index_key {}", record.address, record.index_key))?;
+        if let InstanceKey::Int(i) = key
+            && !(0..crate::limits::MAX_INSTANCES_PER_RESOURCE as i64).contains(&i)
+        {
+            bail!(
+                "{}: index_key {i} is outside 0..{}",
+                record.address,
+                crate::limits::MAX_INSTANCES_PER_RESOURCE
+            );
+        }
+        let addr = record.instance_addr();
+        if addr.to_string() != record.address {
+            bail!(
+                "the object recorded as {} has type, name and index_key of {addr}",
+                record.address
+            );
+        }
+        if !seen.insert((addr, record.deposed.clone())) {
+            let what = match &record.deposed {
+                Some(d) => format!("deposed object {d} of {}", record.address),
+                None => record.address.clone(),
+            };
+            bail!(
+                "{what} appears twice; remove the stale copy (ycprov state list shows the addresses) or restore the .backup file"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `path` with symbolic links followed (at most 40), so that writes go to the file a
+/// link points to; a dangling link resolves to where its target would be.
+fn through_links(mut path: PathBuf) -> PathBuf {
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => match fs::read_link(&path) {
+                Ok(target) => path = directory_of(&path).join(target),
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    path
 }
 
 /// The file beside `path` whose name is `path`'s with `suffix` appended.

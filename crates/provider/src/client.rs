@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{ApiError, Code, Error};
-use crate::platform::{Level, Method, Platform, Request, Response};
+use crate::platform::{Level, Method, Platform, Request, Response, TransportError};
 use crate::url;
 use crate::uuid;
 use crate::wire;
@@ -79,6 +79,10 @@ impl From<Failure> for Error {
     }
 }
 
+/// While a call keeps being retried, one warning line at most this often (the other
+/// retries are logged at info).
+pub const RETRY_WARNING_INTERVAL_MILLIS: i64 = 5_000;
+
 /// Sends REST calls through a [`Platform`].
 pub struct Client<'a, P: Platform + ?Sized> {
     platform: &'a P,
@@ -117,6 +121,7 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
         let started = self.platform.now_millis();
         let path = url::path_of(url);
         let mut attempt: u32 = 0;
+        let mut last_warning = started;
         loop {
             attempt += 1;
             let (error, retry_after) = match self.platform.send(&request) {
@@ -169,18 +174,50 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
                         failure.error
                     ),
                 );
-                return Err(failure);
+                return Err(self.after_attempts(failure, attempt, started));
             }
+            let now = self.platform.now_millis();
+            let level = if now.saturating_sub(last_warning) >= RETRY_WARNING_INTERVAL_MILLIS {
+                last_warning = now;
+                Level::Warn
+            } else {
+                Level::Info
+            };
             self.platform.log(
-                Level::Info,
+                level,
                 &format!(
-                    "{} {path}: {}; retrying in {wait} ms (attempt {attempt})",
+                    "still trying {} {path} ({attempt} attempts over {:.1} s so far): {}; next attempt in {wait} ms",
                     method.as_str(),
+                    elapsed as f64 / 1000.0,
                     failure.error
                 ),
             );
             self.platform.sleep(wait);
         }
+    }
+
+    /// A final failure of a call that took more than one attempt, with the attempts and
+    /// the time spent added to its message.
+    fn after_attempts(&self, mut failure: Failure, attempts: u32, started: i64) -> Failure {
+        if attempts < 2 {
+            return failure;
+        }
+        let spent = self.platform.now_millis().saturating_sub(started) as f64 / 1000.0;
+        let note = format!(" (gave up after {attempts} attempts over {spent:.1} s)");
+        failure.error = match failure.error {
+            Error::Api(mut api) => {
+                api.message.push_str(&note);
+                Error::Api(api)
+            }
+            Error::Transport(TransportError::Unreachable(why)) => {
+                Error::Transport(TransportError::Unreachable(format!("{why}{note}")))
+            }
+            Error::Transport(TransportError::Other(why)) => {
+                Error::Transport(TransportError::Other(format!("{why}{note}")))
+            }
+            other => other,
+        };
+        failure
     }
 
     fn build_request(&self, method: Method, url: &str, body: Option<&Value>) -> Request {
@@ -397,6 +434,26 @@ mod tests {
         );
         assert!(fake.elapsed_millis() > 115_000, "{}", fake.elapsed_millis());
         assert!(fake.sleeps().iter().all(|wait| *wait <= 5_000));
+        let Error::Transport(TransportError::Unreachable(why)) = &failure.error else {
+            unreachable!()
+        };
+        assert!(
+            why.contains("gave up after") && why.contains(" s)"),
+            "{why}"
+        );
+        let warnings: Vec<String> = fake
+            .logs()
+            .into_iter()
+            .filter(|(level, _)| *level == Level::Warn)
+            .map(|(_, message)| message)
+            .collect();
+        let retries = fake.sleeps().len();
+        assert!(
+            warnings.len() >= 10 && warnings.len() <= 120_000 / 5_000 + 2,
+            "one warning every 5 s or so while retrying, {} for {retries} retries: {warnings:?}",
+            warnings.len()
+        );
+        assert!(warnings[0].starts_with("still trying GET"), "{warnings:?}");
     }
 
     #[test]

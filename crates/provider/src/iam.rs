@@ -436,6 +436,21 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     // ---- API keys ----------------------------------------------------------------------
 
+    /// The scopes the cloud offers API keys: `GET /iam/v1/apiKeyScopes`, or the older
+    /// `GET /iam/v1/apiKeys/scopes` where the newer path is not served (404 or
+    /// UNIMPLEMENTED).
+    pub fn list_scopes(&self) -> Result<Vec<String>, Error> {
+        let split = |page: wire::ScopePage| (page.scopes, page.next_page_token);
+        let newer = format!("{IAM_HOST}/iam/v1/apiKeyScopes");
+        match self.list_pages("API key scope list", &newer, &[], split) {
+            Err(Error::Api(api)) if matches!(api.code, Code::NotFound | Code::Unimplemented) => {
+                let older = format!("{IAM_HOST}/iam/v1/apiKeys/scopes");
+                self.list_pages("API key scope list", &older, &[], split)
+            }
+            other => other,
+        }
+    }
+
     /// Creates an API key; the secret comes back once, in the result, and is never logged.
     pub fn create_key(&self, spec: &KeySpec) -> Result<CreatedKey, Error> {
         validation::resource_id("service_account_id", &spec.service_account_id)?;
@@ -444,7 +459,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         validation::scopes("scopes", spec.scopes.iter().map(String::as_str), true)?;
         if let Some(expires_at) = &spec.expires_at {
-            validation::expires_at("expires_at", expires_at)?;
+            let now = self.client.platform().now_millis();
+            validation::future_expiry("expires_at", expires_at, now)?;
         }
         let mut body = Map::new();
         body.insert("serviceAccountId".into(), json!(spec.service_account_id));
@@ -535,7 +551,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             validation::scopes("scopes", scopes.iter().map(String::as_str), false)?;
         }
         if let Some(expires_at) = update.expires_at.as_deref().filter(|e| !e.is_empty()) {
-            validation::expires_at("expires_at", expires_at)?;
+            let now = self.client.platform().now_millis();
+            validation::future_expiry("expires_at", expires_at, now)?;
         }
         if update.is_empty() {
             return self.get_key(id);

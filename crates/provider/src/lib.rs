@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod operation;
 pub mod platform;
+pub mod scopes;
 pub mod timestamp;
 pub mod url;
 pub mod uuid;

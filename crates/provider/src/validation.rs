@@ -180,6 +180,19 @@ pub fn expires_at(path: &str, value: &str) -> Check {
         .map_err(|reason| Invalid::new(path, reason))
 }
 
+/// An expiry time that is still ahead at `now_millis` (a key must not be born expired).
+pub fn future_expiry(path: &str, value: &str, now_millis: i64) -> Check {
+    let at =
+        timestamp::parse_request_timestamp(value).map_err(|reason| Invalid::new(path, reason))?;
+    if at.seconds.saturating_mul(1000) <= now_millis {
+        return Err(Invalid::new(
+            path,
+            format!("{value} is in the past; the key would be born expired"),
+        ));
+    }
+    Ok(())
+}
+
 /// A role id: 1-64 characters.
 pub fn role_id(path: &str, value: &str) -> Check {
     non_empty(path, value)?;

@@ -193,6 +193,16 @@ pub struct AccessBindingPage {
     pub next_page_token: String,
 }
 
+/// `ListApiKeyScopesResponse`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ScopePage {
+    /// The scopes.
+    pub scopes: Vec<String>,
+    /// The next page, empty on the last.
+    pub next_page_token: String,
+}
+
 /// `yandex.cloud.access.AccessBindingDelta`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

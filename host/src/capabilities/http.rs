@@ -201,6 +201,12 @@ fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
         millis = started.elapsed().as_millis() as u64,
         "request"
     );
+    tracing::trace!(
+        target: "ycprov::http",
+        response_bytes = body.len(),
+        headers = ?headers.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
+        "response (bodies and header values are never logged)"
+    );
     Ok(Response {
         status,
         headers,

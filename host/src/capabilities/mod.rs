@@ -29,6 +29,9 @@ pub struct Capabilities {
 impl Capabilities {
     /// Builds the capabilities from a policy and a credential.
     pub fn new(policy: Policy, credential: Credential) -> Capabilities {
+        for secret in credential.secrets() {
+            crate::redact::register(&secret);
+        }
         let http = http::HttpClient::new(&policy);
         Capabilities {
             policy,

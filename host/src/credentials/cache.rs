@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
 
 use super::CredentialError;
@@ -92,6 +92,7 @@ impl TokenCache {
         }
         match fetch(now) {
             Ok(issued) => {
+                crate::redact::register(issued.token.expose_secret());
                 let token = issued.token.clone();
                 state.current = Some(Cached {
                     refresh_at: refresh_time(now, issued.expires_at),
@@ -146,7 +147,6 @@ fn refresh_time(obtained: OffsetDateTime, expires: OffsetDateTime) -> OffsetDate
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration as StdDuration;
 

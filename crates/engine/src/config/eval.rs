@@ -13,6 +13,7 @@ use super::variables::Variables;
 use super::{Config, Expr, Span};
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, did_you_mean};
+use crate::limits;
 use crate::provider::Schema;
 use crate::value::{
     Type, contains_unknown, is_unknown, kind_name, number, to_template_string, unknown,
@@ -36,6 +37,12 @@ pub trait ResourceValues {
     /// The value of `addr` (an object, or a list/map of objects with `count`/`for_each`);
     /// `None` when not known (treated as unknown).
     fn value(&self, addr: &ResourceAddr) -> Option<Value>;
+
+    /// True when an instance of `addr` holds `attribute` (any attribute when `None`)
+    /// with a value derived from a sensitive one, though the schema does not mark it.
+    fn marked(&self, _addr: &ResourceAddr, _attribute: Option<&str>) -> bool {
+        false
+    }
 }
 
 /// No resource values: every reference is unknown.
@@ -126,6 +133,7 @@ impl<'a> EvalContext<'a> {
             file: Cell::new(expr.span.file),
             sensitive: Cell::new(false),
             locals: RefCell::new(Vec::new()),
+            depth: Cell::new(0),
         };
         match ev.expr(&expr.expr, &[]) {
             Ok(value) => Ok(Evaluated {
@@ -161,6 +169,7 @@ struct Evaluator<'c, 'a> {
     file: Cell<usize>,
     sensitive: Cell<bool>,
     locals: RefCell<Vec<String>>,
+    depth: Cell<usize>,
 }
 
 type Bound = [(String, Value)];
@@ -212,6 +221,37 @@ impl Evaluator<'_, '_> {
     }
 
     fn expr(&self, expr: &Expression, bound: &Bound) -> R {
+        let depth = self.depth.get() + 1;
+        if depth > limits::MAX_EVAL_DEPTH {
+            return Err(self.err(
+                expr,
+                "Expression nested too deeply",
+                format!(
+                    "Evaluating this expression goes more than {} levels deep (limits::MAX_EVAL_DEPTH), for example through a long chain of locals that each refer to the next.",
+                    limits::MAX_EVAL_DEPTH
+                ),
+            ));
+        }
+        self.depth.set(depth);
+        let result = self.expr_at_depth(expr, bound);
+        self.depth.set(depth - 1);
+        if let Ok(Value::String(text)) = &result
+            && text.len() > limits::MAX_STRING_BYTES
+        {
+            return Err(self.err(
+                expr,
+                "String too long",
+                format!(
+                    "This expression produces a string of {} bytes; the limit is {} bytes (limits::MAX_STRING_BYTES).",
+                    text.len(),
+                    limits::MAX_STRING_BYTES
+                ),
+            ));
+        }
+        result
+    }
+
+    fn expr_at_depth(&self, expr: &Expression, bound: &Bound) -> R {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
@@ -708,6 +748,9 @@ impl Evaluator<'_, '_> {
                     if sensitive {
                         self.sensitive.set(true);
                     }
+                }
+                if self.ctx.resources.marked(&addr, attr(attr_pos).as_deref()) {
+                    self.sensitive.set(true);
                 }
                 Ok((self.ctx.resources.value(&addr).unwrap_or_else(unknown), 1))
             }

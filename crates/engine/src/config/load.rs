@@ -16,6 +16,7 @@ use super::{
 };
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
+use crate::limits;
 use crate::value::Type;
 
 const TOP_LEVEL_BLOCKS: [&str; 6] = [
@@ -44,9 +45,31 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
         .filter(|n| n.ends_with(".tf"))
         .collect();
     names.sort();
+    if names.len() > limits::MAX_CONFIG_FILES {
+        return Err(Diagnostics::error(
+            "Too many configuration files",
+            format!(
+                "{} holds {} .tf files; ycprov reads at most {} (limits::MAX_CONFIG_FILES).",
+                dir.display(),
+                names.len(),
+                limits::MAX_CONFIG_FILES
+            ),
+        ));
+    }
     let mut files = Vec::new();
     for name in names {
-        let text = std::fs::read_to_string(dir.join(&name)).map_err(|e| {
+        let path = dir.join(&name);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if size > limits::MAX_CONFIG_FILE_BYTES as u64 {
+            return Err(Diagnostics::error(
+                "Configuration file too large",
+                format!(
+                    "{name}: {size} bytes; a .tf file may have at most {} bytes (limits::MAX_CONFIG_FILE_BYTES).",
+                    limits::MAX_CONFIG_FILE_BYTES
+                ),
+            ));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostics::error("Cannot read a configuration file", format!("{name}: {e}"))
         })?;
         files.push(SourceFile::new(name, text));
@@ -61,6 +84,19 @@ pub fn from_sources(files: Vec<SourceFile>) -> Result<Config, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut bodies = Vec::new();
     for (index, file) in files.iter().enumerate() {
+        if let Some(offset) = too_deep(&file.text) {
+            diags.push(
+                Diag::error(
+                    "Configuration nested too deeply",
+                    format!(
+                        "Brackets are nested more than {} levels deep here (limits::MAX_SYNTAX_NESTING). Split the expression with locals.",
+                        limits::MAX_SYNTAX_NESTING
+                    ),
+                )
+                .at(Some(file.location(offset))),
+            );
+            continue;
+        }
         match hcl::edit::parser::parse_body(&file.text) {
             Ok(body) => bodies.push((index, body)),
             Err(e) => {
@@ -102,6 +138,25 @@ pub fn from_sources(files: Vec<SourceFile>) -> Result<Config, Diagnostics> {
     } else {
         Ok(builder.config)
     }
+}
+
+/// The offset at which `text` nests brackets deeper than the limit, if it does.
+/// Brackets in strings and comments count too: they are balanced in any real file.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (offset, byte) in text.bytes().enumerate() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > limits::MAX_SYNTAX_NESTING {
+                    return Some(offset);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 struct Builder<'a> {
@@ -170,10 +225,44 @@ impl Builder<'_> {
         Some(labels)
     }
 
+    /// The `terraform` block: settings ycprov does not act on are accepted, but a backend
+    /// other than the default local one is an error, never ignored (ignoring it would
+    /// write a local state where a team expects a shared one).
+    fn terraform(&mut self, file: usize, block: &Block) {
+        for inner in block
+            .body
+            .blocks()
+            .filter(|b| b.ident.as_str() == "backend")
+        {
+            let span = span_of(file, inner);
+            let kind = inner
+                .labels
+                .first()
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_default();
+            if kind != "local" {
+                self.error(
+                    &span,
+                    "Unsupported backend",
+                    format!("ycprov does not support the \"{kind}\" backend yet: it keeps the state in a local file (terraform.tfstate, or -state). Running with this configuration would write a local state where a shared one is expected, so two people or CI runners would create duplicate resources. Remove the backend block to use a local state."),
+                );
+                continue;
+            }
+            for attr in inner.body.attributes() {
+                let span = span_of(file, attr);
+                self.error(
+                    &span,
+                    "Unsupported backend setting",
+                    format!("ycprov does not support \"{}\" in the local backend yet; name the state file with -state instead.", attr.key.as_str()),
+                );
+            }
+        }
+    }
+
     fn block(&mut self, file: usize, block: &Block) {
         let span = span_of(file, block);
         match block.ident.as_str() {
-            "terraform" => {}
+            "terraform" => self.terraform(file, block),
             "resource" => {
                 if let Some(labels) =
                     self.labels(file, block, 2, "resource \"TYPE\" \"NAME\" { ... }")

@@ -89,6 +89,8 @@ pub struct Variables {
     pub values: BTreeMap<String, Value>,
     /// Names of the variables declared `sensitive`.
     pub sensitive: BTreeSet<String>,
+    /// Warnings found while resolving (e.g. a file assigning an undeclared variable).
+    pub warnings: Diagnostics,
 }
 
 impl std::fmt::Debug for VariableInputs {
@@ -244,6 +246,7 @@ pub fn resolve_variables(
     if diags.has_errors() {
         Err(diags)
     } else {
+        vars.warnings = diags;
         Ok(vars)
     }
 }

@@ -159,6 +159,20 @@ const CASES: &[Case] = &[
         at: "main.tf:5:3",
         hint: "cannot be determined until apply",
     },
+    Case {
+        name: "a remote backend",
+        config: "terraform {\n  required_version = \">= 1.5\"\n  backend \"s3\" {\n    bucket = \"tf-state\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
+        summary: "Unsupported backend",
+        at: "main.tf:3:3",
+        hint: "does not support the \"s3\" backend yet",
+    },
+    Case {
+        name: "a local backend with a path",
+        config: "terraform {\n  backend \"local\" {\n    path = \"other.tfstate\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
+        summary: "Unsupported backend setting",
+        at: "main.tf:3:5",
+        hint: "name the state file with -state",
+    },
 ];
 
 #[test]

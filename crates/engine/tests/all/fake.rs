@@ -36,6 +36,7 @@ struct Cloud {
     calls: Vec<String>,
     failures: Vec<(String, String, Failure)>,
     plan_override: Option<(String, String, Value)>,
+    reuse_ids: bool,
 }
 
 /// The fake provider.
@@ -126,6 +127,11 @@ impl FakeProvider {
         self.cloud()
             .failures
             .push((type_name.into(), needle.into(), how));
+    }
+
+    /// Makes every later create answer with the id the previous create got (a broken API).
+    pub fn reuse_ids(&self) {
+        self.cloud().reuse_ids = true;
     }
 
     /// Removes every injected failure.
@@ -412,7 +418,9 @@ impl FakeProvider {
                 obj["member"].as_str().unwrap_or("")
             ),
             None => {
-                c.next_id += 1;
+                if !c.reuse_ids || c.next_id == 0 {
+                    c.next_id += 1;
+                }
                 format!("aje{:04}", c.next_id)
             }
         };

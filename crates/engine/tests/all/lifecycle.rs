@@ -563,9 +563,20 @@ fn failure_stops_dependents_only_and_state_is_exact() {
         ws.state_addresses(),
         vec![
             "yandex_iam_service_account.a",
-            "yandex_iam_service_account.b"
-        ]
+            "yandex_iam_service_account.b",
+            "yandex_resourcemanager_folder_iam_member.a"
+        ],
+        "the failed create stays pending: the API may have made it before it answered"
     );
+    let state = ws.state();
+    let member = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "yandex_resourcemanager_folder_iam_member.a")
+        .unwrap();
+    assert!(member.get("pending_create").is_some(), "{member}");
+    assert!(r.err.contains("recorded as pending"), "{}", r.err);
     assert_eq!(ws.provider.objects(SA).len(), 2);
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests of the engine against an in-memory fake provider.
 
+mod adversarial;
 mod bad_input;
 mod batching;
 mod fake;

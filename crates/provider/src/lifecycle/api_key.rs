@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::Code;
 use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
+use crate::scopes;
 use crate::timestamp;
 use crate::validation;
 
@@ -160,6 +161,58 @@ impl Resource for ApiKey {
                 .filter_map(Result::err)
                 .map(Diagnostic::invalid),
         );
+        diagnostics
+    }
+
+    fn check_with_cloud(
+        &self,
+        ctx: &Context<'_>,
+        prior: Option<&Attrs>,
+        config: &Attrs,
+    ) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        let prior_expiry = prior.and_then(|p| string(p, "expires_at"));
+        if let Some(expires_at) = string(config, "expires_at")
+            && !prior_expiry.is_some_and(|p| timestamp::same_instant(p, expires_at))
+            && let Err(invalid) =
+                validation::future_expiry("expires_at", expires_at, ctx.platform.now_millis())
+        {
+            diagnostics.push(Diagnostic::invalid(invalid));
+        }
+        if !is_checkable(get(config, "scopes"), AttrType::ListOfString) {
+            return diagnostics;
+        }
+        let requested = strings(config, "scopes");
+        let held = prior.map(|p| strings(p, "scopes")).unwrap_or_default();
+        let new: Vec<String> = requested
+            .iter()
+            .filter(|scope| !held.contains(scope))
+            .cloned()
+            .collect();
+        let found = scopes::check(&ctx.iam(), &new);
+        for (scope, closest) in found.unknown {
+            let index = requested.iter().position(|s| *s == scope).unwrap_or(0);
+            let hint = match closest.as_slice() {
+                [] => String::new(),
+                names => format!(" Did you mean {}?", names.join(", ")),
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    "Unknown API key scope",
+                    format!("The cloud offers no scope {scope:?}.{hint} The cloud lists the scopes it offers at GET /iam/v1/apiKeyScopes."),
+                )
+                .at(format!("scopes[{index}]")),
+            );
+        }
+        if let Some(why) = found.unavailable {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "Scopes not checked",
+                    format!("The cloud's list of API key scopes could not be read ({why}); scopes outside the documented list are passed to the API unchecked."),
+                )
+                .at("scopes"),
+            );
+        }
         diagnostics
     }
 

@@ -91,7 +91,7 @@ fn hint(error: &Error) -> String {
                 "A quota or rate limit was hit; retry later or raise the quota."
             }
             Code::Unavailable | Code::Internal => {
-                "Yandex Cloud had a transient failure; running again is safe."
+                "Yandex Cloud had a transient failure, possibly after it made the change; a create is kept as pending, so running again adopts what it made instead of making it twice."
             }
             _ => "",
         },

@@ -138,6 +138,25 @@ fn sleep_after_check(value: &Value) -> Result<(), Invalid> {
     }
 }
 
+/// The folder, role and member an import id names: `folder,role,member` (the documented
+/// form), `folder/role/member` (the state's own id) or `folder role member`.
+fn import_parts(id: &str) -> Option<[&str; 3]> {
+    let id = id.trim();
+    let parts: Vec<&str> = if id.contains(',') {
+        id.splitn(3, ',').map(str::trim).collect()
+    } else if id.contains('/') {
+        id.splitn(3, '/').collect()
+    } else {
+        id.split_whitespace().collect()
+    };
+    match parts[..] {
+        [folder, role, member] if !folder.is_empty() && !role.is_empty() && !member.is_empty() => {
+            Some([folder, role, member])
+        }
+        _ => None,
+    }
+}
+
 impl Resource for FolderMember {
     fn schema(&self) -> &'static ResourceSchema {
         &SCHEMA
@@ -201,14 +220,13 @@ impl Resource for FolderMember {
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
-        let parts: Vec<&str> = id.splitn(3, ',').collect();
-        let [folder_id, role, member] = parts[..] else {
+        let Some([folder_id, role, member]) = import_parts(id) else {
             return Outcome::failed(
                 None,
                 Diagnostic::error(
                     "Invalid import id",
                     format!(
-                        "Expected \"<folder_id>,<role>,<member>\", e.g. \"b1g…,viewer,serviceAccount:aje…\"; got {id:?}."
+                        "Expected \"<folder_id>,<role>,<member>\" (or the state id \"<folder_id>/<role>/<member>\", or the three separated by spaces), e.g. \"b1g…,viewer,serviceAccount:aje…\"; got {id:?}."
                     ),
                 ),
             );
@@ -444,4 +462,26 @@ fn folder_bindings(
 fn find_binding(ctx: &Context<'_>, binding: &Binding<'_>) -> Result<bool, Diagnostic> {
     folder_bindings(ctx, binding.folder_id)
         .map(|existing| existing.contains(&binding.access_binding()))
+}
+
+#[cfg(test)]
+mod import_id_tests {
+    use super::import_parts;
+
+    #[test]
+    fn every_documented_import_id_form_names_folder_role_and_member() {
+        let want = Some(["b1gf", "ai.languageModels.user", "serviceAccount:aje1"]);
+        let cases = [
+            ("b1gf,ai.languageModels.user,serviceAccount:aje1", want),
+            ("b1gf/ai.languageModels.user/serviceAccount:aje1", want),
+            ("b1gf ai.languageModels.user serviceAccount:aje1", want),
+            (" b1gf, ai.languageModels.user, serviceAccount:aje1 ", want),
+            ("b1gf,viewer", None),
+            ("b1gf//serviceAccount:aje1", None),
+            ("", None),
+        ];
+        for (id, want) in cases {
+            assert_eq!(import_parts(id), want, "{id:?}");
+        }
+    }
 }

@@ -155,6 +155,16 @@ trait Resource: Sync {
         _diagnostics: &mut Vec<Diagnostic>,
     ) {
     }
+    /// Checks of configured values against the clock or the cloud, made at plan time
+    /// before anything is created (`prior` is the current state of an update).
+    fn check_with_cloud(
+        &self,
+        _ctx: &Context<'_>,
+        _prior: Option<&Attrs>,
+        _config: &Attrs,
+    ) -> Vec<Diagnostic> {
+        Vec::new()
+    }
     /// Creates the object of a fully known plan.
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome;
     /// Updates the object in place.
@@ -379,6 +389,13 @@ impl Provider {
             platform,
             config: &self.config,
         };
+        diagnostics.extend(resource.check_with_cloud(&ctx, prior.as_ref(), &config));
+        if has_errors(&diagnostics) {
+            return PlannedChange {
+                diagnostics,
+                ..PlannedChange::default()
+            };
+        }
         let (planned, requires_replace) = match &prior {
             None => (
                 plan_create(resource, &ctx, &config, &mut diagnostics),

@@ -425,9 +425,12 @@ fn update_plans_keep_computed_values_and_normalisations() {
             name: "new scopes change in place",
             type_name: KEY,
             prior: key_state(),
-            config: json!({"service_account_id": "aje1", "scopes": ["c.scope"]}),
+            config: json!({"service_account_id": "aje1", "scopes": ["yc.postbox.send"]}),
             expect_replace: vec![],
-            expect: vec![("scopes", json!(["c.scope"])), ("id", json!("key1"))],
+            expect: vec![
+                ("scopes", json!(["yc.postbox.send"])),
+                ("id", json!("key1")),
+            ],
         },
         Case {
             name: "another service account replaces the key",
@@ -667,7 +670,7 @@ fn member_lifecycle() {
     assert_eq!(parse(imported.state).unwrap(), member_state());
 
     let fake = FakePlatform::new();
-    let imported = provider.import_resource(&fake, MEMBER, "b1gfolder/viewer/serviceAccount:aje1");
+    let imported = provider.import_resource(&fake, MEMBER, "b1gfolder/viewer");
     assert_eq!(imported.state, None);
     assert_eq!(
         summaries(&imported.diagnostics),

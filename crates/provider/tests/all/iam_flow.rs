@@ -167,7 +167,7 @@ fn retries_through_faults_without_duplicates() {
     let retries = platform
         .logs()
         .iter()
-        .filter(|(_, message)| message.contains("retrying"))
+        .filter(|(_, message)| message.contains("still trying"))
         .count();
     assert!(retries > 0, "the faults forced retries");
 }

@@ -1,0 +1,24 @@
+//! The bounds on what a configuration and a state may ask of the machine. Each is
+//! checked before the work it bounds, and exceeding one is an error that names the
+//! limit and the place (file:line) that exceeded it.
+
+/// The largest `.tf` file read, in bytes.
+pub const MAX_CONFIG_FILE_BYTES: usize = 8 << 20;
+
+/// The most `.tf` files read from one directory.
+pub const MAX_CONFIG_FILES: usize = 1000;
+
+/// The deepest bracket nesting (`(`, `[`, `{`, `${`) a `.tf` file may have: deeper
+/// nesting is refused before parsing, since the parser recurses on it.
+pub const MAX_SYNTAX_NESTING: usize = 128;
+
+/// The deepest chain of nested expressions evaluated at once, counting every local
+/// value, function call and operand on the way (a chain of locals that each refer to
+/// the next counts one or more levels per local).
+pub const MAX_EVAL_DEPTH: usize = 1000;
+
+/// The most instances one resource block may expand to (`count` or `for_each`).
+pub const MAX_INSTANCES_PER_RESOURCE: usize = 10_000;
+
+/// The longest string an expression may produce, in bytes.
+pub const MAX_STRING_BYTES: usize = 16 << 20;
