@@ -112,6 +112,14 @@ output "secret" {
     .ok();
     trace(&["output"], Some(dir.path()), false).ok();
     trace(&["output", "-raw", "secret"], Some(dir.path()), true).ok();
+    trace(&["validate"], Some(dir.path()), false).ok();
+    trace(&["state", "list"], Some(dir.path()), false).ok();
+    trace(&["auth", "status"], None, false);
+    trace(
+        &["import", "yandex_iam_service_account.sa", &id],
+        Some(dir.path()),
+        false,
+    );
     trace(&["destroy", "-auto-approve"], Some(dir.path()), false).ok();
 
     let secrets = cloud.emulator.issued_secrets();
@@ -138,7 +146,7 @@ output "secret" {
         .count();
     assert!(traced >= 8, "only {traced} runs wrote trace logs");
     assert!(hits.is_empty(), "secrets leaked into: {hits:?}");
-    assert!(runs >= 11, "{runs} runs checked");
+    assert!(runs >= 15, "{runs} runs checked");
 }
 
 /// How `text` shows `secret`, if it does: whole, as a 12-character piece (a wire dump

@@ -115,9 +115,9 @@ resource "yandex_iam_service_account_api_key" "third" {
     let accounts: Vec<Value> = (0..3)
         .map(|i| ws.attr(&format!("yandex_iam_service_account.a[{i}]"), "id"))
         .collect();
-    for i in 0..3 {
+    for (i, account) in accounts.iter().enumerate() {
         let key = format!("yandex_iam_service_account_api_key.k[{i}]");
-        assert_eq!(ws.attr(&key, "service_account_id"), accounts[i], "{key}");
+        assert_eq!(&ws.attr(&key, "service_account_id"), account, "{key}");
         assert_eq!(
             ws.attr(&key, "description"),
             json!(format!("for sa-{i}")),
