@@ -1,5 +1,7 @@
-"""The provider component hosted by Python (wasmtime) against the emulator: the three
-AI Studio steps through the `iam` export, a typed error, and the host's HTTP rules.
+"""The provider component hosted by Python (wasmtime) against the emulator, through the
+`ycprov-host` package as a user installs it (`pip install packages/python`): the three
+AI Studio steps through the `iam` export, typed errors, the host's HTTP rules, the
+response-size cap, and a fresh instance after a trap.
 
 Run: `python -m unittest -v test_provider` in this directory. The component, the
 emulator binary and the repository root may be given with YCPROV_COMPONENT and
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from wasmtime.component import Record, Variant
 
-from ycprov_host import Http, ProviderHost, record
+from ycprov_host import ApiError, Http, Provider, ProviderHost, Trapped, record
 
 ROOT = Path(__file__).resolve().parents[3]
 EMULATOR = os.environ.get("YC_EMULATOR", str(ROOT / "target/debug/yc-emulator"))
@@ -132,6 +134,37 @@ class ProviderOnPython(unittest.TestCase):
         self.assertEqual(error.payload.code, "already-exists")
         self.assertEqual(getattr(error.payload, "http-status"), 409)
         self.assertIn("polyglot-python-twice", error.payload.message)
+
+    def test_typed_errors_are_raised_by_the_provider_facade(self) -> None:
+        provider = Provider(COMPONENT, token=self.token, endpoint=self.emulator.info["endpoint"],
+                            folder_id=self.folder_id, on_log=lambda level, message: None)
+        spec = record(folder_id=self.folder_id, name="polyglot-python-raised", description=None, labels=[])
+        self.assertEqual(provider.iam("create-account", spec).name, "polyglot-python-raised")
+        with self.assertRaises(ApiError) as raised:
+            provider.iam("create-account", spec)
+        self.assertEqual(raised.exception.code, "already-exists")
+        self.assertIn("polyglot-python-raised", raised.exception.message)
+
+    def test_a_trap_discards_the_instance_and_the_next_call_gets_a_fresh_one(self) -> None:
+        broken = {"armed": True}
+
+        def on_log(level: str, message: str) -> None:
+            if broken["armed"]:
+                broken["armed"] = False
+                raise RuntimeError("the log sink failed")
+
+        provider = Provider(COMPONENT, token=self.token, endpoint=self.emulator.info["endpoint"],
+                            folder_id=self.folder_id, on_log=on_log)
+        with self.assertRaises(Trapped):
+            provider.iam("list-accounts", self.folder_id)
+        self.assertIsInstance(provider.iam("list-accounts", self.folder_id), list)
+
+    def test_responses_over_the_cap_are_too_large(self) -> None:
+        capped = Http(self.token, self.emulator.info["endpoint"], max_response_bytes=16)
+        list_url = f"https://iam.api.cloud.yandex.net/iam/v1/serviceAccounts?folderId={self.folder_id}"
+        outcome = capped.send(None, record(method="get", url=list_url, headers=[], body=None))
+        self.assertIsInstance(outcome, Variant)
+        self.assertEqual((outcome.tag, outcome.payload), ("too-large", 16))
 
     def test_http_import_enforces_the_host_policy(self) -> None:
         list_url = f"https://iam.api.cloud.yandex.net/iam/v1/serviceAccounts?folderId={self.folder_id}"

@@ -1,4 +1,5 @@
-// The provider component hosted by Node.js (jco) against the emulator: the three
+// The provider component hosted by Node.js through the @ycprov/provider package as a
+// user installs it (npm install of the packed tarball) against the emulator: the three
 // AI Studio steps through the `iam` export, a typed error, and the host's HTTP rules.
 
 import assert from 'node:assert/strict';
@@ -7,12 +8,11 @@ import { dirname, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { createHost, loadProvider } from '../host/index.js';
+import { BUNDLED_PROVIDER_DIR, createHost, loadProvider } from '@ycprov/provider';
 import { startEmulator } from './emulator.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const emulatorBinary = process.env.YC_EMULATOR ?? `${root}/target/debug/yc-emulator`;
-const transpiledDir = process.env.YCPROV_PROVIDER_JS ?? `${root}/target/polyglot/node-provider`;
 
 const ROLE = 'ai.languageModels.user';
 const SCOPE = 'yc.ai.languageModels.execute';
@@ -23,9 +23,10 @@ let iam;
 const logs = [];
 
 before(async () => {
-  for (const needed of [emulatorBinary, `${transpiledDir}/provider.js`]) {
-    assert.ok(existsSync(needed), `${needed} is missing: run scripts/test-polyglot (it builds and transpiles)`);
+  for (const needed of [emulatorBinary, `${BUNDLED_PROVIDER_DIR}/provider.js`]) {
+    assert.ok(existsSync(needed), `${needed} is missing: run scripts/test-polyglot (it builds, transpiles and installs the package)`);
   }
+  assert.ok(BUNDLED_PROVIDER_DIR.includes('node_modules'), `the installed package is used: ${BUNDLED_PROVIDER_DIR}`);
   emulator = await startEmulator(emulatorBinary);
   host = createHost({
     token: emulator.token,
@@ -34,7 +35,7 @@ before(async () => {
     folderId: emulator.folder_id,
     onLog: (level, message) => logs.push({ level, message }),
   });
-  const provider = await loadProvider(transpiledDir);
+  const provider = await loadProvider();
   ({ iam } = provider.instantiate(host));
 });
 

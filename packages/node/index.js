@@ -1,15 +1,24 @@
-// A Node.js host for the ycprov provider component (transpiled by jco in
-// instantiation mode): supplies the four imports and instantiates the component.
+// @ycprov/provider: the ycprov provider component for Node.js. The package holds the
+// component transpiled by jco (instantiation mode, in `provider/`) and a host that
+// supplies its four imports: `http` under the host's policy, `credentials` (identity
+// only), `clock` and `log`. See README.md and index.d.ts.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { createHttp } from './http.js';
 import { SyncFetcher } from './sync-fetch.js';
 
-const PACKAGE = 'yandex-cloud:iam-provider';
-const VERSION = '0.1.0';
+/** The WIT package of the component's imports and exports. */
+export const PACKAGE = 'yandex-cloud:iam-provider';
+/** The WIT package version this host implements. */
+export const VERSION = '0.1.0';
+/** The jco output bundled with this package. */
+export const BUNDLED_PROVIDER_DIR = fileURLToPath(new URL('./provider/', import.meta.url));
+
+export { SyncFetcher } from './sync-fetch.js';
+export { YANDEX_ORIGINS, originOf } from './http.js';
 
 /**
  * The host's capabilities. Options: `token` (IAM token, never shown to the guest),
@@ -71,10 +80,12 @@ export function createHost(options) {
 }
 
 /**
- * Loads the jco output in `dir` (`<name>.js` plus its core modules) and compiles the
- * core modules once; `instantiate(host)` returns `{ iam, provider }` of a fresh instance.
+ * Loads the jco output in `dir` (default: the component bundled with this package;
+ * `<name>.js` plus its core modules) and compiles the core modules once;
+ * `instantiate(host)` returns `{ iam, provider }` of a fresh instance. After a trap
+ * (a thrown `WebAssembly.RuntimeError`), instantiate again: the old instance is unusable.
  */
-export async function loadProvider(dir, name = 'provider') {
+export async function loadProvider(dir = BUNDLED_PROVIDER_DIR, name = 'provider') {
   const { instantiate } = await import(pathToFileURL(join(dir, `${name}.js`)).href);
   const modules = new Map();
   const getCoreModule = (file) => {

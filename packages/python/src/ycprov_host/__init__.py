@@ -1,4 +1,9 @@
-"""A Python host for the ycprov provider component, on wasmtime's component API.
+"""ycprov-host: a Python host for the ycprov provider component, on wasmtime's component API.
+
+`Provider` is the entry point: it compiles the component once, calls `iam` and
+`provider` functions on an instance, raises the component's typed errors as
+`IamError` subclasses, and replaces the instance after a trap. `ProviderHost` and
+`ProviderInstance` are the lower-level pieces it is built from.
 
 It supplies the four imports of the `provider-component` world: `http` (urllib, under
 the host's policy: an allow-list of exact origins, the Yandex origins rewritten to an
@@ -20,7 +25,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable, Optional
 
-from wasmtime import Engine, Store
+from wasmtime import Engine, Store, Trap, WasmtimeError
 from wasmtime.component import Component, Linker, Record, Variant
 
 PACKAGE = "yandex-cloud:iam-provider"
@@ -158,8 +163,10 @@ class ProviderHost:
         folder_id: Optional[str] = None,
         on_log: Optional[Callable[[str, str], None]] = None,
         max_sleep_seconds: float = 60.0,
+        request_timeout: float = 60.0,
+        max_response_bytes: int = 10 << 20,
     ) -> None:
-        self.http = Http(token, endpoint)
+        self.http = Http(token, endpoint, request_timeout, max_response_bytes)
         self._token = token
         self._cloud_id = cloud_id
         self._folder_id = folder_id
@@ -226,3 +233,107 @@ class ProviderInstance:
         if func is None:
             raise LookupError(f"the component exports no {interface}.{function}")
         return func(self.store, *args)
+
+
+class IamError(Exception):
+    """A typed error an `iam` function returned (`tag` is the WIT case, `payload` its value)."""
+
+    def __init__(self, tag: str, payload: Any) -> None:
+        self.tag = tag
+        self.payload = payload
+        super().__init__(f"{tag}: {_describe(payload)}")
+
+
+class ApiError(IamError):
+    """`api(api-error)`: Yandex Cloud answered with an error (`code`, `message`, `request_id`, …)."""
+
+    @property
+    def code(self) -> str:
+        """The gRPC code, e.g. `already-exists`."""
+        return getattr(self.payload, "code")
+
+    @property
+    def message(self) -> str:
+        """Yandex's message, verbatim."""
+        return getattr(self.payload, "message")
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The request id, for support."""
+        return getattr(self.payload, "request-id")
+
+
+class TransportError(IamError):
+    """`transport(…)`: the request was not delivered (denied, timeout, unreachable, too large)."""
+
+
+class InvalidInput(IamError):
+    """`invalid-input`: rejected before any request; the text names the field."""
+
+
+class BadResponse(IamError):
+    """`bad-response`: Yandex Cloud answered something the provider cannot interpret."""
+
+
+class OperationTimeout(IamError):
+    """`operation-timeout`: the Operation did not finish in time (its id is the payload)."""
+
+
+class Trapped(Exception):
+    """The component trapped; the instance was discarded and the next call gets a fresh one."""
+
+
+_ERRORS = {
+    "api": ApiError,
+    "transport": TransportError,
+    "invalid-input": InvalidInput,
+    "bad-response": BadResponse,
+    "operation-timeout": OperationTimeout,
+}
+
+
+def _describe(payload: Any) -> str:
+    if isinstance(payload, Record):
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(payload).items())
+        return f"{{{fields}}}"
+    if isinstance(payload, Variant):
+        return f"{payload.tag}: {payload.payload!r}"
+    return repr(payload)
+
+
+class Provider:
+    """The component with a live instance: `iam(...)` and `provider(...)` call its exports.
+
+    Keyword arguments are those of `ProviderHost`. A typed `iam` error is raised as an
+    `IamError` subclass; a trap raises `Trapped`, and the next call runs on a fresh
+    instance (a trapped instance is unusable).
+    """
+
+    def __init__(self, component_path: str, **options: Any) -> None:
+        self.host = ProviderHost(component_path, **options)
+        self._instance: Optional[ProviderInstance] = None
+
+    def iam(self, function: str, *args: Any) -> Any:
+        """Calls `iam.<function>`; returns its ok value or raises its typed error."""
+        result = self._call("iam", function, *args)
+        if isinstance(result, Variant) and result.tag in _ERRORS:
+            raise _ERRORS[result.tag](result.tag, result.payload)
+        return result
+
+    def provider(self, function: str, *args: Any) -> Any:
+        """Calls `provider.<function>` (JSON text in and out)."""
+        return self._call("provider", function, *args)
+
+    def _call(self, interface: str, function: str, *args: Any) -> Any:
+        if self._instance is None:
+            self._instance = self.host.instantiate()
+        try:
+            return self._instance.call(interface, function, *args)
+        except LookupError:
+            raise
+        except (Trap, WasmtimeError, Exception) as trap:
+            # A trap, or an exception a host import raised inside the call (wasmtime
+            # re-raises it after unwinding the guest): the instance is unusable either way.
+            self._instance = None
+            raise Trapped(f"{interface}.{function} trapped: {trap!r}") from trap
+
