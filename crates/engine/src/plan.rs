@@ -8,10 +8,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::address::{InstanceAddr, InstanceKey, ResourceAddr, Target};
-use crate::config::{Config, EvalContext, Phase, Variables, resource_dependencies};
+use crate::config::{Config, EvalContext, Phase, ResourceBlock, Variables, resource_dependencies};
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
-use crate::instance_needs::{InstanceView, value_needs};
+use crate::instance_needs::{InstanceView, Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::pool::run_parallel;
 use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
@@ -774,6 +774,9 @@ fn plan_apply(
             if let Some(p) = prior_record {
                 apply_ignore_changes(&block.lifecycle, &mut inst_config.value, &p.attributes);
             }
+            let trigger = prior_record
+                .filter(|p| p.pending_create.is_none())
+                .and_then(|_| replacement_trigger(config, block, &addr.key, &plan.changes));
             match plan_instance(
                 req.provider,
                 &res_addr.type_name,
@@ -781,8 +784,14 @@ fn plan_apply(
                 prior_record.map(|p| &p.attributes),
                 &inst_config.value,
                 block.lifecycle.create_before_destroy,
+                trigger.is_some(),
             ) {
                 Ok((mut change, provider_diags)) => {
+                    if change.action.is_replace()
+                        && let Some(trigger) = trigger
+                    {
+                        change.reason = Some(format!("{TRIGGERED_PREFIX}{trigger}"));
+                    }
                     for d in provider_diags {
                         diags.push(Diag::from_provider(&d, &addr.to_string(), location.clone()));
                     }
@@ -864,6 +873,59 @@ fn apply_ignore_changes(lifecycle: &crate::config::Lifecycle, config: &mut Value
 }
 
 /// Calls the provider's plan for one instance and decides the action.
+/// The start of a change's `reason` when `replace_triggered_by` forced the replacement.
+pub const TRIGGERED_PREFIX: &str = "replace_triggered_by: ";
+
+/// What in `block`'s `replace_triggered_by` forces the instance with key `own` to be
+/// replaced, given the changes planned so far (the referenced resources are planned
+/// first): a referenced resource, or the instance its index selects, that is updated or
+/// replaced, or a referenced attribute whose planned value differs from its current one.
+fn replacement_trigger(
+    config: &Config,
+    block: &ResourceBlock,
+    own: &InstanceKey,
+    changes: &[ResourceChange],
+) -> Option<String> {
+    for trigger in &block.lifecycle.replace_triggered_by {
+        let Some(target) = config.resource(&trigger.resource) else {
+            continue;
+        };
+        let keys = match &trigger.index {
+            Some(index) => Some(Needed::Only(vec![index.clone()]).keys(own, target)?),
+            None => None,
+        };
+        let referenced = changes.iter().filter(|c| {
+            c.deposed.is_none()
+                && c.type_name == trigger.resource.type_name
+                && c.name == trigger.resource.name
+                && keys.as_ref().is_none_or(|keys| {
+                    InstanceKey::from_json(&c.index_key).is_ok_and(|k| keys.contains(&k))
+                })
+        });
+        for change in referenced {
+            let fired = match &trigger.attribute {
+                None => change.action == Action::Update || change.action.is_replace(),
+                Some(name) => match (&change.before, &change.after) {
+                    (Some(before), Some(after)) => {
+                        let now = after.get(name).unwrap_or(&Value::Null);
+                        is_unknown(now) || before.get(name).unwrap_or(&Value::Null) != now
+                    }
+                    _ => false,
+                },
+            };
+            if fired {
+                let attribute = trigger
+                    .attribute
+                    .as_ref()
+                    .map(|a| format!(".{a}"))
+                    .unwrap_or_default();
+                return Some(format!("{}{attribute}", change.address));
+            }
+        }
+    }
+    None
+}
+
 fn plan_instance(
     provider: &dyn Provider,
     type_name: &str,
@@ -871,6 +933,7 @@ fn plan_instance(
     prior: Option<&Value>,
     config: &Value,
     create_before_destroy: bool,
+    force_replace: bool,
 ) -> Result<(ResourceChange, Vec<crate::provider::Diagnostic>), Vec<Diag>> {
     let display = addr.to_string();
     let provider_failed = |e: anyhow::Error| {
@@ -937,7 +1000,7 @@ fn plan_instance(
         .filter(|(k, v)| is_unknown(v) || prior.get(k.as_str()).unwrap_or(&Value::Null) != *v)
         .map(|(k, _)| k.as_str())
         .collect();
-    if changed.is_empty() {
+    if changed.is_empty() && !force_replace {
         change.action = Action::NoOp;
         return Ok((change, all_diags));
     }
@@ -947,7 +1010,7 @@ fn plan_instance(
         .filter(|p| changed.contains(root_attribute(p)))
         .cloned()
         .collect();
-    if replace_paths.is_empty() {
+    if replace_paths.is_empty() && !force_replace {
         change.action = Action::Update;
         return Ok((change, all_diags));
     }

@@ -9,10 +9,11 @@ use hcl::edit::structure::{Attribute, Block, Body, Structure};
 use serde_json::Value;
 
 use super::eval::{EvalContext, InstanceVars, NoResources, Phase};
+use super::references::{Reference, ReferenceKind, references_of};
 use super::variables::Variables;
 use super::{
     Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ResourceBlock, SourceFile,
-    Span, Validation, VariableBlock,
+    Span, Trigger, Validation, VariableBlock,
 };
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
@@ -649,16 +650,77 @@ impl Builder<'_> {
                         "ignore_changes must be a list of attribute names or `all`.",
                     ),
                 },
+                "replace_triggered_by" => lc.replace_triggered_by = self.triggers(expr),
                 other => {
                     let hint = did_you_mean(
                         other,
-                        ["ignore_changes", "prevent_destroy", "create_before_destroy"],
+                        [
+                            "ignore_changes",
+                            "prevent_destroy",
+                            "create_before_destroy",
+                            "replace_triggered_by",
+                        ],
                     );
                     self.error(&expr.span, "Unsupported argument", format!("An argument named \"{other}\" is not expected in a lifecycle block.{hint}"));
                 }
             }
         }
         lc
+    }
+}
+
+impl Builder<'_> {
+    /// The entries of `replace_triggered_by`: each a reference to a resource, one of its
+    /// instances (`[count.index]`, `[each.key]` or a literal) or one of its attributes.
+    fn triggers(&mut self, expr: &Expr) -> Vec<Trigger> {
+        let Expression::Array(items) = &expr.expr else {
+            self.error(&expr.span, "Invalid replace_triggered_by", "replace_triggered_by must be a list of resource references, e.g. [time_rotating.key.id].");
+            return Vec::new();
+        };
+        let mut triggers = Vec::new();
+        for item in items.iter() {
+            let span = Span {
+                file: expr.span.file,
+                range: item.span().unwrap_or(expr.span.range.clone()),
+            };
+            let one = Expr {
+                expr: item.clone(),
+                span: span.clone(),
+            };
+            let is_reference = matches!(item, Expression::Traversal(_) | Expression::Variable(_));
+            let references: Vec<Reference> = references_of(&one)
+                .into_iter()
+                .filter(|r| !matches!(r.kind, ReferenceKind::Count | ReferenceKind::Each))
+                .collect();
+            match (is_reference, references.as_slice()) {
+                (
+                    true,
+                    [
+                        Reference {
+                            kind:
+                                ReferenceKind::Resource {
+                                    addr,
+                                    attribute,
+                                    indexed,
+                                    index,
+                                },
+                            ..
+                        },
+                    ],
+                ) if !indexed || index.is_some() => triggers.push(Trigger {
+                    resource: addr.clone(),
+                    index: index.clone(),
+                    attribute: attribute.clone(),
+                    span,
+                }),
+                _ => self.error(
+                    &span,
+                    "Invalid replace_triggered_by expression",
+                    "Each entry must be a reference to a managed resource, one of its instances ([count.index], [each.key] or a literal index) or one of its attributes, e.g. time_rotating.key or yandex_iam_service_account.sa[count.index].id.",
+                ),
+            }
+        }
+        triggers
     }
 }
 

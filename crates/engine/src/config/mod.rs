@@ -152,6 +152,24 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     /// Replace by creating the new object first.
     pub create_before_destroy: bool,
+    /// `replace_triggered_by`: replace the object when one of these changes.
+    pub replace_triggered_by: Vec<Trigger>,
+}
+
+/// One entry of `replace_triggered_by`: a resource, or one of its instances, or one
+/// attribute of it. The object is replaced when the plan updates or replaces the
+/// resource (any of its instances, or the one the index selects), or, for an
+/// attribute, when that attribute's planned value differs from its current one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    /// The resource referred to.
+    pub resource: ResourceAddr,
+    /// The instance, when the reference has an index (`[count.index]`, `[each.key]`, `[0]`).
+    pub index: Option<StaticIndex>,
+    /// The attribute, when the reference names one.
+    pub attribute: Option<String>,
+    /// Where it is written.
+    pub span: Span,
 }
 
 /// A `resource` block.

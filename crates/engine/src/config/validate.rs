@@ -116,6 +116,32 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                 ));
             }
         }
+        for trigger in &res.lifecycle.replace_triggered_by {
+            let target = &trigger.resource;
+            if config.resource(target).is_none() {
+                diags.push(err(
+                    &trigger.span,
+                    "Reference to undeclared resource".into(),
+                    format!("replace_triggered_by names {target}, which is not declared."),
+                ));
+            } else if target == addr {
+                diags.push(err(
+                    &trigger.span,
+                    "Invalid replace_triggered_by expression".into(),
+                    format!("{addr} cannot be replaced because of a change to itself."),
+                ));
+            } else if let (Some(name), Some(ts)) =
+                (&trigger.attribute, schema.resources.get(&target.type_name))
+                && !ts.attributes.contains_key(name)
+            {
+                let hint = did_you_mean(name, ts.attributes.keys().map(String::as_str));
+                diags.push(err(
+                    &trigger.span,
+                    "Unsupported attribute".into(),
+                    format!("{target} has no attribute \"{name}\".{hint}"),
+                ));
+            }
+        }
     }
 
     let check_refs = |expr: &Expr,
@@ -277,6 +303,9 @@ fn reference_graph(config: &Config) -> Graph<Node> {
         }
         for (dep, _) in &res.depends_on {
             g.add_edge(node.clone(), Node::Resource(dep.clone()));
+        }
+        for trigger in &res.lifecycle.replace_triggered_by {
+            g.add_edge(node.clone(), Node::Resource(trigger.resource.clone()));
         }
     }
     for local in config.locals.values() {

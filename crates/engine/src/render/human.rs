@@ -274,6 +274,11 @@ fn index_reason(change: &ResourceChange) -> Option<String> {
     if change.deposed.is_some() {
         return None;
     }
+    if let Some(trigger) = reason.strip_prefix(crate::plan::TRIGGERED_PREFIX) {
+        return Some(format!(
+            "  # (because {trigger} changes, and replace_triggered_by names it)"
+        ));
+    }
     Some(if reason.contains("resource block") {
         format!("  # (because {} is not in configuration)", change.address)
     } else if change.index_key.is_number() {
@@ -296,6 +301,14 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
     let what = match change.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
+        Action::DeleteThenCreate | Action::CreateThenDelete
+            if change
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(crate::plan::TRIGGERED_PREFIX)) =>
+        {
+            "will be replaced due to changes in replace_triggered_by"
+        }
         Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
         Action::Delete => "will be destroyed",
         Action::NoOp => return,

@@ -7,6 +7,7 @@ mod fake;
 mod golden;
 mod lifecycle;
 mod pending;
+mod replace_trigger;
 mod variables;
 
 use std::path::PathBuf;
