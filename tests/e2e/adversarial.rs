@@ -183,7 +183,11 @@ fn bad_key_settings_are_refused_at_plan_before_any_object_is_made() {
         let plan = run_at(&cloud, &url, dir.path(), &["plan"]);
         assert_eq!(plan.code, 1, "{name}: {}", plan.stdout);
         assert!(plan.stderr.contains(want), "{name}: {}", plan.stderr);
-        assert!(plan.stderr.contains("main.tf:"), "{name}: {}", plan.stderr);
+        assert!(
+            plan.stderr.contains("main.tf:6:"),
+            "{name}: at the attribute's own line: {}",
+            plan.stderr
+        );
         let apply = run_at(&cloud, &url, dir.path(), &["apply", "-auto-approve"]);
         assert_eq!(apply.code, 1, "{name}");
         assert!(

@@ -331,19 +331,23 @@ pub fn validate_instances(
                 continue;
             }
         };
-        let location = config.location(&block.span);
         for (key, vars) in expansion.instances() {
             let addr = block.addr.instance(key);
             match eval_instance(&ctx, config, block, rs, &vars, &addr) {
-                Ok(inst) => match provider.validate(&block.addr.type_name, &inst.value) {
-                    Ok(ds) => ds.iter().for_each(|d| {
-                        diags.push(Diag::from_provider(d, &addr.to_string(), location.clone()))
-                    }),
-                    Err(e) => diags.push(Diag::error(
-                        format!("{addr}: the provider failed while validating"),
-                        format!("{e:#}"),
-                    )),
-                },
+                Ok(inst) => {
+                    match provider.validate(&block.addr.type_name, &inst.value) {
+                        Ok(ds) => ds.iter().for_each(|d| {
+                            diags.push(config.place_in_block(
+                                Diag::from_provider(d, &addr.to_string(), None),
+                                block,
+                            ))
+                        }),
+                        Err(e) => diags.push(Diag::error(
+                            format!("{addr}: the provider failed while validating"),
+                            format!("{e:#}"),
+                        )),
+                    }
+                }
                 Err(d) => diags.extend(d),
             }
         }

@@ -36,6 +36,8 @@ pub struct Diag {
     pub location: Option<SourceLocation>,
     /// The resource instance or block it concerns, if any.
     pub address: Option<String>,
+    /// The attribute path it concerns (`scopes[1]`, `labels.team`), from the provider.
+    pub attribute: Option<String>,
 }
 
 impl Diag {
@@ -47,6 +49,7 @@ impl Diag {
             detail: detail.into(),
             location: None,
             address: None,
+            attribute: None,
         }
     }
 
@@ -90,6 +93,7 @@ impl Diag {
             detail,
             location,
             address: Some(address.to_string()),
+            attribute: d.attribute.clone(),
         }
     }
 

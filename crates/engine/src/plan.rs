@@ -751,7 +751,6 @@ fn plan_apply(
                 continue;
             }
             let prior_record = prior.instance(&addr);
-            let location = config.location(&block.span);
             let evaluated = {
                 let view = InstanceView {
                     values: &values,
@@ -793,7 +792,10 @@ fn plan_apply(
                         change.reason = Some(format!("{TRIGGERED_PREFIX}{trigger}"));
                     }
                     for d in provider_diags {
-                        diags.push(Diag::from_provider(&d, &addr.to_string(), location.clone()));
+                        diags.push(config.place_in_block(
+                            Diag::from_provider(&d, &addr.to_string(), None),
+                            block,
+                        ));
                     }
                     change.after_sensitive = inst_config.sensitive.iter().cloned().collect();
                     change.before_sensitive = prior_record
@@ -813,7 +815,7 @@ fn plan_apply(
                 }
                 Err(ds) => ds
                     .into_iter()
-                    .for_each(|d| diags.push(d.at(location.clone()))),
+                    .for_each(|d| diags.push(config.place_in_block(d, block))),
             }
         }
         values.objects.extend(planned_values);

@@ -24,7 +24,7 @@ pub use validate::{resource_dependencies, validate_config};
 pub use variables::{VarSource, VariableInputs, Variables, resolve_variables};
 
 use crate::address::ResourceAddr;
-use crate::diagnostics::SourceLocation;
+use crate::diagnostics::{Diag, SourceLocation};
 use crate::value::Type;
 
 /// One configuration file and its text.
@@ -233,6 +233,42 @@ impl Config {
         self.files
             .get(span.file)
             .map(|f| f.location(span.range.start))
+    }
+
+    /// Where `block` sets the attribute at `path` (`scopes[1]` is the list's second
+    /// element when it is written as a list, `labels.team` the `labels` attribute).
+    pub fn attribute_location(&self, block: &ResourceBlock, path: &str) -> Option<SourceLocation> {
+        let root_end = path.find(['.', '[']).unwrap_or(path.len());
+        let expr = block.attributes.get(&path[..root_end])?;
+        let element = path[root_end..]
+            .strip_prefix('[')
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|index| index.parse::<usize>().ok());
+        let range = match (&expr.expr, element) {
+            (hcl::edit::expr::Expression::Array(items), Some(i)) => items
+                .iter()
+                .nth(i)
+                .and_then(hcl::edit::Span::span)
+                .unwrap_or(expr.span.range.clone()),
+            _ => expr.span.range.clone(),
+        };
+        self.location(&Span {
+            file: expr.span.file,
+            range,
+        })
+    }
+
+    /// `diag` placed in `block`: at the line of the attribute it concerns when the block
+    /// sets it, else at the block (unless it has a place already).
+    pub fn place_in_block(&self, mut diag: Diag, block: &ResourceBlock) -> Diag {
+        if diag.location.is_none() {
+            diag.location = diag
+                .attribute
+                .as_deref()
+                .and_then(|path| self.attribute_location(block, path))
+                .or_else(|| self.location(&block.span));
+        }
+        diag
     }
 
     /// The resource block with `addr`.

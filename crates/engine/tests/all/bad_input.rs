@@ -107,7 +107,7 @@ const CASES: &[Case] = &[
         name: "provider validation",
         config: "resource \"yandex_iam_service_account\" \"sa\" {\n  name = \"Bad_Name\"\n}\n",
         summary: "yandex_iam_service_account.sa: invalid service account name",
-        at: "main.tf:1:1",
+        at: "main.tf:2:3",
         hint: "(attribute name)",
     },
     Case {
