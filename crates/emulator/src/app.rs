@@ -15,7 +15,6 @@ use crate::faults::{FaultInjector, RequestFault};
 use crate::operation::{OperationRecord, Outcome};
 use crate::recorder::Recorder;
 use crate::routes::Route;
-use crate::services;
 use crate::stats::Stats;
 
 /// One API request after routing and parsing (no `Debug`: it carries credentials).
@@ -222,54 +221,5 @@ impl App {
         cloud.remember(request.idempotency_key(), Replay::Operation(id));
         self.commit(cloud)?;
         Ok(json)
-    }
-
-    /// Runs one API request.
-    pub fn dispatch(&self, request: &ApiRequest) -> ApiResult<Value> {
-        use access_bindings::Resource;
-        use services::{access_bindings, api_keys, endpoints, folders, keys, operations};
-        use services::{service_accounts, tokens};
-        match &request.route {
-            Route::ServiceAccountGet(id) => service_accounts::get(self, request, id),
-            Route::ServiceAccountList => service_accounts::list(self, request),
-            Route::ServiceAccountCreate => service_accounts::create(self, request),
-            Route::ServiceAccountUpdate(id) => service_accounts::update(self, request, id),
-            Route::ServiceAccountDelete(id) => service_accounts::delete(self, request, id),
-            Route::ServiceAccountListBindings(id) => {
-                access_bindings::list(self, request, Resource::ServiceAccount, id)
-            }
-            Route::ServiceAccountSetBindings(id) => {
-                access_bindings::set(self, request, Resource::ServiceAccount, id)
-            }
-            Route::ServiceAccountUpdateBindings(id) => {
-                access_bindings::update(self, request, Resource::ServiceAccount, id)
-            }
-            Route::FolderGet(id) => folders::get(self, request, id),
-            Route::FolderList => folders::list(self, request),
-            Route::FolderListBindings(id) => {
-                access_bindings::list(self, request, Resource::Folder, id)
-            }
-            Route::FolderSetBindings(id) => {
-                access_bindings::set(self, request, Resource::Folder, id)
-            }
-            Route::FolderUpdateBindings(id) => {
-                access_bindings::update(self, request, Resource::Folder, id)
-            }
-            Route::ApiKeyCreate => api_keys::create(self, request),
-            Route::ApiKeyList => api_keys::list(self, request),
-            Route::ApiKeyGet(id) => api_keys::get(self, request, id),
-            Route::ApiKeyUpdate(id) => api_keys::update(self, request, id),
-            Route::ApiKeyDelete(id) => api_keys::delete(self, request, id),
-            Route::ApiKeyScopes => api_keys::list_scopes(self, request),
-            Route::KeyCreate => keys::create(self, request),
-            Route::KeyList => keys::list(self, request),
-            Route::KeyGet(id) => keys::get(self, request, id),
-            Route::KeyDelete(id) => keys::delete(self, request, id),
-            Route::OperationGet(id) => operations::get(self, request, id),
-            Route::OperationCancel(id) => operations::cancel(self, request, id),
-            Route::TokenCreate => tokens::create(self, request),
-            Route::EndpointList => endpoints::list(self, request),
-            Route::EndpointGet(id) => endpoints::get(self, request, id),
-        }
     }
 }

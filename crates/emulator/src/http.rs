@@ -133,14 +133,17 @@ async fn api(
             (Some(_), Err(err)) => Err(err.clone()),
             (Some(resolved), Ok(parsed)) => {
                 crate::input::parse_query(uri.query()).and_then(|query| {
-                    app.dispatch(&ApiRequest {
-                        route: resolved.route,
-                        query,
-                        body: parsed.clone(),
-                        authorization: header_text(&headers, header::AUTHORIZATION),
-                        idempotency_key: header_text(&headers, "idempotency-key"),
-                        host: header_text(&headers, header::HOST),
-                    })
+                    crate::services::dispatch(
+                        &app,
+                        &ApiRequest {
+                            route: resolved.route,
+                            query,
+                            body: parsed.clone(),
+                            authorization: header_text(&headers, header::AUTHORIZATION),
+                            idempotency_key: header_text(&headers, "idempotency-key"),
+                            host: header_text(&headers, header::HOST),
+                        },
+                    )
                 })
             }
         },

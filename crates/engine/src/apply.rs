@@ -20,7 +20,8 @@ use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
 use crate::pool::Permits;
 use crate::provider::{Applied, Change, MAX_BATCH, Provider, Schema, has_errors};
-use crate::state::{InstanceState, OutputState, PendingCreate, State, StateFile, new_deposed_key};
+use crate::state::{InstanceState, OutputState, PendingCreate, State, new_deposed_key};
+use crate::state_file::StateFile;
 use crate::value::{contains_unknown, unknowns_to_null};
 
 /// The kind of one step of applying a change.

@@ -26,7 +26,8 @@ use crate::lock::StateLock;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
 use crate::provider::{Provider, Schema};
 use crate::render;
-use crate::state::{InstanceState, State, StateFile};
+use crate::state::{InstanceState, State};
+use crate::state_file::StateFile;
 
 /// Terraform's default `-parallelism`.
 pub const DEFAULT_PARALLELISM: usize = 10;

@@ -13,7 +13,8 @@ use std::sync::{Mutex, MutexGuard};
 use crate::address::InstanceAddr;
 use crate::diagnostics::Diag;
 use crate::journal::JournalWriter;
-use crate::state::{State, StateEncoder, StateFile};
+use crate::state::State;
+use crate::state_file::{StateEncoder, StateFile};
 
 /// The journal size that never by itself calls for a whole write of the state.
 const MIN_JOURNAL_BYTES: u64 = 1 << 20;

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{InstanceState, State, directory_of};
+use crate::files::directory_of;
+use crate::state::{InstanceState, State};
 
 /// The journal format version this engine writes and reads.
 const JOURNAL_VERSION: u64 = 1;

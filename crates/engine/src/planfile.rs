@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::Variables;
+use crate::files::write_private_file;
 use crate::plan::Plan;
 use crate::redact::{redact_attributes, redacted, restore_attributes};
-use crate::state::{State, write_private_file};
+use crate::state::State;
 
 /// The `format` field of a saved plan.
 pub const FORMAT: &str = "ycprov-plan";

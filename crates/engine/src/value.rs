@@ -275,6 +275,35 @@ pub fn set_normalise(mut items: Vec<Value>) -> Vec<Value> {
     items
 }
 
+/// When an expression is evaluated; decides what is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Literal values only (variable defaults, lifecycle settings): no references.
+    Static,
+    /// `validate`: every resource value is unknown.
+    Validate,
+    /// `plan`: `timestamp()` is unknown, resources have their planned values.
+    Plan,
+    /// `apply`: everything referenced is known.
+    Apply,
+}
+
+/// Equality as HCL sees it (numbers compare by value).
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

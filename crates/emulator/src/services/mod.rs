@@ -9,12 +9,15 @@ pub mod operations;
 pub mod service_accounts;
 pub mod tokens;
 
-use crate::app::ApiRequest;
+use serde_json::Value;
+
+use crate::app::{ApiRequest, App};
 use crate::auth::{Access, Principal};
 use crate::cloud::CloudState;
 use crate::error::ApiResult;
 use crate::input::Fields;
 use crate::model::{AccessBinding, ServiceAccount};
+use crate::routes::Route;
 
 /// Rejects any query parameter (for methods whose only parameter is in the path).
 pub fn no_query(request: &ApiRequest) -> ApiResult<()> {
@@ -48,4 +51,47 @@ pub fn require_account_access(
         permission,
         &account.id,
     )
+}
+
+/// Runs one API request: the route's service.
+pub fn dispatch(app: &App, request: &ApiRequest) -> ApiResult<Value> {
+    use access_bindings::Resource;
+    match &request.route {
+        Route::ServiceAccountGet(id) => service_accounts::get(app, request, id),
+        Route::ServiceAccountList => service_accounts::list(app, request),
+        Route::ServiceAccountCreate => service_accounts::create(app, request),
+        Route::ServiceAccountUpdate(id) => service_accounts::update(app, request, id),
+        Route::ServiceAccountDelete(id) => service_accounts::delete(app, request, id),
+        Route::ServiceAccountListBindings(id) => {
+            access_bindings::list(app, request, Resource::ServiceAccount, id)
+        }
+        Route::ServiceAccountSetBindings(id) => {
+            access_bindings::set(app, request, Resource::ServiceAccount, id)
+        }
+        Route::ServiceAccountUpdateBindings(id) => {
+            access_bindings::update(app, request, Resource::ServiceAccount, id)
+        }
+        Route::FolderGet(id) => folders::get(app, request, id),
+        Route::FolderList => folders::list(app, request),
+        Route::FolderListBindings(id) => access_bindings::list(app, request, Resource::Folder, id),
+        Route::FolderSetBindings(id) => access_bindings::set(app, request, Resource::Folder, id),
+        Route::FolderUpdateBindings(id) => {
+            access_bindings::update(app, request, Resource::Folder, id)
+        }
+        Route::ApiKeyCreate => api_keys::create(app, request),
+        Route::ApiKeyList => api_keys::list(app, request),
+        Route::ApiKeyGet(id) => api_keys::get(app, request, id),
+        Route::ApiKeyUpdate(id) => api_keys::update(app, request, id),
+        Route::ApiKeyDelete(id) => api_keys::delete(app, request, id),
+        Route::ApiKeyScopes => api_keys::list_scopes(app, request),
+        Route::KeyCreate => keys::create(app, request),
+        Route::KeyList => keys::list(app, request),
+        Route::KeyGet(id) => keys::get(app, request, id),
+        Route::KeyDelete(id) => keys::delete(app, request, id),
+        Route::OperationGet(id) => operations::get(app, request, id),
+        Route::OperationCancel(id) => operations::cancel(app, request, id),
+        Route::TokenCreate => tokens::create(app, request),
+        Route::EndpointList => endpoints::list(app, request),
+        Route::EndpointGet(id) => endpoints::get(app, request, id),
+    }
 }

@@ -1,6 +1,7 @@
 //! Expression evaluation with unknown values and sensitivity tracking.
 
 use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
@@ -9,27 +10,25 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::functions::{self, FunctionContext};
-use super::variables::Variables;
 use super::{Config, Expr, Span};
 use crate::address::ResourceAddr;
-use crate::diagnostics::{Diag, did_you_mean};
+use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
 use crate::limits;
 use crate::provider::Schema;
 use crate::value::{
-    Type, contains_unknown, is_unknown, kind_name, number, to_template_string, unknown,
+    Phase, Type, contains_unknown, is_unknown, kind_name, number, to_template_string, unknown,
+    values_equal,
 };
 
-/// When an expression is evaluated; decides what is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Literal values only (variable defaults, lifecycle settings): no references.
-    Static,
-    /// `validate`: every resource value is unknown.
-    Validate,
-    /// `plan`: `timestamp()` is unknown, resources have their planned values.
-    Plan,
-    /// `apply`: everything referenced is known.
-    Apply,
+/// The resolved values of all input variables.
+#[derive(Clone, Default, PartialEq)]
+pub struct Variables {
+    /// Values by name (a missing name evaluates as unknown).
+    pub values: BTreeMap<String, Value>,
+    /// Names of the variables declared `sensitive`.
+    pub sensitive: BTreeSet<String>,
+    /// Warnings found while resolving (e.g. a file assigning an undeclared variable).
+    pub warnings: Diagnostics,
 }
 
 /// Supplies the current value of resources for references.
@@ -186,22 +185,6 @@ fn as_f64(v: &Value) -> Option<f64> {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    }
-}
-
-/// Equality as HCL sees it (numbers compare by value).
-pub fn values_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
-        }
-        _ => a == b,
     }
 }
 

@@ -4,9 +4,9 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::eval::{Phase, values_equal};
 use crate::value::{
-    Type, contains_unknown, is_unknown, kind_name, set_normalise, to_template_string, unknown,
+    Phase, Type, contains_unknown, is_unknown, kind_name, set_normalise, to_template_string,
+    unknown, values_equal,
 };
 
 /// What functions may depend on besides their arguments.

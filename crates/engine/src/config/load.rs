@@ -8,9 +8,9 @@ use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::structure::{Attribute, Block, Body, Structure};
 use serde_json::Value;
 
-use super::eval::{EvalContext, InstanceVars, NoResources, Phase};
+use super::eval::Variables;
+use super::eval::{EvalContext, InstanceVars, NoResources};
 use super::references::{Reference, ReferenceKind, references_of};
-use super::variables::Variables;
 use super::{
     Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ResourceBlock, SourceFile,
     Span, Trigger, Validation, VariableBlock,
@@ -18,6 +18,7 @@ use super::{
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
 use crate::limits;
+use crate::value::Phase;
 use crate::value::Type;
 
 const TOP_LEVEL_BLOCKS: [&str; 6] = [

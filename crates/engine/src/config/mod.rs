@@ -15,13 +15,12 @@ use std::path::PathBuf;
 use hcl::edit::expr::Expression;
 use serde_json::Value;
 
-pub use eval::{
-    EvalContext, Evaluated, InstanceVars, NoResources, Phase, ResourceValues, values_equal,
-};
+pub use crate::value::{Phase, values_equal};
+pub use eval::{EvalContext, Evaluated, InstanceVars, NoResources, ResourceValues, Variables};
 pub use load::load;
 pub use references::{Reference, ReferenceKind, StaticIndex, references_of};
 pub use validate::{resource_dependencies, validate_config};
-pub use variables::{VarSource, VariableInputs, Variables, resolve_variables};
+pub use variables::{VarSource, VariableInputs, resolve_variables};
 
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, SourceLocation};

@@ -1,15 +1,16 @@
 //! Input variable values: defaults, `TF_VAR_*`, `*.tfvars` files and `-var` flags,
 //! with Terraform's precedence.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hcl::edit::structure::Structure;
 use serde_json::Value;
 
-use super::eval::{EvalContext, InstanceVars, NoResources, Phase};
+use super::eval::{EvalContext, InstanceVars, NoResources, Variables};
 use super::{Config, Expr, SourceFile, Span};
 use crate::diagnostics::{Diag, Diagnostics, SourceLocation, did_you_mean};
+use crate::value::Phase;
 use crate::value::{Type, is_unknown};
 
 /// One command-line variable source, in command-line order.
@@ -80,17 +81,6 @@ pub struct VariableInputs {
     pub env: Vec<(String, String)>,
     /// Do not fail on variables without a value (they stay unknown), as `validate` does.
     pub allow_missing: bool,
-}
-
-/// The resolved values of all input variables.
-#[derive(Clone, Default, PartialEq)]
-pub struct Variables {
-    /// Values by name (a missing name evaluates as unknown).
-    pub values: BTreeMap<String, Value>,
-    /// Names of the variables declared `sensitive`.
-    pub sensitive: BTreeSet<String>,
-    /// Warnings found while resolving (e.g. a file assigning an undeclared variable).
-    pub warnings: Diagnostics,
 }
 
 impl std::fmt::Debug for VariableInputs {

@@ -1094,7 +1094,7 @@ fn refresh_can_be_disabled_and_progress_is_reported() {
 fn debug_output_never_shows_secrets() {
     let ws = Workspace::new(AI_STUDIO);
     ws.apply_ok();
-    let state = ycprov_engine::state::StateFile::new(ws.path("terraform.tfstate"))
+    let state = ycprov_engine::state_file::StateFile::new(ws.path("terraform.tfstate"))
         .load()
         .unwrap()
         .unwrap();

@@ -40,7 +40,7 @@ impl<'a> Interrupting<'a> {
     }
 
     fn pending_on_disk(&self, planned: &Value) -> bool {
-        let loaded = ycprov_engine::state::StateFile::new(&self.state_path)
+        let loaded = ycprov_engine::state_file::StateFile::new(&self.state_path)
             .load()
             .expect("the state (file and journal) loads");
         let Some(state) = loaded else {
