@@ -90,14 +90,10 @@ fn a_change_to_what_the_trigger_names_replaces_the_object() {
         }
         let apply = ws.run_opts(&opts, "apply");
         assert_eq!(apply.code, 0, "{trigger}: {}\n{}", apply.out, apply.err);
-        for i in 0..2 {
+        for (i, was) in before.iter().enumerate() {
             let address = format!("yandex_iam_service_account_api_key.key[{i}]");
             let now = ws.attr(&address, "id");
-            assert_eq!(
-                now != before[i],
-                replaced.contains(&i),
-                "{trigger}: {address}"
-            );
+            assert_eq!(&now != was, replaced.contains(&i), "{trigger}: {address}");
             assert_eq!(
                 ws.attr(&address, "secret_key"),
                 json!(format!("AQVN-secret-{}", now.as_str().unwrap()))
