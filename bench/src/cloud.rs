@@ -36,6 +36,7 @@ impl Cloud {
             quotas: Quotas {
                 service_accounts: QUOTA,
                 api_keys: QUOTA,
+                access_bindings: QUOTA,
             },
             record_file: Some(record_file.clone()),
             ..Config::default()

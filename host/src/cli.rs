@@ -86,6 +86,9 @@ pub enum Command {
     /// API keys: step 3.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// AI Studio access in one command: the console's one-click API key.
+    #[command(subcommand, name = "ai-studio")]
+    AiStudio(AiStudioCommand),
     /// Credentials: which one is in use.
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -122,6 +125,74 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+}
+
+/// `ycprov ai-studio …`
+#[derive(Subcommand, Debug)]
+pub enum AiStudioCommand {
+    /// Subcommands for AI Studio API keys.
+    #[command(subcommand)]
+    Key(AiStudioKeyCommand),
+}
+
+/// `ycprov ai-studio key …`
+#[derive(Subcommand, Debug)]
+pub enum AiStudioKeyCommand {
+    /// Create a service account with the AI Studio roles (one batched binding update) and
+    /// an API key with the AI Studio scopes; prints the key id and its secret once.
+    Create(AiStudioKeyArgs),
+}
+
+/// The arguments of `ycprov ai-studio key create`.
+#[derive(Args, Debug)]
+pub struct AiStudioKeyArgs {
+    /// The folder (default: YC_FOLDER_ID or the yc profile's folder).
+    #[arg(long)]
+    pub folder_id: Option<String>,
+    /// The service account's name (default: ai-studio-<random>). A rerun with the same
+    /// name completes an earlier run that failed part-way instead of starting anew.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Reuse this service account instead of creating one.
+    #[arg(long, conflicts_with = "name")]
+    pub service_account_id: Option<String>,
+    /// A description of the account and the key.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The key expires after this long: e.g. 90d, 12h, 30m, 2w.
+    #[arg(long, value_name = "DURATION", conflicts_with = "expires_at")]
+    pub expires_in: Option<String>,
+    /// The key expires at this time (RFC3339, e.g. 2027-01-01T00:00:00Z).
+    #[arg(long, value_name = "RFC3339")]
+    pub expires_at: Option<String>,
+    /// Which roles and scopes: `all-services` (the console's one-click key) or
+    /// `language-models` (least privilege for text generation).
+    #[arg(long, default_value = "all-services")]
+    pub preset: String,
+    /// A folder role instead of the preset's (repeatable).
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// A key scope instead of the preset's (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// How to print the result: text, json, or env (`YC_API_KEY=…` lines).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: KeyFormat,
+    /// Write the result (with the secret) to this new file, mode 0600, instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The shapes `ai-studio key create` prints its result in.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// `name: value` lines.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
+    /// Environment variables for AI Studio clients (`YC_API_KEY`, `YC_FOLDER_ID`, …).
+    Env,
 }
 
 /// `ycprov account …`

@@ -62,6 +62,9 @@ impl CommandFailure {
                 if api.code == Code::Unauthenticated {
                     detail.push_str(&format!("\n  hint: {auth_hint}"));
                 }
+                if let Some(hint) = quota_hint(api) {
+                    detail.push_str(&format!("\n  hint: {hint}"));
+                }
                 (detail, exit_for(api.code))
             }
             IamError::Transport(transport) => (describe_transport(transport), Exit::Unreachable),
@@ -80,6 +83,21 @@ impl CommandFailure {
             exit,
         }
     }
+}
+
+/// How to deal with an exhausted quota, when the error names one ("Quota limit X exceeded").
+fn quota_hint(api: &ApiError) -> Option<String> {
+    if api.code != Code::ResourceExhausted {
+        return None;
+    }
+    let rest = &api.message[api.message.find("Quota limit ")? + "Quota limit ".len()..];
+    let quota = rest
+        .split_whitespace()
+        .next()
+        .filter(|id| id.contains('.'))?;
+    Some(format!(
+        "the cloud's quota {quota} is used up; see its usage with `yc quota-manager quota-limit get --quota-id={quota} --resource-type=resource-manager.cloud`, remove what is no longer needed, or request a higher limit on the Quotas page of the cloud in the console"
+    ))
 }
 
 /// `CODE_NAME: message (request id …, operation …)`.

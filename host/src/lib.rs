@@ -5,6 +5,7 @@
 //! The binary is a thin `main` over [`main_with_args`]; the modules are public so
 //! the integration tests can drive the runtime in-process.
 
+pub mod ai_studio;
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;
@@ -29,7 +30,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::capabilities::Capabilities;
-use crate::cli::{AuthCommand, Cli, Command, GlobalArgs};
+use crate::cli::{AiStudioCommand, AiStudioKeyCommand, AuthCommand, Cli, Command, GlobalArgs};
 use crate::credentials::{Credential, CredentialConfig};
 use crate::failure::{CommandFailure, Exit};
 use crate::policy::Policy;
@@ -84,6 +85,12 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Key(command) => {
             let runtime = runtime_for(&cli.global)?;
             imperative::key(&runtime, command, &mut stdout)
+                .map_err(|e| credential_failure(&runtime, e))?
+        }
+        Command::AiStudio(AiStudioCommand::Key(AiStudioKeyCommand::Create(args))) => {
+            let runtime = runtime_for(&cli.global)?;
+            let default_folder = CredentialConfig::from_global(&cli.global).default_folder_id();
+            ai_studio::create_key(&runtime, args, default_folder, &mut stdout)
                 .map_err(|e| credential_failure(&runtime, e))?
         }
         Command::Auth(AuthCommand::Status { format }) => {

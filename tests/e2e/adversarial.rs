@@ -195,7 +195,10 @@ fn bad_key_settings_are_refused_at_plan_before_any_object_is_made() {
             "{name}: an account was made"
         );
     }
-    let cloud = Cloud::start();
+    let cloud = Cloud::with_config(yc_emulator::Config {
+        extra_scopes: vec!["yc.serverless.workflows.execute".into()],
+        ..yc_emulator::Config::default()
+    });
     let dir = workspace(
         "resource \"yandex_iam_service_account\" \"sa\" {\n  name = \"sa-plan\"\n}\nresource \"yandex_iam_service_account_api_key\" \"key\" {\n  service_account_id = yandex_iam_service_account.sa.id\n  scopes = [\"yc.serverless.workflows.execute\"]\n}\n",
     );

@@ -77,6 +77,7 @@ fn new_cloud() -> Cloud {
         quotas: Quotas {
             service_accounts: 1000,
             api_keys: 10_000,
+            access_bindings: 10_000,
         },
         ..Config::default()
     })

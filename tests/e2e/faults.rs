@@ -161,6 +161,7 @@ fn two_hundred_resources_converge_in_one_run_under_faults() {
         quotas: Quotas {
             service_accounts: 1000,
             api_keys: 1000,
+            access_bindings: 10_000,
         },
         ..Config::default()
     });

@@ -2,6 +2,7 @@
 //! against the emulator on an ephemeral loopback port.
 
 mod adversarial;
+mod ai_studio;
 mod batching;
 mod concurrency;
 mod contract;

@@ -56,6 +56,7 @@ pub struct App {
     state_file: Option<PathBuf>,
     pending_polls: u32,
     quotas: Quotas,
+    extra_scopes: Vec<String>,
     faults: Mutex<FaultInjector>,
     stats: Mutex<Stats>,
     recorder: Option<Recorder>,
@@ -92,6 +93,7 @@ impl App {
             state_file: config.state_file.clone(),
             pending_polls: config.pending_polls,
             quotas: config.quotas.clone(),
+            extra_scopes: config.extra_scopes.clone(),
             faults: Mutex::new(FaultInjector::new(config.faults.clone(), config.seed)),
             stats: Mutex::new(Stats::default()),
             recorder,
@@ -109,6 +111,15 @@ impl App {
     /// The bound `host:port`.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The API key scopes this cloud offers: the documented ones and the configured extras.
+    pub fn offered_scopes(&self) -> Vec<String> {
+        crate::KNOWN_SCOPES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.extra_scopes.iter().cloned())
+            .collect()
     }
 
     /// The per-cloud quotas.

@@ -20,6 +20,8 @@ pub struct Config {
     pub quotas: Quotas,
     /// Append one JSON line per HTTP exchange to this file (method, path, query, bodies, status).
     pub record_file: Option<PathBuf>,
+    /// API key scopes the cloud offers beyond the documented ones ([`crate::KNOWN_SCOPES`]).
+    pub extra_scopes: Vec<String>,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             state_file: None,
             quotas: Quotas::default(),
             record_file: None,
+            extra_scopes: Vec::new(),
         }
     }
 }
@@ -74,6 +77,8 @@ pub struct Quotas {
     pub service_accounts: usize,
     /// `iam.apiKeys.count`.
     pub api_keys: usize,
+    /// `iam.accessBindings.count`: bindings on the cloud's folders and service accounts.
+    pub access_bindings: usize,
 }
 
 impl Default for Quotas {
@@ -81,6 +86,7 @@ impl Default for Quotas {
         Quotas {
             service_accounts: 100,
             api_keys: 1000,
+            access_bindings: 1000,
         }
     }
 }

@@ -59,6 +59,20 @@ struct Args {
     /// API keys per cloud.
     #[arg(long, env = "YC_EMULATOR_QUOTA_API_KEYS", default_value_t = 1000)]
     quota_api_keys: usize,
+    /// Access bindings per cloud (folders and service accounts).
+    #[arg(
+        long,
+        env = "YC_EMULATOR_QUOTA_ACCESS_BINDINGS",
+        default_value_t = 1000
+    )]
+    quota_access_bindings: usize,
+    /// An API key scope the cloud offers beyond the documented ones (repeatable).
+    #[arg(
+        long = "extra-scope",
+        env = "YC_EMULATOR_EXTRA_SCOPES",
+        value_delimiter = ','
+    )]
+    extra_scopes: Vec<String>,
 }
 
 fn check_rate(name: &str, rate: f64) -> anyhow::Result<f64> {
@@ -86,8 +100,10 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         quotas: Quotas {
             service_accounts: args.quota_service_accounts,
             api_keys: args.quota_api_keys,
+            access_bindings: args.quota_access_bindings,
         },
         record_file: args.record_file.clone(),
+        extra_scopes: args.extra_scopes.clone(),
     })
 }
 

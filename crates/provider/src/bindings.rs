@@ -275,6 +275,25 @@ impl wit_iam::Guest for Component {
     fn delete_key(id: String) -> IamResult<()> {
         iam().delete_key(&id).map_err(Into::into)
     }
+
+    fn list_scopes() -> IamResult<Vec<String>> {
+        iam().list_scopes().map_err(Into::into)
+    }
+
+    fn check_scopes(scopes: Vec<String>) -> IamResult<Vec<wit_iam::UnknownScope>> {
+        let found = crate::scopes::check(&iam(), &scopes);
+        if let Some(why) = &found.unavailable {
+            Host.log(
+                Level::Warn,
+                &format!("the cloud's scope list could not be read ({why}); undocumented scopes are not checked"),
+            );
+        }
+        Ok(found
+            .unknown
+            .into_iter()
+            .map(|(scope, closest)| wit_iam::UnknownScope { scope, closest })
+            .collect())
+    }
 }
 
 impl wit_provider::Guest for Component {

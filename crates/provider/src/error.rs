@@ -150,6 +150,16 @@ impl ApiError {
         self.code == Code::ResourceExhausted && self.message.to_ascii_lowercase().contains("quota")
     }
 
+    /// The quota a RESOURCE_EXHAUSTED error names ("Quota limit iam.apiKeys.count exceeded").
+    pub fn quota_id(&self) -> Option<&str> {
+        if self.code != Code::ResourceExhausted {
+            return None;
+        }
+        let rest = &self.message[self.message.find("Quota limit ")? + "Quota limit ".len()..];
+        let id = rest.split_whitespace().next()?;
+        id.contains('.').then_some(id)
+    }
+
     /// Whether the error is transient: a retryable code that is not a quota error.
     pub fn is_transient(&self) -> bool {
         self.code.is_retryable() && !self.is_quota_exceeded()

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::app::{ApiRequest, App};
 use crate::auth::{Access, Principal};
 use crate::cloud::CloudState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::input::Fields;
 use crate::model::{AccessBinding, any, list_response};
 use crate::validate;
@@ -147,6 +147,10 @@ pub fn set(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> Api
         }
     }
     resource.authorize(&cloud, &caller, &id, Access::Write)?;
+    let current = resource.bindings(&cloud, &id);
+    let added = wanted.iter().filter(|b| !current.contains(b)).count();
+    let removed = current.iter().filter(|b| !wanted.contains(b)).count();
+    check_binding_quota(app, &cloud, added.saturating_sub(removed))?;
     let metadata = any(
         "yandex.cloud.access.SetAccessBindingsMetadata",
         json!({ "resourceId": id }),
@@ -174,6 +178,25 @@ pub fn set(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> Api
             operation_result(effective)
         },
     )
+}
+
+/// Refuses `adding` more bindings when the cloud would then hold more than its
+/// `iam.accessBindings.count` quota (bindings on its folders and service accounts).
+fn check_binding_quota(app: &App, cloud: &CloudState, adding: usize) -> ApiResult<()> {
+    let limit = app.quotas().access_bindings;
+    let held: usize = cloud.folder_bindings.values().map(Vec::len).sum::<usize>()
+        + cloud
+            .service_account_bindings
+            .values()
+            .map(Vec::len)
+            .sum::<usize>();
+    if adding > 0 && held + adding > limit {
+        return Err(ApiError::new(
+            Code::ResourceExhausted,
+            format!("Quota limit iam.accessBindings.count exceeded (limit {limit} per cloud)"),
+        ));
+    }
+    Ok(())
 }
 
 /// `POST …/{resourceId}:updateAccessBindings`: applies ADD/REMOVE deltas. Adding a binding that
@@ -204,6 +227,16 @@ pub fn update(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> 
         deltas.push((action, parse_binding(&binding_fields)?));
     }
     resource.authorize(&cloud, &caller, &id, Access::Write)?;
+    {
+        let current = resource.bindings(&cloud, &id);
+        let mut added: Vec<&AccessBinding> = Vec::new();
+        for (action, binding) in &deltas {
+            if *action == "ADD" && !current.contains(binding) && !added.contains(&binding) {
+                added.push(binding);
+            }
+        }
+        check_binding_quota(app, &cloud, added.len())?;
+    }
     let metadata = any(
         "yandex.cloud.access.UpdateAccessBindingsMetadata",
         json!({ "resourceId": id }),

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, assert_error, start};
+use crate::common::{Client, assert_error, start, start_with};
+use yc_emulator::{Config, Quotas};
 
 fn delta(action: &str, role: &str, subject_id: &str) -> Value {
     json!({"action": action, "accessBinding": {"roleId": role, "subject": {"id": subject_id, "type": "serviceAccount"}}})
@@ -319,4 +320,50 @@ fn service_account_access_bindings() {
         5,
         "Service account ajenope not found",
     );
+}
+
+#[test]
+fn the_cloud_access_binding_quota_refuses_what_would_exceed_it() {
+    let seeded: usize = start()
+        .snapshot()
+        .folder_bindings
+        .values()
+        .map(Vec::len)
+        .sum();
+    let emulator = start_with(Config {
+        quotas: Quotas {
+            access_bindings: seeded + 2,
+            ..Quotas::default()
+        },
+        ..Config::default()
+    });
+    let client = Client::admin(&emulator);
+    let folder = emulator.seed().folder_id.clone();
+    let account = client.create_account(&folder, "quota");
+    let add = |role: &str| delta("ADD", role, &account);
+    let path = format!("/resource-manager/v1/folders/{folder}:updateAccessBindings");
+    let cases = [
+        (
+            "two new bindings fit",
+            vec![add("viewer"), add("editor")],
+            None,
+        ),
+        (
+            "adding one that exists costs nothing",
+            vec![add("viewer")],
+            None,
+        ),
+        (
+            "one more is over the quota",
+            vec![add("ai.editor")],
+            Some("Quota limit iam.accessBindings.count exceeded"),
+        ),
+    ];
+    for (name, deltas, refused) in cases {
+        let reply = client.post(&path, json!({ "accessBindingDeltas": deltas }));
+        match refused {
+            None => assert_eq!(reply.status, 200, "{name}: {}", reply.body),
+            Some(message) => assert_error(&reply, 429, 8, message),
+        }
+    }
 }

@@ -385,6 +385,7 @@ fn quota_exhaustion() {
         quotas: Quotas {
             service_accounts: 2,
             api_keys: 1,
+            ..Quotas::default()
         },
         ..Config::default()
     });

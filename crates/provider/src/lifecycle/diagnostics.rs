@@ -75,6 +75,13 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
 }
 
 fn hint(error: &Error) -> String {
+    if let Error::Api(api) = error
+        && let Some(quota) = api.quota_id()
+    {
+        return format!(
+            "The cloud's quota {quota} is used up. See its usage with `yc quota-manager quota-limit get --quota-id={quota} --resource-type=resource-manager.cloud`, remove what is no longer needed, or request a higher limit on the Quotas page of the cloud in the console."
+        );
+    }
     let text = match error {
         Error::Api(api) => match api.code {
             Code::AlreadyExists => {
