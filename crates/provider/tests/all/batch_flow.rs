@@ -2,7 +2,7 @@
 //! granted, read and revoked with a handful of requests, not one per member.
 
 use serde_json::{Value, json};
-use yc_emulator::Config;
+use yc_emulator::{Config, Quotas};
 use ycprov_provider::iam::Iam;
 use ycprov_provider::lifecycle::Provider;
 use ycprov_provider::model::AccountSpec;
@@ -23,6 +23,10 @@ fn count(platform: &EmulatorPlatform, suffix: &str) -> usize {
 fn many_members_of_one_folder_take_a_few_requests() {
     let platform = EmulatorPlatform::start(Config {
         pending_polls: 1,
+        quotas: Quotas {
+            access_bindings: 10_000,
+            ..Quotas::default()
+        },
         ..Config::default()
     });
     let folder = platform.folder_id();
