@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use ycprov::bindings::iam::{AccountSpec, KeySpec, Subject};
 use ycprov::capabilities::Capabilities;
-use ycprov::credentials::Credential;
 use ycprov::imperative::call_iam;
 use ycprov::policy::Policy;
 use ycprov::runtime::Runtime;
+use ycprov::yandex::credentials::Credential;
 
 use crate::cloud::Cloud;
 use crate::workload::{self, ROLE, SCOPE};
@@ -18,7 +18,7 @@ use crate::workload::{self, ROLE, SCOPE};
 /// Loads the embedded provider component with the emulator as its endpoint and the seeded
 /// admin as its credential.
 pub fn runtime_for(cloud: &Cloud) -> Result<Runtime> {
-    let policy = Policy::new(Some(&cloud.emulator.base_url()))?;
+    let policy = Policy::new(&ycprov::yandex::ORIGINS, Some(&cloud.emulator.base_url()))?;
     let credential =
         Credential::from_sources(Some(cloud.emulator.seed().admin_token.clone()), None);
     Runtime::new(None, Capabilities::new(policy, credential)).context("loading the component")

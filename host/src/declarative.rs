@@ -9,15 +9,14 @@ use serde_json::Value;
 use ycprov_engine::commands::{self, Options, Ui};
 use ycprov_engine::config::VarSource;
 
-use crate::capabilities::Capabilities;
 use crate::cli::{
     ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, OutputArgs, PlanArgs, StateCommand,
 };
 use crate::component_provider::ComponentProvider;
-use crate::credentials::{Credential, CredentialConfig};
 use crate::failure::{CommandFailure, Exit};
-use crate::local::LocalCloud;
 use crate::runtime::Runtime;
+use crate::yandex;
+use crate::yandex::local::LocalCloud;
 
 /// Runs one declarative command and returns its exit code.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
@@ -158,57 +157,19 @@ fn with_provider(
     f: impl FnOnce(&dyn ycprov_engine::provider::Provider) -> i32,
 ) -> Result<i32> {
     let settings = commands::provider_settings(opts).unwrap_or(Value::Null);
-    let setting = |name: &str| {
-        settings
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-
     let local = if args.local {
-        Some(LocalCloud::start(&opts.state_path())?)
+        let cloud = LocalCloud::start(&opts.state_path())?;
+        eprintln!(
+            "Using the local cloud in {} ({})",
+            cloud.cloud_file.display(),
+            cloud.emulator.base_url()
+        );
+        Some(cloud)
     } else {
         None
     };
-    let (endpoint, credential, folder_id, cloud_id) = match &local {
-        Some(cloud) => {
-            let seed = cloud.emulator.seed();
-            crate::redact::register(&seed.admin_token);
-            eprintln!(
-                "Using the local cloud in {} ({})",
-                cloud.cloud_file.display(),
-                cloud.emulator.base_url()
-            );
-            (
-                Some(cloud.emulator.base_url()),
-                Credential::from_sources(Some(seed.admin_token.clone()), None),
-                Some(seed.folder_id.clone()),
-                Some(seed.cloud_id.clone()),
-            )
-        }
-        None => {
-            let endpoint = global
-                .endpoint
-                .clone()
-                .or_else(|| setting("endpoint").filter(|e| e.contains("://")));
-            if let Some(token) = setting("token") {
-                crate::redact::register(&token);
-            }
-            let mut config = CredentialConfig::from_global(global)
-                .with_provider_block(setting("token"), setting("service_account_key_file"));
-            config.endpoint = endpoint.clone();
-            (
-                endpoint,
-                Credential::resolve(&config),
-                setting("folder_id").or_else(|| std::env::var("YC_FOLDER_ID").ok()),
-                setting("cloud_id").or_else(|| std::env::var("YC_CLOUD_ID").ok()),
-            )
-        }
-    };
-    let policy = crate::policy_for(global, endpoint.as_deref())?;
-    let mut caps = Capabilities::new(policy, credential);
-    caps.folder_id = folder_id;
-    caps.cloud_id = cloud_id;
+    let block = yandex::ProviderBlock::from_settings(&settings);
+    let caps = yandex::configured_capabilities(global, block, local.as_ref())?;
     let runtime = Arc::new(Runtime::new(global.provider.as_deref(), caps)?);
     let provider = ComponentProvider::new(runtime);
     let code = f(&provider);

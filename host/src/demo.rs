@@ -7,10 +7,10 @@ use anyhow::{Context, Result};
 use crate::bindings::iam::{AccountSpec, KeySpec, Subject};
 use crate::capabilities::Capabilities;
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::credentials::Credential;
 use crate::imperative::call_iam;
 use crate::output;
 use crate::runtime::Runtime;
+use crate::yandex::credentials::Credential;
 
 /// Starts an in-memory emulator, then creates the account, grants the role and creates the key.
 pub fn run(global: &GlobalArgs, args: &DemoArgs, out: &mut impl Write) -> Result<()> {
@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs, out: &mut impl Write) -> Result
     )?;
     writeln!(out, "folder {} in cloud {}", seed.folder_id, seed.cloud_id)?;
 
-    let policy = crate::policy_for(global, Some(&emulator.base_url()))?;
+    let policy = crate::yandex::policy(global, Some(&emulator.base_url()))?;
     let credential = Credential::from_sources(Some(seed.admin_token.clone()), None);
     let runtime = Runtime::new(
         global.provider.as_deref(),

@@ -11,17 +11,16 @@ pub mod capabilities;
 pub mod cli;
 pub mod component_cache;
 pub mod component_provider;
-pub mod credentials;
 pub mod declarative;
 pub mod demo;
 pub mod failure;
 pub mod imperative;
-pub mod local;
 pub mod logging;
 pub mod output;
 pub mod policy;
 pub mod redact;
 pub mod runtime;
+pub mod yandex;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -29,12 +28,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crate::capabilities::Capabilities;
 use crate::cli::{AiStudioCommand, AiStudioKeyCommand, AuthCommand, Cli, Command, GlobalArgs};
-use crate::credentials::{Credential, CredentialConfig};
 use crate::failure::{CommandFailure, Exit};
-use crate::policy::Policy;
 use crate::runtime::Runtime;
+use crate::yandex::credentials::CredentialConfig;
 
 /// Parses `args` (including the program name) and runs the command; returns the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
@@ -94,7 +91,7 @@ fn run(cli: Cli) -> Result<u8> {
                 .map_err(|e| credential_failure(&runtime, e))?
         }
         Command::Auth(AuthCommand::Status { format }) => {
-            return credentials::status::run(&cli.global, format, &mut stdout);
+            return yandex::credentials::status::run(&cli.global, format, &mut stdout);
         }
         Command::Demo(args) => demo::run(&cli.global, &args, &mut stdout)?,
         Command::ProviderWasm { out } => {
@@ -115,23 +112,9 @@ fn run(cli: Cli) -> Result<u8> {
     Ok(Exit::Ok as u8)
 }
 
-/// The sandbox policy of the global flags for requests to `endpoint` (if overridden).
-pub fn policy_for(global: &GlobalArgs, endpoint: Option<&str>) -> Result<Policy> {
-    let policy = Policy::new(endpoint)?;
-    match &global.policy {
-        Some(file) => policy.with_file(file),
-        None => Ok(policy),
-    }
-}
-
-/// Builds the component runtime from the global flags, the environment and the yc profile.
+/// Builds the component runtime for the imperative commands (the Yandex host profile).
 pub fn runtime_for(global: &GlobalArgs) -> Result<Runtime> {
-    let config = CredentialConfig::from_global(global);
-    let policy = policy_for(global, config.endpoint.as_deref())?;
-    let mut caps = Capabilities::new(policy, Credential::resolve(&config));
-    caps.cloud_id = config.default_cloud_id();
-    caps.folder_id = config.default_folder_id();
-    Runtime::new(global.provider.as_deref(), caps)
+    Runtime::new(global.provider.as_deref(), yandex::capabilities(global)?)
 }
 
 /// When a command failed because the credential gave no token (its requests were refused

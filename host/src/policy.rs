@@ -8,13 +8,6 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-/// The three Yandex Cloud API origins the provider talks to.
-pub const YANDEX_ORIGINS: [&str; 3] = [
-    "https://iam.api.cloud.yandex.net:443",
-    "https://resource-manager.api.cloud.yandex.net:443",
-    "https://operation.api.cloud.yandex.net:443",
-];
-
 /// An exact scheme + host + port triple.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
@@ -87,12 +80,16 @@ impl fmt::Display for Origin {
     }
 }
 
-/// What the host allows the provider component to do.
+/// What the host allows the provider component to do. It knows no cloud: the provider's
+/// API origins come from its host profile (for Yandex, [`crate::yandex::ORIGINS`]).
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// Origins requests may go to (after endpoint rewriting), matched exactly.
     pub allowed: Vec<Origin>,
-    /// When set, requests to the Yandex origins are sent to this base URL instead (e.g. the emulator).
+    /// The provider's API origins: the default allow-list, and what an endpoint override
+    /// replaces.
+    pub api_origins: Vec<Origin>,
+    /// When set, requests to the API origins are sent to this base URL instead (e.g. the emulator).
     pub endpoint_override: Option<Origin>,
     /// Whether allowed names may resolve to loopback, link-local (metadata) or private addresses.
     pub allow_private_addresses: bool,
@@ -131,14 +128,16 @@ pub struct PolicyFile {
 }
 
 impl Policy {
-    /// The default policy: the three Yandex API origins (plus the endpoint override, if any),
-    /// public addresses only (unless the override is a loopback address), 10 MiB responses,
-    /// 60 s requests, 10 min per call, 64 MiB of guest memory, 32 concurrent requests.
-    pub fn new(endpoint_override: Option<&str>) -> Result<Policy> {
-        let mut allowed: Vec<Origin> = YANDEX_ORIGINS
+    /// The default policy for a provider whose API lives at `api_origins`: those origins
+    /// (plus the endpoint override, if any, which replaces them), public addresses only
+    /// (unless the override is a loopback address), 10 MiB responses, 60 s requests, 10 min
+    /// per call, 64 MiB of guest memory, 32 concurrent requests.
+    pub fn new(api_origins: &[&str], endpoint_override: Option<&str>) -> Result<Policy> {
+        let api_origins: Vec<Origin> = api_origins
             .iter()
             .map(|url| Origin::of_url(url))
             .collect::<Result<_>>()?;
+        let mut allowed = api_origins.clone();
         let endpoint_override = match endpoint_override {
             Some(url) => {
                 let origin =
@@ -151,6 +150,7 @@ impl Policy {
         let allow_private_addresses = endpoint_override.as_ref().is_some_and(Origin::is_loopback);
         Ok(Policy {
             allowed,
+            api_origins,
             endpoint_override,
             allow_private_addresses,
             max_response_bytes: 10 << 20,
@@ -202,12 +202,12 @@ impl Policy {
         Ok(self)
     }
 
-    /// Rewrites a Yandex URL to the endpoint override, if any, and returns the URL to fetch
-    /// and its origin, or an error saying why the URL is not allowed.
+    /// Rewrites a URL of an API origin to the endpoint override, if any, and returns the URL
+    /// to fetch and its origin, or an error saying why the URL is not allowed.
     pub fn route(&self, url: &str) -> Result<(String, Origin), String> {
         let origin = Origin::of_url(url).map_err(|e| format!("{e:#}"))?;
         let (url, origin) = match &self.endpoint_override {
-            Some(target) if is_yandex_origin(&origin) => {
+            Some(target) if self.api_origins.contains(&origin) => {
                 let rest = path_and_query(url);
                 (format!("{}{}", target.base_url(), rest), target.clone())
             }
@@ -283,12 +283,6 @@ fn seconds_setting(seconds: f64, max: f64, name: &str, path: &Path) -> Result<Du
     Ok(Duration::from_secs_f64(seconds))
 }
 
-fn is_yandex_origin(origin: &Origin) -> bool {
-    YANDEX_ORIGINS
-        .iter()
-        .any(|url| Origin::of_url(url).is_ok_and(|o| &o == origin))
-}
-
 fn path_and_query(url: &str) -> &str {
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
     match url[after_scheme..].find('/') {
@@ -303,7 +297,7 @@ mod tests {
 
     #[test]
     fn routes_by_exact_origin() {
-        let policy = Policy::new(None).unwrap();
+        let policy = Policy::new(&crate::yandex::ORIGINS, None).unwrap();
         let cases = [
             (
                 "https://iam.api.cloud.yandex.net/iam/v1/serviceAccounts",
@@ -352,19 +346,25 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
         std::fs::write(&good, "allowed_endpoints = [\"https://iam.api.cloud.yandex.net\"]\ncall_deadline_seconds = 2.5\nmax_memory_mib = 16\n").unwrap();
-        let policy = Policy::new(None).unwrap().with_file(&good).unwrap();
+        let policy = Policy::new(&crate::yandex::ORIGINS, None)
+            .unwrap()
+            .with_file(&good)
+            .unwrap();
         assert_eq!(policy.allowed.len(), 1);
         assert_eq!(policy.call_deadline, Duration::from_millis(2500));
         assert_eq!(policy.max_memory_bytes, 16 << 20);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "max_memory = 1\n").unwrap();
-        let error = Policy::new(None).unwrap().with_file(&bad).unwrap_err();
+        let error = Policy::new(&crate::yandex::ORIGINS, None)
+            .unwrap()
+            .with_file(&bad)
+            .unwrap_err();
         assert!(format!("{error:#}").contains("max_memory"), "{error:#}");
     }
 
     #[test]
     fn rewrites_yandex_hosts_to_the_endpoint() {
-        let policy = Policy::new(Some("http://127.0.0.1:8080")).unwrap();
+        let policy = Policy::new(&crate::yandex::ORIGINS, Some("http://127.0.0.1:8080")).unwrap();
         let (url, origin) = policy
             .route("https://operation.api.cloud.yandex.net/operations/abc?x=1")
             .unwrap();

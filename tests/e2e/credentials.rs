@@ -663,7 +663,7 @@ fn the_provider_block_token_and_key_are_used_by_the_declarative_commands() {
 /// A clock the test moves by hand.
 struct ManualClock(std::sync::Mutex<time::OffsetDateTime>);
 
-impl ycprov::credentials::cache::Clock for ManualClock {
+impl ycprov::yandex::credentials::cache::Clock for ManualClock {
     fn now(&self) -> time::OffsetDateTime {
         *self.0.lock().unwrap()
     }
@@ -672,7 +672,7 @@ impl ycprov::credentials::cache::Clock for ManualClock {
 #[test]
 fn an_exchanged_token_is_cached_shared_and_refreshed_before_it_expires() {
     use secrecy::ExposeSecret;
-    use ycprov::credentials::{Credential, CredentialConfig};
+    use ycprov::yandex::credentials::{Credential, CredentialConfig};
 
     let cloud = Cloud::start();
     let clock = Arc::new(ManualClock(std::sync::Mutex::new(

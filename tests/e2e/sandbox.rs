@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use ycprov::bindings::http::TransportError;
 use ycprov::bindings::iam::{AccountSpec, Error as IamError};
 use ycprov::capabilities::Capabilities;
-use ycprov::credentials::Credential;
 use ycprov::policy::Policy;
 use ycprov::runtime::Runtime;
+use ycprov::yandex::credentials::Credential;
 
 use crate::support::Cloud;
 
@@ -241,7 +241,7 @@ fn the_component_sees_who_it_acts_as_but_never_the_token() {
 /// One runtime, every hostile scenario in a row, then a normal call: the host survives.
 #[test]
 fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
-    let mut policy = Policy::new(Some("http://127.0.0.1:9")).unwrap();
+    let mut policy = Policy::new(&ycprov::yandex::ORIGINS, Some("http://127.0.0.1:9")).unwrap();
     policy.call_deadline = Duration::from_millis(500);
     policy.max_memory_bytes = 32 << 20;
     let caps = Capabilities::new(

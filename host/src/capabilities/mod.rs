@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use wasmtime::StoreLimits;
 
-use crate::credentials::Credential;
 use crate::policy::Policy;
+use crate::yandex::credentials::Credential;
 
 /// Everything the imports need, shared by every instance of the component.
 pub struct Capabilities {

@@ -337,7 +337,7 @@ fn read_profile(loaded: &LoadedProfile, config: &CredentialConfig) -> Source {
 mod tests {
     use super::super::service_account_key::tests::test_key_json;
     use super::*;
-    use crate::credentials::profile::Profile;
+    use crate::yandex::credentials::profile::Profile;
 
     fn secret(value: &str) -> Option<SecretString> {
         Some(value.into())
