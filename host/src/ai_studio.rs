@@ -268,11 +268,10 @@ pub fn expiry_after(duration: &str, now: OffsetDateTime) -> Result<String> {
             ))
         })?;
     let at = now + time::Duration::seconds(seconds);
-    Ok(at
-        .replace_nanosecond(0)
+    at.replace_nanosecond(0)
         .unwrap_or(at)
         .format(&Rfc3339)
-        .context("formatting the expiry")?)
+        .context("formatting the expiry")
 }
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
