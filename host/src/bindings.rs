@@ -1,10 +1,16 @@
-//! Host-side bindings generated from the WIT package in `wit/`.
+//! Host-side bindings of the world `yandex-cloud:iam/yandex-provider@0.2.0`: the
+//! cloud-neutral `ycprov:provider@0.2.0` world (`wit/provider/since_v0.2.0`) plus the
+//! Yandex `iam` export (`wit/yandex/since_v0.2.0`).
 
 wasmtime::component::bindgen!({
-    world: "provider-component",
-    path: "../wit",
+    world: "yandex-cloud:iam/yandex-provider@0.2.0",
+    path: ["../wit/provider/since_v0.2.0", "../wit/yandex/since_v0.2.0"],
     imports: { default: trappable },
 });
 
-pub use exports::yandex_cloud::iam_provider::{iam, provider};
-pub use yandex_cloud::iam_provider::{clock, credentials, http, log};
+pub use exports::yandex_cloud::iam::iam;
+pub use exports::ycprov::provider::lifecycle;
+pub use ycprov::provider::{clock, http, identity, log};
+
+/// The WIT package versions this host implements, as `<package>@<version>`.
+pub const SUPPORTED_PACKAGES: [&str; 2] = ["ycprov:provider@0.2.0", "yandex-cloud:iam@0.2.0"];

@@ -12,7 +12,7 @@ use ycprov_engine::provider::{
     Applied, Change, Diagnostic, Imported, PlannedChange, Provider, ReadResult, Severity,
 };
 
-use crate::bindings::provider as wit;
+use crate::bindings::lifecycle as wit;
 use crate::runtime::Runtime;
 
 /// The component, seen by the engine.
@@ -40,7 +40,7 @@ impl ComponentProvider {
     ) -> Result<R> {
         let config = self.config.lock().map_err(|_| anyhow!("poisoned"))?.clone();
         self.runtime.call(what, |store, instance| {
-            let guest = instance.yandex_cloud_iam_provider_provider();
+            let guest = instance.ycprov_provider_lifecycle();
             if let Some(config) = &config {
                 guest.call_configure(&mut *store, config)?;
             }
@@ -59,7 +59,7 @@ impl Provider for ComponentProvider {
         let text = config.to_string();
         let diagnostics = self.runtime.call("configure", |store, instance| {
             instance
-                .yandex_cloud_iam_provider_provider()
+                .ycprov_provider_lifecycle()
                 .call_configure(store, &text)
         })?;
         *self.config.lock().map_err(|_| anyhow!("poisoned"))? = Some(text);
@@ -189,6 +189,23 @@ fn diagnostic(d: wit::Diagnostic) -> Diagnostic {
         },
         summary: d.summary,
         detail: d.detail,
-        attribute: d.attribute,
+        attribute: d.attribute.as_deref().map(path_text),
     }
+}
+
+/// A typed attribute path as the engine writes it: `scopes[1]`, `labels.team`, `tags["a b"]`.
+fn path_text(steps: &[wit::PathStep]) -> String {
+    let mut text = String::new();
+    for step in steps {
+        match step {
+            wit::PathStep::Attribute(name) if text.is_empty() => text.push_str(name),
+            wit::PathStep::Attribute(name) => {
+                text.push('.');
+                text.push_str(name);
+            }
+            wit::PathStep::Index(position) => text.push_str(&format!("[{position}]")),
+            wit::PathStep::Key(key) => text.push_str(&format!("[{key:?}]")),
+        }
+    }
+    text
 }

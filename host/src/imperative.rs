@@ -20,7 +20,7 @@ pub fn call_iam<T>(
     ) -> wasmtime::Result<Result<T, iam::Error>>,
 ) -> Result<T> {
     let result = runtime.call(what, |store, instance| {
-        f(store, instance.yandex_cloud_iam_provider_iam())
+        f(store, instance.yandex_cloud_iam_iam())
     })?;
     result.map_err(|error| {
         let hint = runtime.capabilities().credential.unauthenticated_hint();

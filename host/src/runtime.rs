@@ -8,10 +8,10 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
-use crate::bindings::{ProviderComponent, ProviderComponentPre};
+use crate::bindings::{SUPPORTED_PACKAGES, YandexProvider, YandexProviderPre};
 use crate::capabilities::{Capabilities, HostState};
 use crate::component_cache;
 
@@ -24,7 +24,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// A loaded provider component, ready to instantiate.
 pub struct Runtime {
     engine: Engine,
-    pre: ProviderComponentPre<HostState>,
+    pre: YandexProviderPre<HostState>,
     caps: Arc<Capabilities>,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -52,13 +52,13 @@ impl Runtime {
                 "the embedded provider component",
             )?,
         };
-        let mut linker = Linker::<HostState>::new(&engine);
-        ProviderComponent::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
-            .map_err(|e| anyhow!("{e:#}"))?;
+        let (imports, exports) = names(&engine, &component);
+        check_versions(imports.iter().chain(&exports))?;
+        let linker = linker_for(&engine, &imports)?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
             anyhow!("the provider component does not fit this host's capabilities: {e:#}")
         })?;
-        let pre = ProviderComponentPre::new(pre).map_err(|e| {
+        let pre = YandexProviderPre::new(pre).map_err(|e| {
             anyhow!("the provider component does not export the ycprov interfaces: {e:#}")
         })?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -80,7 +80,7 @@ impl Runtime {
     pub fn call<R>(
         &self,
         what: &str,
-        f: impl FnOnce(&mut Store<HostState>, &ProviderComponent) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<HostState>, &YandexProvider) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let policy = &self.caps.policy;
         let limits = StoreLimitsBuilder::new()
@@ -112,16 +112,65 @@ pub fn interfaces(wasm: &[u8]) -> Result<(Vec<String>, Vec<String>)> {
     let engine = Engine::default();
     let component = wasmtime::component::Component::new(&engine, wasm)
         .map_err(|e| anyhow!("not a component: {e:#}"))?;
+    Ok(names(&engine, &component))
+}
+
+fn names(engine: &Engine, component: &Component) -> (Vec<String>, Vec<String>) {
     let ty = component.component_type();
     let imports = ty
-        .imports(&engine)
+        .imports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
     let exports = ty
-        .exports(&engine)
+        .exports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
-    Ok((imports, exports))
+    (imports, exports)
+}
+
+/// Refuses a component built against WIT packages of versions this host does not
+/// implement, naming the versions it does.
+fn check_versions<'a>(names: impl Iterator<Item = &'a String>) -> Result<()> {
+    for name in names {
+        let Some((interface, version)) = name.split_once('@') else {
+            continue;
+        };
+        let package = interface.split('/').next().unwrap_or(interface);
+        let versioned = format!("{package}@{version}");
+        let known_package = SUPPORTED_PACKAGES
+            .iter()
+            .any(|p| p.split('@').next() == Some(package));
+        let legacy = package == "yandex-cloud:iam-provider";
+        if (known_package || legacy) && !SUPPORTED_PACKAGES.contains(&versioned.as_str()) {
+            anyhow::bail!(
+                "the provider component was built for {versioned} (it uses {name}); this ycprov supports {}. Rebuild the component against the WIT in wit/ of this version",
+                SUPPORTED_PACKAGES.join(" and ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A linker holding only the capabilities the component imports: one that does not
+/// import `http` gets no network at all.
+fn linker_for(engine: &Engine, imports: &[String]) -> Result<Linker<HostState>> {
+    use crate::bindings::{clock, http, identity, log};
+    let mut linker = Linker::<HostState>::new(engine);
+    let imported = |interface: &str| imports.iter().any(|name| name.starts_with(interface));
+    let link = |result: wasmtime::Result<()>| result.map_err(|e| anyhow!("{e:#}"));
+    if imported("ycprov:provider/http@") {
+        link(http::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+    }
+    if imported("ycprov:provider/identity@") {
+        link(identity::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+    }
+    if imported("ycprov:provider/clock@") {
+        link(clock::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+    }
+    if imported("ycprov:provider/log@") {
+        link(log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+    }
+    Ok(linker)
 }
 
 impl Drop for Runtime {

@@ -1,13 +1,13 @@
 // Types of @ycprov/provider. The export types (`iam`, `provider`) come from the jco
 // output bundled in `provider/`; the import types below describe what this host supplies.
 
-import type * as Iam from './provider/interfaces/yandex-cloud-iam-provider-iam.js';
-import type * as Lifecycle from './provider/interfaces/yandex-cloud-iam-provider-provider.js';
+import type * as Iam from './provider/interfaces/yandex-cloud-iam-iam.js';
+import type * as Lifecycle from './provider/interfaces/ycprov-provider-lifecycle.js';
 
-/** The WIT package of the component's interfaces. */
-export const PACKAGE: 'yandex-cloud:iam-provider';
-/** The WIT package version this host implements. */
-export const VERSION: '0.1.0';
+/** The cloud-neutral WIT package of the component's imports and its `lifecycle` export. */
+export const PACKAGE: 'ycprov:provider';
+/** The version of that package this host implements. */
+export const VERSION: '0.2.0';
 /** The directory of the jco output bundled with this package. */
 export const BUNDLED_PROVIDER_DIR: string;
 /** The three Yandex Cloud API origins the provider talks to. */
@@ -43,16 +43,15 @@ export type TransportError =
   | { tag: 'too-large'; val: bigint }
   | { tag: 'other'; val: string };
 
-/** `credentials` (import): who the provider acts as; never the secret. */
-export interface CredentialsImport {
+/** `identity` (import): who the provider acts as; never the secret. */
+export interface IdentityImport {
   current(): Result<Identity, string>;
 }
-/** The identity the host authenticates requests as. */
+/** The identity the host authenticates requests as; Yandex defaults are the attributes `cloud-id` and `folder-id`. */
 export interface Identity {
   source: string;
-  subjectId?: string;
-  cloudId?: string;
-  folderId?: string;
+  subject?: string;
+  attributes: Array<[string, string]>;
 }
 
 /** `clock` (import): wall time, a capped blocking sleep, randomness. */
@@ -91,12 +90,12 @@ export interface HostOptions {
 
 /** The four imports, ready to instantiate the component with. */
 export interface Host {
-  /** The import object jco's `instantiate` takes (keys with and without `@0.1.0`). */
+  /** The import object jco's `instantiate` takes (keys with and without `@0.2.0`). */
   imports: Record<string, unknown>;
   /** The same implementations by interface name. */
   interfaces: {
     http: HttpImport;
-    credentials: CredentialsImport;
+    identity: IdentityImport;
     clock: ClockImport;
     log: LogImport;
   };
@@ -112,7 +111,7 @@ export interface ProviderInstance {
   /** The imperative API (`create-account`, `bind-role`, `create-key`, …); errors are thrown as `ComponentError` with `.payload`. */
   iam: typeof Iam;
   /** The Terraform-style lifecycle (JSON text in and out). */
-  provider: typeof Lifecycle;
+  lifecycle: typeof Lifecycle;
 }
 
 /** A compiled component; instantiate once per host, again after a trap. */

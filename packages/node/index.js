@@ -1,6 +1,6 @@
 // @ycprov/provider: the ycprov provider component for Node.js. The package holds the
 // component transpiled by jco (instantiation mode, in `provider/`) and a host that
-// supplies its four imports: `http` under the host's policy, `credentials` (identity
+// supplies its four imports: `http` under the host's policy, `identity` (who it acts as,
 // only), `clock` and `log`. See README.md and index.d.ts.
 
 import { readFileSync } from 'node:fs';
@@ -10,10 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHttp } from './http.js';
 import { SyncFetcher } from './sync-fetch.js';
 
-/** The WIT package of the component's imports and exports. */
-export const PACKAGE = 'yandex-cloud:iam-provider';
-/** The WIT package version this host implements. */
-export const VERSION = '0.1.0';
+/** The cloud-neutral WIT package of the component's imports and its `lifecycle` export. */
+export const PACKAGE = 'ycprov:provider';
+/** The version of that package this host implements. */
+export const VERSION = '0.2.0';
 /** The jco output bundled with this package. */
 export const BUNDLED_PROVIDER_DIR = fileURLToPath(new URL('./provider/', import.meta.url));
 
@@ -42,12 +42,15 @@ export function createHost(options) {
 
   const interfaces = {
     http: createHttp({ fetcher, token, endpoint, requestTimeoutMs, maxResponseBytes }),
-    credentials: {
+    identity: {
       current() {
         if (!token) {
           return { tag: 'err', val: 'no credential is configured' };
         }
-        return { tag: 'ok', val: { source: 'iam-token', subjectId: undefined, cloudId, folderId } };
+        const attributes = [];
+        if (cloudId) attributes.push(['cloud-id', cloudId]);
+        if (folderId) attributes.push(['folder-id', folderId]);
+        return { tag: 'ok', val: { source: 'iam-token', subject: undefined, attributes } };
       },
     },
     clock: {
@@ -82,7 +85,7 @@ export function createHost(options) {
 /**
  * Loads the jco output in `dir` (default: the component bundled with this package;
  * `<name>.js` plus its core modules) and compiles the core modules once;
- * `instantiate(host)` returns `{ iam, provider }` of a fresh instance. After a trap
+ * `instantiate(host)` returns `{ iam, lifecycle }` of a fresh instance. After a trap
  * (a thrown `WebAssembly.RuntimeError`), instantiate again: the old instance is unusable.
  */
 export async function loadProvider(dir = BUNDLED_PROVIDER_DIR, name = 'provider') {
@@ -97,7 +100,7 @@ export async function loadProvider(dir = BUNDLED_PROVIDER_DIR, name = 'provider'
   return {
     instantiate(host) {
       const root = instantiate(getCoreModule, host.imports);
-      return { iam: root.iam, provider: root.provider };
+      return { iam: root.iam, lifecycle: root.lifecycle };
     },
   };
 }

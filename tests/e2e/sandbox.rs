@@ -259,7 +259,7 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
         };
         runtime.call("create-account", |store, instance| {
             instance
-                .yandex_cloud_iam_provider_iam()
+                .yandex_cloud_iam_iam()
                 .call_create_account(store, &spec)
         })
     };
@@ -309,24 +309,88 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
     );
 }
 
-/// The provider imports only this package's interfaces: no WASI for other hosts to stub.
+/// The provider imports only the neutral package's interfaces: no WASI for other hosts to
+/// stub; it exports the neutral lifecycle and the Yandex `iam`.
 #[test]
 fn the_provider_imports_only_the_project_interfaces() {
     let (imports, exports) =
         ycprov::runtime::interfaces(ycprov::runtime::EMBEDDED_PROVIDER).unwrap();
-    let expected_imports: Vec<String> = ["http", "credentials", "clock", "log"]
-        .iter()
-        .map(|i| format!("yandex-cloud:iam-provider/{i}@0.1.0"))
-        .collect();
     let mut sorted = imports.clone();
     sorted.sort();
-    let mut expected = expected_imports.clone();
-    expected.sort();
+    let expected: Vec<String> = ["clock", "http", "identity", "log"]
+        .iter()
+        .map(|i| format!("ycprov:provider/{i}@0.2.0"))
+        .collect();
     assert_eq!(sorted, expected, "imports: {imports:?}");
-    assert_eq!(exports.len(), 2, "{exports:?}");
-    assert!(
-        exports
-            .iter()
-            .all(|e| e.starts_with("yandex-cloud:iam-provider/"))
+    let mut exports = exports.clone();
+    exports.sort();
+    assert_eq!(
+        exports,
+        [
+            "yandex-cloud:iam/iam@0.2.0",
+            "ycprov:provider/lifecycle@0.2.0"
+        ],
     );
+}
+
+/// A component built against WIT of another version is refused before it runs, with a
+/// message naming the versions this ycprov supports.
+#[test]
+fn a_component_of_an_unsupported_version_is_refused_clearly() {
+    let cases = [
+        (
+            "package yandex-cloud:iam-provider@0.1.0;\ninterface clock { now: func() -> u64; }\ninterface provider { schema: func() -> string; }\nworld w { import clock; export provider; }\n",
+            "yandex-cloud:iam-provider@0.1.0",
+        ),
+        (
+            "package ycprov:provider@0.9.0;\ninterface log { log: func(message: string); }\ninterface lifecycle { schema: func() -> string; }\nworld w { import log; export lifecycle; }\n",
+            "ycprov:provider@0.9.0",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (wit, version) in cases {
+        let mut resolve = wit_parser::Resolve::default();
+        let package = resolve.push_str("old.wit", wit).unwrap();
+        let world = resolve.select_world(&[package], Some("w")).unwrap();
+        let mut module = wit_component::dummy_module(
+            &resolve,
+            world,
+            wit_parser::ManglingAndAbi::Legacy(wit_parser::LiftLowerAbi::Sync),
+        );
+        wit_component::embed_component_metadata(
+            &mut module,
+            &resolve,
+            world,
+            wit_component::StringEncoding::UTF8,
+            false,
+        )
+        .unwrap();
+        let component = wit_component::ComponentEncoder::default()
+            .module(&module)
+            .unwrap()
+            .encode()
+            .unwrap();
+        let file = dir.path().join("old.wasm");
+        std::fs::write(&file, component).unwrap();
+        let run = crate::support::Run::of(crate::support::base_command(None).args([
+            "--provider",
+            file.to_str().unwrap(),
+            "account",
+            "list",
+            "--folder-id",
+            "b1gx",
+        ]));
+        assert_eq!(run.code, 1, "{version}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("was built for {version}")),
+            "{version}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("supports ycprov:provider@0.2.0 and yandex-cloud:iam@0.2.0"),
+            "{version}: {}",
+            run.stderr
+        );
+    }
 }

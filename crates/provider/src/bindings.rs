@@ -1,5 +1,6 @@
-//! The component glue: wit-bindgen bindings, the host imports as a [`Platform`],
-//! and the `iam` and `provider` exports delegating to the plain Rust modules.
+//! The component glue: wit-bindgen bindings of the world `yandex-cloud:iam/yandex-provider`
+//! (the cloud-neutral `ycprov:provider` world plus `iam`), the host imports as a
+//! [`Platform`], and the `iam` and `lifecycle` exports delegating to the plain Rust modules.
 //!
 //! Natively the generated imports are unreachable and the exports are not emitted, so
 //! nothing here runs in unit tests; it only converts types.
@@ -13,13 +14,14 @@ use crate::model;
 use crate::platform::{self, Identity, Level, Platform};
 
 wit_bindgen::generate!({
-    world: "provider-component",
-    path: "../../wit",
+    world: "yandex-cloud:iam/yandex-provider@0.2.0",
+    path: ["../../wit/provider/since_v0.2.0", "../../wit/yandex/since_v0.2.0"],
+    generate_all,
 });
 
-use exports::yandex_cloud::iam_provider::iam as wit_iam;
-use exports::yandex_cloud::iam_provider::provider as wit_provider;
-use yandex_cloud::iam_provider::{clock, credentials, http, log};
+use exports::yandex_cloud::iam::iam as wit_iam;
+use exports::ycprov::provider::lifecycle as wit_provider;
+use ycprov::provider::{clock, http, identity, log};
 
 /// The host, reached through the component's imports.
 pub struct Host;
@@ -76,11 +78,20 @@ impl Platform for Host {
     }
 
     fn identity(&self) -> Result<Identity, String> {
-        credentials::current().map(|identity| Identity {
-            source: identity.source,
-            subject_id: identity.subject_id,
-            cloud_id: identity.cloud_id,
-            folder_id: identity.folder_id,
+        identity::current().map(|identity| {
+            let attribute = |name: &str| {
+                identity
+                    .attributes
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.clone())
+            };
+            Identity {
+                cloud_id: attribute("cloud-id"),
+                folder_id: attribute("folder-id"),
+                source: identity.source,
+                subject_id: identity.subject,
+            }
         })
     }
 }
@@ -376,6 +387,16 @@ impl wit_provider::Guest for Component {
             .collect()
     }
 
+    fn read_data_source(type_name: String, _config: String) -> wit_provider::ReadResult {
+        wit_provider::ReadResult {
+            state: None,
+            diagnostics: diagnostics_to_wit(vec![lifecycle::Diagnostic::error(
+                "Unknown data source type",
+                format!("The Yandex provider has no data source \"{type_name}\" yet."),
+            )]),
+        }
+    }
+
     fn import_resource(type_name: String, id: String) -> wit_provider::Imported {
         let result = with_provider(|provider| provider.import_resource(&Host, &type_name, &id));
         wit_provider::Imported {
@@ -395,9 +416,29 @@ fn diagnostics_to_wit(diagnostics: Vec<lifecycle::Diagnostic>) -> Vec<wit_provid
             },
             summary: diagnostic.summary,
             detail: diagnostic.detail,
-            attribute: diagnostic.attribute,
+            attribute: diagnostic.attribute.as_deref().map(path_steps),
         })
         .collect()
+}
+
+/// An attribute path as typed steps: `scopes[1]` is `[attribute("scopes"), index(1)]`,
+/// `labels.team` is `[attribute("labels"), attribute("team")]`.
+fn path_steps(path: &str) -> Vec<wit_provider::PathStep> {
+    let mut steps = Vec::new();
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let mut parts = segment.split('[');
+        if let Some(name) = parts.next().filter(|n| !n.is_empty()) {
+            steps.push(wit_provider::PathStep::Attribute(name.to_owned()));
+        }
+        for index in parts {
+            let index = index.trim_end_matches(']');
+            steps.push(match index.parse::<u32>() {
+                Ok(position) => wit_provider::PathStep::Index(position),
+                Err(_) => wit_provider::PathStep::Key(index.trim_matches('"').to_owned()),
+            });
+        }
+    }
+    steps
 }
 
 impl From<local_error::Error> for wit_iam::Error {

@@ -229,9 +229,12 @@ fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, TransportError> {
 fn method_name(method: Method) -> &'static str {
     match method {
         Method::Get => "GET",
+        Method::Head => "HEAD",
         Method::Post => "POST",
+        Method::Put => "PUT",
         Method::Patch => "PATCH",
         Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
     }
 }
 

@@ -1,8 +1,8 @@
 //! The capabilities the host grants the provider component: one module per WIT import.
 
 mod clock;
-mod credentials;
 pub mod http;
+mod identity;
 mod log;
 
 use std::sync::Arc;

@@ -201,7 +201,7 @@ class ProviderOnPython(unittest.TestCase):
     def test_guest_sees_an_identity_never_the_token(self) -> None:
         identity = self.host.current_identity(None)
         self.assertEqual(
-            (identity.source, getattr(identity, "subject-id"), getattr(identity, "cloud-id")),
+            (identity.source, identity.subject, dict(identity.attributes)["cloud-id"]),
             ("iam-token", None, self.emulator.info["cloud_id"]),
         )
         self.assertNotIn(self.token, repr(vars(identity)))

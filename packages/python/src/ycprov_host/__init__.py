@@ -8,7 +8,7 @@
 It supplies the four imports of the `provider-component` world: `http` (urllib, under
 the host's policy: an allow-list of exact origins, the Yandex origins rewritten to an
 endpoint override, `Authorization: Bearer` attached by the host, a guest-set one
-refused, no redirects, a capped body), `credentials` (the identity only, never the
+refused, no redirects, a capped body), `identity` (who it acts as, never the
 token), `clock` and `log`.
 
 wasmtime-py maps WIT values to Python ones: records are `Record` objects with the WIT
@@ -28,8 +28,14 @@ from typing import Any, Callable, Optional
 from wasmtime import Engine, Store, Trap, WasmtimeError
 from wasmtime.component import Component, Linker, Record, Variant
 
-PACKAGE = "yandex-cloud:iam-provider"
-VERSION = "0.1.0"
+PACKAGE = "ycprov:provider@0.2.0"
+"""The cloud-neutral WIT package of the imports and the `lifecycle` export."""
+
+YANDEX_PACKAGE = "yandex-cloud:iam@0.2.0"
+"""The Yandex WIT package of the `iam` export."""
+
+EXPORTS = {"iam": "yandex-cloud:iam/iam@0.2.0", "lifecycle": "ycprov:provider/lifecycle@0.2.0"}
+"""The component's exports by short name."""
 
 YANDEX_ORIGINS = (
     "https://iam.api.cloud.yandex.net:443",
@@ -176,15 +182,15 @@ class ProviderHost:
         self.component = Component.from_file(self.engine, component_path)
         self.linker = Linker(self.engine)
         with self.linker.root() as root:
-            with root.add_instance(f"{PACKAGE}/http@{VERSION}") as http:
+            with root.add_instance("ycprov:provider/http@0.2.0") as http:
                 http.add_func("send", self.http.send)
-            with root.add_instance(f"{PACKAGE}/credentials@{VERSION}") as credentials:
-                credentials.add_func("current", self.current_identity)
-            with root.add_instance(f"{PACKAGE}/clock@{VERSION}") as clock:
+            with root.add_instance("ycprov:provider/identity@0.2.0") as identity:
+                identity.add_func("current", self.current_identity)
+            with root.add_instance("ycprov:provider/clock@0.2.0") as clock:
                 clock.add_func("now", self._now)
                 clock.add_func("sleep", self._sleep)
                 clock.add_func("random", lambda _store: secrets.randbits(64))
-            with root.add_instance(f"{PACKAGE}/log@{VERSION}") as log:
+            with root.add_instance("ycprov:provider/log@0.2.0") as log:
                 log.add_func("log", self._log)
 
     def instantiate(self) -> "ProviderInstance":
@@ -195,7 +201,8 @@ class ProviderHost:
         """`current: func() -> result<identity, string>`: an identity `Record`, or why there is none."""
         if not self._token:
             return "no credential is configured"
-        return record(source="iam-token", subject_id=None, cloud_id=self._cloud_id, folder_id=self._folder_id)
+        attributes = [(name, value) for name, value in (("cloud-id", self._cloud_id), ("folder-id", self._folder_id)) if value]
+        return record(source="iam-token", subject=None, attributes=attributes)
 
     def _now(self, _store: Any) -> Record:
         nanos = time.time_ns()
@@ -211,7 +218,7 @@ class ProviderHost:
 
 
 class ProviderInstance:
-    """One instance of the component; `iam(…)` and `provider(…)` call its exports."""
+    """One instance of the component; `iam(…)` and `lifecycle(…)` call its exports."""
 
     def __init__(self, host: ProviderHost) -> None:
         self.store = Store(host.engine)
@@ -221,13 +228,13 @@ class ProviderInstance:
         """Calls `iam.<function>`: returns the ok value, or the error as `Variant(tag, payload)`."""
         return self.call("iam", function, *args)
 
-    def provider(self, function: str, *args: Any) -> Any:
-        """Calls `provider.<function>` (JSON text in and out)."""
-        return self.call("provider", function, *args)
+    def lifecycle(self, function: str, *args: Any) -> Any:
+        """Calls `lifecycle.<function>` (JSON text in and out)."""
+        return self.call("lifecycle", function, *args)
 
     def call(self, interface: str, function: str, *args: Any) -> Any:
         """Calls an exported function by its WIT interface and function names."""
-        exported = self.instance.get_export_index(self.store, f"{PACKAGE}/{interface}@{VERSION}")
+        exported = self.instance.get_export_index(self.store, EXPORTS.get(interface, interface))
         index = self.instance.get_export_index(self.store, function, exported) if exported else None
         func = self.instance.get_func(self.store, index) if index else None
         if func is None:
@@ -302,7 +309,7 @@ def _describe(payload: Any) -> str:
 
 
 class Provider:
-    """The component with a live instance: `iam(...)` and `provider(...)` call its exports.
+    """The component with a live instance: `iam(...)` and `lifecycle(...)` call its exports.
 
     Keyword arguments are those of `ProviderHost`. A typed `iam` error is raised as an
     `IamError` subclass; a trap raises `Trapped`, and the next call runs on a fresh
@@ -320,9 +327,9 @@ class Provider:
             raise _ERRORS[result.tag](result.tag, result.payload)
         return result
 
-    def provider(self, function: str, *args: Any) -> Any:
-        """Calls `provider.<function>` (JSON text in and out)."""
-        return self._call("provider", function, *args)
+    def lifecycle(self, function: str, *args: Any) -> Any:
+        """Calls `lifecycle.<function>` (JSON text in and out)."""
+        return self._call("lifecycle", function, *args)
 
     def _call(self, interface: str, function: str, *args: Any) -> Any:
         if self._instance is None:

@@ -151,10 +151,14 @@ test('the http import enforces the host policy', async (t) => {
 });
 
 test('the guest sees an identity, never the token', () => {
-  const outcome = host.interfaces.credentials.current();
+  const outcome = host.interfaces.identity.current();
   assert.deepEqual(outcome, {
     tag: 'ok',
-    val: { source: 'iam-token', subjectId: undefined, cloudId: emulator.cloud_id, folderId: emulator.folder_id },
+    val: {
+      source: 'iam-token',
+      subject: undefined,
+      attributes: [['cloud-id', emulator.cloud_id], ['folder-id', emulator.folder_id]],
+    },
   });
   assert.ok(!JSON.stringify(outcome).includes(emulator.token));
   assert.ok(logs.every(({ message }) => !message.includes(emulator.token)), 'no log record carries the token');
