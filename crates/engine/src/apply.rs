@@ -1363,6 +1363,7 @@ resource "t" "key" {
                     description: String::new(),
                     attributes: BTreeMap::new(),
                     batch,
+                    read_batch: batch,
                 },
             );
         }

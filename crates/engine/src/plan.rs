@@ -459,7 +459,7 @@ fn refresh_records(
     (refreshed, drift, diags)
 }
 
-/// Reads `records` in parallel: instances of batch types with `read_many`, up to
+/// Reads `records` in parallel: instances of types read together with `read_many`, up to
 /// [`MAX_BATCH`] per call, the others one by one. One result per record, in order.
 fn read_objects(
     provider: &dyn Provider,
@@ -473,7 +473,7 @@ fn read_objects(
         if schema
             .resources
             .get(&record.type_name)
-            .is_some_and(|rs| rs.batch)
+            .is_some_and(|rs| rs.read_batch)
         {
             batches.entry(&record.type_name).or_default().push(index);
         } else {

@@ -203,6 +203,9 @@ pub struct ResourceSchema {
     /// Instances are cheaper to read and apply together (`read_many`, `apply_many`)
     /// than one by one (the schema's `"batch": true`).
     pub batch: bool,
+    /// Instances are cheaper to read together (`read_many`), though applied one by one
+    /// (the schema's `"read_batch": true`; implied by `batch`).
+    pub read_batch: bool,
 }
 
 impl ResourceSchema {
@@ -250,6 +253,9 @@ impl Schema {
                         .to_string(),
                     attributes,
                     batch: res.get("batch").and_then(Value::as_bool).unwrap_or(false),
+                    read_batch: ["batch", "read_batch"]
+                        .iter()
+                        .any(|flag| res.get(*flag).and_then(Value::as_bool).unwrap_or(false)),
                 },
             );
         }

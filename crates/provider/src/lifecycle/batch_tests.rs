@@ -86,6 +86,12 @@ fn only_members_are_marked_as_batch_types() {
             Value::Null
         };
         assert_eq!(resource["batch"], expected, "{type_name}");
+        let read_together = type_name == "yandex_iam_service_account";
+        assert_eq!(
+            resource["read_batch"] == json!(true),
+            read_together,
+            "{type_name}"
+        );
     }
 }
 
@@ -285,15 +291,17 @@ fn members_read_together_list_each_folder_once() {
 
 #[test]
 fn other_types_are_read_and_applied_one_by_one() {
+    // Accounts alone in their folders: a read each (a list would cost as much).
+    let folder = |id: &str| format!("b1g{id}");
     let account = |id: &str| {
-        json!({"id": id, "name": format!("robot-{id}"), "folder_id": "b1gfolder", "description": null,
+        json!({"id": id, "name": format!("robot-{id}"), "folder_id": folder(id), "description": null,
                "labels": null, "created_at": "2030-01-01T00:00:00Z"})
     };
     let fake = FakePlatform::new();
     for id in ["aje1", "aje2"] {
         fake.reply(
             200,
-            json!({"id": id, "folderId": "b1gfolder", "name": format!("robot-{id}"),
+            json!({"id": id, "folderId": folder(id), "name": format!("robot-{id}"),
                                "createdAt": "2030-01-01T00:00:00Z"}),
         );
     }
@@ -323,4 +331,57 @@ fn other_types_are_read_and_applied_one_by_one() {
     assert_eq!(results[0].1, vec!["Unsupported resource type".to_owned()]);
     assert_eq!(results[1].1, vec!["Unsupported resource type".to_owned()]);
     assert!(fake.requests().is_empty());
+}
+
+fn account(id: &str, folder: &str) -> Value {
+    json!({"id": id, "name": format!("sa-{id}"), "folder_id": folder, "description": "",
+           "labels": null, "created_at": "2030-01-01T00:00:00Z"})
+}
+
+fn wire_account(id: &str, folder: &str) -> Value {
+    json!({"id": id, "folderId": folder, "name": format!("sa-{id}"), "createdAt": "2030-01-01T00:00:00Z"})
+}
+
+#[test]
+fn accounts_of_one_folder_are_read_with_one_list_and_missing_ones_one_by_one() {
+    let fake = FakePlatform::new();
+    fake.reply(
+        200,
+        json!({"serviceAccounts": [wire_account("aje1", "b1ga"), wire_account("aje2", "b1ga")]}),
+    );
+    fake.reply(200, wire_account("aje3", "b1ga"));
+    fake.reply_error(404, 5, "Service account aje4 not found");
+    fake.reply(200, wire_account("aje9", "b1gb"));
+    let states = [
+        account("aje1", "b1ga"),
+        account("aje2", "b1ga"),
+        account("aje3", "b1ga"),
+        account("aje4", "b1ga"),
+        account("aje9", "b1gb"),
+    ];
+    let results = read_many(&fake, SA, &states);
+    let ids: Vec<Option<Value>> = results
+        .iter()
+        .map(|(state, _)| state.as_ref().map(|s| s["id"].clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            Some(json!("aje1")),
+            Some(json!("aje2")),
+            Some(json!("aje3")),
+            None,
+            Some(json!("aje9"))
+        ]
+    );
+    assert_eq!(
+        fake.request_lines(),
+        [
+            "GET /iam/v1/serviceAccounts?folderId=b1ga&pageSize=1000",
+            "GET /iam/v1/serviceAccounts/aje3",
+            "GET /iam/v1/serviceAccounts/aje4",
+            "GET /iam/v1/serviceAccounts/aje9",
+        ],
+        "one list for the folder holding several, a read for what it lacks and for a lone account"
+    );
 }

@@ -144,6 +144,11 @@ trait Resource: Sync {
     fn batches(&self) -> bool {
         false
     }
+    /// Whether instances are cheaper to read together, though applied one by one (the
+    /// schema's `read_batch` flag).
+    fn reads_together(&self) -> bool {
+        self.batches()
+    }
     /// Checks of known configured values beyond their types.
     fn check(&self, config: &Attrs) -> Vec<Diagnostic>;
     /// Fills values a create plan knows although they are not configured.
@@ -298,6 +303,8 @@ impl Provider {
                 let mut schema = resource.schema().to_json();
                 if resource.batches() {
                     schema["batch"] = json!(true);
+                } else if resource.reads_together() {
+                    schema["read_batch"] = json!(true);
                 }
                 (resource.schema().type_name.to_owned(), schema)
             })
