@@ -8,9 +8,9 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
 });
 
-pub use exports::yandex_cloud::iam::iam;
-pub use exports::ycprov::provider::lifecycle;
-pub use ycprov::provider::{clock, http, identity, log};
+pub use self::exports::yandex_cloud::iam::iam;
+pub use self::exports::ycprov::provider::lifecycle;
+pub use self::ycprov::provider::{clock, http, identity, log};
 
 /// The WIT package versions this host implements, as `<package>@<version>`.
 pub const SUPPORTED_PACKAGES: [&str; 2] = ["ycprov:provider@0.2.0", "yandex-cloud:iam@0.2.0"];
