@@ -188,6 +188,15 @@ fn bad_key_settings_are_refused_at_plan_before_any_object_is_made() {
             "{name}: at the attribute's own line: {}",
             plan.stderr
         );
+        if name == "an unknown scope" {
+            let validate = run_at(&cloud, &url, dir.path(), &["validate"]);
+            assert_eq!(
+                validate.code, 1,
+                "validate checks scopes too: {}",
+                validate.stdout
+            );
+            assert!(validate.stderr.contains(want), "{}", validate.stderr);
+        }
         let apply = run_at(&cloud, &url, dir.path(), &["apply", "-auto-approve"]);
         assert_eq!(apply.code, 1, "{name}");
         assert!(

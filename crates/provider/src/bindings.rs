@@ -317,7 +317,7 @@ impl wit_provider::Guest for Component {
     }
 
     fn validate(type_name: String, config: String) -> Vec<wit_provider::Diagnostic> {
-        with_provider(|provider| diagnostics_to_wit(provider.validate(&type_name, &config)))
+        with_provider(|provider| diagnostics_to_wit(provider.validate(&Host, &type_name, &config)))
     }
 
     fn plan(

@@ -170,6 +170,11 @@ trait Resource: Sync {
     ) -> Vec<Diagnostic> {
         Vec::new()
     }
+    /// The checks of [`Resource::check_with_cloud`] that `validate` also makes: those that
+    /// hold whatever the prior state (the clock-dependent ones may not).
+    fn validate_with_cloud(&self, _ctx: &Context<'_>, _config: &Attrs) -> Vec<Diagnostic> {
+        Vec::new()
+    }
     /// Creates the object of a fully known plan.
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome;
     /// Updates the object in place.
@@ -343,16 +348,31 @@ impl Provider {
         diagnostics
     }
 
-    /// Checks a resource configuration without calling the API.
-    pub fn validate(&self, type_name: &str, config: &str) -> Vec<Diagnostic> {
+    /// Checks a resource configuration: the offline checks, and those the resource makes
+    /// against the cloud whatever the prior state (for API keys: undocumented scopes).
+    pub fn validate(
+        &self,
+        platform: &dyn Platform,
+        type_name: &str,
+        config: &str,
+    ) -> Vec<Diagnostic> {
         let resource = match resource(type_name) {
             Ok(resource) => resource,
             Err(diagnostic) => return vec![diagnostic],
         };
-        match parse_attrs("configuration", config) {
-            Ok(config) => validate_config(resource, &resource.schema().coerce(&config)),
-            Err(why) => vec![Diagnostic::error("Invalid configuration", why)],
+        let config = match parse_attrs("configuration", config) {
+            Ok(config) => resource.schema().coerce(&config),
+            Err(why) => return vec![Diagnostic::error("Invalid configuration", why)],
+        };
+        let mut diagnostics = validate_config(resource, &config);
+        if !has_errors(&diagnostics) {
+            let ctx = Context {
+                platform,
+                config: &self.config,
+            };
+            diagnostics.extend(resource.validate_with_cloud(&ctx, &config));
         }
+        diagnostics
     }
 
     /// Plans one instance from its prior state and configuration.

@@ -272,7 +272,7 @@ fn validate_reports_attribute_paths() {
         ),
     ];
     for (type_name, config, expected) in cases {
-        let diagnostics = provider.validate(type_name, &config.to_string());
+        let diagnostics = provider.validate(&FakePlatform::new(), type_name, &config.to_string());
         assert_eq!(summaries(&diagnostics), expected, "{type_name} {config}");
     }
 }
