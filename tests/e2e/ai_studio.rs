@@ -117,21 +117,7 @@ fn presets_make_the_account_roles_and_key_in_one_command() {
 fn an_existing_account_is_reused_and_env_output_goes_to_a_private_file() {
     let cloud = Cloud::start();
     let folder = cloud.folder();
-    let account = cloud
-        .ycprov(&[
-            "account",
-            "create",
-            "--folder-id",
-            &folder,
-            "--name",
-            "sa-mine",
-            "--format",
-            "json",
-        ])
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let account = cloud.create_account("sa-mine");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ai-studio.env");
     let run = create(

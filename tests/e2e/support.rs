@@ -42,6 +42,28 @@ impl Cloud {
         command
     }
 
+    /// Creates a service account named `name` in the seeded folder with `ycprov account
+    /// create`; returns its id.
+    pub fn create_account(&self, name: &str) -> String {
+        let folder = self.folder();
+        let created = self
+            .ycprov(&[
+                "account",
+                "create",
+                "--folder-id",
+                &folder,
+                "--name",
+                name,
+                "--format",
+                "json",
+            ])
+            .json();
+        created["id"]
+            .as_str()
+            .expect("the account has an id")
+            .to_string()
+    }
+
     /// Runs `ycprov ARGS` as the seeded admin.
     pub fn ycprov(&self, args: &[&str]) -> Run {
         let token = self.emulator.seed().admin_token.clone();
