@@ -94,6 +94,9 @@ pub enum Command {
     Auth(AuthCommand),
     /// Run the three steps against a local emulator started in this process.
     Demo(DemoArgs),
+    /// Check the configuration, its backend and required providers (as scripts run
+    /// `terraform init` first); nothing is downloaded, the provider is embedded.
+    Init(InitArgs),
     /// Check the configuration without calling the API.
     Validate(ConfigArgs),
     /// Show what apply would change.
@@ -377,12 +380,36 @@ pub struct ConfigArgs {
     /// Limit the walk to these resource addresses and their dependencies (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
+    /// Replace this object although nothing changed, e.g. to get a new API key secret
+    /// (repeatable; plan and apply).
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
     /// Number of concurrent resource operations.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
     /// Read the cloud before planning.
     #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+}
+
+/// `ycprov init`: Terraform's flags are accepted; there is nothing they change here.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Ask for input (never: ycprov init asks nothing).
+    #[arg(long = "input", default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+    /// Upgrade providers (the embedded one is always current).
+    #[arg(long)]
+    pub upgrade: bool,
+    /// Ignore a saved backend configuration (there is none to keep).
+    #[arg(long)]
+    pub reconfigure: bool,
+    /// Initialize the backend (the local state needs nothing).
+    #[arg(long = "backend", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub backend: bool,
 }
 
 /// `ycprov plan`

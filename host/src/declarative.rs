@@ -10,7 +10,8 @@ use ycprov_engine::commands::{self, Options, Ui};
 use ycprov_engine::config::VarSource;
 
 use crate::cli::{
-    ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, OutputArgs, PlanArgs, StateCommand,
+    ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, InitArgs, OutputArgs, PlanArgs,
+    StateCommand,
 };
 use crate::component_provider::ComponentProvider;
 use crate::failure::{CommandFailure, Exit};
@@ -22,6 +23,12 @@ use crate::yandex::local::LocalCloud;
 pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     let mut ui = TerminalUi;
     let code = match command {
+        Command::Init(InitArgs { config, .. }) => {
+            let opts = options(&config)?;
+            with_provider(global, &config, &opts, |p| {
+                commands::init(&opts, p, &mut ui)
+            })?
+        }
         Command::Validate(args) => {
             let opts = options(&args)?;
             with_provider(global, &args, &opts, |p| {
@@ -108,7 +115,8 @@ fn apply_like(
 pub fn is_declarative(command: &Command) -> bool {
     matches!(
         command,
-        Command::Validate(_)
+        Command::Init(_)
+            | Command::Validate(_)
             | Command::Plan(_)
             | Command::Apply(_)
             | Command::Destroy(_)
@@ -136,6 +144,7 @@ fn options(args: &ConfigArgs) -> Result<Options> {
         opts.vars.push(source);
     }
     opts.targets = args.targets.clone();
+    opts.replace = args.replace.clone();
     opts.parallelism = args.parallelism.max(1);
     opts.refresh = args.refresh;
     opts.lock = args.lock;

@@ -445,3 +445,48 @@ fn apply_without_a_terminal_needs_auto_approve() {
     assert!(run.stderr.contains("auto-approve"), "{}", run.stderr);
     assert!(cloud.emulator.snapshot().service_accounts.is_empty());
 }
+
+#[test]
+fn init_checks_the_backend_and_required_providers() {
+    let cloud = Cloud::start();
+    let block = |providers: &str, backend: &str| {
+        format!(
+            "terraform {{\n  required_version = \">= 1.5\"\n  required_providers {{\n{providers}  }}\n{backend}}}\nresource \"yandex_iam_service_account\" \"sa\" {{\n  name = \"sa-init\"\n}}\n"
+        )
+    };
+    let yandex = "    yandex = {\n      source  = \"yandex-cloud/yandex\"\n      version = \">= 0.100\"\n    }\n";
+    let cases = [
+        (
+            "the embedded provider",
+            block(yandex, ""),
+            0,
+            "successfully initialized",
+        ),
+        (
+            "another provider",
+            block(
+                &format!("{yandex}    random = {{ source = \"hashicorp/random\" }}\n"),
+                "",
+            ),
+            1,
+            "required_providers names random = \"hashicorp/random\"",
+        ),
+        (
+            "a remote backend",
+            block(yandex, "  backend \"s3\" {\n    bucket = \"b\"\n  }\n"),
+            1,
+            "does not support the \"s3\" backend yet",
+        ),
+    ];
+    for (name, tf, code, want) in cases {
+        let ws = Workspace::new(&tf);
+        let run = ws.run(&cloud, &["init", "-input=false"]);
+        assert_eq!(run.code, code, "{name}: {}{}", run.stdout, run.stderr);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains(want),
+            "{name}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}

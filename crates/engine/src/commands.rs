@@ -58,6 +58,8 @@ pub struct Options {
     pub env: Option<Vec<(String, String)>>,
     /// `-target` addresses.
     pub targets: Vec<String>,
+    /// `-replace` addresses: objects to replace although nothing changed.
+    pub replace: Vec<String>,
     /// `-parallelism` (default 10).
     pub parallelism: usize,
     /// `-refresh` (default true).
@@ -121,6 +123,7 @@ impl Default for Options {
             vars: Vec::new(),
             env: None,
             targets: Vec::new(),
+            replace: Vec::new(),
             parallelism: DEFAULT_PARALLELISM,
             refresh: true,
             lock: true,
@@ -413,6 +416,38 @@ fn load_state(opts: &Options, ui: &mut dyn Ui) -> Result<(StateFile, Option<Stat
     }
 }
 
+/// `init`: what `terraform init` does that ycprov needs: checks the configuration, its
+/// backend and required providers, and that the embedded provider loads. There is
+/// nothing to download: the provider is embedded and the state is local.
+pub fn init(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    let config = match load_config(&opts.config_dir) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diags(ui, &d);
+            return EXIT_ERROR;
+        }
+    };
+    let schema = match Schema::load(provider) {
+        Ok(s) => s,
+        Err(e) => return error(ui, "Failed to load the provider", format!("{e:#}")),
+    };
+    let unavailable: Vec<Diag> = validate_config(&config, &schema)
+        .errors()
+        .filter(|d| d.summary == "Provider not available")
+        .cloned()
+        .collect();
+    if !unavailable.is_empty() {
+        print_diags(ui, &Diagnostics(unavailable));
+        return EXIT_ERROR;
+    }
+    ui.out(&format!(
+        "Initializing the backend...\nThe state is local: {}\n\nInitializing provider plugins...\n- yandex-cloud/yandex is embedded in ycprov ({} resource types)\n\nycprov has been successfully initialized!\n",
+        opts.state_path().display(),
+        schema.resources.len()
+    ));
+    EXIT_OK
+}
+
 /// `validate`: checks the configuration (syntax, types, attributes, references,
 /// cycles, provider validation) without touching the cloud.
 pub fn validate(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
@@ -436,6 +471,34 @@ fn build_plan(
     destroy: bool,
 ) -> Option<Plan> {
     let targets = parse_targets(opts, ui)?;
+    let mut replace = Vec::new();
+    for address in &opts.replace {
+        match parse_target(address) {
+            Ok(Target::Instance(addr)) => replace.push(Target::Instance(addr)),
+            Ok(Target::Resource(r))
+                if session
+                    .config
+                    .resource(&r)
+                    .is_some_and(|b| b.count.is_none() && b.for_each.is_none()) =>
+            {
+                replace.push(Target::Instance(r.instance(InstanceKey::None)))
+            }
+            Ok(Target::Resource(r)) => {
+                error(
+                    ui,
+                    "Invalid replace address",
+                    format!(
+                        "-replace={address}: {r} has several instances or is not in the configuration; name one instance, e.g. {r}[0]"
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                error(ui, "Invalid replace address", e);
+                return None;
+            }
+        }
+    }
     let empty = State::new();
     let req = PlanRequest {
         config: &session.config,
@@ -447,6 +510,7 @@ fn build_plan(
         destroy,
         refresh: opts.refresh,
         targets: &targets,
+        replace: &replace,
         parallelism: opts.parallelism.max(1),
         plan_time: opts.now(),
     };

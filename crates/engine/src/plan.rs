@@ -281,6 +281,8 @@ pub struct PlanRequest<'a> {
     pub refresh: bool,
     /// `-target` addresses.
     pub targets: &'a [Target],
+    /// `-replace` addresses: these objects are replaced even though nothing changed.
+    pub replace: &'a [Target],
     /// Maximum concurrent provider calls during refresh.
     pub parallelism: usize,
     /// The time `plantimestamp()` returns.
@@ -773,9 +775,17 @@ fn plan_apply(
             if let Some(p) = prior_record {
                 apply_ignore_changes(&block.lifecycle, &mut inst_config.value, &p.attributes);
             }
+            let forced = req.replace.iter().any(|r| r.matches(&addr));
             let trigger = prior_record
                 .filter(|p| p.pending_create.is_none())
-                .and_then(|_| replacement_trigger(config, block, &addr.key, &plan.changes));
+                .and_then(|_| {
+                    if forced {
+                        Some(format!("{FORCED_PREFIX}{addr}"))
+                    } else {
+                        replacement_trigger(config, block, &addr.key, &plan.changes)
+                            .map(|t| format!("{TRIGGERED_PREFIX}{t}"))
+                    }
+                });
             match plan_instance(
                 req.provider,
                 &res_addr.type_name,
@@ -789,7 +799,7 @@ fn plan_apply(
                     if change.action.is_replace()
                         && let Some(trigger) = trigger
                     {
-                        change.reason = Some(format!("{TRIGGERED_PREFIX}{trigger}"));
+                        change.reason = Some(trigger);
                     }
                     for d in provider_diags {
                         diags.push(config.place_in_block(
@@ -877,6 +887,9 @@ fn apply_ignore_changes(lifecycle: &crate::config::Lifecycle, config: &mut Value
 /// Calls the provider's plan for one instance and decides the action.
 /// The start of a change's `reason` when `replace_triggered_by` forced the replacement.
 pub const TRIGGERED_PREFIX: &str = "replace_triggered_by: ";
+
+/// The start of a change's `reason` when `-replace` asked for the replacement.
+pub const FORCED_PREFIX: &str = "-replace: ";
 
 /// What in `block`'s `replace_triggered_by` forces the instance with key `own` to be
 /// replaced, given the changes planned so far (the referenced resources are planned

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hcl::edit::Span as _;
-use hcl::edit::expr::{Expression, TraversalOperator};
+use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::structure::{Attribute, Block, Body, Structure};
 use serde_json::Value;
 
@@ -231,6 +231,33 @@ impl Builder<'_> {
     /// other than the default local one is an error, never ignored (ignoring it would
     /// write a local state where a team expects a shared one).
     fn terraform(&mut self, file: usize, block: &Block) {
+        for inner in block
+            .body
+            .blocks()
+            .filter(|b| b.ident.as_str() == "required_providers")
+        {
+            for attr in inner.body.attributes() {
+                let source = match &attr.value {
+                    Expression::Object(object) => object.iter().find_map(|(key, value)| {
+                        let key = match key {
+                            ObjectKey::Ident(i) => i.as_str().to_string(),
+                            ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+                            _ => return None,
+                        };
+                        match value.expr() {
+                            Expression::String(s) if key == "source" => Some(s.value().to_string()),
+                            _ => None,
+                        }
+                    }),
+                    _ => None,
+                };
+                let name = attr.key.as_str().to_string();
+                let source = source.unwrap_or_else(|| format!("hashicorp/{name}"));
+                self.config
+                    .required_providers
+                    .push((name, source, span_of(file, attr)));
+            }
+        }
         for inner in block
             .body
             .blocks()

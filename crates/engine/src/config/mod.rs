@@ -224,7 +224,16 @@ pub struct Config {
     pub resources: Vec<ResourceBlock>,
     /// Outputs by name.
     pub outputs: BTreeMap<String, OutputBlock>,
+    /// `terraform { required_providers { NAME = { source = … } } }`: local name, source
+    /// address and where it is written.
+    pub required_providers: Vec<(String, String, Span)>,
 }
+
+/// The provider sources ycprov runs (with and without the registry host).
+pub const KNOWN_PROVIDER_SOURCES: [&str; 2] = [
+    "yandex-cloud/yandex",
+    "registry.terraform.io/yandex-cloud/yandex",
+];
 
 impl Config {
     /// The location of the start of `span`.

@@ -60,6 +60,16 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         }
     }
 
+    for (name, source, span) in &config.required_providers {
+        if !super::KNOWN_PROVIDER_SOURCES.contains(&source.to_ascii_lowercase().as_str()) {
+            diags.push(err(
+                span,
+                "Provider not available".into(),
+                format!("required_providers names {name} = \"{source}\"; ycprov does not support this provider yet: it runs only the embedded yandex-cloud/yandex provider."),
+            ));
+        }
+    }
+
     for res in &config.resources {
         let addr = &res.addr;
         let Some(rs) = schema.resources.get(&addr.type_name) else {

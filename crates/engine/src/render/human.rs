@@ -274,6 +274,9 @@ fn index_reason(change: &ResourceChange) -> Option<String> {
     if change.deposed.is_some() {
         return None;
     }
+    if reason.starts_with(crate::plan::FORCED_PREFIX) {
+        return Some("  # (because -replace names it)".to_string());
+    }
     if let Some(trigger) = reason.strip_prefix(crate::plan::TRIGGERED_PREFIX) {
         return Some(format!(
             "  # (because {trigger} changes, and replace_triggered_by names it)"
@@ -308,6 +311,14 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
                 .is_some_and(|r| r.starts_with(crate::plan::TRIGGERED_PREFIX)) =>
         {
             "will be replaced due to changes in replace_triggered_by"
+        }
+        Action::DeleteThenCreate | Action::CreateThenDelete
+            if change
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(crate::plan::FORCED_PREFIX)) =>
+        {
+            "will be replaced, as requested"
         }
         Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
         Action::Delete => "will be destroyed",

@@ -165,3 +165,65 @@ fn invalid_triggers_are_refused_with_their_place() {
         );
     }
 }
+
+#[test]
+fn replace_flag_replaces_the_named_objects_only() {
+    let ws = Workspace::new(&config(
+        "yandex_iam_service_account.sa[count.index].name",
+        false,
+    ));
+    ws.apply_ok();
+    let before: Vec<_> = (0..2)
+        .map(|i| {
+            ws.attr(
+                &format!("yandex_iam_service_account_api_key.key[{i}]"),
+                "id",
+            )
+        })
+        .collect();
+    let opts = Options {
+        replace: vec!["yandex_iam_service_account_api_key.key[1]".into()],
+        ..ws.opts()
+    };
+    let plan = ws.run_opts(&opts, "plan");
+    assert_eq!(plan.code, 0, "{}", plan.err);
+    assert!(
+        plan.out
+            .contains("yandex_iam_service_account_api_key.key[1] will be replaced, as requested"),
+        "{}",
+        plan.out
+    );
+    assert!(
+        plan.out.contains("1 to add, 0 to change, 1 to destroy"),
+        "{}",
+        plan.out
+    );
+    let apply = ws.run_opts(&opts, "apply");
+    assert_eq!(apply.code, 0, "{}", apply.err);
+    assert_eq!(
+        ws.attr("yandex_iam_service_account_api_key.key[0]", "id"),
+        before[0]
+    );
+    let renewed = ws.attr("yandex_iam_service_account_api_key.key[1]", "id");
+    assert_ne!(renewed, before[1]);
+    assert_eq!(
+        ws.attr("yandex_iam_service_account_api_key.key[1]", "secret_key"),
+        json!(format!("AQVN-secret-{}", renewed.as_str().unwrap()))
+    );
+    let cases = [
+        (
+            "yandex_iam_service_account_api_key.key",
+            "has several instances",
+        ),
+        ("not an address", "Invalid replace address"),
+    ];
+    for (address, want) in cases {
+        let opts = Options {
+            replace: vec![address.into()],
+            ..ws.opts()
+        };
+        let r = ws.run_opts(&opts, "plan");
+        assert_eq!(r.code, 1, "{address}");
+        assert!(r.err.contains(want), "{address}: {}", r.err);
+    }
+}
