@@ -390,6 +390,10 @@ pub struct ConfigArgs {
     /// Read the cloud before planning.
     #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+    /// Only read the cloud: show (plan) or record in the state (apply) what changed outside
+    /// ycprov, without changing any remote object.
+    #[arg(long)]
+    pub refresh_only: bool,
 }
 
 /// `ycprov init`: Terraform's flags are accepted; there is nothing they change here.

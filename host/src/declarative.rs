@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use serde_json::Value;
-use ycprov_engine::commands::{self, Options, Ui};
+use ycprov_engine::commands::{self, Options, RefreshOnly, Ui};
 use ycprov_engine::config::VarSource;
 
 use crate::cli::{
@@ -46,7 +46,11 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
             opts.out = out;
             opts.destroy = destroy;
             with_provider(global, &config, &opts, |p| {
-                commands::plan(&opts, p, &mut ui)
+                if config.refresh_only {
+                    commands::refresh_only(&opts, p, &mut ui, RefreshOnly::Plan)
+                } else {
+                    commands::plan(&opts, p, &mut ui)
+                }
             })?
         }
         Command::Apply(args) => apply_like(global, args, &mut ui, commands::apply)?,
@@ -108,7 +112,14 @@ fn apply_like(
     let mut opts = options(&args.config)?;
     opts.auto_approve = args.auto_approve;
     opts.plan_file = args.plan_file;
-    with_provider(global, &args.config, &opts, |p| command(&opts, p, ui))
+    let refresh_only = args.config.refresh_only;
+    with_provider(global, &args.config, &opts, |p| {
+        if refresh_only {
+            commands::refresh_only(&opts, p, ui, RefreshOnly::Apply { confirm: true })
+        } else {
+            command(&opts, p, ui)
+        }
+    })
 }
 
 /// Whether a command is one of the declarative ones.

@@ -741,6 +741,31 @@ fn value_as_flag(v: &Value) -> String {
 
 /// `refresh`: read every object and save what was found.
 pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+    refresh_only(opts, provider, ui, RefreshOnly::Apply { confirm: false })
+}
+
+/// What a refresh-only run does with the state it read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOnly {
+    /// `plan -refresh-only`: show what changed outside ycprov; save nothing.
+    Plan,
+    /// `apply -refresh-only` (and `refresh`): record it in the state, after a "yes" when
+    /// `confirm` is set.
+    Apply {
+        /// Ask before saving (unless `-auto-approve`).
+        confirm: bool,
+    },
+}
+
+/// `plan -refresh-only`, `apply -refresh-only` and `refresh`: read every object, show what
+/// changed outside ycprov, and (when applying) record it in the state. Nothing in the cloud
+/// is changed.
+pub fn refresh_only(
+    opts: &Options,
+    provider: &dyn Provider,
+    ui: &mut dyn Ui,
+    mode: RefreshOnly,
+) -> i32 {
     let Some(session) = prepare(opts, provider, ui, false, true) else {
         return EXIT_ERROR;
     };
@@ -775,6 +800,32 @@ pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 
     for r in &refreshed.resources {
         let id = r.id().map(|i| format!(" [id={i}]")).unwrap_or_default();
         ui.out(&format!("{}: Refreshing state...{id}\n", r.address));
+    }
+    let confirm = match mode {
+        RefreshOnly::Plan => {
+            ui.out(&render::refresh_only_text(&drift));
+            return if opts.detailed_exitcode && !drift.is_empty() {
+                EXIT_CHANGES
+            } else {
+                EXIT_OK
+            };
+        }
+        RefreshOnly::Apply { confirm } => confirm && !opts.auto_approve,
+    };
+    if confirm && !drift.is_empty() {
+        ui.out(&render::refresh_only_text(&drift));
+        if !ui.is_terminal() {
+            return error(
+                ui,
+                "No terminal to confirm on",
+                "apply -refresh-only needs confirmation, but there is no terminal to ask on. Review the changes above and run again with -auto-approve.",
+            );
+        }
+        match ui.confirm("\nWould you like to update the state to reflect these detected changes?\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ") {
+            Ok(true) => {}
+            Ok(false) => return error(ui, "Apply cancelled", "Only 'yes' is accepted to approve."),
+            Err(e) => return error(ui, "Cannot read the confirmation", format!("{e:#}")),
+        }
     }
     if (!drift.is_empty() || refreshed != state)
         && let Err(e) = file.write(&mut refreshed)

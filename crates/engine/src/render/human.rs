@@ -400,6 +400,27 @@ fn output_changes_text(out: &mut String, changes: &[OutputChange]) {
     }
 }
 
+/// The human refresh-only plan: the changes made outside ycprov, which applying it records.
+pub fn refresh_only_text(drift: &[Drift]) -> String {
+    let mut out = String::new();
+    if drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo changes. Your infrastructure still matches the configuration.\n"
+        );
+        return out;
+    }
+    let _ = writeln!(out, "\nNote: Objects have changed outside of ycprov\n");
+    for d in drift {
+        drift_text(&mut out, d);
+    }
+    let _ = writeln!(
+        out,
+        "This is a refresh-only plan, so ycprov will not take any actions to undo these. If you were expecting these changes, apply it (apply -refresh-only) to record the updated values in the state without changing any remote objects."
+    );
+    out
+}
+
 /// The human plan: drift, actions, the summary line and output changes.
 pub fn plan_text(plan: &Plan) -> String {
     let mut out = String::new();

@@ -4,7 +4,8 @@ mod human;
 mod json;
 
 pub use human::{
-    apply_event_line, apply_summary, format_duration, outputs_text, plan_text, state_show_text,
+    apply_event_line, apply_summary, format_duration, outputs_text, plan_text, refresh_only_text,
+    state_show_text,
 };
 pub use json::{apply_event_json, outputs_json, plan_json};
 

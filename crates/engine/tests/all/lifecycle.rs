@@ -1108,3 +1108,63 @@ fn debug_output_never_shows_secrets() {
     };
     assert!(!format!("{opts:?}").contains("hunter2"));
 }
+
+#[test]
+fn refresh_only_shows_and_records_outside_changes_without_touching_the_cloud() {
+    let ws = Workspace::new(AI_STUDIO);
+    ws.apply_ok();
+    let id = ws.attr("yandex_iam_service_account.sa", "id");
+    ws.provider.set_outside(
+        SA,
+        id.as_str().unwrap(),
+        "description",
+        json!("edited in the console"),
+    );
+    ws.provider.clear_calls();
+    let plan_opts = Options {
+        detailed_exitcode: true,
+        ..ws.opts()
+    };
+    let mut ui = TestUi::default();
+    let code = commands::refresh_only(
+        &plan_opts,
+        &ws.provider,
+        &mut ui,
+        commands::RefreshOnly::Plan,
+    );
+    assert_eq!(code, 2, "{}{}", ui.out, ui.err);
+    assert!(
+        ui.out.contains("yandex_iam_service_account.sa has changed"),
+        "{}",
+        ui.out
+    );
+    assert!(ui.out.contains("refresh-only plan"), "{}", ui.out);
+    assert_eq!(
+        ws.attr("yandex_iam_service_account.sa", "description"),
+        json!("AI Studio access")
+    );
+
+    let mut ui = TestUi::default();
+    let apply = commands::RefreshOnly::Apply { confirm: true };
+    assert_eq!(
+        commands::refresh_only(&ws.opts(), &ws.provider, &mut ui, apply),
+        0,
+        "{}",
+        ui.err
+    );
+    assert_eq!(
+        ws.attr("yandex_iam_service_account.sa", "description"),
+        json!("edited in the console")
+    );
+    assert!(
+        ws.provider.calls().iter().all(|c| !c.starts_with("apply")),
+        "refresh-only changes nothing in the cloud: {:?}",
+        ws.provider.calls()
+    );
+    let plan = ws.run("plan");
+    assert!(
+        plan.out.contains("1 to change"),
+        "the configuration still wants its description: {}",
+        plan.out
+    );
+}
