@@ -229,7 +229,8 @@ fn prepare(
             return None;
         }
     };
-    let mut diags = validate_config(&config, &schema);
+    let mut diags = config.warnings.clone();
+    diags.extend(validate_config(&config, &schema));
     if diags.has_errors() {
         print_diags(ui, &diags);
         return None;

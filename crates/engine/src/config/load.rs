@@ -580,12 +580,33 @@ impl Builder<'_> {
                 file: expr.span.file,
                 range: item.span().unwrap_or(expr.span.range.clone()),
             };
-            match static_resource_ref(item) {
+            let quoted = match item {
+                Expression::String(text) => hcl::edit::parser::parse_expr(text.value())
+                    .ok()
+                    .filter(|_| {
+                        self.quoted_reference(&span, text.value(), "depends_on");
+                        true
+                    }),
+                _ => None,
+            };
+            match static_resource_ref(quoted.as_ref().unwrap_or(item)) {
                 Some(addr) => out.push((addr, span)),
                 None => self.error(&span, "Invalid depends_on reference", "Each entry must be a resource reference such as yandex_iam_service_account.sa."),
             }
         }
         out
+    }
+
+    /// The warning Terraform gives for a reference written as a string.
+    fn quoted_reference(&mut self, span: &Span, text: &str, argument: &str) {
+        let loc = self.statics.location(span);
+        self.config.warnings.push(
+            Diag::warning(
+                "Quoted references are deprecated",
+                format!("In this context, references are expected literally rather than in quotes. Remove the quotes surrounding \"{text}\" in {argument}."),
+            )
+            .at(loc),
+        );
     }
 
     fn resource(&mut self, file: usize, block: &Block, type_name: &str, name: &str) {
@@ -657,6 +678,11 @@ impl Builder<'_> {
                                     lc.ignore_changes.push(v.as_str().to_string())
                                 }
                                 Expression::String(s) => {
+                                    let span = Span {
+                                        file,
+                                        range: item.span().unwrap_or(expr.span.range.clone()),
+                                    };
+                                    self.quoted_reference(&span, s.as_str(), "ignore_changes");
                                     lc.ignore_changes.push(s.as_str().to_string())
                                 }
                                 Expression::Traversal(t) => {

@@ -23,7 +23,7 @@ pub use validate::{resource_dependencies, validate_config};
 pub use variables::{VarSource, VariableInputs, resolve_variables};
 
 use crate::address::ResourceAddr;
-use crate::diagnostics::{Diag, SourceLocation};
+use crate::diagnostics::{Diag, Diagnostics, SourceLocation};
 use crate::value::Type;
 
 /// One configuration file and its text.
@@ -227,6 +227,8 @@ pub struct Config {
     /// `terraform { required_providers { NAME = { source = … } } }`: local name, source
     /// address and where it is written.
     pub required_providers: Vec<(String, String, Span)>,
+    /// Warnings found while reading (e.g. quoted references), shown before any plan.
+    pub warnings: Diagnostics,
 }
 
 /// The provider sources ycprov runs (with and without the registry host).

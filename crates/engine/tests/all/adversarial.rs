@@ -347,3 +347,34 @@ fn an_unreadable_lock_names_an_id_that_force_unlock_takes() {
     assert!(!lock.exists());
     ws.apply_ok();
 }
+
+#[test]
+fn quoted_references_are_accepted_with_terraforms_warning() {
+    let ws = Workspace::new(
+        "resource \"yandex_iam_service_account\" \"a\" {\n  name = \"sa-a\"\n}\nresource \"yandex_iam_service_account\" \"b\" {\n  name       = \"sa-b\"\n  depends_on = [\"yandex_iam_service_account.a\"]\n  lifecycle {\n    ignore_changes = [\"description\"]\n  }\n}\n",
+    );
+    let r = ws.apply_ok();
+    assert_eq!(
+        r.err.matches("Quoted references are deprecated").count(),
+        1,
+        "{}",
+        r.err
+    );
+    let plan = ws.run("plan");
+    assert!(plan.err.contains("main.tf:6"), "depends_on: {}", plan.err);
+    assert!(
+        plan.err.contains("main.tf:8"),
+        "ignore_changes: {}",
+        plan.err
+    );
+    assert!(
+        r.out
+            .find("yandex_iam_service_account.a: Creation complete")
+            .unwrap()
+            < r.out
+                .find("yandex_iam_service_account.b: Creating...")
+                .unwrap(),
+        "the quoted dependency orders the creates:\n{}",
+        r.out
+    );
+}
