@@ -356,7 +356,7 @@ fn quoted_references_are_accepted_with_terraforms_warning() {
     let r = ws.apply_ok();
     assert_eq!(
         r.err.matches("Quoted references are deprecated").count(),
-        1,
+        2,
         "{}",
         r.err
     );
