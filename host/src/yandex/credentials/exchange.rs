@@ -10,17 +10,14 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::CredentialError;
 use super::cache::IssuedToken;
+use super::{CredentialError, read_token_response};
 use crate::policy::Origin;
 
 /// The public IAM origin.
 const IAM_ORIGIN: &str = "https://iam.api.cloud.yandex.net";
 /// The path of the exchange.
 const TOKENS_PATH: &str = "/iam/v1/tokens";
-/// The largest response accepted.
-const MAX_RESPONSE_BYTES: u64 = 64 << 10;
-
 /// What is exchanged.
 pub enum Grant<'a> {
     /// A Yandex account's OAuth token.
@@ -88,20 +85,12 @@ impl TokenEndpoint {
                     self.url
                 ))
             })?;
-        let status = response.status().as_u16();
-        let bytes = Zeroizing::new(
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_RESPONSE_BYTES)
-                .read_to_vec()
-                .map_err(|e| {
-                    CredentialError::transient(format!(
-                        "could not read the IAM token response for {what} from {}: {e}",
-                        self.url
-                    ))
-                })?,
-        );
+        let (status, bytes) = read_token_response(&mut response, || {
+            format!(
+                "could not read the IAM token response for {what} from {}",
+                self.url
+            )
+        })?;
         if status != 200 {
             let reason = describe_error_body(status, &bytes);
             let message = format!("{what} was rejected by {}: {reason}", self.url);

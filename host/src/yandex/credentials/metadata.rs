@@ -3,19 +3,16 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use secrecy::zeroize::Zeroizing;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::CredentialError;
 use super::cache::IssuedToken;
+use super::{CredentialError, read_token_response};
 
 /// The metadata service address (`YC_METADATA_ADDR` overrides it).
 pub const DEFAULT_ADDR: &str = "169.254.169.254";
 /// The token path (the Google-compatible API Yandex Cloud VMs serve).
 const TOKEN_PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/token";
-/// The largest response accepted.
-const MAX_RESPONSE_BYTES: u64 = 64 << 10;
 /// The DMI files that name the maker of the (virtual) machine.
 const DMI_FILES: [&str; 4] = [
     "/sys/class/dmi/id/sys_vendor",
@@ -70,20 +67,9 @@ impl MetadataService {
                     self.url
                 ))
             })?;
-        let status = response.status().as_u16();
-        let bytes = Zeroizing::new(
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_RESPONSE_BYTES)
-                .read_to_vec()
-                .map_err(|e| {
-                    CredentialError::transient(format!(
-                        "reading the metadata service answer from {}: {e}",
-                        self.url
-                    ))
-                })?,
-        );
+        let (status, bytes) = read_token_response(&mut response, || {
+            format!("reading the metadata service answer from {}", self.url)
+        })?;
         if status != 200 {
             return Err(CredentialError::rejected(format!(
                 "the metadata service at {} answered HTTP {status} (is a service account attached to this VM?)",

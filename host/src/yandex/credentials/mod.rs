@@ -339,6 +339,25 @@ impl fmt::Debug for Credential {
     }
 }
 
+/// The largest token response read (exchange and metadata service).
+const MAX_TOKEN_RESPONSE_BYTES: u64 = 64 << 10;
+
+/// The status and body (capped, wiped when dropped) of a token response; a body that
+/// cannot be read is a transient error described by `what`.
+fn read_token_response(
+    response: &mut ureq::http::Response<ureq::Body>,
+    what: impl FnOnce() -> String,
+) -> Result<(u16, secrecy::zeroize::Zeroizing<Vec<u8>>), CredentialError> {
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_TOKEN_RESPONSE_BYTES)
+        .read_to_vec()
+        .map_err(|e| CredentialError::transient(format!("{}: {e}", what())))?;
+    Ok((status, secrecy::zeroize::Zeroizing::new(bytes)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
