@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,12 +66,7 @@ struct Outcome {
 }
 
 /// Runs `ycprov ai-studio key create`.
-pub fn create_key(
-    runtime: &Runtime,
-    args: AiStudioKeyArgs,
-    default_folder: Option<String>,
-    out: &mut impl Write,
-) -> Result<()> {
+pub fn create_key(runtime: &Runtime, args: AiStudioKeyArgs, out: &mut impl Write) -> Result<()> {
     let presets = presets();
     let Some(preset) = presets.presets.get(&args.preset) else {
         let names: Vec<&str> = presets.presets.keys().map(String::as_str).collect();
@@ -91,6 +86,7 @@ pub fn create_key(
     } else {
         args.scopes.clone()
     };
+    let default_folder = runtime.capabilities().folder_id.clone();
     let folder_id = args.folder_id.clone().or(default_folder).ok_or_else(|| {
         usage("no folder: pass --folder-id, or set YC_FOLDER_ID or the yc profile's folder-id")
     })?;
@@ -102,7 +98,7 @@ pub fn create_key(
         .description
         .clone()
         .unwrap_or_else(|| format!("AI Studio access ({}), made by ycprov", args.preset));
-    let mut sink = Sink::open(args.out.as_deref(), args.format)?;
+    let sink = Sink::open(args.out.as_deref(), args.format)?;
 
     let unknown = call_iam(runtime, "checking the scopes", |s, iam| {
         iam.call_check_scopes(s, &scopes)
@@ -119,7 +115,6 @@ pub fn create_key(
                 ),
             })
             .collect();
-        sink.discard();
         return Err(CommandFailure {
             message: format!(
                 "unknown API key scope; nothing was created:\n{}",
@@ -130,13 +125,7 @@ pub fn create_key(
         .into());
     }
 
-    let account = match account(runtime, &args, &folder_id, &description) {
-        Ok(account) => account,
-        Err(error) => {
-            sink.discard();
-            return Err(error);
-        }
-    };
+    let account = account(runtime, &args, &folder_id, &description)?;
     let progress = |error: anyhow::Error| {
         let rerun = match &args.service_account_id {
             Some(id) => format!("--service-account-id {id}"),
@@ -161,27 +150,20 @@ pub fn create_key(
             },
         })
         .collect();
-    if let Err(error) = call_iam(runtime, "granting the roles", |s, iam| {
+    call_iam(runtime, "granting the roles", |s, iam| {
         iam.call_update_folder_bindings(s, &folder_id, &deltas)
-    }) {
-        sink.discard();
-        return Err(progress(error));
-    }
+    })
+    .map_err(progress)?;
     let spec = KeySpec {
         service_account_id: account.id.clone(),
         description: Some(description),
         scopes: scopes.clone(),
         expires_at: expires_at.clone(),
     };
-    let created = match call_iam(runtime, "creating the API key", |s, iam| {
+    let created = call_iam(runtime, "creating the API key", |s, iam| {
         iam.call_create_key(s, &spec)
-    }) {
-        Ok(created) => created,
-        Err(error) => {
-            sink.discard();
-            return Err(progress(error));
-        }
-    };
+    })
+    .map_err(progress)?;
     let outcome = Outcome {
         folder_id,
         account,
@@ -311,13 +293,6 @@ impl Sink {
         Ok(Sink { format, file })
     }
 
-    /// Removes the file opened for a result that never came.
-    fn discard(&mut self) {
-        if let Some((path, _)) = self.file.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-
     /// Writes the result: the secret first, to its destination; then the summary.
     fn deliver(mut self, outcome: &Outcome, out: &mut impl Write) -> Result<()> {
         let text = render(outcome, self.format);
@@ -344,6 +319,15 @@ impl Sink {
             }
         }
         Ok(())
+    }
+}
+
+/// A file opened for a result that never came is removed.
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Some((path, _)) = self.file.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -389,23 +373,24 @@ fn json_of(outcome: &Outcome) -> Value {
     })
 }
 
-/// Refuses a preset file whose presets are empty or whose default is missing.
-pub fn check_presets(presets: &Presets) -> Result<()> {
-    if !presets.presets.contains_key(&presets.default) {
-        bail!("the default preset {:?} is not defined", presets.default);
-    }
-    for (name, preset) in &presets.presets {
-        if preset.roles.is_empty() || preset.scopes.is_empty() {
-            bail!("preset {name:?} needs at least one role and one scope");
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anyhow::bail;
     use time::macros::datetime;
+
+    /// Refuses a preset file whose presets are empty or whose default is missing.
+    fn check_presets(presets: &Presets) -> Result<()> {
+        if !presets.presets.contains_key(&presets.default) {
+            bail!("the default preset {:?} is not defined", presets.default);
+        }
+        for (name, preset) in &presets.presets {
+            if preset.roles.is_empty() || preset.scopes.is_empty() {
+                bail!("preset {name:?} needs at least one role and one scope");
+            }
+        }
+        Ok(())
+    }
 
     #[test]
     fn the_shipped_presets_are_complete() {

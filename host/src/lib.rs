@@ -86,8 +86,7 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::AiStudio(AiStudioCommand::Key(AiStudioKeyCommand::Create(args))) => {
             let runtime = runtime_for(&cli.global)?;
-            let default_folder = CredentialConfig::from_global(&cli.global).default_folder_id();
-            ai_studio::create_key(&runtime, args, default_folder, &mut stdout)
+            ai_studio::create_key(&runtime, args, &mut stdout)
                 .map_err(|e| credential_failure(&runtime, e))?
         }
         Command::Auth(AuthCommand::Status { format }) => {

@@ -28,19 +28,7 @@ fn the_three_steps_finish_under_twenty_percent_faults() {
     for seed in [3, 7, 11] {
         let cloud = faulty(seed);
         let folder = cloud.folder();
-        let account = cloud
-            .ycprov(&[
-                "account",
-                "create",
-                "--folder-id",
-                &folder,
-                "--name",
-                "sa-faults",
-                "--format",
-                "json",
-            ])
-            .json();
-        let id = account["id"].as_str().unwrap();
+        let id = &cloud.create_account("sa-faults");
         cloud
             .ycprov(&[
                 "role",

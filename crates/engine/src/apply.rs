@@ -1307,6 +1307,7 @@ resource "t" "key" {
             after_sensitive: Vec::new(),
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
             reason: None,
+            replace_cause: None,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::address::{InstanceKey, Target, parse_target};
 use crate::apply::{ApplyEvent, ApplyRequest, apply_plan};
 use crate::config::{
     Config, EvalContext, NoResources, Phase, VarSource, VariableInputs, Variables,
-    resolve_variables, validate_config,
+    check_required_providers, resolve_variables, validate_config,
 };
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::instances::{eval_instance, expand};
@@ -432,13 +432,9 @@ pub fn init(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
         Ok(s) => s,
         Err(e) => return error(ui, "Failed to load the provider", format!("{e:#}")),
     };
-    let unavailable: Vec<Diag> = validate_config(&config, &schema)
-        .errors()
-        .filter(|d| d.summary == "Provider not available")
-        .cloned()
-        .collect();
-    if !unavailable.is_empty() {
-        print_diags(ui, &Diagnostics(unavailable));
+    let unavailable = check_required_providers(&config);
+    if unavailable.has_errors() {
+        print_diags(ui, &unavailable);
         return EXIT_ERROR;
     }
     ui.out(&format!(

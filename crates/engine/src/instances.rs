@@ -265,6 +265,30 @@ fn too_many(config: &Config, block: &ResourceBlock, span: &crate::config::Span, 
     .for_address(block.addr.to_string())
 }
 
+/// The length of a `count` resource's list holding the instances with these keys.
+fn count_len<'k>(keys: impl Iterator<Item = &'k InstanceKey>) -> usize {
+    keys.filter_map(|key| match key {
+        InstanceKey::Int(i) => usize::try_from(*i).ok().map(|i| i + 1),
+        _ => None,
+    })
+    .max()
+    .unwrap_or(0)
+}
+
+/// A `count` resource's list of `len` elements with each instance at its index and null
+/// where an instance is not given.
+fn positioned(items: impl Iterator<Item = (InstanceKey, Value)>, len: usize) -> Value {
+    let mut list = vec![Value::Null; len];
+    for (key, value) in items {
+        if let InstanceKey::Int(i) = key
+            && let Some(slot) = usize::try_from(i).ok().and_then(|i| list.get_mut(i))
+        {
+            *slot = value;
+        }
+    }
+    Value::Array(list)
+}
+
 /// Fills in the schema attributes missing from `value` with null.
 pub fn with_all_attributes(schema: Option<&ResourceSchema>, value: &Value) -> Value {
     let (Some(schema), Value::Object(m)) = (schema, value) else {
@@ -344,27 +368,17 @@ impl InstanceValues<'_> {
 
     fn count_value_of_instances(&self, addr: &ResourceAddr, keys: &[InstanceKey]) -> Value {
         let schema = self.schema.resources.get(&addr.type_name);
-        let len = self
-            .objects
-            .range(addr.instance(InstanceKey::None)..)
-            .take_while(|(a, _)| &a.resource == addr)
-            .filter_map(|(a, _)| match a.key {
-                InstanceKey::Int(i) => usize::try_from(i).ok().map(|i| i + 1),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
-        let mut list = vec![Value::Null; len];
-        for key in keys {
-            if let InstanceKey::Int(i) = key
-                && let Ok(i) = usize::try_from(*i)
-                && let Some(object) = self.objects.get(&addr.instance(key.clone()))
-                && i < len
-            {
-                list[i] = with_all_attributes(schema, object);
-            }
-        }
-        Value::Array(list)
+        let len = count_len(
+            self.objects
+                .range(addr.instance(InstanceKey::None)..)
+                .take_while(|(a, _)| &a.resource == addr)
+                .map(|(a, _)| &a.key),
+        );
+        let items = keys.iter().filter_map(|key| {
+            let object = self.objects.get(&addr.instance(key.clone()))?;
+            Some((key.clone(), with_all_attributes(schema, object)))
+        });
+        positioned(items, len)
     }
 
     fn resource_value<'v>(
@@ -376,24 +390,9 @@ impl InstanceValues<'_> {
         let schema = self.schema.resources.get(&addr.type_name);
         let mut items = items.map(|(k, v)| (k, with_all_attributes(schema, v)));
         if block.count.is_some() {
-            let mut list: Vec<(i64, Value)> = items
-                .filter_map(|(k, v)| {
-                    if let InstanceKey::Int(i) = k {
-                        Some((i, v))
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            list.sort_by_key(|(i, _)| *i);
-            let len = list.last().map_or(0, |(i, _)| *i + 1);
-            let mut positioned = vec![Value::Null; usize::try_from(len).unwrap_or(0)];
-            for (i, v) in list {
-                if let Ok(i) = usize::try_from(i) {
-                    positioned[i] = v;
-                }
-            }
-            Some(Value::Array(positioned))
+            let items: Vec<(InstanceKey, Value)> = items.collect();
+            let len = count_len(items.iter().map(|(k, _)| k));
+            Some(positioned(items.into_iter(), len))
         } else if block.for_each.is_some() {
             let map: Map<String, Value> = items
                 .filter_map(|(k, v)| {

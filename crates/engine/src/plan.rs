@@ -97,6 +97,19 @@ pub struct ResourceChange {
     /// Why, when it is not obvious (e.g. "no longer in the configuration").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why an object is replaced although no configured value forces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_cause: Option<ReplaceCause>,
+}
+
+/// What replaces an object that no configured value forces to be replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceCause {
+    /// `-replace` names it.
+    Requested,
+    /// `replace_triggered_by` names what changed (`res.name[0].attr`).
+    Triggered(String),
 }
 
 impl ResourceChange {
@@ -644,6 +657,7 @@ fn delete_change(record: &InstanceState, reason: Option<&str>) -> ResourceChange
         after_sensitive: Vec::new(),
         dependencies: record.dependencies.clone(),
         reason: reason.map(str::to_string),
+        replace_cause: None,
     }
 }
 
@@ -775,15 +789,14 @@ fn plan_apply(
             if let Some(p) = prior_record {
                 apply_ignore_changes(&block.lifecycle, &mut inst_config.value, &p.attributes);
             }
-            let forced = req.replace.iter().any(|r| r.matches(&addr));
-            let trigger = prior_record
+            let cause = prior_record
                 .filter(|p| p.pending_create.is_none())
                 .and_then(|_| {
-                    if forced {
-                        Some(format!("{FORCED_PREFIX}{addr}"))
+                    if req.replace.iter().any(|r| r.matches(&addr)) {
+                        Some(ReplaceCause::Requested)
                     } else {
                         replacement_trigger(config, block, &addr.key, &plan.changes)
-                            .map(|t| format!("{TRIGGERED_PREFIX}{t}"))
+                            .map(ReplaceCause::Triggered)
                     }
                 });
             match plan_instance(
@@ -793,13 +806,11 @@ fn plan_apply(
                 prior_record.map(|p| &p.attributes),
                 &inst_config.value,
                 block.lifecycle.create_before_destroy,
-                trigger.is_some(),
+                cause.is_some(),
             ) {
                 Ok((mut change, provider_diags)) => {
-                    if change.action.is_replace()
-                        && let Some(trigger) = trigger
-                    {
-                        change.reason = Some(trigger);
+                    if change.action.is_replace() {
+                        change.replace_cause = cause;
                     }
                     for d in provider_diags {
                         diags.push(config.place_in_block(
@@ -884,13 +895,6 @@ fn apply_ignore_changes(lifecycle: &crate::config::Lifecycle, config: &mut Value
     }
 }
 
-/// Calls the provider's plan for one instance and decides the action.
-/// The start of a change's `reason` when `replace_triggered_by` forced the replacement.
-pub const TRIGGERED_PREFIX: &str = "replace_triggered_by: ";
-
-/// The start of a change's `reason` when `-replace` asked for the replacement.
-pub const FORCED_PREFIX: &str = "-replace: ";
-
 /// What in `block`'s `replace_triggered_by` forces the instance with key `own` to be
 /// replaced, given the changes planned so far (the referenced resources are planned
 /// first): a referenced resource, or the instance its index selects, that is updated or
@@ -941,6 +945,8 @@ fn replacement_trigger(
     None
 }
 
+/// Calls the provider's plan for one instance and decides the action; `force_replace`
+/// makes it a replacement even when no configured value forces one.
 fn plan_instance(
     provider: &dyn Provider,
     type_name: &str,
@@ -1004,6 +1010,7 @@ fn plan_instance(
         after_sensitive: Vec::new(),
         dependencies: Vec::new(),
         reason: None,
+        replace_cause: None,
     };
     let Some(prior) = prior else {
         return Ok((change, all_diags));

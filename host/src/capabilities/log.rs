@@ -1,4 +1,5 @@
-//! `log`: the provider's log records, forwarded to the host's `tracing` subscriber.
+//! `log`: the provider's log records, forwarded to the host's `tracing` subscriber, whose
+//! writer (`crate::logging`) redacts every line.
 
 use super::HostState;
 use crate::bindings::log::{Host, Level};
@@ -18,23 +19,12 @@ impl Host for HostState {
             }
             return Ok(());
         }
-        let enabled = match level {
-            Level::Trace => tracing::enabled!(target: "provider", tracing::Level::TRACE),
-            Level::Debug => tracing::enabled!(target: "provider", tracing::Level::DEBUG),
-            Level::Info => tracing::enabled!(target: "provider", tracing::Level::INFO),
-            Level::Warn => tracing::enabled!(target: "provider", tracing::Level::WARN),
-            Level::Error => tracing::enabled!(target: "provider", tracing::Level::ERROR),
-        };
-        if !enabled {
-            return Ok(());
-        }
         let mut message = message;
         if message.len() > MAX_MESSAGE_CHARS {
             let cut = message.floor_char_boundary(MAX_MESSAGE_CHARS);
             message.truncate(cut);
             message.push('…');
         }
-        let message = crate::redact::scrub(&message);
         match level {
             Level::Trace => tracing::trace!(target: "provider", "{message}"),
             Level::Debug => tracing::debug!(target: "provider", "{message}"),

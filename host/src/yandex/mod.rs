@@ -92,7 +92,6 @@ pub fn configured_capabilities(
     let (endpoint, credential, folder_id, cloud_id) = match local {
         Some(cloud) => {
             let seed = cloud.emulator.seed();
-            crate::redact::register(&seed.admin_token);
             (
                 Some(cloud.emulator.base_url()),
                 Credential::from_sources(Some(seed.admin_token.clone()), None),

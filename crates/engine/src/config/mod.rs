@@ -19,7 +19,7 @@ pub use crate::value::{Phase, values_equal};
 pub use eval::{EvalContext, Evaluated, InstanceVars, NoResources, ResourceValues, Variables};
 pub use load::load;
 pub use references::{Reference, ReferenceKind, StaticIndex, references_of};
-pub use validate::{resource_dependencies, validate_config};
+pub use validate::{check_required_providers, resource_dependencies, validate_config};
 pub use variables::{VarSource, VariableInputs, resolve_variables};
 
 use crate::address::ResourceAddr;

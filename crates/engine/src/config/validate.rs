@@ -60,15 +60,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         }
     }
 
-    for (name, source, span) in &config.required_providers {
-        if !super::KNOWN_PROVIDER_SOURCES.contains(&source.to_ascii_lowercase().as_str()) {
-            diags.push(err(
-                span,
-                "Provider not available".into(),
-                format!("required_providers names {name} = \"{source}\"; ycprov does not support this provider yet: it runs only the embedded yandex-cloud/yandex provider."),
-            ));
-        }
-    }
+    diags.extend(check_required_providers(config));
 
     for res in &config.resources {
         let addr = &res.addr;
@@ -284,6 +276,20 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             Diag::error("Cycle in references", format!("These objects refer to each other in a loop: {}. Break the loop by removing one of the references.", labels.join(" -> ")))
                 .at(span.and_then(|s| config.location(&s))),
         );
+    }
+    diags
+}
+
+/// Errors for the `required_providers` ycprov cannot run (any but the embedded one).
+pub fn check_required_providers(config: &Config) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for (name, source, span) in &config.required_providers {
+        if !super::KNOWN_PROVIDER_SOURCES.contains(&source.to_ascii_lowercase().as_str()) {
+            diags.push(Diag::error(
+                "Provider not available",
+                format!("required_providers names {name} = \"{source}\"; ycprov does not support this provider yet: it runs only the embedded yandex-cloud/yandex provider."),
+            ).at(config.location(span)));
+        }
     }
     diags
 }

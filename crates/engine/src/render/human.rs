@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{SENSITIVE, inline};
 use crate::apply::{ApplyEvent, OpKind};
-use crate::plan::{Action, Drift, OutputChange, Plan, ResourceChange};
+use crate::plan::{Action, Drift, OutputChange, Plan, ReplaceCause, ResourceChange};
 use crate::state::{InstanceState, OutputState};
 use crate::value::{contains_unknown, is_unknown};
 
@@ -270,17 +270,18 @@ fn header_symbol(action: Action) -> &'static str {
 }
 
 fn index_reason(change: &ResourceChange) -> Option<String> {
+    match &change.replace_cause {
+        Some(ReplaceCause::Requested) => return Some("  # (because -replace names it)".into()),
+        Some(ReplaceCause::Triggered(trigger)) => {
+            return Some(format!(
+                "  # (because {trigger} changes, and replace_triggered_by names it)"
+            ));
+        }
+        None => {}
+    }
     let reason = change.reason.as_deref()?;
     if change.deposed.is_some() {
         return None;
-    }
-    if reason.starts_with(crate::plan::FORCED_PREFIX) {
-        return Some("  # (because -replace names it)".to_string());
-    }
-    if let Some(trigger) = reason.strip_prefix(crate::plan::TRIGGERED_PREFIX) {
-        return Some(format!(
-            "  # (because {trigger} changes, and replace_triggered_by names it)"
-        ));
     }
     Some(if reason.contains("resource block") {
         format!("  # (because {} is not in configuration)", change.address)
@@ -304,23 +305,13 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
     let what = match change.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
-        Action::DeleteThenCreate | Action::CreateThenDelete
-            if change
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with(crate::plan::TRIGGERED_PREFIX)) =>
-        {
-            "will be replaced due to changes in replace_triggered_by"
-        }
-        Action::DeleteThenCreate | Action::CreateThenDelete
-            if change
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with(crate::plan::FORCED_PREFIX)) =>
-        {
-            "will be replaced, as requested"
-        }
-        Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
+        Action::DeleteThenCreate | Action::CreateThenDelete => match change.replace_cause {
+            Some(ReplaceCause::Triggered(_)) => {
+                "will be replaced due to changes in replace_triggered_by"
+            }
+            Some(ReplaceCause::Requested) => "will be replaced, as requested",
+            None => "must be replaced",
+        },
         Action::Delete => "will be destroyed",
         Action::NoOp => return,
     };

@@ -30,6 +30,18 @@ resource "yandex_iam_service_account_api_key" "key" {{
     )
 }
 
+/// The ids of the two keys, in index order.
+fn key_ids(ws: &Workspace) -> Vec<serde_json::Value> {
+    (0..2)
+        .map(|i| {
+            ws.attr(
+                &format!("yandex_iam_service_account_api_key.key[{i}]"),
+                "id",
+            )
+        })
+        .collect()
+}
+
 fn with_desc(ws: &Workspace, desc: &str) -> Options {
     Options {
         vars: vec![VarSource::parse_flag(&format!("desc={desc}")).unwrap()],
@@ -53,14 +65,7 @@ fn a_change_to_what_the_trigger_names_replaces_the_object() {
     for (trigger, replaced) in cases {
         let ws = Workspace::new(&config(trigger, true));
         ws.apply_ok();
-        let before: Vec<_> = (0..2)
-            .map(|i| {
-                ws.attr(
-                    &format!("yandex_iam_service_account_api_key.key[{i}]"),
-                    "id",
-                )
-            })
-            .collect();
+        let before = key_ids(&ws);
         let unchanged = ws.run_opts(
             &Options {
                 detailed_exitcode: true,
@@ -173,14 +178,7 @@ fn replace_flag_replaces_the_named_objects_only() {
         false,
     ));
     ws.apply_ok();
-    let before: Vec<_> = (0..2)
-        .map(|i| {
-            ws.attr(
-                &format!("yandex_iam_service_account_api_key.key[{i}]"),
-                "id",
-            )
-        })
-        .collect();
+    let before = key_ids(&ws);
     let opts = Options {
         replace: vec!["yandex_iam_service_account_api_key.key[1]".into()],
         ..ws.opts()
