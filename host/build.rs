@@ -3,7 +3,8 @@
 //! The provider crate is compiled for `wasm32-unknown-unknown` with the `wasm`
 //! profile by a nested cargo (in its own target directory, so the outer build's
 //! lock is not contended) and turned into a component with `wit-component`.
-//! The result lands in `$OUT_DIR/provider.wasm` and is embedded in `ycprov`.
+//! The result lands in `$OUT_DIR/provider.wasm` and is embedded in `ycprov`, as is the
+//! `hashicorp/time` provider (`crates/provider-time`, `$OUT_DIR/time.wasm`).
 //! `YCPROV_PROVIDER_COMPONENT=FILE` embeds a prebuilt component instead. The hostile
 //! test fixture (`tests/fixtures/hostile`) is built alongside for the sandbox tests.
 
@@ -15,6 +16,9 @@ use anyhow::{Context, Result, bail};
 
 const PROVIDER_PACKAGE: &str = "ycprov-provider";
 const PROVIDER_ARTIFACT: &str = "ycprov_provider.wasm";
+/// The second embedded provider, `hashicorp/time`.
+const TIME_PACKAGE: &str = "ycprov-provider-time";
+const TIME_ARTIFACT: &str = "ycprov_provider_time.wasm";
 /// The deliberately hostile component the sandbox tests load with `--provider`.
 const HOSTILE_PACKAGE: &str = "ycprov-hostile-fixture";
 const HOSTILE_ARTIFACT: &str = "ycprov_hostile_fixture.wasm";
@@ -39,6 +43,10 @@ fn build() -> Result<()> {
         "crates/provider/src",
         "crates/provider/data",
         "crates/provider/Cargo.toml",
+        "crates/provider-sdk/src",
+        "crates/provider-sdk/Cargo.toml",
+        "crates/provider-time/src",
+        "crates/provider-time/Cargo.toml",
         "tests/fixtures/hostile/src",
         "wit",
         "Cargo.lock",
@@ -64,6 +72,7 @@ fn build() -> Result<()> {
     let modules = target_dir.join(WASM_TARGET).join("wasm");
     let hostile = out_dir.join("hostile.wasm");
     write_component(&modules.join(HOSTILE_ARTIFACT), &hostile)?;
+    write_component(&modules.join(TIME_ARTIFACT), &out_dir.join("time.wasm"))?;
     println!(
         "cargo:rustc-env=YCPROV_HOSTILE_COMPONENT={}",
         hostile.display()
@@ -160,6 +169,8 @@ fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
             PROVIDER_PACKAGE,
             "-p",
             HOSTILE_PACKAGE,
+            "-p",
+            TIME_PACKAGE,
         ])
         .args(["--target", WASM_TARGET])
         .args(["--profile", "wasm", "--target-dir"])

@@ -11,6 +11,7 @@ use crate::error as local_error;
 use crate::iam::Iam;
 use crate::lifecycle::{self, Provider};
 use crate::model;
+use ycprov_provider_sdk::PathStep;
 use crate::platform::{self, Identity, Level, Platform};
 
 wit_bindgen::generate!({
@@ -416,30 +417,20 @@ fn diagnostics_to_wit(diagnostics: Vec<lifecycle::Diagnostic>) -> Vec<wit_provid
             },
             summary: diagnostic.summary,
             detail: diagnostic.detail,
-            attribute: diagnostic.attribute.as_deref().map(path_steps),
+            attribute: diagnostic.attribute.map(|path| {
+                path.0
+                    .into_iter()
+                    .map(|step| match step {
+                        PathStep::Attribute(name) => wit_provider::PathStep::Attribute(name),
+                        PathStep::Index(index) => wit_provider::PathStep::Index(index),
+                        PathStep::Key(key) => wit_provider::PathStep::Key(key),
+                    })
+                    .collect()
+            }),
         })
         .collect()
 }
 
-/// An attribute path as typed steps: `scopes[1]` is `[attribute("scopes"), index(1)]`,
-/// `labels.team` is `[attribute("labels"), attribute("team")]`.
-fn path_steps(path: &str) -> Vec<wit_provider::PathStep> {
-    let mut steps = Vec::new();
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let mut parts = segment.split('[');
-        if let Some(name) = parts.next().filter(|n| !n.is_empty()) {
-            steps.push(wit_provider::PathStep::Attribute(name.to_owned()));
-        }
-        for index in parts {
-            let index = index.trim_end_matches(']');
-            steps.push(match index.parse::<u32>() {
-                Ok(position) => wit_provider::PathStep::Index(position),
-                Err(_) => wit_provider::PathStep::Key(index.trim_matches('"').to_owned()),
-            });
-        }
-    }
-    steps
-}
 
 impl From<local_error::Error> for wit_iam::Error {
     fn from(error: local_error::Error) -> Self {

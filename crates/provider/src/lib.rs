@@ -15,7 +15,7 @@ pub mod model;
 pub mod operation;
 pub mod platform;
 pub mod scopes;
-pub mod timestamp;
+pub use ycprov_provider_sdk::timestamp;
 pub mod url;
 pub mod uuid;
 pub mod validation;

@@ -3,17 +3,19 @@
 
 use serde_json::{Value, json};
 
-use super::pending::PendingCreate;
-use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
-use super::value::{Attrs, get, is_unknown, string, strings};
+use ycprov_provider_sdk::pending::PendingCreate;
+use ycprov_provider_sdk::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
+use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
+use ycprov_provider_sdk::rules::{equivalent, is_checkable, required_string, settle};
+
 use super::{
-    Context, Diagnostic, Outcome, Resource, delete_by_id, equivalent, is_checkable,
-    required_string, settle,
+    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
+    delete_by_id,
 };
 use crate::error::Code;
 use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
 use crate::scopes;
-use crate::timestamp;
+use ycprov_provider_sdk::timestamp;
 use crate::validation;
 
 /// The resource type.
@@ -160,7 +162,7 @@ fn check_scopes(ctx: &Context<'_>, prior: Option<&Attrs>, config: &Attrs) -> Vec
     diagnostics
 }
 
-impl Resource for ApiKey {
+impl Resource<Yandex> for ApiKey {
     fn schema(&self) -> &'static ResourceSchema {
         &SCHEMA
     }
@@ -216,7 +218,7 @@ impl Resource for ApiKey {
         if let Some(expires_at) = string(config, "expires_at")
             && !prior_expiry.is_some_and(|p| timestamp::same_instant(p, expires_at))
             && let Err(invalid) =
-                validation::future_expiry("expires_at", expires_at, ctx.platform.now_millis())
+                validation::future_expiry("expires_at", expires_at, ctx.host.now_millis())
         {
             diagnostics.push(Diagnostic::invalid(invalid));
         }

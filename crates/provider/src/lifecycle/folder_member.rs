@@ -8,9 +8,13 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::schema::{AttrType, Attribute, OPTIONAL_STRING, ResourceSchema};
-use super::value::{Attrs, get, is_unknown, string};
-use super::{Change, Context, Diagnostic, Outcome, Resource, required_string, settle};
+use ycprov_provider_sdk::schema::{AttrType, Attribute, OPTIONAL_STRING, ResourceSchema};
+use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string};
+use ycprov_provider_sdk::rules::{required_string, settle};
+
+use super::{
+    Change, Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
+};
 use crate::error::{Code, Error};
 use crate::iam::{Iam, MAX_DELTAS_PER_REQUEST};
 use crate::model::{AccessBinding, BindingAction, BindingDelta, Subject};
@@ -157,7 +161,7 @@ fn import_parts(id: &str) -> Option<[&str; 3]> {
     }
 }
 
-impl Resource for FolderMember {
+impl Resource<Yandex> for FolderMember {
     fn schema(&self) -> &'static ResourceSchema {
         &SCHEMA
     }
@@ -347,7 +351,7 @@ impl Resource for FolderMember {
             .unwrap_or(0);
         if sleep_after > 0 {
             let millis = sleep_after.min(MAX_SLEEP_AFTER_SECONDS) * 1000;
-            ctx.platform
+            ctx.host
                 .sleep(u32::try_from(millis).unwrap_or(u32::MAX));
         }
         outcomes

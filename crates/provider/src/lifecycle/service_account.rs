@@ -4,11 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use super::pending::PendingCreate;
-use super::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
-use super::value::{Attrs, get, pairs_value, string, string_pairs};
+use ycprov_provider_sdk::pending::PendingCreate;
+use ycprov_provider_sdk::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
+use ycprov_provider_sdk::value::{Attrs, get, pairs_value, string, string_pairs};
+use ycprov_provider_sdk::rules::{is_checkable, required_string, settle};
+
 use super::{
-    Context, Diagnostic, Outcome, Resource, delete_by_id, is_checkable, required_string, settle,
+    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
+    delete_by_id,
 };
 use crate::error::Code;
 use crate::iam::CreateAccountError;
@@ -93,7 +96,7 @@ fn fresh_state(account: &Account, prior: &Attrs) -> Attrs {
     fresh
 }
 
-impl Resource for ServiceAccount {
+impl Resource<Yandex> for ServiceAccount {
     fn schema(&self) -> &'static ResourceSchema {
         &SCHEMA
     }

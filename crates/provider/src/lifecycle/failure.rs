@@ -1,77 +1,28 @@
-//! Diagnostics: errors and warnings, accumulated and attached to attribute paths.
+//! Yandex failures as SDK diagnostics: API errors with a hint what to do, and invalid
+//! values from the proto rules.
+
+use ycprov_provider_sdk::Diagnostic;
 
 use crate::error::{Code, Error};
 use crate::validation::Invalid;
 
-/// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    /// The operation failed.
-    Error,
-    /// The operation succeeded, but the user should know.
-    Warning,
-}
-
-/// One problem or warning.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// Error or warning.
-    pub severity: Severity,
-    /// A one-line summary.
-    pub summary: String,
-    /// Details and a hint how to fix it (may be empty).
-    pub detail: String,
-    /// The attribute path it concerns.
-    pub attribute: Option<String>,
-}
-
-impl Diagnostic {
-    /// An error.
-    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            summary: summary.into(),
-            detail: detail.into(),
-            attribute: None,
-        }
-    }
-
-    /// A warning.
-    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
-            attribute: None,
-        }
-    }
-
-    /// The same diagnostic, attached to an attribute path.
-    pub fn at(mut self, attribute: impl Into<String>) -> Self {
-        self.attribute = Some(attribute.into());
-        self
-    }
-
+/// Diagnostics made from Yandex errors (`Diagnostic::api_failure(…)` with this in scope).
+pub trait YandexDiagnostic {
     /// An error for a failed API call: the summary names the action and carries the
     /// error text (code name, message, request id); the detail gives a hint.
-    pub fn api_failure(action: &str, error: &Error) -> Self {
+    fn api_failure(action: &str, error: &Error) -> Self;
+    /// An error for an invalid attribute value.
+    fn invalid(invalid: Invalid) -> Self;
+}
+
+impl YandexDiagnostic for Diagnostic {
+    fn api_failure(action: &str, error: &Error) -> Self {
         Diagnostic::error(format!("{action}: {error}"), hint(error))
     }
 
-    /// An error for an invalid attribute value.
-    pub fn invalid(invalid: Invalid) -> Self {
+    fn invalid(invalid: Invalid) -> Self {
         Diagnostic::error("Invalid attribute value", invalid.to_string()).at(invalid.path)
     }
-
-    /// Whether this is an error.
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
-
-/// Whether any diagnostic is an error.
-pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
-    diagnostics.iter().any(Diagnostic::is_error)
 }
 
 fn hint(error: &Error) -> String {

@@ -9,11 +9,13 @@
 
 use serde_json::Value;
 
-use super::value::Attrs;
-use super::{
-    Context, Diagnostic, Outcome, Resource, ResourceSchema, StateResult, finish, keep_equivalent,
-};
+use crate::diagnostics::Diagnostic;
+use crate::provider::{Context, ProviderDefinition, StateResult};
+use crate::resource::{Outcome, Resource};
+use crate::rules::{finish, keep_equivalent};
+use crate::schema::ResourceSchema;
 use crate::timestamp::{self, Timestamp};
+use crate::value::Attrs;
 
 /// The key of the marker in a state object.
 pub const PENDING_CREATE: &str = "$pending_create";
@@ -73,7 +75,11 @@ impl PendingCreate {
 
 /// The read result of a state that carries the marker: the planned attributes go to the
 /// type's [`Resource::resolve_pending`].
-pub fn resolve(resource: &dyn Resource, ctx: &Context<'_>, mut planned: Attrs) -> StateResult {
+pub fn resolve<P: ProviderDefinition>(
+    resource: &dyn Resource<P>,
+    ctx: &Context<'_, P>,
+    mut planned: Attrs,
+) -> StateResult {
     let schema: &ResourceSchema = resource.schema();
     let marker = planned.remove(PENDING_CREATE).unwrap_or(Value::Null);
     let mut outcome = match PendingCreate::parse(&marker) {

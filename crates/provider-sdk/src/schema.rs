@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::diagnostics::Diagnostic;
-use super::value::{Attrs, is_unknown, kind_of};
+use crate::diagnostics::Diagnostic;
+use crate::value::{Attrs, is_unknown, kind_of};
 
 /// The type of an attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +86,8 @@ impl Attribute {
         self.computed && !self.optional && !self.required
     }
 
-    fn to_json(self) -> Value {
+    /// The attribute as JSON, in the shape `lifecycle.schema` documents.
+    pub fn to_json(self) -> Value {
         let mut map = Map::new();
         map.insert("type".into(), json!(self.ty.name()));
         for (flag, set) in [

@@ -1,4 +1,5 @@
-//! RFC3339 timestamps: parsing (for validation and for comparing two spellings of one instant).
+//! RFC3339 timestamps: parsing (for validation and for comparing two spellings of one
+//! instant), formatting, and calendar arithmetic.
 
 /// An instant as seconds since the Unix epoch plus nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -106,6 +107,99 @@ pub fn parse_request_timestamp(text: &str) -> Result<Timestamp, String> {
 /// Whether two strings are RFC3339 spellings of the same instant.
 pub fn same_instant(left: &str, right: &str) -> bool {
     left == right || matches!((parse_rfc3339(left), parse_rfc3339(right)), (Ok(a), Ok(b)) if a == b)
+}
+
+/// A date and time of day in UTC, as the calendar shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    /// The year (proleptic Gregorian).
+    pub year: i64,
+    /// The month, 1..=12.
+    pub month: i64,
+    /// The day of the month, 1..=31.
+    pub day: i64,
+    /// The hour, 0..=23.
+    pub hour: i64,
+    /// The minute, 0..=59.
+    pub minute: i64,
+    /// The second, 0..=59.
+    pub second: i64,
+}
+
+impl Timestamp {
+    /// The calendar date and time of day in UTC.
+    pub fn civil(self) -> Civil {
+        let days = self.seconds.div_euclid(86_400);
+        let of_day = self.seconds.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        Civil {
+            year,
+            month,
+            day,
+            hour: of_day / 3600,
+            minute: of_day % 3600 / 60,
+            second: of_day % 60,
+        }
+    }
+
+    /// RFC3339 in UTC with whole seconds, e.g. `2030-01-31T12:00:00Z` (as Go's
+    /// `time.RFC3339` layout prints a UTC time).
+    pub fn to_rfc3339(self) -> String {
+        let c = self.civil();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            c.year, c.month, c.day, c.hour, c.minute, c.second
+        )
+    }
+
+    /// The instant `seconds` later (earlier when negative), saturating at the range of `i64`.
+    pub fn plus_seconds(self, seconds: i64) -> Timestamp {
+        Timestamp {
+            seconds: self.seconds.saturating_add(seconds),
+            nanos: self.nanos,
+        }
+    }
+
+    /// Adds years, months and days to the calendar date, keeping the time of day; an
+    /// overflowing day carries into the next month (Jan 31 + 1 month = Mar 2 or 3), as
+    /// Go's `Time.AddDate` does.
+    pub fn add_date(self, years: i64, months: i64, days: i64) -> Timestamp {
+        let c = self.civil();
+        let month_index = (c.month - 1).saturating_add(months);
+        let year = c
+            .year
+            .saturating_add(years)
+            .saturating_add(month_index.div_euclid(12));
+        let month = month_index.rem_euclid(12) + 1;
+        let day_count = days_from_civil(year, month, 1)
+            .saturating_add(c.day - 1)
+            .saturating_add(days);
+        Timestamp {
+            seconds: day_count
+                .saturating_mul(86_400)
+                .saturating_add(c.hour * 3600 + c.minute * 60 + c.second),
+            nanos: self.nanos,
+        }
+    }
+}
+
+/// The date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 fn number_in(text: &str, range: std::ops::Range<usize>) -> Option<i64> {
