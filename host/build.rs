@@ -59,11 +59,6 @@ fn build() -> Result<()> {
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_TARGET_DIR");
     println!("cargo:rerun-if-env-changed=YCPROV_PROVIDER_COMPONENT");
 
-    println!(
-        "cargo:rustc-env=YCPROV_WASMTIME_VERSION={}",
-        wasmtime_version(&workspace)
-    );
-
     let target_dir = env::var_os("YCPROV_PROVIDER_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| outer_target_dir(&out_dir).join("provider-wasm"));
@@ -193,18 +188,4 @@ fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
         bail!("building the provider for {WASM_TARGET} failed ({status}); its errors are above");
     }
     Ok(())
-}
-
-/// The wasmtime version in Cargo.lock, part of the compiled-component cache key.
-fn wasmtime_version(workspace: &Path) -> String {
-    let lock = fs::read_to_string(workspace.join("Cargo.lock")).unwrap_or_default();
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasmtime\""
-            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = "))
-        {
-            return version.trim_matches('"').to_string();
-        }
-    }
-    "unknown".to_string()
 }

@@ -6,10 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use ycprov::bindings::iam::{AccountSpec, KeySpec, Subject};
-use ycprov::capabilities::Capabilities;
 use ycprov::imperative::call_iam;
-use ycprov::policy::Policy;
-use ycprov::runtime::Runtime;
+use ycprov::runner::{Policy, Runtime};
 use ycprov::yandex::credentials::Credential;
 
 use crate::cloud::Cloud;
@@ -21,7 +19,8 @@ pub fn runtime_for(cloud: &Cloud) -> Result<Runtime> {
     let policy = Policy::new(&ycprov::yandex::ORIGINS, Some(&cloud.emulator.base_url()))?;
     let credential =
         Credential::from_sources(Some(cloud.emulator.seed().admin_token.clone()), None);
-    Runtime::new(None, Capabilities::new(policy, credential)).context("loading the component")
+    let caps = ycprov::yandex::capabilities_for(policy, credential, None, None);
+    ycprov::yandex::runtime(None, caps).context("loading the component")
 }
 
 /// Sets up `n` accounts sequentially and returns the time the requests took (the component

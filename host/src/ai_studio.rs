@@ -23,7 +23,7 @@ use crate::bindings::iam::{
 use crate::cli::{AiStudioKeyArgs, KeyFormat};
 use crate::failure::{CommandFailure, Exit};
 use crate::imperative::call_iam;
-use crate::runtime::Runtime;
+use ycprov_runtime::Runtime;
 
 const PRESETS_TEXT: &str = include_str!("../presets/ai-studio.toml");
 
@@ -86,7 +86,7 @@ pub fn create_key(runtime: &Runtime, args: AiStudioKeyArgs, out: &mut impl Write
     } else {
         args.scopes.clone()
     };
-    let default_folder = runtime.capabilities().folder_id.clone();
+    let default_folder = crate::yandex::credentials_of(runtime).and_then(|c| c.folder_id.clone());
     let folder_id = args.folder_id.clone().or(default_folder).ok_or_else(|| {
         usage("no folder: pass --folder-id, or set YC_FOLDER_ID or the yc profile's folder-id")
     })?;

@@ -12,8 +12,8 @@ use ycprov_engine::provider::{
     Applied, Change, Diagnostic, Imported, PlannedChange, Provider, ReadResult, Severity,
 };
 
-use crate::bindings::lifecycle as wit;
-use crate::runtime::Runtime;
+use ycprov_runtime::bindings::lifecycle as wit;
+use ycprov_runtime::{HostState, Runtime};
 
 /// The component, seen by the engine.
 pub struct ComponentProvider {
@@ -33,14 +33,10 @@ impl ComponentProvider {
     fn call<R>(
         &self,
         what: &str,
-        f: impl FnOnce(
-            &mut wasmtime::Store<crate::capabilities::HostState>,
-            &wit::Guest,
-        ) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut wasmtime::Store<HostState>, &wit::Guest) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let config = self.config.lock().map_err(|_| anyhow!("poisoned"))?.clone();
-        self.runtime.call(what, |store, instance| {
-            let guest = instance.ycprov_provider_lifecycle();
+        self.runtime.call_lifecycle(what, |store, guest| {
             if let Some(config) = &config {
                 guest.call_configure(&mut *store, config)?;
             }
@@ -57,10 +53,8 @@ impl Provider for ComponentProvider {
 
     fn configure(&self, config: &Value) -> Result<Vec<Diagnostic>> {
         let text = config.to_string();
-        let diagnostics = self.runtime.call("configure", |store, instance| {
-            instance
-                .ycprov_provider_lifecycle()
-                .call_configure(store, &text)
+        let diagnostics = self.runtime.call_lifecycle("configure", |store, guest| {
+            guest.call_configure(store, &text)
         })?;
         *self.config.lock().map_err(|_| anyhow!("poisoned"))? = Some(text);
         Ok(diagnostics.into_iter().map(diagnostic).collect())

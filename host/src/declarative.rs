@@ -15,9 +15,10 @@ use crate::cli::{
 };
 use crate::component_provider::ComponentProvider;
 use crate::failure::{CommandFailure, Exit};
-use crate::runtime::Runtime;
+use crate::providers;
 use crate::yandex;
 use crate::yandex::local::LocalCloud;
+use ycprov_engine::providers::{ProviderConfigAddr, Providers};
 
 /// Runs one declarative command and returns its exit code.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
@@ -25,13 +26,13 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     let code = match command {
         Command::Init(InitArgs { config, .. }) => {
             let opts = options(&config)?;
-            with_provider(global, &config, &opts, |p| {
+            with_providers(global, &config, &opts, |p| {
                 commands::init(&opts, p, &mut ui)
             })?
         }
         Command::Validate(args) => {
             let opts = options(&args)?;
-            with_provider(global, &args, &opts, |p| {
+            with_providers(global, &args, &opts, |p| {
                 commands::validate(&opts, p, &mut ui)
             })?
         }
@@ -45,7 +46,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
             opts.detailed_exitcode = detailed_exitcode;
             opts.out = out;
             opts.destroy = destroy;
-            with_provider(global, &config, &opts, |p| {
+            with_providers(global, &config, &opts, |p| {
                 if config.refresh_only {
                     commands::refresh_only(&opts, p, &mut ui, RefreshOnly::Plan)
                 } else {
@@ -61,13 +62,13 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
             id,
         }) => {
             let opts = options(&config)?;
-            with_provider(global, &config, &opts, |p| {
+            with_providers(global, &config, &opts, |p| {
                 commands::import(&opts, p, &mut ui, &address, &id)
             })?
         }
         Command::Refresh(args) => {
             let opts = options(&args)?;
-            with_provider(global, &args, &opts, |p| {
+            with_providers(global, &args, &opts, |p| {
                 commands::refresh(&opts, p, &mut ui)
             })?
         }
@@ -107,13 +108,13 @@ fn apply_like(
     global: &GlobalArgs,
     args: ApplyArgs,
     ui: &mut TerminalUi,
-    command: fn(&Options, &dyn ycprov_engine::provider::Provider, &mut dyn Ui) -> i32,
+    command: fn(&Options, &Providers<'_>, &mut dyn Ui) -> i32,
 ) -> Result<i32> {
     let mut opts = options(&args.config)?;
     opts.auto_approve = args.auto_approve;
     opts.plan_file = args.plan_file;
     let refresh_only = args.config.refresh_only;
-    with_provider(global, &args.config, &opts, |p| {
+    with_providers(global, &args.config, &opts, |p| {
         if refresh_only {
             commands::refresh_only(&opts, p, ui, RefreshOnly::Apply { confirm: true })
         } else {
@@ -160,6 +161,7 @@ fn options(args: &ConfigArgs) -> Result<Options> {
     opts.refresh = args.refresh;
     opts.lock = args.lock;
     opts.json = args.json;
+    opts.now = Some(crate::clock::now());
     Ok(opts)
 }
 
@@ -169,14 +171,19 @@ fn state_options(state: &Path) -> Options {
     opts
 }
 
-/// Builds the provider for this configuration (or the local cloud) and runs `f` with it.
-fn with_provider(
+/// Loads every provider this configuration and its state use (the Yandex one against
+/// the local cloud with `--local`) and runs `f` with them.
+fn with_providers(
     global: &GlobalArgs,
     args: &ConfigArgs,
     opts: &Options,
-    f: impl FnOnce(&dyn ycprov_engine::provider::Provider) -> i32,
+    f: impl FnOnce(&Providers<'_>) -> i32,
 ) -> Result<i32> {
-    let settings = commands::provider_settings(opts).unwrap_or(Value::Null);
+    let mut configurations = commands::provider_configurations(opts).unwrap_or_default();
+    if configurations.is_empty() {
+        let yandex = ProviderConfigAddr::new(&providers::yandex_source(), "yandex");
+        configurations.push((yandex, Value::Object(Default::default())));
+    }
     let local = if args.local {
         let cloud = LocalCloud::start(&opts.state_path())?;
         eprintln!(
@@ -188,11 +195,24 @@ fn with_provider(
     } else {
         None
     };
-    let block = yandex::ProviderBlock::from_settings(&settings);
-    let caps = yandex::configured_capabilities(global, block, local.as_ref())?;
-    let runtime = Arc::new(Runtime::new(global.provider.as_deref(), caps)?);
-    let provider = ComponentProvider::new(runtime);
-    let code = f(&provider);
+    let mut loaded = Vec::new();
+    for (addr, settings) in configurations {
+        let runtime = if addr.source == providers::yandex_source() {
+            let block = yandex::ProviderBlock::from_settings(&settings);
+            let caps = yandex::configured_capabilities(global, block, local.as_ref())?;
+            yandex::runtime(global.provider.as_deref(), caps)?
+        } else if addr.source == providers::time_source() {
+            providers::time_runtime(global)?
+        } else {
+            providers::file_runtime(global, &opts.config_dir, &addr)?
+        };
+        loaded.push((addr, ComponentProvider::new(Arc::new(runtime))));
+    }
+    let mut set = Providers::new();
+    for (addr, provider) in &loaded {
+        set.insert(addr.clone(), provider);
+    }
+    let code = f(&set);
     drop(local);
     Ok(code)
 }

@@ -5,11 +5,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::bindings::iam::{AccountSpec, KeySpec, Subject};
-use crate::capabilities::Capabilities;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::imperative::call_iam;
 use crate::output;
-use crate::runtime::Runtime;
 use crate::yandex::credentials::Credential;
 
 /// Starts an in-memory emulator, then creates the account, grants the role and creates the key.
@@ -26,9 +24,9 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs, out: &mut impl Write) -> Result
 
     let policy = crate::yandex::policy(global, Some(&emulator.base_url()))?;
     let credential = Credential::from_sources(Some(seed.admin_token.clone()), None);
-    let runtime = Runtime::new(
+    let runtime = crate::yandex::runtime(
         global.provider.as_deref(),
-        Capabilities::new(policy, credential),
+        crate::yandex::capabilities_for(policy, credential, None, None),
     )?;
 
     let spec = AccountSpec {

@@ -8,22 +8,28 @@ use crate::bindings::iam::{self, AccountSpec, KeySpec, Subject};
 use crate::cli::{AccountCommand, BindingArgs, KeyCommand, RoleCommand};
 use crate::failure::{CommandFailure, Exit};
 use crate::output;
-use crate::runtime::Runtime;
+use ycprov_runtime::{HostState, Runtime};
 
 /// Calls one `iam` export and turns its typed error into a [`CommandFailure`].
 pub fn call_iam<T>(
     runtime: &Runtime,
     what: &str,
     f: impl FnOnce(
-        &mut wasmtime::Store<crate::capabilities::HostState>,
+        &mut wasmtime::Store<HostState>,
         &iam::Guest,
     ) -> wasmtime::Result<Result<T, iam::Error>>,
 ) -> Result<T> {
+    let indices = iam::GuestIndices::new(runtime.instance_pre()).map_err(|e| {
+        anyhow::anyhow!("the provider component does not export the Yandex iam interface: {e:#}")
+    })?;
     let result = runtime.call(what, |store, instance| {
-        f(store, instance.yandex_cloud_iam_iam())
+        let guest = indices.load(&mut *store, instance)?;
+        f(store, &guest)
     })?;
     result.map_err(|error| {
-        let hint = runtime.capabilities().credential.unauthenticated_hint();
+        let hint = crate::yandex::credentials_of(runtime)
+            .map(|c| c.credential.unauthenticated_hint())
+            .unwrap_or_default();
         CommandFailure::from_iam(what, &error, &hint).into()
     })
 }

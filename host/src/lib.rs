@@ -7,9 +7,8 @@
 
 pub mod ai_studio;
 pub mod bindings;
-pub mod capabilities;
 pub mod cli;
-pub mod component_cache;
+pub mod clock;
 pub mod component_provider;
 pub mod declarative;
 pub mod demo;
@@ -17,10 +16,11 @@ pub mod failure;
 pub mod imperative;
 pub mod logging;
 pub mod output;
-pub mod policy;
+pub mod providers;
 pub mod redact;
-pub mod runtime;
 pub mod yandex;
+
+pub use ycprov_runtime as runner;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,8 +30,8 @@ use clap::Parser;
 
 use crate::cli::{AiStudioCommand, AiStudioKeyCommand, AuthCommand, Cli, Command, GlobalArgs};
 use crate::failure::{CommandFailure, Exit};
-use crate::runtime::Runtime;
 use crate::yandex::credentials::CredentialConfig;
+use ycprov_runtime::Runtime;
 
 /// Parses `args` (including the program name) and runs the command; returns the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
@@ -59,6 +59,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    clock::check()?;
     if let Some(dir) = &cli.global.chdir {
         std::env::set_current_dir(dir)
             .with_context(|| format!("-chdir: cannot switch to {}", dir.display()))?;
@@ -94,15 +95,15 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Demo(args) => demo::run(&cli.global, &args, &mut stdout)?,
         Command::ProviderWasm { out } => {
-            std::fs::write(&out, runtime::EMBEDDED_PROVIDER)
+            std::fs::write(&out, yandex::EMBEDDED_COMPONENT)
                 .with_context(|| format!("writing {}", out.display()))?;
             writeln!(
                 stdout,
                 "wrote the provider component ({} bytes) to {}",
-                runtime::EMBEDDED_PROVIDER.len(),
+                yandex::EMBEDDED_COMPONENT.len(),
                 out.display()
             )?;
-            let (imports, exports) = runtime::interfaces(runtime::EMBEDDED_PROVIDER)?;
+            let (imports, exports) = ycprov_runtime::interfaces(yandex::EMBEDDED_COMPONENT)?;
             writeln!(stdout, "imports: {}", imports.join(", "))?;
             writeln!(stdout, "exports: {}", exports.join(", "))?;
         }
@@ -113,7 +114,7 @@ fn run(cli: Cli) -> Result<u8> {
 
 /// Builds the component runtime for the imperative commands (the Yandex host profile).
 pub fn runtime_for(global: &GlobalArgs) -> Result<Runtime> {
-    Runtime::new(global.provider.as_deref(), yandex::capabilities(global)?)
+    yandex::runtime(global.provider.as_deref(), yandex::capabilities(global)?)
 }
 
 /// When a command failed because the credential gave no token (its requests were refused
@@ -122,7 +123,7 @@ fn credential_failure(runtime: &Runtime, error: anyhow::Error) -> anyhow::Error 
     let undelivered = error
         .downcast_ref::<CommandFailure>()
         .is_some_and(|f| f.exit == Exit::Unreachable);
-    match runtime.capabilities().credential.failure() {
+    match yandex::credentials_of(runtime).and_then(|c| c.credential.failure()) {
         Some(failure) if undelivered => CommandFailure {
             message: format!("cannot authenticate: {failure}"),
             exit: Exit::Unauthorized,

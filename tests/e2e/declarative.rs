@@ -469,7 +469,7 @@ fn init_checks_the_backend_and_required_providers() {
                 "",
             ),
             1,
-            "required_providers names random = \"hashicorp/random\"",
+            "source hashicorp/random, which ycprov does not embed",
         ),
         (
             "a remote backend",

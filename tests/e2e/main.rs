@@ -12,6 +12,7 @@ mod declarative;
 mod faults;
 mod hostile_api;
 mod imperative;
+mod providers;
 mod sandbox;
 mod secrets;
 mod support;

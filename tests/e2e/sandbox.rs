@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ycprov::bindings::http::TransportError;
-use ycprov::bindings::iam::{AccountSpec, Error as IamError};
-use ycprov::capabilities::Capabilities;
-use ycprov::policy::Policy;
-use ycprov::runtime::Runtime;
+use ycprov::bindings::iam::{AccountSpec, Error as IamError, GuestIndices};
+use ycprov::runner::Policy;
 use ycprov::yandex::credentials::Credential;
 
 use crate::support::Cloud;
@@ -244,12 +242,15 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
     let mut policy = Policy::new(&ycprov::yandex::ORIGINS, Some("http://127.0.0.1:9")).unwrap();
     policy.call_deadline = Duration::from_millis(500);
     policy.max_memory_bytes = 32 << 20;
-    let caps = Capabilities::new(
+    let caps = ycprov::yandex::capabilities_for(
         policy,
         Credential::from_sources(Some("t1.secret-token-value".into()), None),
+        None,
+        None,
     );
-    let runtime =
-        Runtime::new(Some(Path::new(HOSTILE)), caps).expect("loading the hostile component");
+    let runtime = ycprov::yandex::runtime(Some(Path::new(HOSTILE)), caps)
+        .expect("loading the hostile component");
+    let iam = GuestIndices::new(runtime.instance_pre()).unwrap();
     let create = |name: &str| {
         let spec = AccountSpec {
             folder_id: "b1gfolder".into(),
@@ -258,8 +259,7 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
             labels: vec![],
         };
         runtime.call("create-account", |store, instance| {
-            instance
-                .yandex_cloud_iam_iam()
+            iam.load(&mut *store, instance)?
                 .call_create_account(store, &spec)
         })
     };
@@ -314,7 +314,7 @@ fn one_runtime_survives_every_scenario_and_stops_a_loop_quickly() {
 #[test]
 fn the_provider_imports_only_the_project_interfaces() {
     let (imports, exports) =
-        ycprov::runtime::interfaces(ycprov::runtime::EMBEDDED_PROVIDER).unwrap();
+        ycprov::runner::interfaces(ycprov::yandex::EMBEDDED_COMPONENT).unwrap();
     let mut sorted = imports.clone();
     sorted.sort();
     let expected: Vec<String> = ["clock", "http", "identity", "log"]

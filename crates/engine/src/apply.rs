@@ -20,6 +20,7 @@ use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
 use crate::pool::Permits;
 use crate::provider::{Applied, Change, MAX_BATCH, Provider, Schema, has_errors};
+use crate::providers::{ProviderConfigAddr, Providers};
 use crate::state::{InstanceState, OutputState, PendingCreate, State, new_deposed_key};
 use crate::state_file::StateFile;
 use crate::value::{contains_unknown, unknowns_to_null};
@@ -116,7 +117,7 @@ pub struct ApplyRequest<'a> {
     /// Resolved input variables.
     pub variables: &'a Variables,
     /// The provider.
-    pub provider: &'a dyn Provider,
+    pub providers: &'a Providers<'a>,
     /// The plan to carry out.
     pub plan: &'a Plan,
     /// The state to start from: the plan's refreshed prior state with every value present.
@@ -845,6 +846,7 @@ impl Walk<'_> {
                     job.sensitive.clone(),
                     job.change.dependencies.clone(),
                 );
+                record.provider = job.change.provider.clone();
                 if let Some(existing) = state.object(&job.addr, deposed)
                     && job.kind == OpKind::Destroy
                 {
@@ -863,12 +865,13 @@ impl Walk<'_> {
     /// The ops to run with op `i` in one job: the ready ops of the same kind and type,
     /// up to [`MAX_BATCH`], when the type is a batch type; else only op `i`.
     fn batch_of(&self, i: usize, ready: impl Fn(usize) -> bool) -> Vec<usize> {
-        let type_of = |op: usize| &self.plan.changes[self.ops[op].change].type_name;
+        let change_of = |op: usize| &self.plan.changes[self.ops[op].change];
+        let type_of = |op: usize| (&change_of(op).type_name, &change_of(op).provider);
         let batches = self
             .req
             .schema
             .resources
-            .get(type_of(i))
+            .get(type_of(i).0)
             .is_some_and(|rs| rs.batch);
         if !batches {
             return vec![i];
@@ -909,16 +912,30 @@ impl Walk<'_> {
             }));
             return finished;
         }
-        let provider = self.req.provider;
+        let provider = match ready.first().map(|(job, ..)| self.provider_of(&job.change)) {
+            Some(Err(e)) => {
+                finished.extend(ready.into_iter().map(|(job, _, diagnostics)| Done {
+                    op: job.op,
+                    result: Err(vec![Diag::error(
+                        format!("{}: no provider", job.change.display_address()),
+                        format!("{e:#}"),
+                    )]),
+                    diagnostics,
+                }));
+                return finished;
+            }
+            Some(Ok(provider)) => Some(provider),
+            None => None,
+        };
         let permit = (!ready.is_empty()).then(|| self.permits.acquire());
-        let applied: Vec<anyhow::Result<Applied>> = match &ready[..] {
-            [] => Vec::new(),
-            [(job, change, _)] => vec![provider.apply(
+        let applied: Vec<anyhow::Result<Applied>> = match (&ready[..], provider) {
+            ([], _) | (_, None) => Vec::new(),
+            ([(job, change, _)], Some(provider)) => vec![provider.apply(
                 &job.change.type_name,
                 change.prior.as_ref(),
                 change.planned.as_ref(),
             )],
-            [(first, ..), ..] => {
+            ([(first, ..), ..], Some(provider)) => {
                 let changes: Vec<Change> =
                     ready.iter().map(|(_, change, _)| change.clone()).collect();
                 match provider.apply_many(&first.change.type_name, &changes) {
@@ -997,6 +1014,7 @@ impl Walk<'_> {
                     job.sensitive.clone(),
                     job.change.dependencies.clone(),
                 );
+                record.provider = job.change.provider.clone();
                 record.pending_create = Some(PendingCreate::now());
                 state.upsert(record);
             }
@@ -1004,12 +1022,31 @@ impl Walk<'_> {
         self.store.make_durable(generation)
     }
 
+    /// The provider that carries out `change`: the one the plan names, else (plans made
+    /// before many providers) the default of its type's prefix.
+    fn provider_of(&self, change: &ResourceChange) -> anyhow::Result<&dyn Provider> {
+        let addr = ProviderConfigAddr::parse_state(&change.provider).unwrap_or_else(|| {
+            self.req
+                .config
+                .provider_addr(crate::providers::type_prefix(&change.type_name), None)
+        });
+        self.req.providers.require(&addr)
+    }
+
     /// Gets a job ready for the provider: the prior object, and for creates and
     /// updates the plan made again with the values known now, checked against the
     /// saved plan. `Err` is the job's final result (e.g. nothing left to destroy).
     fn before_apply(&self, job: &Job, warnings: &mut Vec<Diag>) -> Result<Change, JobResult> {
         let display = job.change.display_address();
-        let provider = self.req.provider;
+        let provider = match self.provider_of(&job.change) {
+            Ok(provider) => provider,
+            Err(e) => {
+                return Err(Err(vec![
+                    Diag::error(format!("{display}: no provider"), format!("{e:#}"))
+                        .for_address(display.clone()),
+                ]));
+            }
+        };
         let type_name = job.change.type_name.as_str();
         let failed = |summary: String, detail: String| {
             Err(Err(vec![
@@ -1297,6 +1334,7 @@ resource "t" "key" {
             address: format!("{resource}[\"{key}\"]"),
             type_name: type_name.into(),
             name: name.into(),
+            provider: String::new(),
             index_key: Value::from(key),
             deposed: None,
             action,

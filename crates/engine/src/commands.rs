@@ -24,7 +24,8 @@ use crate::diagnostics::{Diag, Diagnostics};
 use crate::instances::{eval_instance, expand};
 use crate::lock::StateLock;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
-use crate::provider::{Provider, Schema};
+use crate::provider::Schema;
+use crate::providers::{ProviderConfigAddr, Providers};
 use crate::render;
 use crate::state::{InstanceState, State};
 use crate::state_file::StateFile;
@@ -178,12 +179,27 @@ pub fn load_config(dir: &Path) -> Result<Config, Diagnostics> {
     crate::config::load(dir)
 }
 
-/// The evaluated `provider "yandex"` block (all attributes, including credentials)
-/// for the host, with variables resolved from `opts`.
-pub fn provider_settings(opts: &Options) -> Result<Value, Diagnostics> {
+/// The provider configurations a run needs, each with its evaluated `provider` block
+/// (all attributes, including credentials, for the host; `{}` without a block): those
+/// of the configuration, and those that only the state's objects still name.
+pub fn provider_configurations(
+    opts: &Options,
+) -> Result<Vec<(ProviderConfigAddr, Value)>, Diagnostics> {
     let config = load_config(&opts.config_dir)?;
     let variables = resolve_variables(&config, &opts.inputs(false))?;
-    config.provider_settings(&variables)
+    let mut addrs = config.provider_addrs();
+    if let Ok(Some(state)) = StateFile::new(opts.state_path()).load() {
+        addrs.extend(state.resources.iter().map(|r| config.provider_of_record(r)));
+    }
+    addrs.sort();
+    addrs.dedup_by(|a, b| a.source == b.source && a.alias == b.alias);
+    addrs
+        .into_iter()
+        .map(|addr| {
+            let settings = config.provider_settings(&addr, &variables)?;
+            Ok((addr, settings))
+        })
+        .collect()
 }
 
 const EXIT_OK: i32 = 0;
@@ -210,7 +226,7 @@ struct Session {
 /// Loads, resolves and checks everything before any call that touches the cloud.
 fn prepare(
     opts: &Options,
-    provider: &dyn Provider,
+    providers: &Providers,
     ui: &mut dyn Ui,
     allow_missing: bool,
     configure: bool,
@@ -222,7 +238,7 @@ fn prepare(
             return None;
         }
     };
-    let schema = match Schema::load(provider) {
+    let schema = match providers.schema() {
         Ok(s) => s,
         Err(e) => {
             error(ui, "Failed to load the provider schema", format!("{e:#}"));
@@ -252,7 +268,7 @@ fn prepare(
         &config,
         &schema,
         &variables,
-        provider,
+        providers,
         phase,
         opts.now(),
     ));
@@ -261,7 +277,7 @@ fn prepare(
         return None;
     }
     if configure {
-        match configure_provider(&config, &schema, &variables, provider) {
+        match configure_providers(&config, &schema, &variables, providers) {
             Ok(more) => diags.extend(more),
             Err(d) => {
                 diags.extend(d);
@@ -278,37 +294,39 @@ fn prepare(
     })
 }
 
-fn configure_provider(
+/// Sends every provider its `provider` block (without the sensitive attributes, which
+/// the host consumes itself).
+fn configure_providers(
     config: &Config,
     schema: &Schema,
     variables: &Variables,
-    provider: &dyn Provider,
+    providers: &Providers,
 ) -> Result<Diagnostics, Diagnostics> {
-    let mut settings = config.provider_settings(variables)?;
-    if let Some(m) = settings.as_object_mut() {
-        m.retain(|k, _| !schema.provider.get(k).is_some_and(|a| a.sensitive));
+    let mut all = Diagnostics::new();
+    for (addr, provider) in providers.iter() {
+        let mut settings = config.provider_settings(addr, variables)?;
+        if let (Some(m), Some(accepted)) =
+            (settings.as_object_mut(), schema.providers.get(&addr.source))
+        {
+            m.retain(|k, _| !accepted.get(k).is_some_and(|a| a.sensitive));
+        }
+        let location = config
+            .provider_block(addr)
+            .and_then(|p| config.location(&p.span));
+        let diags = provider.configure(&settings).map_err(|e| {
+            Diagnostics::from(Diag::error(
+                format!("{addr} failed to configure"),
+                format!("{e:#}"),
+            ))
+        })?;
+        all.extend(Diagnostics(
+            diags
+                .iter()
+                .map(|d| Diag::from_provider(d, &addr.to_string(), location.clone()))
+                .collect(),
+        ));
     }
-    let location = config
-        .provider
-        .as_ref()
-        .and_then(|p| config.location(&p.span));
-    let diags = provider.configure(&settings).map_err(|e| {
-        Diagnostics::from(Diag::error(
-            "The provider failed to configure",
-            format!("{e:#}"),
-        ))
-    })?;
-    let diags = Diagnostics(
-        diags
-            .iter()
-            .map(|d| Diag::from_provider(d, "provider \"yandex\"", location.clone()))
-            .collect(),
-    );
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(diags)
-    }
+    if all.has_errors() { Err(all) } else { Ok(all) }
 }
 
 /// Evaluates every resource instance and output with unknown resource values and
@@ -318,7 +336,7 @@ pub fn validate_instances(
     config: &Config,
     schema: &Schema,
     variables: &Variables,
-    provider: &dyn Provider,
+    providers: &Providers,
     phase: Phase,
     now: OffsetDateTime,
 ) -> Diagnostics {
@@ -328,6 +346,16 @@ pub fn validate_instances(
     for block in &config.resources {
         let Some(rs) = schema.resources.get(&block.addr.type_name) else {
             continue;
+        };
+        let provider = match providers.require(&config.provider_for(block)) {
+            Ok(provider) => provider,
+            Err(e) => {
+                diags.push(
+                    Diag::error(format!("{}: no provider", block.addr), format!("{e:#}"))
+                        .at(config.location(&block.span)),
+                );
+                continue;
+            }
         };
         let expansion = match expand(&ctx, config, block, true) {
             Ok(e) => e,
@@ -420,7 +448,7 @@ fn load_state(opts: &Options, ui: &mut dyn Ui) -> Result<(StateFile, Option<Stat
 /// `init`: what `terraform init` does that ycprov needs: checks the configuration, its
 /// backend and required providers, and that the embedded provider loads. There is
 /// nothing to download: the provider is embedded and the state is local.
-pub fn init(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
+pub fn init(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
     let config = match load_config(&opts.config_dir) {
         Ok(c) => c,
         Err(d) => {
@@ -428,27 +456,41 @@ pub fn init(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let schema = match Schema::load(provider) {
-        Ok(s) => s,
-        Err(e) => return error(ui, "Failed to load the provider", format!("{e:#}")),
-    };
     let unavailable = check_required_providers(&config);
     if unavailable.has_errors() {
         print_diags(ui, &unavailable);
         return EXIT_ERROR;
     }
+    let schema = match providers.schema() {
+        Ok(s) => s,
+        Err(e) => return error(ui, "Failed to load the providers", format!("{e:#}")),
+    };
+    let mut lines = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (addr, _) in providers.iter() {
+        if seen.insert(addr.source.clone()) {
+            let types = schema
+                .type_sources
+                .values()
+                .filter(|s| **s == addr.source)
+                .count();
+            lines.push_str(&format!(
+                "- {} ({types} resource types)\n",
+                addr.short_source()
+            ));
+        }
+    }
     ui.out(&format!(
-        "Initializing the backend...\nThe state is local: {}\n\nInitializing provider plugins...\n- yandex-cloud/yandex is embedded in ycprov ({} resource types)\n\nycprov has been successfully initialized!\n",
+        "Initializing the backend...\nThe state is local: {}\n\nInitializing provider plugins...\n{lines}\nycprov has been successfully initialized!\n",
         opts.state_path().display(),
-        schema.resources.len()
     ));
     EXIT_OK
 }
 
 /// `validate`: checks the configuration (syntax, types, attributes, references,
 /// cycles, provider validation) without touching the cloud.
-pub fn validate(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    if prepare(opts, provider, ui, true, false).is_none() {
+pub fn validate(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
+    if prepare(opts, providers, ui, true, false).is_none() {
         return EXIT_ERROR;
     }
     if opts.json {
@@ -461,7 +503,7 @@ pub fn validate(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32
 
 fn build_plan(
     opts: &Options,
-    provider: &dyn Provider,
+    providers: &Providers,
     ui: &mut dyn Ui,
     session: &Session,
     state: &Option<State>,
@@ -501,7 +543,7 @@ fn build_plan(
         config: &session.config,
         schema: &session.schema,
         variables: &session.variables,
-        provider,
+        providers,
         state: state.as_ref().unwrap_or(&empty),
         state_existed: state.is_some(),
         destroy,
@@ -535,8 +577,8 @@ fn show_plan(opts: &Options, ui: &mut dyn Ui, plan: &Plan) {
 }
 
 /// `plan`: refresh, plan and show; with `out` save the plan.
-pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    let Some(session) = prepare(opts, provider, ui, false, true) else {
+pub fn plan(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
+    let Some(session) = prepare(opts, providers, ui, false, true) else {
         return EXIT_ERROR;
     };
     let _lock = match take_lock(opts, ui, "plan") {
@@ -547,7 +589,7 @@ pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let Some(plan) = build_plan(opts, provider, ui, &session, &state, opts.destroy) else {
+    let Some(plan) = build_plan(opts, providers, ui, &session, &state, opts.destroy) else {
         return EXIT_ERROR;
     };
     show_plan(opts, ui, &plan);
@@ -567,17 +609,17 @@ pub fn plan(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
 }
 
 /// `apply` (or `apply FILE` with `opts.plan_file`): plan, confirm, apply.
-pub fn apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    run_apply(opts, provider, ui, false)
+pub fn apply(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
+    run_apply(opts, providers, ui, false)
 }
 
 /// `destroy`: plan the destruction of everything (or the targets and their
 /// dependents), confirm, apply.
-pub fn destroy(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    run_apply(opts, provider, ui, true)
+pub fn destroy(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
+    run_apply(opts, providers, ui, true)
 }
 
-fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: bool) -> i32 {
+fn run_apply(opts: &Options, providers: &Providers, ui: &mut dyn Ui, destroy: bool) -> i32 {
     let saved = match &opts.plan_file {
         Some(path) => match crate::planfile::load(path) {
             Ok(s) => Some(s),
@@ -594,7 +636,7 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
             });
         }
     }
-    let Some(mut session) = prepare(&opts, provider, ui, false, true) else {
+    let Some(mut session) = prepare(&opts, providers, ui, false, true) else {
         return EXIT_ERROR;
     };
     let _lock = match take_lock(&opts, ui, if destroy { "destroy" } else { "apply" }) {
@@ -636,7 +678,7 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
             (saved.plan, prior)
         }
         None => {
-            let Some(plan) = build_plan(&opts, provider, ui, &session, &state, destroy) else {
+            let Some(plan) = build_plan(&opts, providers, ui, &session, &state, destroy) else {
                 return EXIT_ERROR;
             };
             show_plan(&opts, ui, &plan);
@@ -681,7 +723,7 @@ fn run_apply(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui, destroy: 
         config: &session.config,
         schema: &session.schema,
         variables: &session.variables,
-        provider,
+        providers,
         plan: &plan,
         prior,
         on_disk: state,
@@ -737,8 +779,8 @@ fn value_as_flag(v: &Value) -> String {
 }
 
 /// `refresh`: read every object and save what was found.
-pub fn refresh(opts: &Options, provider: &dyn Provider, ui: &mut dyn Ui) -> i32 {
-    refresh_only(opts, provider, ui, RefreshOnly::Apply { confirm: false })
+pub fn refresh(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
+    refresh_only(opts, providers, ui, RefreshOnly::Apply { confirm: false })
 }
 
 /// What a refresh-only run does with the state it read.
@@ -759,11 +801,11 @@ pub enum RefreshOnly {
 /// is changed.
 pub fn refresh_only(
     opts: &Options,
-    provider: &dyn Provider,
+    providers: &Providers,
     ui: &mut dyn Ui,
     mode: RefreshOnly,
 ) -> i32 {
-    let Some(session) = prepare(opts, provider, ui, false, true) else {
+    let Some(session) = prepare(opts, providers, ui, false, true) else {
         return EXIT_ERROR;
     };
     let Some(targets) = parse_targets(opts, ui) else {
@@ -784,7 +826,8 @@ pub fn refresh_only(
     let graph = resource_graph(&session.config, &state);
     let selection = Selection::new(&targets, &graph, false);
     let (mut refreshed, drift, diags) = refresh_state(
-        provider,
+        providers,
+        &session.config,
         &session.schema,
         &state,
         &selection,
@@ -836,12 +879,12 @@ pub fn refresh_only(
 /// must exist in the configuration.
 pub fn import(
     opts: &Options,
-    provider: &dyn Provider,
+    providers: &Providers,
     ui: &mut dyn Ui,
     address: &str,
     id: &str,
 ) -> i32 {
-    let Some(session) = prepare(opts, provider, ui, false, true) else {
+    let Some(session) = prepare(opts, providers, ui, false, true) else {
         return EXIT_ERROR;
     };
     let addr = match parse_target(address) {
@@ -858,6 +901,11 @@ pub fn import(
                 addr.resource, addr.resource.type_name, addr.resource.name
             ),
         );
+    };
+    let provider_addr = session.config.provider_for(block);
+    let provider = match providers.require(&provider_addr) {
+        Ok(provider) => provider,
+        Err(e) => return error(ui, "No provider for the import target", format!("{e:#}")),
     };
     let key_ok = matches!(
         (&addr.key, block.count.is_some(), block.for_each.is_some()),
@@ -951,13 +999,14 @@ pub fn import(
     let deps = crate::plan::dependency_strings(&session.config)
         .remove(&addr.resource)
         .unwrap_or_default();
-    let record = InstanceState::new(
+    let mut record = InstanceState::new(
         &addr,
         rs.map(|s| s.version).unwrap_or(0),
         current,
         rs.map(|s| s.sensitive_attributes()).unwrap_or_default(),
         deps,
     );
+    record.provider = provider_addr.state_string();
     state.upsert(record);
     if let Err(e) = file.write(&mut state) {
         return error(ui, "Failed to save state", format!("{e:#}"));

@@ -24,6 +24,7 @@ pub mod plan;
 pub mod planfile;
 pub mod pool;
 pub mod provider;
+pub mod providers;
 pub mod redact;
 pub mod render;
 pub mod state;

@@ -15,6 +15,7 @@ use crate::instance_needs::{InstanceView, Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::pool::run_parallel;
 use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
+use crate::providers::{ProviderConfigAddr, Providers};
 use crate::state::{InstanceState, State};
 use crate::value::{contains_unknown, is_unknown};
 
@@ -75,6 +76,10 @@ pub struct ResourceChange {
     pub type_name: String,
     /// The resource block name.
     pub name: String,
+    /// The provider configuration that carries it out, in the state's spelling
+    /// (`provider["registry.terraform.io/hashicorp/time"]`).
+    #[serde(default)]
+    pub provider: String,
     /// `null`, a `count` index or a `for_each` key.
     pub index_key: Value,
     /// Set when the change concerns a deposed object.
@@ -282,8 +287,8 @@ pub struct PlanRequest<'a> {
     pub schema: &'a Schema,
     /// Resolved input variables.
     pub variables: &'a Variables,
-    /// The provider.
-    pub provider: &'a dyn Provider,
+    /// The providers.
+    pub providers: &'a Providers<'a>,
     /// The state as read from the state file.
     pub state: &'a State,
     /// Whether a state file existed.
@@ -371,13 +376,14 @@ fn diff_attributes(schema: Option<&ResourceSchema>, a: &Value, b: &Value) -> boo
 /// reports the object the interrupted create made (recorded without drift) or none
 /// (dropped without a warning of its own).
 pub fn refresh_state(
-    provider: &dyn Provider,
+    providers: &Providers,
+    config: &Config,
     schema: &Schema,
     state: &State,
     selection: &Selection,
     parallelism: usize,
 ) -> (State, Vec<Drift>, Diagnostics) {
-    refresh_records(provider, schema, state, parallelism, |r| {
+    refresh_records((providers, config), schema, state, parallelism, |r| {
         selection.selects(&r.instance_addr())
     })
 }
@@ -385,20 +391,22 @@ pub fn refresh_state(
 /// Resolves only the selected pending creates (what planning with `-refresh=false`
 /// still needs: a pending object is not known to exist).
 pub fn resolve_pending_creates(
-    provider: &dyn Provider,
+    providers: &Providers,
+    config: &Config,
     schema: &Schema,
     state: &State,
     selection: &Selection,
     parallelism: usize,
 ) -> (State, Diagnostics) {
-    let (resolved, _, diags) = refresh_records(provider, schema, state, parallelism, |r| {
-        r.pending_create.is_some() && selection.selects(&r.instance_addr())
-    });
+    let (resolved, _, diags) =
+        refresh_records((providers, config), schema, state, parallelism, |r| {
+            r.pending_create.is_some() && selection.selects(&r.instance_addr())
+        });
     (resolved, diags)
 }
 
 fn refresh_records(
-    provider: &dyn Provider,
+    provider: (&Providers, &Config),
     schema: &Schema,
     state: &State,
     parallelism: usize,
@@ -477,12 +485,16 @@ fn refresh_records(
 /// Reads `records` in parallel: instances of types read together with `read_many`, up to
 /// [`MAX_BATCH`] per call, the others one by one. One result per record, in order.
 fn read_objects(
-    provider: &dyn Provider,
+    (providers, config): (&Providers, &Config),
     schema: &Schema,
     records: &[&InstanceState],
     parallelism: usize,
 ) -> Vec<Result<ReadResult, String>> {
-    let mut batches: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let addrs: Vec<ProviderConfigAddr> = records
+        .iter()
+        .map(|record| config.provider_of_record(record))
+        .collect();
+    let mut batches: BTreeMap<(&ProviderConfigAddr, &str), Vec<usize>> = BTreeMap::new();
     let mut singles = Vec::new();
     for (index, record) in records.iter().enumerate() {
         if schema
@@ -490,7 +502,10 @@ fn read_objects(
             .get(&record.type_name)
             .is_some_and(|rs| rs.read_batch)
         {
-            batches.entry(&record.type_name).or_default().push(index);
+            batches
+                .entry((&addrs[index], &record.type_name))
+                .or_default()
+                .push(index);
         } else {
             singles.push(vec![index]);
         }
@@ -502,6 +517,10 @@ fn read_objects(
     units.extend(singles);
     let unit_results = run_parallel(parallelism, &units, |unit| {
         let type_name = &records[unit[0]].type_name;
+        let provider = match providers.require(&addrs[unit[0]]) {
+            Ok(provider) => provider,
+            Err(e) => return vec![Err(format!("{e:#}")); unit.len()],
+        };
         let results = if let [index] = unit[..] {
             provider
                 .read(type_name, &records[index].attributes)
@@ -590,7 +609,8 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
 
     let (prior, drift) = if req.refresh {
         let (refreshed, drift, refresh_diags) = refresh_state(
-            req.provider,
+            req.providers,
+            req.config,
             req.schema,
             req.state,
             &selection,
@@ -603,7 +623,8 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         (refreshed, drift)
     } else {
         let (resolved, resolve_diags) = resolve_pending_creates(
-            req.provider,
+            req.providers,
+            req.config,
             req.schema,
             req.state,
             &selection,
@@ -632,6 +653,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         plan_destroy(req, &prior, &selection, &mut plan, &mut diags);
     } else {
         plan_apply(req, &prior, &graph, &selection, &mut plan, &mut diags);
+        force_create_before_destroy(&mut plan.changes);
     }
     plan.changes
         .sort_by(|a, b| (a.instance_addr(), &a.deposed).cmp(&(b.instance_addr(), &b.deposed)));
@@ -642,11 +664,39 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     Ok(plan)
 }
 
-fn delete_change(record: &InstanceState, reason: Option<&str>) -> ResourceChange {
+/// Terraform's rule for replacements under `create_before_destroy`: a resource replaced
+/// create-before-destroy makes every resource it depends on that is also replaced
+/// create-before-destroy too, or the apply order would loop (the new dependent needs the new
+/// dependency, which waits for the old dependent to be destroyed).
+fn force_create_before_destroy(changes: &mut [ResourceChange]) {
+    let resource_of = |c: &ResourceChange| c.instance_addr().resource.to_string();
+    let mut forced: BTreeSet<String> = BTreeSet::new();
+    let mut frontier: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action == Action::CreateThenDelete)
+        .flat_map(|c| c.dependencies.clone())
+        .collect();
+    while let Some(resource) = frontier.pop() {
+        if !forced.insert(resource.clone()) {
+            continue;
+        }
+        for change in changes.iter().filter(|c| resource_of(c) == resource) {
+            frontier.extend(change.dependencies.iter().cloned());
+        }
+    }
+    for change in changes.iter_mut() {
+        if change.action == Action::DeleteThenCreate && forced.contains(&resource_of(change)) {
+            change.action = Action::CreateThenDelete;
+        }
+    }
+}
+
+fn delete_change(config: &Config, record: &InstanceState, reason: Option<&str>) -> ResourceChange {
     ResourceChange {
         address: record.address.clone(),
         type_name: record.type_name.clone(),
         name: record.name.clone(),
+        provider: config.provider_of_record(record).state_string(),
         index_key: record.index_key.clone(),
         deposed: record.deposed.clone(),
         action: Action::Delete,
@@ -690,7 +740,7 @@ fn plan_destroy(
         {
             diags.push(d);
         }
-        plan.changes.push(delete_change(record, None));
+        plan.changes.push(delete_change(req.config, record, None));
     }
     if req.targets.is_empty() {
         for (name, out) in &prior.outputs {
@@ -799,8 +849,20 @@ fn plan_apply(
                             .map(ReplaceCause::Triggered)
                     }
                 });
+            let provider_addr = config.provider_for(block);
+            let provider = match req.providers.require(&provider_addr) {
+                Ok(provider) => provider,
+                Err(e) => {
+                    diags.push(
+                        Diag::error(format!("{addr}: no provider"), format!("{e:#}"))
+                            .at(config.location(&block.span))
+                            .for_address(addr.to_string()),
+                    );
+                    continue;
+                }
+            };
             match plan_instance(
-                req.provider,
+                provider,
                 &res_addr.type_name,
                 &addr,
                 prior_record.map(|p| &p.attributes),
@@ -809,6 +871,7 @@ fn plan_apply(
                 cause.is_some(),
             ) {
                 Ok((mut change, provider_diags)) => {
+                    change.provider = provider_addr.state_string();
                     if change.action.is_replace() {
                         change.replace_cause = cause;
                     }
@@ -858,6 +921,7 @@ fn plan_apply(
                     diags.push(d);
                 }
                 plan.changes.push(delete_change(
+                    req.config,
                     record,
                     Some("its key is no longer in the count or for_each of the configuration"),
                 ));
@@ -871,11 +935,13 @@ fn plan_apply(
         }
         if record.deposed.is_some() {
             plan.changes.push(delete_change(
+                req.config,
                 record,
                 Some("it is a deposed object left by an earlier create-before-destroy replacement"),
             ));
         } else if config.resource(&addr.resource).is_none() {
             plan.changes.push(delete_change(
+                req.config,
                 record,
                 Some("its resource block is no longer in the configuration"),
             ));
@@ -1000,6 +1066,7 @@ fn plan_instance(
         address: display.clone(),
         type_name: type_name.to_string(),
         name: addr.resource.name.clone(),
+        provider: String::new(),
         index_key: addr.key.to_json(),
         deposed: None,
         action: Action::Create,

@@ -219,18 +219,20 @@ impl ResourceSchema {
     }
 }
 
-/// The whole provider schema.
+/// The schema of every provider of a run.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Schema {
-    /// Attributes of the `provider` block.
-    pub provider: BTreeMap<String, AttributeSchema>,
+    /// Attributes of the `provider` block, by provider source.
+    pub providers: BTreeMap<String, BTreeMap<String, AttributeSchema>>,
     /// Resource types by name.
     pub resources: BTreeMap<String, ResourceSchema>,
+    /// The source of the provider of each resource type.
+    pub type_sources: BTreeMap<String, String>,
 }
 
 impl Schema {
-    /// Parses the schema JSON document a provider returns.
-    pub fn from_json(doc: &Value) -> anyhow::Result<Schema> {
+    /// Parses the schema JSON document the provider with `source` returns.
+    pub fn from_json(source: &str, doc: &Value) -> anyhow::Result<Schema> {
         let provider = match doc.get("provider").and_then(|p| p.get("attributes")) {
             Some(attrs) => parse_attributes(attrs).context("in the provider schema")?,
             None => BTreeMap::new(),
@@ -259,18 +261,29 @@ impl Schema {
                 },
             );
         }
+        let type_sources = resources
+            .keys()
+            .map(|name| (name.clone(), source.to_string()))
+            .collect();
         Ok(Schema {
-            provider,
+            providers: BTreeMap::from([(source.to_string(), provider)]),
             resources,
+            type_sources,
         })
     }
 
-    /// Asks `provider` for its schema and parses it.
-    pub fn load(provider: &dyn Provider) -> anyhow::Result<Schema> {
-        let doc = provider
-            .schema()
-            .context("the provider failed to return its schema")?;
-        Schema::from_json(&doc)
+    /// Adds the schema of another provider; two providers offering one resource type is
+    /// an error.
+    pub fn merge(&mut self, other: Schema) -> anyhow::Result<()> {
+        for (type_name, source) in &other.type_sources {
+            if let Some(first) = self.type_sources.get(type_name) {
+                bail!("both {first} and {source} offer the resource type {type_name}");
+            }
+        }
+        self.providers.extend(other.providers);
+        self.resources.extend(other.resources);
+        self.type_sources.extend(other.type_sources);
+        Ok(())
     }
 }
 

@@ -49,6 +49,11 @@ pub struct InstanceState {
     pub type_name: String,
     /// The resource block name.
     pub name: String,
+    /// The provider configuration that manages it, in Terraform's spelling
+    /// (`provider["registry.terraform.io/hashicorp/time"]`); empty in states written
+    /// before ycprov ran many providers (the type's prefix decides then).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provider: String,
     /// `null`, a `count` index or a `for_each` key.
     pub index_key: Value,
     /// Set for an old object kept during create-before-destroy replacement.
@@ -84,6 +89,7 @@ impl InstanceState {
             mode: "managed".to_string(),
             type_name: addr.resource.type_name.clone(),
             name: addr.resource.name.clone(),
+            provider: String::new(),
             index_key: addr.key.to_json(),
             deposed: None,
             schema_version,

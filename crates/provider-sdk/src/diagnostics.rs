@@ -103,7 +103,6 @@ impl From<String> for AttributePath {
     }
 }
 
-
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {

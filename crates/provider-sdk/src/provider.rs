@@ -7,8 +7,8 @@ use crate::diagnostics::{Diagnostic, has_errors};
 use crate::pending::PENDING_CREATE;
 use crate::resource::{Outcome, Resource};
 use crate::rules::{
-    checked_change, failed_state, finish, keep_equivalent, nullify_empty, plan_create,
-    plan_update, validate_config,
+    checked_change, failed_state, finish, keep_equivalent, nullify_empty, plan_create, plan_update,
+    validate_config,
 };
 use crate::schema::ResourceSchema;
 use crate::value::{Attrs, parse_attrs, render};
@@ -61,6 +61,12 @@ pub struct StateResult {
 /// The provider: its configuration and the lifecycle entry points.
 pub struct Provider<P: ProviderDefinition> {
     config: P::Config,
+}
+
+impl<P: ProviderDefinition> Default for Provider<P> {
+    fn default() -> Self {
+        Provider::new()
+    }
 }
 
 impl<P: ProviderDefinition> Provider<P> {
@@ -124,12 +130,7 @@ impl<P: ProviderDefinition> Provider<P> {
 
     /// Checks a resource configuration: the offline checks, and those the resource makes
     /// against the cloud whatever the prior state (for API keys: undocumented scopes).
-    pub fn validate(
-        &self,
-        host: &P::Host,
-        type_name: &str,
-        config: &str,
-    ) -> Vec<Diagnostic> {
+    pub fn validate(&self, host: &P::Host, type_name: &str, config: &str) -> Vec<Diagnostic> {
         let resource = match resource::<P>(type_name) {
             Ok(resource) => resource,
             Err(diagnostic) => return vec![diagnostic],
@@ -275,12 +276,7 @@ impl<P: ProviderDefinition> Provider<P> {
 
     /// Reads many instances of one type; one result per state, in order. Batch types
     /// share API calls (folder IAM members: one binding list per folder).
-    pub fn read_many(
-        &self,
-        host: &P::Host,
-        type_name: &str,
-        states: &[&str],
-    ) -> Vec<StateResult> {
+    pub fn read_many(&self, host: &P::Host, type_name: &str, states: &[&str]) -> Vec<StateResult> {
         let resource = match resource::<P>(type_name) {
             Ok(resource) => resource,
             Err(diagnostic) => {
@@ -331,12 +327,7 @@ impl<P: ProviderDefinition> Provider<P> {
     }
 
     /// Imports an existing object by its import id.
-    pub fn import_resource(
-        &self,
-        host: &P::Host,
-        type_name: &str,
-        id: &str,
-    ) -> StateResult {
+    pub fn import_resource(&self, host: &P::Host, type_name: &str, id: &str) -> StateResult {
         let resource = match resource::<P>(type_name) {
             Ok(resource) => resource,
             Err(diagnostic) => return failed_state(None, diagnostic),
@@ -349,14 +340,18 @@ impl<P: ProviderDefinition> Provider<P> {
     }
 }
 
-
-fn resource<P: ProviderDefinition>(type_name: &str) -> Result<&'static dyn Resource<P>, Diagnostic> {
+fn resource<P: ProviderDefinition>(
+    type_name: &str,
+) -> Result<&'static dyn Resource<P>, Diagnostic> {
     P::resources()
         .iter()
         .copied()
         .find(|resource| resource.schema().type_name == type_name)
         .ok_or_else(|| {
-            let known: Vec<&str> = P::resources().iter().map(|r| r.schema().type_name).collect();
+            let known: Vec<&str> = P::resources()
+                .iter()
+                .map(|r| r.schema().type_name)
+                .collect();
             Diagnostic::error(
                 "Unsupported resource type",
                 format!(

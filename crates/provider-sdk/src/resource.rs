@@ -99,7 +99,12 @@ pub trait Resource<P: ProviderDefinition>: Sync {
     }
     /// A reason to replace the object although no force-new value changed (e.g. a
     /// rotation time that has passed): the attribute to report as forcing it.
-    fn replace_reason(&self, _ctx: &Context<'_, P>, _prior: &Attrs, _config: &Attrs) -> Option<&'static str> {
+    fn replace_reason(
+        &self,
+        _ctx: &Context<'_, P>,
+        _prior: &Attrs,
+        _config: &Attrs,
+    ) -> Option<&'static str> {
         None
     }
     /// Checks of configured values against the clock or the cloud, made at plan time
@@ -154,4 +159,3 @@ pub trait Resource<P: ProviderDefinition>: Sync {
             .collect()
     }
 }
-

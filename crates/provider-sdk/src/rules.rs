@@ -72,7 +72,10 @@ pub fn finish(schema: &ResourceSchema, outcome: Outcome) -> StateResult {
     }
 }
 
-pub fn validate_config<P: ProviderDefinition>(resource: &dyn Resource<P>, config: &Attrs) -> Vec<Diagnostic> {
+pub fn validate_config<P: ProviderDefinition>(
+    resource: &dyn Resource<P>,
+    config: &Attrs,
+) -> Vec<Diagnostic> {
     let mut diagnostics = resource.schema().check_config(config);
     if !has_errors(&diagnostics) {
         diagnostics.extend(resource.check(config));
@@ -285,4 +288,3 @@ pub fn is_checkable(value: &Value, ty: AttrType) -> bool {
         _ => !value.is_null() && !is_unknown(value),
     }
 }
-

@@ -48,12 +48,30 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             description: "Base timestamp in RFC3339 format. Defaults to the current time.",
             ..OPTIONAL_STRING
         },
-        optional_number("offset_years", "Number of years to offset the base timestamp."),
-        optional_number("offset_months", "Number of months to offset the base timestamp."),
-        optional_number("offset_days", "Number of days to offset the base timestamp."),
-        optional_number("offset_hours", "Number of hours to offset the base timestamp."),
-        optional_number("offset_minutes", "Number of minutes to offset the base timestamp."),
-        optional_number("offset_seconds", "Number of seconds to offset the base timestamp."),
+        optional_number(
+            "offset_years",
+            "Number of years to offset the base timestamp.",
+        ),
+        optional_number(
+            "offset_months",
+            "Number of months to offset the base timestamp.",
+        ),
+        optional_number(
+            "offset_days",
+            "Number of days to offset the base timestamp.",
+        ),
+        optional_number(
+            "offset_hours",
+            "Number of hours to offset the base timestamp.",
+        ),
+        optional_number(
+            "offset_minutes",
+            "Number of minutes to offset the base timestamp.",
+        ),
+        optional_number(
+            "offset_seconds",
+            "Number of seconds to offset the base timestamp.",
+        ),
         Attribute {
             name: "rfc3339",
             optional: false,
@@ -106,7 +124,10 @@ fn compute(attrs: &mut Attrs, base: Timestamp, base_text: &str) -> Result<(), Di
 
 fn known_base(attrs: &Attrs) -> Result<Option<(Timestamp, String)>, Diagnostic> {
     Ok(timestamp(attrs, "base_rfc3339")?.map(|at| {
-        let text = attrs["base_rfc3339"].as_str().unwrap_or_default().to_owned();
+        let text = attrs["base_rfc3339"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         (at, text)
     }))
 }
@@ -192,7 +213,9 @@ impl Resource<Time> for Offset {
         if parts.len() != 7 || parts[1..].iter().all(|p| p.is_empty()) {
             return failed(Diagnostic::error(
                 "Unexpected Format of ID",
-                format!("Unexpected format of ID ({id:?}), expected BASETIMESTAMP,YEARS,MONTHS,DAYS,HOURS,MINUTES,SECONDS where at least one offset value is non-empty"),
+                format!(
+                    "Unexpected format of ID ({id:?}), expected BASETIMESTAMP,YEARS,MONTHS,DAYS,HOURS,MINUTES,SECONDS where at least one offset value is non-empty"
+                ),
             ));
         }
         let mut attrs = Attrs::new();

@@ -47,11 +47,26 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             description: "Base timestamp in RFC3339 format. Defaults to the current time.",
             ..OPTIONAL_STRING
         },
-        optional_number("rotation_years", "Number of years to add to the base timestamp to configure the rotation timestamp."),
-        optional_number("rotation_months", "Number of months to add to the base timestamp to configure the rotation timestamp."),
-        optional_number("rotation_days", "Number of days to add to the base timestamp to configure the rotation timestamp."),
-        optional_number("rotation_hours", "Number of hours to add to the base timestamp to configure the rotation timestamp."),
-        optional_number("rotation_minutes", "Number of minutes to add to the base timestamp to configure the rotation timestamp."),
+        optional_number(
+            "rotation_years",
+            "Number of years to add to the base timestamp to configure the rotation timestamp.",
+        ),
+        optional_number(
+            "rotation_months",
+            "Number of months to add to the base timestamp to configure the rotation timestamp.",
+        ),
+        optional_number(
+            "rotation_days",
+            "Number of days to add to the base timestamp to configure the rotation timestamp.",
+        ),
+        optional_number(
+            "rotation_hours",
+            "Number of hours to add to the base timestamp to configure the rotation timestamp.",
+        ),
+        optional_number(
+            "rotation_minutes",
+            "Number of minutes to add to the base timestamp to configure the rotation timestamp.",
+        ),
         Attribute {
             name: "rotation_rfc3339",
             computed: true,
@@ -161,13 +176,14 @@ impl Resource<Time> for Rotating {
         planned: &mut Attrs,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        let settings_changed = PERIODS
-            .iter()
-            .chain(&["rotation_rfc3339"])
-            .any(|name| config.get(*name).is_some_and(|v| Some(v) != prior.get(*name)))
-            || PERIODS
-                .iter()
-                .any(|name| prior.get(*name).is_some_and(|v| !v.is_null()) && config.get(*name).is_none_or(Value::is_null));
+        let settings_changed = PERIODS.iter().chain(&["rotation_rfc3339"]).any(|name| {
+            config
+                .get(*name)
+                .is_some_and(|v| Some(v) != prior.get(*name))
+        }) || PERIODS.iter().any(|name| {
+            prior.get(*name).is_some_and(|v| !v.is_null())
+                && config.get(*name).is_none_or(Value::is_null)
+        });
         if !settings_changed {
             return;
         }
@@ -195,7 +211,10 @@ impl Resource<Time> for Rotating {
             Err(diagnostic) => return Outcome::failed(None, diagnostic),
         };
         let mut observed = planned.clone();
-        if !planned.get("rotation_rfc3339").is_some_and(Value::is_string) {
+        if !planned
+            .get("rotation_rfc3339")
+            .is_some_and(Value::is_string)
+        {
             observed.insert("rotation_rfc3339".into(), Value::Null);
         }
         match compute(&mut observed, base, &text) {
@@ -222,7 +241,9 @@ impl Resource<Time> for Rotating {
         let shape = || {
             Diagnostic::error(
                 "Unexpected Format of ID",
-                format!("Unexpected format of ID ({id:?}), expected BASETIMESTAMP,YEARS,MONTHS,DAYS,HOURS,MINUTES or BASETIMESTAMP,ROTATIONTIMESTAMP"),
+                format!(
+                    "Unexpected format of ID ({id:?}), expected BASETIMESTAMP,YEARS,MONTHS,DAYS,HOURS,MINUTES or BASETIMESTAMP,ROTATIONTIMESTAMP"
+                ),
             )
         };
         let mut attrs = Attrs::new();

@@ -80,7 +80,10 @@ impl Resource<Time> for StaticTime {
 
     fn create(&self, ctx: &Context<'_, Time>, planned: &Attrs) -> Outcome {
         let (at, text) = match timestamp(planned, "rfc3339") {
-            Ok(Some(at)) => (at, planned["rfc3339"].as_str().unwrap_or_default().to_owned()),
+            Ok(Some(at)) => (
+                at,
+                planned["rfc3339"].as_str().unwrap_or_default().to_owned(),
+            ),
             Ok(None) => {
                 let now = whole_seconds(ctx.host.now());
                 (now, now.to_rfc3339())
@@ -112,7 +115,9 @@ impl Resource<Time> for StaticTime {
                 None,
                 Diagnostic::error(
                     "Unexpected Format of ID",
-                    format!("The import id of time_static is an RFC3339 timestamp such as 2030-01-31T12:00:00Z, got {id:?}."),
+                    format!(
+                        "The import id of time_static is an RFC3339 timestamp such as 2030-01-31T12:00:00Z, got {id:?}."
+                    ),
                 ),
             ),
         }

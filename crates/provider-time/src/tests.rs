@@ -50,19 +50,79 @@ fn creates_take_the_clock_or_the_configured_time() {
     let provider = Provider::new();
     let clock = FakeClock::at("2031-01-31T10:20:30Z");
     let cases = [
-        ("time_static", json!({}), "rfc3339", "2031-01-31T10:20:30Z", 2031, 1, 31),
-        ("time_static", json!({"rfc3339": "2030-05-06T07:08:09Z"}), "rfc3339", "2030-05-06T07:08:09Z", 2030, 5, 6),
-        ("time_offset", json!({"offset_months": 1}), "rfc3339", "2031-03-03T10:20:30Z", 2031, 3, 3),
-        ("time_offset", json!({"base_rfc3339": "2030-01-01T00:00:00Z", "offset_days": -1, "offset_hours": 2}), "rfc3339", "2029-12-31T02:00:00Z", 2029, 12, 31),
-        ("time_rotating", json!({"rotation_days": 30}), "rotation_rfc3339", "2031-03-02T10:20:30Z", 2031, 3, 2),
-        ("time_rotating", json!({"rotation_years": 1, "rotation_days": 3}), "rotation_rfc3339", "2032-01-31T10:20:30Z", 2032, 1, 31),
-        ("time_rotating", json!({"rotation_rfc3339": "2031-06-01T00:00:00Z"}), "rotation_rfc3339", "2031-06-01T00:00:00Z", 2031, 6, 1),
+        (
+            "time_static",
+            json!({}),
+            "rfc3339",
+            "2031-01-31T10:20:30Z",
+            2031,
+            1,
+            31,
+        ),
+        (
+            "time_static",
+            json!({"rfc3339": "2030-05-06T07:08:09Z"}),
+            "rfc3339",
+            "2030-05-06T07:08:09Z",
+            2030,
+            5,
+            6,
+        ),
+        (
+            "time_offset",
+            json!({"offset_months": 1}),
+            "rfc3339",
+            "2031-03-03T10:20:30Z",
+            2031,
+            3,
+            3,
+        ),
+        (
+            "time_offset",
+            json!({"base_rfc3339": "2030-01-01T00:00:00Z", "offset_days": -1, "offset_hours": 2}),
+            "rfc3339",
+            "2029-12-31T02:00:00Z",
+            2029,
+            12,
+            31,
+        ),
+        (
+            "time_rotating",
+            json!({"rotation_days": 30}),
+            "rotation_rfc3339",
+            "2031-03-02T10:20:30Z",
+            2031,
+            3,
+            2,
+        ),
+        (
+            "time_rotating",
+            json!({"rotation_years": 1, "rotation_days": 3}),
+            "rotation_rfc3339",
+            "2032-01-31T10:20:30Z",
+            2032,
+            1,
+            31,
+        ),
+        (
+            "time_rotating",
+            json!({"rotation_rfc3339": "2031-06-01T00:00:00Z"}),
+            "rotation_rfc3339",
+            "2031-06-01T00:00:00Z",
+            2031,
+            6,
+            1,
+        ),
     ];
     for (type_name, config, attribute, expected, year, month, day) in cases {
         let state = create(&provider, &clock, type_name, config.clone());
         assert_eq!(state[attribute], json!(expected), "{type_name} {config}");
         assert_eq!(
-            (state["year"].clone(), state["month"].clone(), state["day"].clone()),
+            (
+                state["year"].clone(),
+                state["month"].clone(),
+                state["day"].clone()
+            ),
             (json!(year), json!(month), json!(day)),
             "{type_name} {config}"
         );
@@ -75,7 +135,13 @@ fn a_rotation_that_has_passed_is_planned_as_a_replacement() {
     let provider = Provider::new();
     let clock = FakeClock::at("2031-01-01T00:00:00Z");
     let config = json!({"rotation_days": 30}).to_string();
-    let state = create(&provider, &clock, "time_rotating", json!({"rotation_days": 30})).to_string();
+    let state = create(
+        &provider,
+        &clock,
+        "time_rotating",
+        json!({"rotation_days": 30}),
+    )
+    .to_string();
     for (days, replaced) in [(0, false), (29, false), (2, true)] {
         clock.advance_days(days);
         let plan = provider.plan(&clock, "time_rotating", Some(&state), Some(&config));
@@ -96,8 +162,20 @@ fn changing_an_offset_or_a_period_updates_in_place() {
     let provider = Provider::new();
     let clock = FakeClock::at("2031-01-01T00:00:00Z");
     let cases = [
-        ("time_offset", json!({"offset_days": 1}), json!({"offset_days": 2}), "rfc3339", "2031-01-03T00:00:00Z"),
-        ("time_rotating", json!({"rotation_days": 1}), json!({"rotation_hours": 5}), "rotation_rfc3339", "2031-01-01T05:00:00Z"),
+        (
+            "time_offset",
+            json!({"offset_days": 1}),
+            json!({"offset_days": 2}),
+            "rfc3339",
+            "2031-01-03T00:00:00Z",
+        ),
+        (
+            "time_rotating",
+            json!({"rotation_days": 1}),
+            json!({"rotation_hours": 5}),
+            "rotation_rfc3339",
+            "2031-01-01T05:00:00Z",
+        ),
     ];
     for (type_name, before, after, attribute, expected) in cases {
         let state = create(&provider, &clock, type_name, before).to_string();
@@ -116,13 +194,48 @@ fn bad_configurations_are_refused_with_the_attribute() {
     let provider = Provider::new();
     let clock = FakeClock::at("2031-01-01T00:00:00Z");
     let cases = [
-        ("time_rotating", json!({}), "Missing Attribute Configuration", "rotation_years"),
-        ("time_rotating", json!({"rotation_days": 0}), "Invalid attribute value", "rotation_days"),
-        ("time_rotating", json!({"rotation_days": 1, "rfc3339": "soon"}), "Invalid RFC3339 String Value", "rfc3339"),
-        ("time_offset", json!({}), "Missing Attribute Configuration", "offset_years"),
-        ("time_offset", json!({"offset_days": 1.5}), "Invalid attribute value", "offset_days"),
-        ("time_static", json!({"rfc3339": "2030-13-01T00:00:00Z"}), "Invalid RFC3339 String Value", "rfc3339"),
-        ("time_static", json!({"id": "x"}), "Invalid configuration for read-only attribute", "id"),
+        (
+            "time_rotating",
+            json!({}),
+            "Missing Attribute Configuration",
+            "rotation_years",
+        ),
+        (
+            "time_rotating",
+            json!({"rotation_days": 0}),
+            "Invalid attribute value",
+            "rotation_days",
+        ),
+        (
+            "time_rotating",
+            json!({"rotation_days": 1, "rfc3339": "soon"}),
+            "Invalid RFC3339 String Value",
+            "rfc3339",
+        ),
+        (
+            "time_offset",
+            json!({}),
+            "Missing Attribute Configuration",
+            "offset_years",
+        ),
+        (
+            "time_offset",
+            json!({"offset_days": 1.5}),
+            "Invalid attribute value",
+            "offset_days",
+        ),
+        (
+            "time_static",
+            json!({"rfc3339": "2030-13-01T00:00:00Z"}),
+            "Invalid RFC3339 String Value",
+            "rfc3339",
+        ),
+        (
+            "time_static",
+            json!({"id": "x"}),
+            "Invalid configuration for read-only attribute",
+            "id",
+        ),
     ];
     for (type_name, config, summary, attribute) in cases {
         let plan = provider.plan(&clock, type_name, None, Some(&config.to_string()));
@@ -130,7 +243,15 @@ fn bad_configurations_are_refused_with_the_attribute() {
         let found: Vec<(String, String)> = plan
             .diagnostics
             .iter()
-            .map(|d| (d.summary.clone(), d.attribute.as_ref().map(ToString::to_string).unwrap_or_default()))
+            .map(|d| {
+                (
+                    d.summary.clone(),
+                    d.attribute
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                )
+            })
             .collect();
         assert!(
             found.contains(&(summary.to_owned(), attribute.to_owned())),
@@ -144,16 +265,49 @@ fn imports_take_terraform_provider_time_ids() {
     let provider = Provider::new();
     let clock = FakeClock::at("2031-01-01T00:00:00Z");
     let good = [
-        ("time_static", "2030-01-02T03:04:05Z", "rfc3339", json!("2030-01-02T03:04:05Z")),
-        ("time_offset", "2030-01-01T00:00:00Z,,,7,,,", "rfc3339", json!("2030-01-08T00:00:00Z")),
-        ("time_offset", "2030-01-01T00:00:00Z,1,0,0,0,0,30", "rfc3339", json!("2031-01-01T00:00:30Z")),
-        ("time_rotating", "2030-01-01T00:00:00Z,,,30,,", "rotation_rfc3339", json!("2030-01-31T00:00:00Z")),
-        ("time_rotating", "2030-01-01T00:00:00Z,2030-02-01T00:00:00Z", "rotation_rfc3339", json!("2030-02-01T00:00:00Z")),
+        (
+            "time_static",
+            "2030-01-02T03:04:05Z",
+            "rfc3339",
+            json!("2030-01-02T03:04:05Z"),
+        ),
+        (
+            "time_offset",
+            "2030-01-01T00:00:00Z,,,7,,,",
+            "rfc3339",
+            json!("2030-01-08T00:00:00Z"),
+        ),
+        (
+            "time_offset",
+            "2030-01-01T00:00:00Z,1,0,0,0,0,30",
+            "rfc3339",
+            json!("2031-01-01T00:00:30Z"),
+        ),
+        (
+            "time_rotating",
+            "2030-01-01T00:00:00Z,,,30,,",
+            "rotation_rfc3339",
+            json!("2030-01-31T00:00:00Z"),
+        ),
+        (
+            "time_rotating",
+            "2030-01-01T00:00:00Z,2030-02-01T00:00:00Z",
+            "rotation_rfc3339",
+            json!("2030-02-01T00:00:00Z"),
+        ),
     ];
     for (type_name, id, attribute, expected) in good {
         let imported = provider.import_resource(&clock, type_name, id);
-        assert!(imported.diagnostics.is_empty(), "{type_name} {id}: {:?}", imported.diagnostics);
-        assert_eq!(object(&imported.state.unwrap())[attribute], expected, "{type_name} {id}");
+        assert!(
+            imported.diagnostics.is_empty(),
+            "{type_name} {id}: {:?}",
+            imported.diagnostics
+        );
+        assert_eq!(
+            object(&imported.state.unwrap())[attribute],
+            expected,
+            "{type_name} {id}"
+        );
     }
     let bad = [
         ("time_static", "yesterday"),

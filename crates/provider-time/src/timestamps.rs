@@ -45,7 +45,10 @@ pub const CALENDAR: [Attribute; 7] = [
     computed_number("hour", "Number hour of timestamp."),
     computed_number("minute", "Number minute of timestamp."),
     computed_number("second", "Number second of timestamp."),
-    computed_number("unix", "Number of seconds since epoch time, e.g. `1581489373`."),
+    computed_number(
+        "unix",
+        "Number of seconds since epoch time, e.g. `1581489373`.",
+    ),
 ];
 
 /// Sets the calendar attributes of `at`.
@@ -68,11 +71,7 @@ pub fn set_calendar(attrs: &mut Attrs, at: Timestamp) {
 pub fn timestamp(attrs: &Attrs, name: &str) -> Result<Option<Timestamp>, Diagnostic> {
     match get(attrs, name) {
         Value::String(text) => parse_rfc3339(text).map(Some).map_err(|why| {
-            Diagnostic::error(
-                "Invalid RFC3339 String Value",
-                format!("\"{name}\": {why}"),
-            )
-            .at(name)
+            Diagnostic::error("Invalid RFC3339 String Value", format!("\"{name}\": {why}")).at(name)
         }),
         _ => Ok(None),
     }

@@ -11,8 +11,8 @@ use crate::error as local_error;
 use crate::iam::Iam;
 use crate::lifecycle::{self, Provider};
 use crate::model;
-use ycprov_provider_sdk::PathStep;
 use crate::platform::{self, Identity, Level, Platform};
+use ycprov_provider_sdk::PathStep;
 
 wit_bindgen::generate!({
     world: "yandex-cloud:iam/yandex-provider@0.2.0",
@@ -430,7 +430,6 @@ fn diagnostics_to_wit(diagnostics: Vec<lifecycle::Diagnostic>) -> Vec<wit_provid
         })
         .collect()
 }
-
 
 impl From<local_error::Error> for wit_iam::Error {
     fn from(error: local_error::Error) -> Self {

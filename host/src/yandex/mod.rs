@@ -3,20 +3,108 @@
 //! replaces), the provider-block keys the host reads itself (credentials and the endpoint,
 //! never passed to the component), the credential chain (`credentials/`: IAM token, OAuth
 //! exchange, service-account key, `yc` profile, metadata service), and the local emulator
-//! behind `--local` (`local.rs`). The rest of the host (policy, runtime, capabilities) knows
-//! no cloud and takes what it needs from here.
+//! behind `--local` (`local.rs`). The runner (`ycprov-runtime`) knows no cloud and takes
+//! what it needs from here: a [`Policy`], the [`YandexCredentials`] and the WIT package
+//! whose `iam` export the imperative commands call.
 
 pub mod credentials;
 pub mod local;
 
-use anyhow::Result;
-use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
 
-use crate::capabilities::Capabilities;
+use anyhow::Result;
+use secrecy::SecretString;
+use serde_json::Value;
+use ycprov_runtime::bindings::identity::Identity;
+use ycprov_runtime::{Capabilities, ComponentSpec, Credentials, Policy, Runtime};
+
 use crate::cli::GlobalArgs;
-use crate::policy::Policy;
 use credentials::{Credential, CredentialConfig};
 use local::LocalCloud;
+
+/// The Yandex provider component built with this host.
+pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
+
+/// The Yandex WIT package whose `iam` export the host calls, beyond the neutral package.
+pub const PACKAGES: [&str; 1] = ["yandex-cloud:iam@0.2.0"];
+
+/// The package of ycprov 0.1 (one world bundling `iam` and the lifecycle), refused with a
+/// message naming the supported versions.
+pub const RETIRED_PACKAGES: [&str; 1] = ["yandex-cloud:iam-provider"];
+
+/// The credentials of the Yandex profile: the resolved [`Credential`] (attached as
+/// `Authorization: Bearer`), and the default cloud and folder the guest sees as the
+/// identity attributes `cloud-id` and `folder-id`.
+pub struct YandexCredentials {
+    /// The credential chain's result.
+    pub credential: Credential,
+    /// The default cloud id.
+    pub cloud_id: Option<String>,
+    /// The default folder id.
+    pub folder_id: Option<String>,
+}
+
+impl Credentials for YandexCredentials {
+    fn authorization(&self) -> Result<Option<SecretString>, String> {
+        self.credential.authorization().map_err(|e| e.to_string())
+    }
+
+    fn identity(&self) -> Result<Identity, String> {
+        if let Some(failure) = self.credential.failure() {
+            return Err(format!("credentials: {failure}"));
+        }
+        let attributes = [("cloud-id", &self.cloud_id), ("folder-id", &self.folder_id)]
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|v| (name.to_string(), v)))
+            .collect();
+        Ok(Identity {
+            source: self.credential.source_name().to_string(),
+            subject: self.credential.subject_id(),
+            attributes,
+        })
+    }
+}
+
+/// The capabilities of the Yandex provider: `policy`, and `credential` with the default
+/// cloud and folder; the credential's secrets are registered for redaction.
+pub fn capabilities_for(
+    policy: Policy,
+    credential: Credential,
+    cloud_id: Option<String>,
+    folder_id: Option<String>,
+) -> Capabilities {
+    for secret in credential.secrets() {
+        crate::redact::register(&secret);
+    }
+    let credentials = YandexCredentials {
+        credential,
+        cloud_id,
+        folder_id,
+    };
+    Capabilities::new(policy, Arc::new(credentials)).with_clock(crate::clock::host_clock())
+}
+
+/// Loads the Yandex provider: the component file when given, else the embedded one.
+pub fn runtime(component_file: Option<&Path>, caps: Capabilities) -> Result<Runtime> {
+    match component_file {
+        Some(path) => Runtime::from_file(path, &PACKAGES, &RETIRED_PACKAGES, caps),
+        None => Runtime::new(
+            ComponentSpec {
+                wasm: EMBEDDED_COMPONENT,
+                what: "the embedded Yandex provider component",
+                packages: &PACKAGES,
+                retired: &RETIRED_PACKAGES,
+            },
+            caps,
+        ),
+    }
+}
+
+/// The Yandex credentials of a runtime made by [`runtime`] with [`capabilities_for`].
+pub fn credentials_of(runtime: &Runtime) -> Option<&YandexCredentials> {
+    runtime.capabilities().credentials_as::<YandexCredentials>()
+}
 
 /// The Yandex Cloud API origins the provider talks to.
 pub const ORIGINS: [&str; 3] = [
@@ -40,10 +128,12 @@ pub fn policy(global: &GlobalArgs, endpoint: Option<&str>) -> Result<Policy> {
 pub fn capabilities(global: &GlobalArgs) -> Result<Capabilities> {
     let config = CredentialConfig::from_global(global);
     let policy = policy(global, config.endpoint.as_deref())?;
-    let mut caps = Capabilities::new(policy, Credential::resolve(&config));
-    caps.cloud_id = config.default_cloud_id();
-    caps.folder_id = config.default_folder_id();
-    Ok(caps)
+    Ok(capabilities_for(
+        policy,
+        Credential::resolve(&config),
+        config.default_cloud_id(),
+        config.default_folder_id(),
+    ))
 }
 
 /// The keys of a `provider "yandex"` block the host reads itself.
@@ -118,8 +208,5 @@ pub fn configured_capabilities(
         }
     };
     let policy = policy(global, endpoint.as_deref())?;
-    let mut caps = Capabilities::new(policy, credential);
-    caps.folder_id = folder_id;
-    caps.cloud_id = cloud_id;
-    Ok(caps)
+    Ok(capabilities_for(policy, credential, cloud_id, folder_id))
 }

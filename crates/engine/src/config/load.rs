@@ -12,8 +12,8 @@ use super::eval::Variables;
 use super::eval::{EvalContext, InstanceVars, NoResources};
 use super::references::{Reference, ReferenceKind, references_of};
 use super::{
-    Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ResourceBlock, SourceFile,
-    Span, Trigger, Validation, VariableBlock,
+    Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ProviderRef, ResourceBlock,
+    SourceFile, Span, Trigger, Validation, VariableBlock,
 };
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
@@ -300,19 +300,34 @@ impl Builder<'_> {
                 }
             }
             "provider" => {
-                if let Some(labels) = self.labels(file, block, 1, "provider \"yandex\" { ... }") {
-                    if let Some(prev) = &self.config.provider {
+                if let Some(labels) = self.labels(file, block, 1, "provider \"NAME\" { ... }") {
+                    let mut attributes = self.plain_attributes(file, &block.body, "provider");
+                    let alias = attributes
+                        .remove("alias")
+                        .and_then(|expr| self.provider_alias(&expr));
+                    if let Some(prev) = self
+                        .config
+                        .providers
+                        .iter()
+                        .find(|p| p.name == labels[0] && p.alias == alias)
+                    {
                         let first = self.location_text(&prev.span.clone());
+                        let which = match &alias {
+                            Some(alias) => {
+                                format!("provider \"{}\" with alias \"{alias}\"", labels[0])
+                            }
+                            None => format!("default configuration of provider \"{}\"", labels[0]),
+                        };
                         self.error(
                             &span,
                             "Duplicate provider configuration",
-                            format!("The provider was already configured at {first}."),
+                            format!("The {which} was already configured at {first}. Give each additional configuration its own alias."),
                         );
                         return;
                     }
-                    let attributes = self.plain_attributes(file, &block.body, "provider");
-                    self.config.provider = Some(ProviderBlock {
+                    self.config.providers.push(ProviderBlock {
                         name: labels[0].clone(),
+                        alias,
                         attributes,
                         span,
                     });
@@ -569,6 +584,46 @@ impl Builder<'_> {
         self.config.outputs.insert(name.to_string(), out);
     }
 
+    /// The `alias` of a provider block: a literal name.
+    fn provider_alias(&mut self, expr: &Expr) -> Option<String> {
+        match self.static_value(expr, "alias") {
+            Some(Value::String(alias)) if is_identifier(&alias) => Some(alias),
+            Some(_) => {
+                self.error(&expr.span, "Invalid provider configuration alias", "An alias must be a valid name: a letter followed by letters, digits, underscores or dashes.");
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The `provider` meta-argument of a resource: `NAME` or `NAME.ALIAS`.
+    fn provider_ref(&mut self, expr: &Expr) -> Option<ProviderRef> {
+        let parts = match &expr.expr {
+            Expression::Variable(name) => Some((name.as_str().to_string(), None)),
+            Expression::Traversal(traversal) => match (&traversal.expr, &traversal.operators[..]) {
+                (Expression::Variable(name), [operator]) => match operator.value() {
+                    TraversalOperator::GetAttr(alias) => {
+                        Some((name.as_str().to_string(), Some(alias.as_str().to_string())))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        match parts {
+            Some((local_name, alias)) => Some(ProviderRef {
+                local_name,
+                alias,
+                span: expr.span.clone(),
+            }),
+            None => {
+                self.error(&expr.span, "Invalid provider reference", "The provider argument is a provider name, or a name and an alias: provider = yandex or provider = yandex.b (without quotes).");
+                None
+            }
+        }
+    }
+
     fn depends_on(&mut self, expr: &Expr) -> Vec<(ResourceAddr, Span)> {
         let Expression::Array(items) = &expr.expr else {
             self.error(&expr.span, "Invalid depends_on", "depends_on must be a list of resource references, e.g. [yandex_iam_service_account.sa].");
@@ -625,6 +680,7 @@ impl Builder<'_> {
             for_each: None,
             depends_on: Vec::new(),
             lifecycle: Lifecycle::default(),
+            provider: None,
         };
         for structure in block.body.iter() {
             match structure {
@@ -634,7 +690,7 @@ impl Builder<'_> {
                         "count" => res.count = Some(expr),
                         "for_each" => res.for_each = Some(expr),
                         "depends_on" => res.depends_on = self.depends_on(&expr),
-                        "provider" => {}
+                        "provider" => res.provider = self.provider_ref(&expr),
                         other => {
                             res.attributes.insert(other.to_string(), expr);
                         }
@@ -799,6 +855,16 @@ fn static_resource_ref(expr: &Expression) -> Option<ResourceAddr> {
         }
         _ => None,
     }
+}
+
+/// Whether `text` is a name Terraform accepts (a letter or underscore, then letters,
+/// digits, underscores and dashes).
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]

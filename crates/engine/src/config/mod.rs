@@ -24,6 +24,7 @@ pub use variables::{VarSource, VariableInputs, resolve_variables};
 
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, SourceLocation};
+use crate::providers::ProviderConfigAddr;
 use crate::value::Type;
 
 /// One configuration file and its text.
@@ -90,12 +91,15 @@ pub struct Expr {
     pub span: Span,
 }
 
-/// The `provider "yandex"` block.
+/// A `provider "NAME"` block: the configuration of one provider (the default one, or
+/// the one with `alias`).
 #[derive(Debug, Clone)]
 pub struct ProviderBlock {
-    /// The provider's name (the label).
+    /// The provider's local name (the label).
     pub name: String,
-    /// Its attributes.
+    /// The `alias` of a non-default configuration.
+    pub alias: Option<String>,
+    /// Its attributes (without `alias`).
     pub attributes: BTreeMap<String, Expr>,
     /// The block's span.
     pub span: Span,
@@ -188,6 +192,19 @@ pub struct ResourceBlock {
     pub depends_on: Vec<(ResourceAddr, Span)>,
     /// The `lifecycle` block.
     pub lifecycle: Lifecycle,
+    /// The `provider` meta-argument (`provider = yandex.b`), if set.
+    pub provider: Option<ProviderRef>,
+}
+
+/// A `provider` meta-argument: a local name and an optional alias.
+#[derive(Debug, Clone)]
+pub struct ProviderRef {
+    /// The provider's local name.
+    pub local_name: String,
+    /// The alias of the configuration, if any.
+    pub alias: Option<String>,
+    /// Where it is written.
+    pub span: Span,
 }
 
 /// An `output` block.
@@ -214,8 +231,8 @@ pub struct Config {
     pub dir: PathBuf,
     /// The files, in name order.
     pub files: Vec<SourceFile>,
-    /// The `provider` block, if any.
-    pub provider: Option<ProviderBlock>,
+    /// The `provider` blocks, in declaration order.
+    pub providers: Vec<ProviderBlock>,
     /// Variables by name.
     pub variables: BTreeMap<String, VariableBlock>,
     /// Locals by name.
@@ -230,12 +247,6 @@ pub struct Config {
     /// Warnings found while reading (e.g. quoted references), shown before any plan.
     pub warnings: Diagnostics,
 }
-
-/// The provider sources ycprov runs (with and without the registry host).
-pub const KNOWN_PROVIDER_SOURCES: [&str; 2] = [
-    "yandex-cloud/yandex",
-    "registry.terraform.io/yandex-cloud/yandex",
-];
 
 impl Config {
     /// The location of the start of `span`.
@@ -286,13 +297,78 @@ impl Config {
         self.resources.iter().find(|r| &r.addr == addr)
     }
 
-    /// The evaluated `provider "yandex"` block as a JSON object (`{}` when absent).
+    /// The source a provider local name stands for: `required_providers`, else implied.
+    pub fn source_of(&self, local_name: &str) -> String {
+        self.required_providers
+            .iter()
+            .find(|(name, _, _)| name == local_name)
+            .map(|(_, source, _)| crate::providers::qualified_source(source))
+            .unwrap_or_else(|| crate::providers::implied_source(local_name))
+    }
+
+    /// The provider configuration of `local_name` with `alias`.
+    pub fn provider_addr(&self, local_name: &str, alias: Option<&str>) -> ProviderConfigAddr {
+        ProviderConfigAddr::new(&self.source_of(local_name), local_name)
+            .with_alias(alias.map(str::to_string))
+    }
+
+    /// The provider configuration a resource uses: its `provider` meta-argument, else the
+    /// default configuration of its type's prefix.
+    pub fn provider_for(&self, block: &ResourceBlock) -> ProviderConfigAddr {
+        match &block.provider {
+            Some(r) => self.provider_addr(&r.local_name, r.alias.as_deref()),
+            None => self.provider_addr(crate::providers::type_prefix(&block.addr.type_name), None),
+        }
+    }
+
+    /// The provider configuration of a state record: the one it names, else the default
+    /// configuration of its type's prefix (states written before many providers).
+    pub fn provider_of_record(&self, record: &crate::state::InstanceState) -> ProviderConfigAddr {
+        ProviderConfigAddr::parse_state(&record.provider).unwrap_or_else(|| {
+            self.provider_addr(crate::providers::type_prefix(&record.type_name), None)
+        })
+    }
+
+    /// The `provider` block of `addr`, if the configuration has one.
+    pub fn provider_block(&self, addr: &ProviderConfigAddr) -> Option<&ProviderBlock> {
+        self.providers
+            .iter()
+            .find(|p| self.source_of(&p.name) == addr.source && p.alias == addr.alias)
+    }
+
+    /// Every provider configuration the configuration uses: those its resources use, every
+    /// `provider` block, and the default one of every `required_providers` entry, in
+    /// address order.
+    pub fn provider_addrs(&self) -> Vec<ProviderConfigAddr> {
+        let mut addrs: Vec<ProviderConfigAddr> = self
+            .resources
+            .iter()
+            .map(|r| self.provider_for(r))
+            .chain(
+                self.providers
+                    .iter()
+                    .map(|p| self.provider_addr(&p.name, p.alias.as_deref())),
+            )
+            .chain(
+                self.required_providers
+                    .iter()
+                    .filter(|(_, source, _)| crate::providers::is_valid_source(source))
+                    .map(|(name, _, _)| self.provider_addr(name, None)),
+            )
+            .collect();
+        addrs.sort();
+        addrs.dedup();
+        addrs
+    }
+
+    /// The evaluated `provider` block of `addr` as a JSON object (`{}` when absent).
     /// Provider attributes may reference variables and locals, not resources.
     pub fn provider_settings(
         &self,
+        addr: &ProviderConfigAddr,
         variables: &Variables,
     ) -> Result<Value, crate::diagnostics::Diagnostics> {
-        let Some(block) = &self.provider else {
+        let Some(block) = self.provider_block(addr) else {
             return Ok(Value::Object(Default::default()));
         };
         let ctx = EvalContext::new(self, None, variables, &eval::NoResources, Phase::Plan);

@@ -37,12 +37,13 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
     };
     let types: Vec<&str> = schema.resources.keys().map(String::as_str).collect();
 
-    if let Some(provider) = &config.provider {
-        if !schema.provider.is_empty() {
+    for provider in &config.providers {
+        let source = config.source_of(&provider.name);
+        if let Some(accepted) = schema.providers.get(&source).filter(|a| !a.is_empty()) {
             for (name, expr) in &provider.attributes {
-                if !schema.provider.contains_key(name) {
-                    let hint = did_you_mean(name, schema.provider.keys().map(String::as_str));
-                    diags.push(err(&expr.span, "Unsupported argument".into(), format!("An argument named \"{name}\" is not expected in the provider block.{hint}")));
+                if !accepted.contains_key(name) {
+                    let hint = did_you_mean(name, accepted.keys().map(String::as_str));
+                    diags.push(err(&expr.span, "Unsupported argument".into(), format!("An argument named \"{name}\" is not expected in the provider \"{}\" block.{hint}", provider.name)));
                 }
             }
         }
@@ -64,11 +65,25 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
 
     for res in &config.resources {
         let addr = &res.addr;
+        let provider = config.provider_for(res);
+        if let Some(meta) = &res.provider
+            && meta.alias.is_some()
+            && config.provider_block(&provider).is_none()
+        {
+            diags.push(err(&meta.span, "Provider configuration not present".into(), format!("{addr} uses {provider}, but the configuration has no provider \"{}\" block with alias = \"{}\". Add one, or remove the provider argument.", meta.local_name, meta.alias.as_deref().unwrap_or_default())));
+            continue;
+        }
         let Some(rs) = schema.resources.get(&addr.type_name) else {
             let hint = did_you_mean(&addr.type_name, types.iter().copied());
-            diags.push(err(&res.span, format!("Invalid resource type \"{}\"", addr.type_name), format!("The provider does not support resource type \"{}\".{hint} Supported types: {}.", addr.type_name, types.join(", "))));
+            diags.push(err(&res.span, format!("Invalid resource type \"{}\"", addr.type_name), format!("No provider of this configuration supports resource type \"{}\" ({} is {}).{hint} Supported types: {}.", addr.type_name, provider, provider.short_source(), types.join(", "))));
             continue;
         };
+        if let Some(source) = schema.type_sources.get(&addr.type_name)
+            && *source != provider.source
+        {
+            diags.push(err(&res.span, format!("Invalid resource type \"{}\"", addr.type_name), format!("{addr} uses {provider} ({}), but the type {} belongs to {source}. Set the provider argument to a configuration of that provider.", provider.short_source(), addr.type_name)));
+            continue;
+        }
         for (name, expr) in &res.attributes {
             match rs.attributes.get(name) {
                 None => {
@@ -257,7 +272,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             }
         }
     }
-    if let Some(p) = &config.provider {
+    for p in &config.providers {
         for expr in p.attributes.values() {
             check_refs(expr, None, &mut diags);
         }
@@ -280,14 +295,15 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
     diags
 }
 
-/// Errors for the `required_providers` ycprov cannot run (any but the embedded one).
+/// Errors for malformed `required_providers` entries (whether ycprov can run a source is
+/// the host's business: it resolves every source before the engine runs).
 pub fn check_required_providers(config: &Config) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for (name, source, span) in &config.required_providers {
-        if !super::KNOWN_PROVIDER_SOURCES.contains(&source.to_ascii_lowercase().as_str()) {
+        if !crate::providers::is_valid_source(source) {
             diags.push(Diag::error(
-                "Provider not available",
-                format!("required_providers names {name} = \"{source}\"; ycprov does not support this provider yet: it runs only the embedded yandex-cloud/yandex provider."),
+                "Invalid provider source address",
+                format!("required_providers names {name} = \"{source}\"; a source address is [HOSTNAME/]NAMESPACE/TYPE, e.g. hashicorp/time."),
             ).at(config.location(span)));
         }
     }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::apply::{ApplyEvent, OpKind};
 use crate::plan::Plan;
+use crate::providers::{ProviderConfigAddr, implied_source, type_prefix};
 use crate::redact::redact_attributes;
 use crate::state::OutputState;
 use crate::value::{is_unknown, unknowns_to_null};
@@ -51,6 +52,15 @@ fn index_of(key: &Value) -> Option<Value> {
     (!key.is_null()).then(|| key.clone())
 }
 
+/// The provider source Terraform's JSON names: the recorded provider's, else the one
+/// the type's prefix implies.
+fn provider_name(recorded: &str, type_name: &str) -> String {
+    match ProviderConfigAddr::parse_state(recorded) {
+        Some(addr) => addr.source,
+        None => implied_source(type_prefix(type_name)),
+    }
+}
+
 /// The JSON plan document.
 pub fn plan_json(plan: &Plan) -> Value {
     let mut changes = Vec::new();
@@ -60,7 +70,7 @@ pub fn plan_json(plan: &Plan) -> Value {
             "mode": "managed",
             "type": c.type_name,
             "name": c.name,
-            "provider_name": "yandex",
+            "provider_name": provider_name(&c.provider, &c.type_name),
             "change": {
                 "actions": c.action.json_actions(),
                 "before": redacted(c.before.as_ref(), &c.before_sensitive),
@@ -89,7 +99,7 @@ pub fn plan_json(plan: &Plan) -> Value {
             "mode": "managed",
             "type": d.type_name,
             "name": d.name,
-            "provider_name": "yandex",
+            "provider_name": provider_name("", &d.type_name),
             "change": {
                 "actions": if d.after.is_some() { vec!["update"] } else { vec!["delete"] },
                 "before": redacted(Some(&d.before), &d.sensitive),

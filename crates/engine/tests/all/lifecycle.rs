@@ -264,7 +264,7 @@ fn import_adopts_an_existing_object() {
     let mut ui = TestUi::default();
     let missing = commands::import(
         &ws.opts(),
-        &ws.provider,
+        &ws.providers(),
         &mut ui,
         "yandex_iam_service_account.other",
         &id,
@@ -277,7 +277,7 @@ fn import_adopts_an_existing_object() {
     let mut ui = TestUi::default();
     let code = commands::import(
         &ws.opts(),
-        &ws.provider,
+        &ws.providers(),
         &mut ui,
         "yandex_iam_service_account.sa",
         &id,
@@ -297,7 +297,7 @@ fn import_adopts_an_existing_object() {
     assert_eq!(
         commands::import(
             &ws.opts(),
-            &ws.provider,
+            &ws.providers(),
             &mut ui,
             "yandex_iam_service_account.sa",
             &id
@@ -309,7 +309,7 @@ fn import_adopts_an_existing_object() {
     assert_eq!(
         commands::import(
             &ws.opts(),
-            &ws.provider,
+            &ws.providers(),
             &mut ui,
             "yandex_iam_service_account.sa",
             "nope"
@@ -1004,9 +1004,16 @@ fn state_list_and_show() {
 #[test]
 fn provider_settings_for_the_host_include_credentials() {
     let ws = Workspace::new(AI_STUDIO);
-    let settings = commands::provider_settings(&ws.opts()).unwrap();
+    let configurations = commands::provider_configurations(&ws.opts()).unwrap();
+    let [(addr, settings)] = &configurations[..] else {
+        panic!("{} configurations", configurations.len());
+    };
     assert_eq!(
-        settings,
+        addr.state_string(),
+        "provider[\"registry.terraform.io/yandex-cloud/yandex\"]"
+    );
+    assert_eq!(
+        *settings,
         json!({"folder_id": "b1gfolder", "token": "t0ken"})
     );
 }
@@ -1128,7 +1135,7 @@ fn refresh_only_shows_and_records_outside_changes_without_touching_the_cloud() {
     let mut ui = TestUi::default();
     let code = commands::refresh_only(
         &plan_opts,
-        &ws.provider,
+        &ws.providers(),
         &mut ui,
         commands::RefreshOnly::Plan,
     );
@@ -1147,7 +1154,7 @@ fn refresh_only_shows_and_records_outside_changes_without_touching_the_cloud() {
     let mut ui = TestUi::default();
     let apply = commands::RefreshOnly::Apply { confirm: true };
     assert_eq!(
-        commands::refresh_only(&ws.opts(), &ws.provider, &mut ui, apply),
+        commands::refresh_only(&ws.opts(), &ws.providers(), &mut ui, apply),
         0,
         "{}",
         ui.err

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 use time::macros::datetime;
 use ycprov_engine::commands::{self, Options, Ui};
+use ycprov_engine::providers::Providers;
 
 pub use fake::{Failure, FakeProvider, KEY, MEMBER, SA};
 
@@ -85,8 +86,13 @@ impl Workspace {
         }
     }
 
+    /// The fake provider as the run's only provider (the default Yandex configuration).
+    pub fn providers(&self) -> Providers<'_> {
+        Providers::single(&self.provider)
+    }
+
     pub fn run_with(&self, opts: &Options, ui: &mut TestUi, cmd: &str) -> i32 {
-        let p = &self.provider;
+        let p = &self.providers();
         match cmd {
             "validate" => commands::validate(opts, p, ui),
             "plan" => commands::plan(opts, p, ui),

@@ -173,7 +173,11 @@ impl Provider for Interrupting<'_> {
 
 fn apply(provider: &Interrupting<'_>, opts: &Options) -> Run {
     let mut ui = TestUi::default();
-    let code = commands::apply(opts, provider, &mut ui);
+    let code = commands::apply(
+        opts,
+        &ycprov_engine::providers::Providers::single(provider),
+        &mut ui,
+    );
     Run {
         code,
         out: ui.out,

@@ -24,11 +24,36 @@ static SCHEMA: ResourceSchema = ResourceSchema {
     version: 0,
     description: "A note.",
     attributes: &[
-        Attribute { name: "id", optional: false, computed: true, ..OPTIONAL_STRING },
-        Attribute { name: "text", required: true, optional: false, ..OPTIONAL_STRING },
-        Attribute { name: "folder", force_new: true, ..OPTIONAL_STRING },
-        Attribute { name: "tags", ty: AttrType::ListOfString, equivalence: Equivalence::Set, ..OPTIONAL_STRING },
-        Attribute { name: "secret", sensitive: true, computed: true, optional: false, ..OPTIONAL_STRING },
+        Attribute {
+            name: "id",
+            optional: false,
+            computed: true,
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "text",
+            required: true,
+            optional: false,
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "folder",
+            force_new: true,
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "tags",
+            ty: AttrType::ListOfString,
+            equivalence: Equivalence::Set,
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "secret",
+            sensitive: true,
+            computed: true,
+            optional: false,
+            ..OPTIONAL_STRING
+        },
     ],
 };
 
@@ -36,7 +61,10 @@ static PROVIDER_SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "provider \"demo\"",
     version: 0,
     description: "Notes.",
-    attributes: &[Attribute { name: "prefix", ..OPTIONAL_STRING }],
+    attributes: &[Attribute {
+        name: "prefix",
+        ..OPTIONAL_STRING
+    }],
 };
 
 impl ProviderDefinition for Notes {
@@ -51,7 +79,9 @@ impl ProviderDefinition for Notes {
     }
     fn configure(config: &Attrs) -> Result<Option<String>, Vec<Diagnostic>> {
         match config.get("prefix").and_then(Value::as_str) {
-            Some("") => Err(vec![Diagnostic::error("Empty prefix", "Set a prefix or leave it out.").at("prefix")]),
+            Some("") => Err(vec![
+                Diagnostic::error("Empty prefix", "Set a prefix or leave it out.").at("prefix"),
+            ]),
             prefix => Ok(prefix.map(str::to_owned)),
         }
     }
@@ -63,13 +93,19 @@ impl Resource<Notes> for Note {
     }
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         match config.get("text").and_then(Value::as_str) {
-            Some(text) if text.len() > 20 => vec![Diagnostic::error("Too long", "At most 20 characters.").at("text")],
+            Some(text) if text.len() > 20 => {
+                vec![Diagnostic::error("Too long", "At most 20 characters.").at("text")]
+            }
             _ => Vec::new(),
         }
     }
     fn create(&self, ctx: &Context<'_, Notes>, planned: &Attrs) -> Outcome {
         let mut notes = ctx.host.notes.borrow_mut();
-        let id = format!("{}{}", ctx.config.as_deref().unwrap_or("n"), notes.len() + 1);
+        let id = format!(
+            "{}{}",
+            ctx.config.as_deref().unwrap_or("n"),
+            notes.len() + 1
+        );
         let text = planned["text"].as_str().unwrap_or_default().to_owned();
         notes.push((id.clone(), text));
         let mut observed = planned.clone();
@@ -85,12 +121,18 @@ impl Resource<Notes> for Note {
         Outcome::state(planned.clone())
     }
     fn delete(&self, ctx: &Context<'_, Notes>, prior: &Attrs) -> Outcome {
-        ctx.host.notes.borrow_mut().retain(|n| Some(n.0.as_str()) != prior["id"].as_str());
+        ctx.host
+            .notes
+            .borrow_mut()
+            .retain(|n| Some(n.0.as_str()) != prior["id"].as_str());
         Outcome::gone()
     }
     fn read(&self, ctx: &Context<'_, Notes>, state: &Attrs) -> Outcome {
         let notes = ctx.host.notes.borrow();
-        match notes.iter().find(|n| Some(n.0.as_str()) == state["id"].as_str()) {
+        match notes
+            .iter()
+            .find(|n| Some(n.0.as_str()) == state["id"].as_str())
+        {
             Some((_, text)) => {
                 let mut fresh = state.clone();
                 fresh.insert("text".into(), json!(text));
@@ -110,7 +152,8 @@ impl Resource<Notes> for Note {
 }
 
 fn parsed(text: Option<&str>) -> Value {
-    text.map(|t| serde_json::from_str(t).unwrap()).unwrap_or(Value::Null)
+    text.map(|t| serde_json::from_str(t).unwrap())
+        .unwrap_or(Value::Null)
 }
 
 #[test]
@@ -122,13 +165,25 @@ fn the_generic_rules_drive_a_resource_through_its_life() {
 
     let plan = provider.plan(&store, "demo_note", None, Some(&config));
     let planned = parsed(plan.planned.as_deref());
-    assert_eq!(planned["id"], json!({"$unknown": true}), "computed values are unknown at create");
+    assert_eq!(
+        planned["id"],
+        json!({"$unknown": true}),
+        "computed values are unknown at create"
+    );
     let created = provider.apply(&store, "demo_note", None, plan.planned.as_deref());
     let state = created.state.unwrap();
-    assert_eq!(parsed(Some(&state))["id"], json!("note-1"), "the provider configuration reaches the resource");
+    assert_eq!(
+        parsed(Some(&state))["id"],
+        json!("note-1"),
+        "the provider configuration reaches the resource"
+    );
 
     let read = provider.read(&store, "demo_note", &state);
-    assert_eq!(read.state.as_deref(), Some(state.as_str()), "a reordered set is not drift");
+    assert_eq!(
+        read.state.as_deref(),
+        Some(state.as_str()),
+        "a reordered set is not drift"
+    );
 
     let same = provider.plan(&store, "demo_note", Some(&state), Some(&config));
     assert_eq!(same.planned.as_deref(), Some(state.as_str()));
@@ -137,9 +192,21 @@ fn the_generic_rules_drive_a_resource_through_its_life() {
     let moved = json!({"text": "hello", "folder": "b"}).to_string();
     let replace = provider.plan(&store, "demo_note", Some(&state), Some(&moved));
     assert_eq!(replace.requires_replace, vec!["folder".to_owned()]);
-    let refused = provider.apply(&store, "demo_note", Some(&state), replace.planned.as_deref());
-    assert_eq!(refused.diagnostics[0].summary, "Change requires replacement", "a force-new change is never applied in place");
-    assert_eq!(refused.state.as_deref(), Some(state.as_str()), "the prior state is kept");
+    let refused = provider.apply(
+        &store,
+        "demo_note",
+        Some(&state),
+        replace.planned.as_deref(),
+    );
+    assert_eq!(
+        refused.diagnostics[0].summary, "Change requires replacement",
+        "a force-new change is never applied in place"
+    );
+    assert_eq!(
+        refused.state.as_deref(),
+        Some(state.as_str()),
+        "the prior state is kept"
+    );
 
     let gone = provider.apply(&store, "demo_note", Some(&state), None);
     assert!(gone.state.is_none() && gone.diagnostics.is_empty());
@@ -151,14 +218,41 @@ fn bad_input_is_refused_with_typed_paths() {
     let store = Store::default();
     let mut provider = Provider::<Notes>::new();
     let configured = provider.configure(r#"{"prefix": ""}"#);
-    assert_eq!(configured[0].attribute.as_ref().map(ToString::to_string).as_deref(), Some("prefix"));
+    assert_eq!(
+        configured[0]
+            .attribute
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("prefix")
+    );
     let cases = [
-        (json!({"text": ["a"]}), "Incorrect attribute value type", "text"),
-        (json!({"text": "a", "tags": ["x", 1]}), "Incorrect attribute value type", "tags[1]"),
+        (
+            json!({"text": ["a"]}),
+            "Incorrect attribute value type",
+            "text",
+        ),
+        (
+            json!({"text": "a", "tags": ["x", 1]}),
+            "Incorrect attribute value type",
+            "tags[1]",
+        ),
         (json!({}), "Missing required argument", "text"),
-        (json!({"text": "a", "colour": "red"}), "Unsupported argument", "colour"),
-        (json!({"text": "a", "secret": "x"}), "Invalid configuration for read-only attribute", "secret"),
-        (json!({"text": "a very long note indeed, too long"}), "Too long", "text"),
+        (
+            json!({"text": "a", "colour": "red"}),
+            "Unsupported argument",
+            "colour",
+        ),
+        (
+            json!({"text": "a", "secret": "x"}),
+            "Invalid configuration for read-only attribute",
+            "secret",
+        ),
+        (
+            json!({"text": "a very long note indeed, too long"}),
+            "Too long",
+            "text",
+        ),
     ];
     for (config, summary, path) in cases {
         let plan = provider.plan(&store, "demo_note", None, Some(&config.to_string()));
@@ -168,11 +262,16 @@ fn bad_input_is_refused_with_typed_paths() {
             .iter()
             .find(|d| d.summary == summary)
             .unwrap_or_else(|| panic!("{config}: {:?}", plan.diagnostics));
-        assert_eq!(found.attribute.as_ref().unwrap().to_string(), path, "{config}");
+        assert_eq!(
+            found.attribute.as_ref().unwrap().to_string(),
+            path,
+            "{config}"
+        );
     }
     let unknown_type = provider.plan(&store, "demo_page", None, Some("{}"));
     assert!(unknown_type.diagnostics[0].detail.contains("demo_note"));
-    let unknown_at_apply = json!({"id": {"$unknown": true}, "text": {"$unknown": true}}).to_string();
+    let unknown_at_apply =
+        json!({"id": {"$unknown": true}, "text": {"$unknown": true}}).to_string();
     let refused = provider.apply(&store, "demo_note", None, Some(&unknown_at_apply));
     assert_eq!(refused.diagnostics[0].summary, "Value unknown at apply");
     assert!(store.notes.borrow().is_empty(), "nothing was created");

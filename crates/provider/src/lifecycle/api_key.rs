@@ -4,19 +4,20 @@
 use serde_json::{Value, json};
 
 use ycprov_provider_sdk::pending::PendingCreate;
-use ycprov_provider_sdk::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
-use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 use ycprov_provider_sdk::rules::{equivalent, is_checkable, required_string, settle};
+use ycprov_provider_sdk::schema::{
+    AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema,
+};
+use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
 use super::{
-    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
-    delete_by_id,
+    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
 use crate::error::Code;
 use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
 use crate::scopes;
-use ycprov_provider_sdk::timestamp;
 use crate::validation;
+use ycprov_provider_sdk::timestamp;
 
 /// The resource type.
 pub struct ApiKey;

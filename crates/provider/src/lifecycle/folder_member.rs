@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 
+use ycprov_provider_sdk::rules::{required_string, settle};
 use ycprov_provider_sdk::schema::{AttrType, Attribute, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string};
-use ycprov_provider_sdk::rules::{required_string, settle};
 
 use super::{
     Change, Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
@@ -351,8 +351,7 @@ impl Resource<Yandex> for FolderMember {
             .unwrap_or(0);
         if sleep_after > 0 {
             let millis = sleep_after.min(MAX_SLEEP_AFTER_SECONDS) * 1000;
-            ctx.host
-                .sleep(u32::try_from(millis).unwrap_or(u32::MAX));
+            ctx.host.sleep(u32::try_from(millis).unwrap_or(u32::MAX));
         }
         outcomes
             .into_iter()

@@ -7,14 +7,13 @@ mod failure;
 mod folder_member;
 mod service_account;
 
+pub use failure::YandexDiagnostic;
 use ycprov_provider_sdk::rules::required_string;
 use ycprov_provider_sdk::value;
 pub use ycprov_provider_sdk::{
     AttrType, Attribute, Attrs, Change, Diagnostic, Equivalence, OPTIONAL_STRING, Outcome,
-    PlannedChange, ProviderDefinition, Resource, ResourceSchema, Severity, StateResult,
-    has_errors,
+    PlannedChange, ProviderDefinition, Resource, ResourceSchema, Severity, StateResult, has_errors,
 };
-pub use failure::YandexDiagnostic;
 
 use crate::iam::Iam;
 use crate::platform::Platform;
@@ -28,7 +27,6 @@ pub struct ProviderConfig {
     /// The default folder id for resources that take one.
     pub folder_id: Option<String>,
 }
-
 
 /// The Yandex provider's definition for the SDK.
 pub struct Yandex;
@@ -154,7 +152,6 @@ static PROVIDER_SCHEMA: ResourceSchema = ResourceSchema {
     description: "Yandex Cloud IAM: service accounts, folder role bindings and API keys.",
     attributes: PROVIDER_ATTRIBUTES,
 };
-
 
 /// Deletes the object whose `id` the prior state holds; NOT_FOUND means it is already gone.
 fn delete_by_id(

@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use ycprov_provider_sdk::pending::PendingCreate;
-use ycprov_provider_sdk::schema::{AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
-use ycprov_provider_sdk::value::{Attrs, get, pairs_value, string, string_pairs};
 use ycprov_provider_sdk::rules::{is_checkable, required_string, settle};
+use ycprov_provider_sdk::schema::{
+    AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema,
+};
+use ycprov_provider_sdk::value::{Attrs, get, pairs_value, string, string_pairs};
 
 use super::{
-    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
-    delete_by_id,
+    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
 use crate::error::Code;
 use crate::iam::CreateAccountError;

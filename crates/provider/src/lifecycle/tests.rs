@@ -83,7 +83,15 @@ fn read(
 fn summaries(diagnostics: &[Diagnostic]) -> Vec<String> {
     diagnostics
         .iter()
-        .map(|d| format!("{}@{}", d.summary, d.attribute.as_ref().map_or("-".to_owned(), ToString::to_string)))
+        .map(|d| {
+            format!(
+                "{}@{}",
+                d.summary,
+                d.attribute
+                    .as_ref()
+                    .map_or("-".to_owned(), ToString::to_string)
+            )
+        })
         .collect()
 }
 

@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::cache::IssuedToken;
 use super::{CredentialError, read_token_response};
-use crate::policy::Origin;
+use ycprov_runtime::Origin;
 
 /// The public IAM origin.
 const IAM_ORIGIN: &str = "https://iam.api.cloud.yandex.net";

@@ -1,5 +1,5 @@
-//! `log`: the provider's log records, forwarded to the host's `tracing` subscriber, whose
-//! writer (`crate::logging`) redacts every line.
+//! `log`: the provider's log records, forwarded to the host's `tracing` subscriber (a host
+//! that may print secrets redacts there).
 
 use super::HostState;
 use crate::bindings::log::{Host, Level};

@@ -1,8 +1,8 @@
 //! `http`: the guest's requests, sent by the host under the sandbox policy.
 //!
-//! Only allowed origins are reachable; the Yandex origins may be rewritten to an
-//! endpoint override; `Authorization: Bearer` is attached by the host; a
-//! guest-set `Authorization` is refused; redirects are never followed and
+//! Only allowed origins are reachable; the provider's API origins may be rewritten to an
+//! endpoint override; `Authorization` is attached by the host from the profile's
+//! credentials; a guest-set `Authorization` is refused; redirects are never followed and
 //! response bodies are capped.
 
 use std::io::Read;
@@ -154,7 +154,7 @@ fn send(state: &HostState, req: Request) -> Result<Response, TransportError> {
         }
         builder = builder.header(name.as_str(), value.as_str());
     }
-    match caps.credential.authorization() {
+    match caps.credentials.authorization() {
         Ok(Some(authorization)) => {
             builder = builder.header("authorization", authorization.expose_secret());
         }

@@ -55,7 +55,7 @@ impl Origin {
         })
     }
 
-    /// The base URL of this origin, e.g. `https://iam.api.cloud.yandex.net:443`.
+    /// The base URL of this origin, e.g. `https://api.example.com:443`.
     pub fn base_url(&self) -> String {
         if self.host.contains(':') {
             format!("{}://[{}]:{}", self.scheme, self.host, self.port)
@@ -81,7 +81,7 @@ impl fmt::Display for Origin {
 }
 
 /// What the host allows the provider component to do. It knows no cloud: the provider's
-/// API origins come from its host profile (for Yandex, [`crate::yandex::ORIGINS`]).
+/// API origins come from the provider's host profile.
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// Origins requests may go to (after endpoint rewriting), matched exactly.
@@ -295,19 +295,22 @@ fn path_and_query(url: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// The API origins of an imaginary provider.
+    const ORIGINS: [&str; 2] = [
+        "https://api.example.com:443",
+        "https://operations.example.com:443",
+    ];
+
     #[test]
     fn routes_by_exact_origin() {
-        let policy = Policy::new(&crate::yandex::ORIGINS, None).unwrap();
+        let policy = Policy::new(&ORIGINS, None).unwrap();
         let cases = [
-            (
-                "https://iam.api.cloud.yandex.net/iam/v1/serviceAccounts",
-                true,
-            ),
-            ("https://iam.api.cloud.yandex.net:443/x", true),
-            ("http://iam.api.cloud.yandex.net/x", false),
-            ("https://iam.api.cloud.yandex.net:8443/x", false),
+            ("https://api.example.com/iam/v1/serviceAccounts", true),
+            ("https://api.example.com:443/x", true),
+            ("http://api.example.com/x", false),
+            ("https://api.example.com:8443/x", false),
             ("https://evil.example/x", false),
-            ("https://user@iam.api.cloud.yandex.net/x", false),
+            ("https://user@api.example.com/x", false),
             ("https://169.254.169.254/latest", false),
         ];
         for (url, allowed) in cases {
@@ -345,8 +348,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ycprov-policy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "allowed_endpoints = [\"https://iam.api.cloud.yandex.net\"]\ncall_deadline_seconds = 2.5\nmax_memory_mib = 16\n").unwrap();
-        let policy = Policy::new(&crate::yandex::ORIGINS, None)
+        std::fs::write(&good, "allowed_endpoints = [\"https://api.example.com\"]\ncall_deadline_seconds = 2.5\nmax_memory_mib = 16\n").unwrap();
+        let policy = Policy::new(&ORIGINS, None)
             .unwrap()
             .with_file(&good)
             .unwrap();
@@ -355,7 +358,7 @@ mod tests {
         assert_eq!(policy.max_memory_bytes, 16 << 20);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "max_memory = 1\n").unwrap();
-        let error = Policy::new(&crate::yandex::ORIGINS, None)
+        let error = Policy::new(&ORIGINS, None)
             .unwrap()
             .with_file(&bad)
             .unwrap_err();
@@ -363,10 +366,10 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_yandex_hosts_to_the_endpoint() {
-        let policy = Policy::new(&crate::yandex::ORIGINS, Some("http://127.0.0.1:8080")).unwrap();
+    fn rewrites_api_hosts_to_the_endpoint() {
+        let policy = Policy::new(&ORIGINS, Some("http://127.0.0.1:8080")).unwrap();
         let (url, origin) = policy
-            .route("https://operation.api.cloud.yandex.net/operations/abc?x=1")
+            .route("https://operations.example.com/operations/abc?x=1")
             .unwrap();
         assert_eq!(url, "http://127.0.0.1:8080/operations/abc?x=1");
         assert!(origin.is_loopback());

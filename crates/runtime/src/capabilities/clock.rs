@@ -1,13 +1,17 @@
-//! `clock`: wall-clock time, bounded sleeps and randomness.
+//! `clock`: wall-clock time (from the host's clock, which a test may move), bounded
+//! sleeps and randomness.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::HostState;
 use crate::bindings::clock::{Host, Instant};
 
 impl Host for HostState {
     fn now(&mut self) -> wasmtime::Result<Instant> {
-        let since_epoch = SystemTime::now()
+        let since_epoch = self
+            .caps
+            .clock
+            .now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO);
         Ok(Instant {

@@ -1,0 +1,279 @@
+//! The wasmtime embedding: compile a provider component once, pre-link it against the
+//! capabilities it imports, and run every call in a fresh, limited `Store`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+
+use crate::bindings::NEUTRAL_PACKAGE;
+use crate::bindings::lifecycle::{Guest as Lifecycle, GuestIndices as LifecycleIndices};
+use crate::capabilities::{Capabilities, HostState};
+use crate::component_cache;
+
+/// A component to load and the WIT packages its host serves beyond the neutral one.
+pub struct ComponentSpec<'a> {
+    /// The component's bytes.
+    pub wasm: &'a [u8],
+    /// How messages name it, e.g. `the component ./provider.wasm`.
+    pub what: &'a str,
+    /// Other packages the host implements, as `<package>@<version>` (e.g. a cloud
+    /// package whose exports the host calls).
+    pub packages: &'a [&'a str],
+    /// Package names whose every version is retired: a component using one is refused.
+    pub retired: &'a [&'a str],
+}
+
+/// How often the epoch ticker advances; the granularity of call deadlines.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A loaded provider component, ready to instantiate.
+pub struct Runtime {
+    engine: Engine,
+    pre: InstancePre<HostState>,
+    lifecycle: LifecycleIndices,
+    caps: Arc<Capabilities>,
+    imports: Vec<String>,
+    linked: Vec<&'static str>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Compiles the component (or loads it from the cache) and links it against the
+    /// capabilities it imports; refuses one built for WIT versions this runner and its
+    /// host do not serve, or one that does not export `lifecycle`.
+    pub fn new(spec: ComponentSpec<'_>, caps: Capabilities) -> Result<Runtime> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?;
+        let component = component_cache::load(&engine, spec.wasm, spec.what)?;
+        let (imports, exports) = names(&engine, &component);
+        check_versions(imports.iter().chain(&exports), &spec)?;
+        let (linker, linked) = linker_for(&engine, &imports)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| anyhow!("{} does not fit this host's capabilities: {e:#}", spec.what))?;
+        let lifecycle = LifecycleIndices::new(&pre).map_err(|e| {
+            anyhow!(
+                "{} does not export the {NEUTRAL_PACKAGE} lifecycle interface: {e:#}",
+                spec.what
+            )
+        })?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
+        Ok(Runtime {
+            engine,
+            pre,
+            lifecycle,
+            caps: Arc::new(caps),
+            imports,
+            linked,
+            ticker_stop,
+        })
+    }
+
+    /// Reads a component file and loads it as [`Runtime::new`] does.
+    pub fn from_file(
+        path: &Path,
+        packages: &[&str],
+        retired: &[&str],
+        caps: Capabilities,
+    ) -> Result<Runtime> {
+        let wasm = std::fs::read(path)
+            .with_context(|| format!("reading the provider component {}", path.display()))?;
+        let what = format!("the component {}", path.display());
+        Runtime::new(
+            ComponentSpec {
+                wasm: &wasm,
+                what: &what,
+                packages,
+                retired,
+            },
+            caps,
+        )
+    }
+
+    /// The interfaces the component imports, as named in it.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// The capabilities linked for it: the WIT interfaces (without package and version)
+    /// of its imports that this runner serves.
+    pub fn linked(&self) -> &[&'static str] {
+        &self.linked
+    }
+
+    /// The pre-linked component, for hosts that load exports of their own package.
+    pub fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.pre
+    }
+
+    /// The capabilities granted to the component.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// Runs `f` against the `lifecycle` export of a fresh instance.
+    pub fn call_lifecycle<R>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Store<HostState>, &Lifecycle) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        self.call(what, |store, instance| {
+            let lifecycle = self.lifecycle.load(&mut *store, instance)?;
+            f(store, &lifecycle)
+        })
+    }
+
+    /// Runs `f` against a fresh instance in a fresh store; a trap cannot leak into later calls.
+    pub fn call<R>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        let policy = &self.caps.policy;
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(policy.max_memory_bytes)
+            .instances(4)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            HostState {
+                caps: self.caps.clone(),
+                limits,
+                log_records: 0,
+            },
+        );
+        store.limiter(|state| &mut state.limits);
+        let ticks = (policy.call_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| anyhow!("instantiating the provider component: {e:#}"))?;
+        f(&mut store, &instance).map_err(|e| trap_error(what, e))
+    }
+}
+
+/// The names of the interfaces a component imports and exports.
+pub fn interfaces(wasm: &[u8]) -> Result<(Vec<String>, Vec<String>)> {
+    let engine = Engine::default();
+    let component = wasmtime::component::Component::new(&engine, wasm)
+        .map_err(|e| anyhow!("not a component: {e:#}"))?;
+    Ok(names(&engine, &component))
+}
+
+fn names(engine: &Engine, component: &Component) -> (Vec<String>, Vec<String>) {
+    let ty = component.component_type();
+    let imports = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let exports = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    (imports, exports)
+}
+
+/// Refuses a component built against WIT packages of versions this runner and its host
+/// do not implement, naming the versions they do.
+fn check_versions<'a>(
+    names: impl Iterator<Item = &'a String>,
+    spec: &ComponentSpec<'_>,
+) -> Result<()> {
+    let supported: Vec<&str> = std::iter::once(NEUTRAL_PACKAGE)
+        .chain(spec.packages.iter().copied())
+        .collect();
+    for name in names {
+        let Some((interface, version)) = name.split_once('@') else {
+            continue;
+        };
+        let package = interface.split('/').next().unwrap_or(interface);
+        let versioned = format!("{package}@{version}");
+        let known_package = supported
+            .iter()
+            .any(|p| p.split('@').next() == Some(package));
+        let retired = spec.retired.contains(&package);
+        if (known_package || retired) && !supported.contains(&versioned.as_str()) {
+            anyhow::bail!(
+                "{} was built for {versioned} (it uses {name}); this ycprov supports {}. Rebuild the component against the WIT in wit/ of this version",
+                spec.what,
+                supported.join(" and ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A linker holding only the capabilities the component imports (one that does not
+/// import `http` gets no network at all), and the names of those linked.
+fn linker_for(
+    engine: &Engine,
+    imports: &[String],
+) -> Result<(Linker<HostState>, Vec<&'static str>)> {
+    use crate::bindings::{clock, http, identity, log};
+    let mut linker = Linker::<HostState>::new(engine);
+    let mut linked = Vec::new();
+    let package = NEUTRAL_PACKAGE.split('@').next().unwrap_or_default();
+    let imported = |interface: &str| {
+        imports
+            .iter()
+            .any(|name| name.starts_with(&format!("{package}/{interface}@")))
+    };
+    let link = |result: wasmtime::Result<()>| result.map_err(|e| anyhow!("{e:#}"));
+    if imported("http") {
+        link(http::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+        linked.push("http");
+    }
+    if imported("identity") {
+        link(identity::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+        linked.push("identity");
+    }
+    if imported("clock") {
+        link(clock::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+        linked.push("clock");
+    }
+    if imported("log") {
+        link(log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))?;
+        linked.push("log");
+    }
+    Ok((linker, linked))
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    thread::Builder::new()
+        .name("ycprov-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}
+
+fn trap_error(what: &str, error: wasmtime::Error) -> anyhow::Error {
+    let reason = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => "it ran past its deadline and was stopped".to_string(),
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "it aborted (a panic or an allocation failure; see the provider log)".to_string()
+        }
+        Some(trap) => format!("it trapped: {trap}"),
+        None => format!("{error:#}"),
+    };
+    anyhow!("the provider component failed during {what}: {reason}")
+}
