@@ -13,7 +13,6 @@ use time::OffsetDateTime;
 use crate::address::{InstanceAddr, InstanceKey, ResourceAddr, Target, parse_target};
 use crate::config::{Config, EvalContext, InstanceVars, Phase, Variables};
 use crate::diagnostics::{Diag, Diagnostics};
-use crate::graph::Graph;
 use crate::group_commit::{StateStore, save_failure};
 use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand};
@@ -24,6 +23,7 @@ use crate::providers::{ProviderConfigAddr, Providers};
 use crate::state::{InstanceState, OutputState, PendingCreate, State, new_deposed_key};
 use crate::state_file::StateFile;
 use crate::value::{contains_unknown, unknowns_to_null};
+use crate::walker::{DependencyGraph, Walker};
 
 /// The kind of one step of applying a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,34 +170,39 @@ struct Job {
 /// `count.index` / `each` values.
 type Expansions = BTreeMap<ResourceAddr, BTreeMap<InstanceKey, InstanceVars>>;
 
-/// The result of one job: the object id on success, or the errors.
-type JobResult = Result<Option<String>, Vec<Diag>>;
+/// How one job ended.
+enum JobOutcome {
+    /// The change happened (or there was nothing left to do); the object's id, if any.
+    Applied {
+        /// The id of the object created, updated or destroyed.
+        id: Option<String>,
+    },
+    /// The change failed; what is known about the object is recorded in the state.
+    Failed(Vec<Diag>),
+}
 
+/// What [`Walk::before_apply`] found: a change to ask the provider for, or the job's
+/// outcome already (nothing to destroy, a refused re-plan).
+enum Prepared {
+    /// Call the provider with this change.
+    Call(Change),
+    /// No provider call: the job is over.
+    Finished(JobOutcome),
+}
+
+/// A job's outcome with the diagnostics it produced along the way.
 struct Done {
     op: usize,
-    result: JobResult,
+    outcome: JobOutcome,
     diagnostics: Vec<Diag>,
 }
 
-/// The apply order: the ops and, for every node, the nodes it waits for. Nodes
-/// `0..ops.len()` are the ops; the nodes after them are barriers, done once everything
-/// they wait for is done. A dependency on every instance of a resource is one edge to a
-/// barrier instead of one edge per instance.
+/// The apply order: the ops (the work items of `graph`, in the same order) and what each
+/// waits for. A dependency on every instance of a resource is one edge to a barrier
+/// instead of one edge per instance.
 struct Order {
     ops: Vec<Op>,
-    deps: Vec<Vec<usize>>,
-}
-
-impl Order {
-    /// Adds a barrier waiting for `members` and returns its node; `None` when there is
-    /// nothing to wait for.
-    fn barrier(&mut self, members: Vec<usize>) -> Option<usize> {
-        if members.is_empty() {
-            return None;
-        }
-        self.deps.push(members);
-        Some(self.deps.len() - 1)
-    }
+    graph: DependencyGraph,
 }
 
 /// Orders the changes of `plan`. A create or update waits for the creates and updates of
@@ -261,7 +266,7 @@ fn build_ops(
         by_instance.entry(addr).or_default().push(i);
     }
     let mut order = Order {
-        deps: vec![Vec::new(); ops.len()],
+        graph: DependencyGraph::new(ops.len()),
         ops,
     };
     let mut all_updates_of: BTreeMap<&ResourceAddr, Option<usize>> = BTreeMap::new();
@@ -270,10 +275,10 @@ fn build_ops(
     for (i, c) in plan.changes.iter().enumerate() {
         match (c.action, cu[i], destroy[i]) {
             (Action::DeleteThenCreate, Some(create), Some(delete)) => {
-                order.deps[create].push(delete);
+                order.graph.wait(create, delete);
             }
             (Action::CreateThenDelete, Some(create), Some(delete)) => {
-                order.deps[delete].push(create);
+                order.graph.wait(delete, create);
             }
             _ => {}
         }
@@ -303,7 +308,7 @@ fn build_ops(
                         for key in keys {
                             let instance = dep_res.instance(key);
                             let changes = by_instance.get(&instance).into_iter().flatten();
-                            order.deps[a].extend(changes.filter_map(|&j| cu[j]));
+                            order.graph.wait_all(a, changes.filter_map(|&j| cu[j]));
                         }
                     }
                     None => {
@@ -311,9 +316,11 @@ fn build_ops(
                             continue;
                         };
                         let barrier = *all_updates_of.entry(res).or_insert_with(|| {
-                            order.barrier(members.iter().filter_map(|&j| cu[j]).collect())
+                            order
+                                .graph
+                                .barrier(members.iter().filter_map(|&j| cu[j]).collect())
                         });
-                        order.deps[a].extend(barrier);
+                        order.graph.wait_all(a, barrier);
                     }
                 }
             }
@@ -332,12 +339,12 @@ fn build_ops(
         }
     }
     for ((_, dep_res), dependents) in destroys_wanting {
-        let Some(barrier) = order.barrier(dependents) else {
+        let Some(barrier) = order.graph.barrier(dependents) else {
             continue;
         };
         for &j in &by_resource[&dep_res] {
             if let Some(a) = destroy[j] {
-                order.deps[a].push(barrier);
+                order.graph.wait(a, barrier);
             }
         }
     }
@@ -350,17 +357,14 @@ fn build_ops(
         if replaced_first.is_empty() {
             continue;
         }
-        let Some(barrier) = order.barrier(dependents) else {
+        let Some(barrier) = order.graph.barrier(dependents) else {
             continue;
         };
         for a in replaced_first {
-            order.deps[a].push(barrier);
+            order.graph.wait(a, barrier);
         }
     }
-    for deps in &mut order.deps {
-        deps.sort_unstable();
-        deps.dedup();
-    }
+    order.graph.normalize();
     order
 }
 
@@ -380,18 +384,11 @@ pub fn apply_plan(
 ) -> ApplyOutcome {
     let plan = req.plan;
     let needs = value_needs(req.config);
-    let Order { ops, deps } = build_ops(plan, req.schema, &needs, req.config);
+    let Order { ops, graph } = build_ops(plan, req.schema, &needs, req.config);
     let mut diags = Diagnostics::new();
-    let mut g: Graph<usize> = Graph::new();
-    for (i, d) in deps.iter().enumerate() {
-        g.add_node(i);
-        for &j in d {
-            g.add_edge(i, j);
-        }
-    }
     let store = StateStore::new(req.prior.clone(), state_file);
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
-    if let Err(cycle) = g.topo_order() {
+    if let Some(cycle) = graph.cycle() {
         let names: Vec<String> = cycle
             .iter()
             .filter_map(|&i| ops.get(i))
@@ -415,7 +412,7 @@ pub fn apply_plan(
             req,
             plan,
             ops: &ops,
-            deps: &deps,
+            graph: &graph,
             needs: &needs,
             store: &store,
             deleting,
@@ -502,7 +499,7 @@ struct Walk<'a> {
     req: &'a ApplyRequest<'a>,
     plan: &'a Plan,
     ops: &'a [Op],
-    deps: &'a [Vec<usize>],
+    graph: &'a DependencyGraph,
     needs: &'a BTreeMap<ResourceAddr, BTreeMap<ResourceAddr, Needed>>,
     store: &'a StateStore,
     deleting: BTreeSet<InstanceAddr>,
@@ -510,35 +507,42 @@ struct Walk<'a> {
     permits: Permits,
 }
 
+/// What the walk's dispatching thread keeps about the jobs under way and done.
+struct Progress {
+    walker: Walker,
+    in_flight: BTreeMap<usize, InFlight>,
+    counts: (usize, usize, usize),
+    cbd_keys: BTreeMap<usize, String>,
+    expansions: Expansions,
+    /// Job batches sent to the workers and not yet answered.
+    running: usize,
+}
+
+/// A started op: when it started, how many progress reports it had, its address.
+struct InFlight {
+    started: Instant,
+    reported: u64,
+    address: String,
+}
+
 impl Walk<'_> {
+    /// Runs every op once what it waits for is done, on worker threads; returns the
+    /// numbers of objects added, changed and destroyed.
     fn run(
         &self,
         diags: &mut Diagnostics,
         on_event: &mut dyn FnMut(ApplyEvent),
     ) -> (usize, usize, usize) {
         let n = self.ops.len();
-        let nodes = self.deps.len();
-        let mut pending: Vec<usize> = self.deps.iter().map(Vec::len).collect();
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes];
-        for (i, d) in self.deps.iter().enumerate() {
-            for &j in d {
-                dependents[j].push(i);
-            }
-        }
-        for barrier in n..nodes {
-            if pending[barrier] == 0 {
-                release(barrier, n, &dependents, &mut pending);
-            }
-        }
-        let mut started = vec![false; n];
-        let mut blocked = vec![false; nodes];
-        let mut in_flight: BTreeMap<usize, (Instant, u64, String)> = BTreeMap::new();
-        let mut cbd_keys: BTreeMap<usize, String> = BTreeMap::new();
-        let mut expansions = Expansions::new();
-        let mut counts = (0, 0, 0);
-        let parallelism = self.req.parallelism.max(1);
-        let in_flight_jobs = parallelism * JOBS_PER_PERMIT;
-        let mut running = 0;
+        let mut progress = Progress {
+            walker: Walker::new(self.graph),
+            in_flight: BTreeMap::new(),
+            counts: (0, 0, 0),
+            cbd_keys: BTreeMap::new(),
+            expansions: Expansions::new(),
+            running: 0,
+        };
+        let in_flight_jobs = self.req.parallelism.max(1) * JOBS_PER_PERMIT;
         let (job_tx, job_rx) = mpsc::channel::<Vec<Job>>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<Vec<Done>>();
@@ -564,122 +568,161 @@ impl Walk<'_> {
             let mut stop = false;
             loop {
                 if !stop {
-                    for i in 0..n {
-                        if running >= in_flight_jobs {
-                            break;
-                        }
-                        if started[i] || blocked[i] || pending[i] > 0 {
-                            continue;
-                        }
-                        let batch =
-                            self.batch_of(i, |j| !started[j] && !blocked[j] && pending[j] == 0);
-                        let mut jobs = Vec::new();
-                        for i in batch {
-                            started[i] = true;
-                            let change = &self.plan.changes[self.ops[i].change];
-                            let kind = self.ops[i].kind;
-                            match self.prepare(i, &mut cbd_keys, &mut expansions) {
-                                Ok(job) => {
-                                    let address = match (&job.deposed, &job.change.deposed) {
-                                        (Some(key), None) => {
-                                            format!("{} (deposed object {key})", job.change.address)
-                                        }
-                                        _ => change.display_address(),
-                                    };
-                                    let id = match kind {
-                                        OpKind::Create => None,
-                                        _ => change
-                                            .before
-                                            .as_ref()
-                                            .and_then(|b| b.get("id"))
-                                            .and_then(Value::as_str)
-                                            .map(str::to_string),
-                                    };
-                                    on_event(ApplyEvent::Started {
-                                        address: address.clone(),
-                                        kind,
-                                        id,
-                                    });
-                                    in_flight.insert(i, (Instant::now(), 0, address));
-                                    jobs.push(job);
-                                }
-                                Err(ds) => {
-                                    diags.extend(Diagnostics(ds));
-                                    block_dependents(i, &dependents, &mut blocked);
-                                }
-                            }
-                        }
-                        if jobs.is_empty() {
-                            continue;
-                        }
-                        running += 1;
-                        if job_tx.send(jobs).is_err() {
-                            stop = true;
-                        }
-                    }
+                    stop = !self.dispatch(&mut progress, in_flight_jobs, &job_tx, diags, on_event);
                 }
-                if in_flight.is_empty() {
+                if progress.in_flight.is_empty() {
                     break;
                 }
                 match done_rx.recv_timeout(Duration::from_millis(200)) {
                     Ok(finished) => {
-                        running -= 1;
+                        progress.running -= 1;
                         for done in finished {
-                            let (start, _, address) = in_flight
-                                .remove(&done.op)
-                                .unwrap_or_else(|| (Instant::now(), 0, String::new()));
-                            let kind = self.ops[done.op].kind;
-                            diags.extend(Diagnostics(done.diagnostics));
-                            match done.result {
-                                Ok(id) => {
-                                    on_event(ApplyEvent::Completed {
-                                        address,
-                                        kind,
-                                        elapsed: start.elapsed(),
-                                        id,
-                                    });
-                                    match kind {
-                                        OpKind::Create => counts.0 += 1,
-                                        OpKind::Update => counts.1 += 1,
-                                        OpKind::Destroy => counts.2 += 1,
-                                    }
-                                    release(done.op, n, &dependents, &mut pending);
-                                }
-                                Err(ds) => {
-                                    on_event(ApplyEvent::Failed {
-                                        address,
-                                        kind,
-                                        elapsed: start.elapsed(),
-                                    });
-                                    diags.extend(Diagnostics(ds));
-                                    block_dependents(done.op, &dependents, &mut blocked);
-                                }
-                            }
+                            self.record_done(&mut progress, done, diags, on_event);
                         }
-                        if self.store.failed() {
-                            stop = true;
-                        }
+                        stop |= self.store.failed();
                     }
                     Err(mpsc::RecvTimeoutError::Timeout) => {
-                        let interval = self.req.progress_interval.as_secs_f64().max(0.001);
-                        for (&i, (start, reported, address)) in in_flight.iter_mut() {
-                            let ticks = (start.elapsed().as_secs_f64() / interval) as u64;
-                            if ticks > *reported {
-                                *reported = ticks;
-                                on_event(ApplyEvent::StillRunning {
-                                    address: address.clone(),
-                                    kind: self.ops[i].kind,
-                                    elapsed: start.elapsed(),
-                                });
-                            }
-                        }
+                        self.report_still_running(&mut progress, on_event);
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
             }
             drop(job_tx);
         });
-        counts
+        progress.counts
+    }
+
+    /// Sends the ready ops to the workers, batched where their type batches, up to
+    /// `limit` batches under way. Returns false when the workers are gone.
+    fn dispatch(
+        &self,
+        progress: &mut Progress,
+        limit: usize,
+        job_tx: &mpsc::Sender<Vec<Job>>,
+        diags: &mut Diagnostics,
+        on_event: &mut dyn FnMut(ApplyEvent),
+    ) -> bool {
+        for i in 0..self.ops.len() {
+            if progress.running >= limit {
+                break;
+            }
+            if !progress.walker.is_ready(i) {
+                continue;
+            }
+            let batch = self.batch_of(i, |j| progress.walker.is_ready(j));
+            let mut jobs = Vec::new();
+            for i in batch {
+                progress.walker.start(i);
+                match self.prepare(i, &mut progress.cbd_keys, &mut progress.expansions) {
+                    Ok(job) => {
+                        let address = self.announce(i, &job, on_event);
+                        progress.in_flight.insert(
+                            i,
+                            InFlight {
+                                started: Instant::now(),
+                                reported: 0,
+                                address,
+                            },
+                        );
+                        jobs.push(job);
+                    }
+                    Err(ds) => {
+                        diags.extend(Diagnostics(ds));
+                        progress.walker.failed(i);
+                    }
+                }
+            }
+            if jobs.is_empty() {
+                continue;
+            }
+            progress.running += 1;
+            if job_tx.send(jobs).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Reports that op `i` starts; returns the address its events carry.
+    fn announce(&self, i: usize, job: &Job, on_event: &mut dyn FnMut(ApplyEvent)) -> String {
+        let change = &self.plan.changes[self.ops[i].change];
+        let kind = self.ops[i].kind;
+        let address = match (&job.deposed, &job.change.deposed) {
+            (Some(key), None) => format!("{} (deposed object {key})", job.change.address),
+            _ => change.display_address(),
+        };
+        let id = match kind {
+            OpKind::Create => None,
+            _ => change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        };
+        on_event(ApplyEvent::Started {
+            address: address.clone(),
+            kind,
+            id,
+        });
+        address
+    }
+
+    /// Records the outcome of one op: counts and releases what waits for it, or blocks it.
+    fn record_done(
+        &self,
+        progress: &mut Progress,
+        done: Done,
+        diags: &mut Diagnostics,
+        on_event: &mut dyn FnMut(ApplyEvent),
+    ) {
+        let flight = progress.in_flight.remove(&done.op);
+        let (elapsed, address) = flight
+            .map(|f| (f.started.elapsed(), f.address))
+            .unwrap_or_default();
+        let kind = self.ops[done.op].kind;
+        diags.extend(Diagnostics(done.diagnostics));
+        match done.outcome {
+            JobOutcome::Applied { id } => {
+                on_event(ApplyEvent::Completed {
+                    address,
+                    kind,
+                    elapsed,
+                    id,
+                });
+                match kind {
+                    OpKind::Create => progress.counts.0 += 1,
+                    OpKind::Update => progress.counts.1 += 1,
+                    OpKind::Destroy => progress.counts.2 += 1,
+                }
+                progress.walker.succeeded(done.op);
+            }
+            JobOutcome::Failed(ds) => {
+                on_event(ApplyEvent::Failed {
+                    address,
+                    kind,
+                    elapsed,
+                });
+                diags.extend(Diagnostics(ds));
+                progress.walker.failed(done.op);
+            }
+        }
+    }
+
+    /// Reports the ops that have been running for another progress interval.
+    fn report_still_running(&self, progress: &mut Progress, on_event: &mut dyn FnMut(ApplyEvent)) {
+        let interval = self.req.progress_interval.as_secs_f64().max(0.001);
+        for (&i, flight) in progress.in_flight.iter_mut() {
+            let ticks = (flight.started.elapsed().as_secs_f64() / interval) as u64;
+            if ticks > flight.reported {
+                flight.reported = ticks;
+                on_event(ApplyEvent::StillRunning {
+                    address: flight.address.clone(),
+                    kind: self.ops[i].kind,
+                    elapsed: flight.started.elapsed(),
+                });
+            }
+        }
     }
 
     /// Builds the job of op `i`: evaluates the configuration with the values known now.
@@ -896,10 +939,10 @@ impl Walk<'_> {
         for job in jobs {
             let mut warnings = Vec::new();
             match self.before_apply(&job, &mut warnings) {
-                Ok(change) => ready.push((job, change, warnings)),
-                Err(result) => finished.push(Done {
+                Prepared::Call(change) => ready.push((job, change, warnings)),
+                Prepared::Finished(outcome) => finished.push(Done {
                     op: job.op,
-                    result,
+                    outcome,
                     diagnostics: warnings,
                 }),
             }
@@ -907,7 +950,7 @@ impl Walk<'_> {
         if let Err(d) = self.record_pending_creates(&ready) {
             finished.extend(ready.into_iter().map(|(job, _, diagnostics)| Done {
                 op: job.op,
-                result: Err(vec![d.clone()]),
+                outcome: JobOutcome::Failed(vec![d.clone()]),
                 diagnostics,
             }));
             return finished;
@@ -916,7 +959,7 @@ impl Walk<'_> {
             Some(Err(e)) => {
                 finished.extend(ready.into_iter().map(|(job, _, diagnostics)| Done {
                     op: job.op,
-                    result: Err(vec![Diag::error(
+                    outcome: JobOutcome::Failed(vec![Diag::error(
                         format!("{}: no provider", job.change.display_address()),
                         format!("{e:#}"),
                     )]),
@@ -966,10 +1009,10 @@ impl Walk<'_> {
             .into_iter()
             .zip(applied)
             .map(|((job, change, warnings), applied)| {
-                let (result, diagnostics) = self.after_apply(&job, change, applied, warnings);
+                let (outcome, diagnostics) = self.after_apply(&job, change, applied, warnings);
                 Done {
                     op: job.op,
-                    result,
+                    outcome,
                     diagnostics,
                 }
             })
@@ -978,9 +1021,11 @@ impl Walk<'_> {
             let saved = self.store.make_durable(self.store.generation());
             if let Err(d) = saved {
                 for done in &mut recorded {
-                    match &mut done.result {
-                        Ok(_) => done.result = Err(vec![d.clone()]),
-                        Err(errors) => errors.push(d.clone()),
+                    match &mut done.outcome {
+                        JobOutcome::Applied { .. } => {
+                            done.outcome = JobOutcome::Failed(vec![d.clone()]);
+                        }
+                        JobOutcome::Failed(errors) => errors.push(d.clone()),
                     }
                 }
             }
@@ -1036,12 +1081,12 @@ impl Walk<'_> {
     /// Gets a job ready for the provider: the prior object, and for creates and
     /// updates the plan made again with the values known now, checked against the
     /// saved plan. `Err` is the job's final result (e.g. nothing left to destroy).
-    fn before_apply(&self, job: &Job, warnings: &mut Vec<Diag>) -> Result<Change, JobResult> {
+    fn before_apply(&self, job: &Job, warnings: &mut Vec<Diag>) -> Prepared {
         let display = job.change.display_address();
         let provider = match self.provider_of(&job.change) {
             Ok(provider) => provider,
             Err(e) => {
-                return Err(Err(vec![
+                return Prepared::Finished(JobOutcome::Failed(vec![
                     Diag::error(format!("{display}: no provider"), format!("{e:#}"))
                         .for_address(display.clone()),
                 ]));
@@ -1049,7 +1094,7 @@ impl Walk<'_> {
         };
         let type_name = job.change.type_name.as_str();
         let failed = |summary: String, detail: String| {
-            Err(Err(vec![
+            Prepared::Finished(JobOutcome::Failed(vec![
                 Diag::error(summary, detail).for_address(display.clone()),
             ]))
         };
@@ -1066,11 +1111,11 @@ impl Walk<'_> {
                     .map(|r| r.attributes.clone())
             });
             return match prior {
-                Some(prior) => Ok(Change {
+                Some(prior) => Prepared::Call(Change {
                     prior: Some(prior),
                     planned: None,
                 }),
-                None => Err(Ok(None)),
+                None => Prepared::Finished(JobOutcome::Applied { id: None }),
             };
         }
 
@@ -1084,7 +1129,7 @@ impl Walk<'_> {
                 true
             });
             if deposed && let Err(d) = self.store.make_durable(generation) {
-                return Err(Err(vec![d]));
+                return Prepared::Finished(JobOutcome::Failed(vec![d]));
             }
         }
         let prior = if job.kind == OpKind::Update {
@@ -1104,7 +1149,7 @@ impl Walk<'_> {
             }
         };
         if has_errors(&replanned.diagnostics) {
-            return Err(Err(convert(&replanned.diagnostics)));
+            return Prepared::Finished(JobOutcome::Failed(convert(&replanned.diagnostics)));
         }
         warnings.extend(convert(&replanned.diagnostics));
         let Some(planned) = replanned.planned else {
@@ -1136,7 +1181,7 @@ impl Walk<'_> {
                 );
             }
         }
-        Ok(Change {
+        Prepared::Call(Change {
             prior,
             planned: Some(planned),
         })
@@ -1150,10 +1195,10 @@ impl Walk<'_> {
         change: Change,
         applied: anyhow::Result<Applied>,
         mut warnings: Vec<Diag>,
-    ) -> (JobResult, Vec<Diag>) {
+    ) -> (JobOutcome, Vec<Diag>) {
         let display = job.change.display_address();
         let failed = |summary: String, detail: String| {
-            Err(vec![
+            JobOutcome::Failed(vec![
                 Diag::error(summary, detail).for_address(display.clone()),
             ])
         };
@@ -1191,9 +1236,9 @@ impl Walk<'_> {
                 new_state.map(|s| unknowns_to_null(&s)),
             );
             return if errors || all.iter().any(Diag::is_error) {
-                (Err(all), warnings)
+                (JobOutcome::Failed(all), warnings)
             } else {
-                (Ok(id), all)
+                (JobOutcome::Applied { id }, all)
             };
         };
 
@@ -1267,10 +1312,10 @@ impl Walk<'_> {
         }
         if errors.iter().any(Diag::is_error) {
             errors.extend(warnings);
-            (Err(errors), Vec::new())
+            (JobOutcome::Failed(errors), Vec::new())
         } else {
             warnings.extend(errors);
-            (Ok(id), warnings)
+            (JobOutcome::Applied { id }, warnings)
         }
     }
 }
@@ -1280,32 +1325,6 @@ fn show(v: Option<&Value>) -> String {
         None => "null".into(),
         Some(v) if crate::value::is_unknown(v) => "(known after apply)".into(),
         Some(v) => v.to_string(),
-    }
-}
-
-/// Marks node `done` as done: each dependent waits for one node less, and a barrier
-/// (a node from `ops` on) with nothing left to wait for is done too.
-fn release(done: usize, ops: usize, dependents: &[Vec<usize>], pending: &mut [usize]) {
-    let mut stack = vec![done];
-    while let Some(i) = stack.pop() {
-        for &d in &dependents[i] {
-            pending[d] -= 1;
-            if d >= ops && pending[d] == 0 {
-                stack.push(d);
-            }
-        }
-    }
-}
-
-fn block_dependents(op: usize, dependents: &[Vec<usize>], blocked: &mut [bool]) {
-    let mut stack = vec![op];
-    while let Some(i) = stack.pop() {
-        for &d in &dependents[i] {
-            if !blocked[d] {
-                blocked[d] = true;
-                stack.push(d);
-            }
-        }
     }
 }
 
@@ -1376,13 +1395,13 @@ resource "t" "key" {
     /// The addresses of the ops that op `i` waits for, directly or through barriers.
     fn waits_for(plan: &Plan, order: &Order, i: usize) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        let mut stack = order.deps[i].clone();
+        let mut stack = order.graph.waits_for(i).to_vec();
         while let Some(node) = stack.pop() {
             match order.ops.get(node) {
                 Some(op) => {
                     out.insert(plan.changes[op.change].address.clone());
                 }
-                None => stack.extend(&order.deps[node]),
+                None => stack.extend(order.graph.waits_for(node)),
             }
         }
         out

@@ -30,3 +30,4 @@ pub mod render;
 pub mod state;
 pub mod state_file;
 pub mod value;
+pub mod walker;
