@@ -429,3 +429,57 @@ fn a_key_rotates_with_time_rotating_and_is_never_missing() {
         "the old key was deleted"
     );
 }
+
+/// The WIT world a component declares, as `wasm-tools component wit` prints it.
+fn component_world(wasm: &[u8]) -> String {
+    let wit_component::DecodedWasm::Component(resolve, world) =
+        wit_component::decode(wasm).unwrap()
+    else {
+        panic!("not a component");
+    };
+    let package = resolve.worlds[world].package.unwrap();
+    let mut printer = wit_component::WitPrinter::default();
+    printer.print(&resolve, package, &[]).unwrap();
+    printer.output.to_string()
+}
+
+#[test]
+fn the_embedded_components_declare_only_what_they_use() {
+    let time = component_world(ycprov::providers::TIME_COMPONENT);
+    let yandex = component_world(ycprov::yandex::EMBEDDED_COMPONENT);
+    println!("hashicorp/time:\n{time}\nyandex-cloud/yandex:\n{yandex}");
+    let lines = |wit: &str, prefix: &str| -> Vec<String> {
+        let mut found: Vec<String> = wit
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        lines(&time, "import "),
+        ["import ycprov:provider/clock@0.2.0;"]
+    );
+    assert_eq!(
+        lines(&time, "export "),
+        ["export ycprov:provider/lifecycle@0.2.0;"]
+    );
+    assert_eq!(
+        lines(&yandex, "import "),
+        [
+            "import ycprov:provider/clock@0.2.0;",
+            "import ycprov:provider/http@0.2.0;",
+            "import ycprov:provider/identity@0.2.0;",
+            "import ycprov:provider/log@0.2.0;"
+        ]
+    );
+    assert_eq!(
+        lines(&yandex, "export "),
+        [
+            "export yandex-cloud:iam/iam@0.2.0;",
+            "export ycprov:provider/lifecycle@0.2.0;"
+        ]
+    );
+}
