@@ -2,7 +2,6 @@
 //! configured offset; changing the offset updates it in place.
 
 use serde_json::{Value, json};
-use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::timestamp::Timestamp;
 use ycprov_provider_sdk::value::{is_wholly_known, unknown};
 use ycprov_provider_sdk::{
@@ -10,10 +9,9 @@ use ycprov_provider_sdk::{
 };
 
 use crate::Time;
-use crate::static_time::whole_seconds;
 use crate::timestamps::{
-    CALENDAR, TRIGGERS, at_least_one_of, check_values, id_number, offset, optional_number,
-    set_calendar, timestamp, whole_number,
+    CALENDAR, Derived, TRIGGERS, at_least_one_of, check_values, id_number, offset, optional_number,
+    set_calendar, whole_number,
 };
 
 /// The resource type.
@@ -122,15 +120,11 @@ fn compute(attrs: &mut Attrs, base: Timestamp, base_text: &str) -> Result<(), Di
     Ok(())
 }
 
-fn known_base(attrs: &Attrs) -> Result<Option<(Timestamp, String)>, Diagnostic> {
-    Ok(timestamp(attrs, "base_rfc3339")?.map(|at| {
-        let text = attrs["base_rfc3339"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        (at, text)
-    }))
-}
+/// The values of an offset follow from `base_rfc3339` and the offsets.
+const DERIVED: Derived = Derived {
+    base: "base_rfc3339",
+    compute,
+};
 
 impl Resource<Time> for Offset {
     fn schema(&self) -> &'static ResourceSchema {
@@ -150,15 +144,7 @@ impl Resource<Time> for Offset {
         planned: &mut Attrs,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        match known_base(planned) {
-            Ok(Some((base, text))) => {
-                if let Err(diagnostic) = compute(planned, base, &text) {
-                    diagnostics.push(diagnostic);
-                }
-            }
-            Ok(None) => {}
-            Err(diagnostic) => diagnostics.push(diagnostic),
-        }
+        DERIVED.plan_from(&planned.clone(), planned, diagnostics);
     }
 
     fn plan_update_values(
@@ -173,19 +159,7 @@ impl Resource<Time> for Offset {
     }
 
     fn create(&self, ctx: &Context<'_, Time>, planned: &Attrs) -> Outcome {
-        let (base, text) = match known_base(planned) {
-            Ok(Some(known)) => known,
-            Ok(None) => {
-                let now = whole_seconds(ctx.host.now());
-                (now, now.to_rfc3339())
-            }
-            Err(diagnostic) => return Outcome::failed(None, diagnostic),
-        };
-        let mut observed = planned.clone();
-        match compute(&mut observed, base, &text) {
-            Ok(()) => Outcome::state(settle(&SCHEMA, planned, &observed)),
-            Err(diagnostic) => Outcome::failed(None, diagnostic),
-        }
+        DERIVED.create(&SCHEMA, ctx.host.now(), planned, planned.clone())
     }
 
     fn update(&self, ctx: &Context<'_, Time>, prior: &Attrs, planned: &Attrs) -> Outcome {
@@ -228,17 +202,12 @@ impl Resource<Time> for Offset {
                 Err(diagnostic) => return failed(diagnostic),
             }
         }
-        attrs.insert("triggers".into(), Value::Null);
-        match known_base(&attrs) {
-            Ok(Some((base, text))) => match compute(&mut attrs, base, &text) {
-                Ok(()) => Outcome::state(attrs),
-                Err(diagnostic) => failed(diagnostic),
-            },
-            Ok(None) => failed(Diagnostic::error(
+        DERIVED.import(
+            attrs,
+            Diagnostic::error(
                 "Unexpected Format of ID",
                 "The import id starts with the base timestamp.",
-            )),
-            Err(diagnostic) => failed(diagnostic),
-        }
+            ),
+        )
     }
 }

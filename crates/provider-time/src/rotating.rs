@@ -2,7 +2,6 @@
 //! current time passes the rotation timestamp, the plan replaces the resource.
 
 use serde_json::{Value, json};
-use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::timestamp::Timestamp;
 use ycprov_provider_sdk::value::{is_wholly_known, unknown};
 use ycprov_provider_sdk::{
@@ -10,9 +9,8 @@ use ycprov_provider_sdk::{
 };
 
 use crate::Time;
-use crate::static_time::whole_seconds;
 use crate::timestamps::{
-    CALENDAR, TRIGGERS, at_least_one_of, check_values, id_number, offset, optional_number,
+    CALENDAR, Derived, TRIGGERS, at_least_one_of, check_values, id_number, offset, optional_number,
     set_calendar, timestamp, whole_number,
 };
 
@@ -137,12 +135,11 @@ fn compute(attrs: &mut Attrs, base: Timestamp, base_text: &str) -> Result<(), Di
     Ok(())
 }
 
-fn known_base(attrs: &Attrs) -> Result<Option<(Timestamp, String)>, Diagnostic> {
-    Ok(timestamp(attrs, "rfc3339")?.map(|at| {
-        let text = attrs["rfc3339"].as_str().unwrap_or_default().to_owned();
-        (at, text)
-    }))
-}
+/// The values of a rotation follow from `rfc3339` (the base) and the rotation settings.
+const DERIVED: Derived = Derived {
+    base: "rfc3339",
+    compute,
+};
 
 impl Resource<Time> for Rotating {
     fn schema(&self) -> &'static ResourceSchema {
@@ -190,26 +187,10 @@ impl Resource<Time> for Rotating {
         if config.get("rotation_rfc3339").is_none_or(Value::is_null) {
             planned.insert("rotation_rfc3339".into(), Value::Null);
         }
-        match known_base(prior) {
-            Ok(Some((base, text))) => {
-                if let Err(diagnostic) = compute(planned, base, &text) {
-                    diagnostics.push(diagnostic);
-                }
-            }
-            Ok(None) => {}
-            Err(diagnostic) => diagnostics.push(diagnostic),
-        }
+        DERIVED.plan_from(prior, planned, diagnostics);
     }
 
     fn create(&self, ctx: &Context<'_, Time>, planned: &Attrs) -> Outcome {
-        let (base, text) = match known_base(planned) {
-            Ok(Some(known)) => known,
-            Ok(None) => {
-                let now = whole_seconds(ctx.host.now());
-                (now, now.to_rfc3339())
-            }
-            Err(diagnostic) => return Outcome::failed(None, diagnostic),
-        };
         let mut observed = planned.clone();
         if !planned
             .get("rotation_rfc3339")
@@ -217,10 +198,7 @@ impl Resource<Time> for Rotating {
         {
             observed.insert("rotation_rfc3339".into(), Value::Null);
         }
-        match compute(&mut observed, base, &text) {
-            Ok(()) => Outcome::state(settle(&SCHEMA, planned, &observed)),
-            Err(diagnostic) => Outcome::failed(None, diagnostic),
-        }
+        DERIVED.create(&SCHEMA, ctx.host.now(), planned, observed)
     }
 
     fn update(&self, _ctx: &Context<'_, Time>, _prior: &Attrs, planned: &Attrs) -> Outcome {
@@ -264,14 +242,6 @@ impl Resource<Time> for Rotating {
             }
             _ => return failed(shape()),
         }
-        attrs.insert("triggers".into(), Value::Null);
-        match known_base(&attrs) {
-            Ok(Some((base, text))) => match compute(&mut attrs, base, &text) {
-                Ok(()) => Outcome::state(attrs),
-                Err(diagnostic) => failed(diagnostic),
-            },
-            Ok(None) => failed(shape()),
-            Err(diagnostic) => failed(diagnostic),
-        }
+        DERIVED.import(attrs, shape())
     }
 }

@@ -1,14 +1,13 @@
 //! `time_static`: a timestamp taken once (at create, or as configured) and kept.
 
 use serde_json::json;
-use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::timestamp::Timestamp;
 use ycprov_provider_sdk::{
     Attribute, Attrs, Context, Diagnostic, OPTIONAL_STRING, Outcome, Resource, ResourceSchema,
 };
 
 use crate::Time;
-use crate::timestamps::{CALENDAR, TRIGGERS, check_values, set_calendar, timestamp};
+use crate::timestamps::{CALENDAR, Derived, TRIGGERS, check_values, set_calendar};
 
 /// The resource type.
 pub struct StaticTime;
@@ -43,14 +42,17 @@ static SCHEMA: ResourceSchema = ResourceSchema {
     ],
 };
 
-/// The state of a static time at `at`, spelled `rfc3339`.
-fn state_at(at: Timestamp, rfc3339: String, triggers: serde_json::Value) -> Attrs {
-    let mut state = Attrs::new();
-    state.insert("id".into(), json!(rfc3339));
-    state.insert("rfc3339".into(), json!(rfc3339));
-    state.insert("triggers".into(), triggers);
-    set_calendar(&mut state, at);
-    state
+/// The values of a static time follow from `rfc3339`.
+const DERIVED: Derived = Derived {
+    base: "rfc3339",
+    compute,
+};
+
+fn compute(attrs: &mut Attrs, at: Timestamp, text: &str) -> Result<(), Diagnostic> {
+    attrs.insert("id".into(), json!(text));
+    attrs.insert("rfc3339".into(), json!(text));
+    set_calendar(attrs, at);
+    Ok(())
 }
 
 impl Resource<Time> for StaticTime {
@@ -67,31 +69,13 @@ impl Resource<Time> for StaticTime {
         _ctx: &Context<'_, Time>,
         config: &Attrs,
         planned: &mut Attrs,
-        _diagnostics: &mut Vec<Diagnostic>,
+        diagnostics: &mut Vec<Diagnostic>,
     ) {
-        if let (Ok(Some(at)), Some(text)) = (
-            timestamp(config, "rfc3339"),
-            config.get("rfc3339").and_then(|v| v.as_str()),
-        ) {
-            let triggers = planned.get("triggers").cloned().unwrap_or_default();
-            *planned = state_at(at, text.to_owned(), triggers);
-        }
+        DERIVED.plan_from(config, planned, diagnostics);
     }
 
     fn create(&self, ctx: &Context<'_, Time>, planned: &Attrs) -> Outcome {
-        let (at, text) = match timestamp(planned, "rfc3339") {
-            Ok(Some(at)) => (
-                at,
-                planned["rfc3339"].as_str().unwrap_or_default().to_owned(),
-            ),
-            Ok(None) => {
-                let now = whole_seconds(ctx.host.now());
-                (now, now.to_rfc3339())
-            }
-            Err(diagnostic) => return Outcome::failed(None, diagnostic),
-        };
-        let triggers = planned.get("triggers").cloned().unwrap_or_default();
-        Outcome::state(settle(&SCHEMA, planned, &state_at(at, text, triggers)))
+        DERIVED.create(&SCHEMA, ctx.host.now(), planned, planned.clone())
     }
 
     fn update(&self, _ctx: &Context<'_, Time>, _prior: &Attrs, planned: &Attrs) -> Outcome {
@@ -109,25 +93,12 @@ impl Resource<Time> for StaticTime {
     fn import(&self, _ctx: &Context<'_, Time>, id: &str) -> Outcome {
         let mut attrs = Attrs::new();
         attrs.insert("rfc3339".into(), json!(id));
-        match timestamp(&attrs, "rfc3339") {
-            Ok(Some(at)) => Outcome::state(state_at(at, id.to_owned(), serde_json::Value::Null)),
-            _ => Outcome::failed(
-                None,
-                Diagnostic::error(
-                    "Unexpected Format of ID",
-                    format!(
-                        "The import id of time_static is an RFC3339 timestamp such as 2030-01-31T12:00:00Z, got {id:?}."
-                    ),
-                ),
+        DERIVED.import(
+            attrs,
+            Diagnostic::error(
+                "Unexpected Format of ID",
+                format!("The import id of time_static is an RFC3339 timestamp such as 2030-01-31T12:00:00Z, got {id:?}."),
             ),
-        }
-    }
-}
-
-/// The time without its fraction of a second (the state keeps whole seconds).
-pub fn whole_seconds(at: Timestamp) -> Timestamp {
-    Timestamp {
-        seconds: at.seconds,
-        nanos: 0,
+        )
     }
 }

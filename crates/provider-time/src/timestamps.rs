@@ -2,9 +2,12 @@
 //! timestamps and whole numbers from attributes, and the `triggers` attribute.
 
 use serde_json::{Value, json};
+use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::timestamp::{Timestamp, parse_rfc3339};
 use ycprov_provider_sdk::value::{get, is_unknown};
-use ycprov_provider_sdk::{AttrType, Attribute, Attrs, Diagnostic, OPTIONAL_STRING};
+use ycprov_provider_sdk::{
+    AttrType, Attribute, Attrs, Diagnostic, OPTIONAL_STRING, Outcome, ResourceSchema,
+};
 
 /// A computed whole-number attribute.
 pub const fn computed_number(name: &'static str, description: &'static str) -> Attribute {
@@ -162,5 +165,79 @@ pub fn id_number(parts: &[&str], index: usize, name: &str) -> Result<Option<i64>
                 format!("The {name} part of the import id must be a whole number, got {text:?}."),
             )
         }),
+    }
+}
+
+/// How a resource type's computed values follow from one base timestamp attribute: the
+/// plan, create and import steps the three types share.
+pub struct Derived {
+    /// The base attribute, e.g. `rfc3339` or `base_rfc3339`.
+    pub base: &'static str,
+    /// Sets the computed values (and `id`) from the base instant and its spelling.
+    pub compute: fn(&mut Attrs, Timestamp, &str) -> Result<(), Diagnostic>,
+}
+
+impl Derived {
+    /// The base of `attrs` with its spelling, when it is a known timestamp.
+    pub fn known_base(&self, attrs: &Attrs) -> Result<Option<(Timestamp, String)>, Diagnostic> {
+        Ok(timestamp(attrs, self.base)?.map(|at| {
+            let text = attrs[self.base].as_str().unwrap_or_default().to_owned();
+            (at, text)
+        }))
+    }
+
+    /// Computes the values of `planned` from the base of `source`, when it is known.
+    pub fn plan_from(
+        &self,
+        source: &Attrs,
+        planned: &mut Attrs,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let computed = self
+            .known_base(source)
+            .and_then(|base| base.map_or(Ok(()), |(at, text)| (self.compute)(planned, at, &text)));
+        if let Err(diagnostic) = computed {
+            diagnostics.push(diagnostic);
+        }
+    }
+
+    /// The state a create makes: the planned base or else `now` (whole seconds), and the
+    /// values computed from it into `observed`, settled against the plan.
+    pub fn create(
+        &self,
+        schema: &ResourceSchema,
+        now: Timestamp,
+        planned: &Attrs,
+        mut observed: Attrs,
+    ) -> Outcome {
+        let base = match self.known_base(planned) {
+            Ok(Some(known)) => known,
+            Ok(None) => {
+                let now = Timestamp {
+                    seconds: now.seconds,
+                    nanos: 0,
+                };
+                (now, now.to_rfc3339())
+            }
+            Err(diagnostic) => return Outcome::failed(None, diagnostic),
+        };
+        match (self.compute)(&mut observed, base.0, &base.1) {
+            Ok(()) => Outcome::state(settle(schema, planned, &observed)),
+            Err(diagnostic) => Outcome::failed(None, diagnostic),
+        }
+    }
+
+    /// The state of an import whose id gave `attrs` (with the base), or why there is none.
+    pub fn import(&self, mut attrs: Attrs, shape: Diagnostic) -> Outcome {
+        attrs.insert("triggers".into(), Value::Null);
+        let computed = match self.known_base(&attrs) {
+            Ok(Some((at, text))) => (self.compute)(&mut attrs, at, &text),
+            Ok(None) => Err(shape),
+            Err(diagnostic) => Err(diagnostic),
+        };
+        match computed {
+            Ok(()) => Outcome::state(attrs),
+            Err(diagnostic) => Outcome::failed(None, diagnostic),
+        }
     }
 }
