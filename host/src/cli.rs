@@ -408,9 +408,16 @@ pub struct InitArgs {
     /// Upgrade providers (the embedded one is always current).
     #[arg(long)]
     pub upgrade: bool,
-    /// Ignore a saved backend configuration (there is none to keep).
+    /// Take the backend configuration as it is now, without moving any state.
     #[arg(long)]
     pub reconfigure: bool,
+    /// Copy the state from the backend configured before (recorded by the last init) to
+    /// the one configured now: local file → bucket or bucket → local file.
+    #[arg(long)]
+    pub migrate_state: bool,
+    /// With -migrate-state: replace a different state already in the new backend.
+    #[arg(long)]
+    pub force_copy: bool,
     /// Initialize the backend (the local state needs nothing).
     #[arg(long = "backend", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub backend: bool,
@@ -482,6 +489,24 @@ pub enum StateCommand {
         /// The state file.
         #[arg(long, default_value = "terraform.tfstate")]
         state: PathBuf,
+    },
+    /// Print the current state as JSON (with secrets: keep it private).
+    Pull {
+        /// The state file.
+        #[arg(long, default_value = "terraform.tfstate")]
+        state: PathBuf,
+    },
+    /// Replace the state with the one in FILE (refused for another lineage or an older
+    /// serial unless -force).
+    Push {
+        /// The state file.
+        #[arg(long, default_value = "terraform.tfstate")]
+        state: PathBuf,
+        /// Replace the state even if its lineage differs or its serial is newer.
+        #[arg(long)]
+        force: bool,
+        /// The state to push.
+        file: PathBuf,
     },
     /// Show one resource's attributes.
     Show {

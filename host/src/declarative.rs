@@ -10,8 +10,7 @@ use ycprov_engine::commands::{self, Options, RefreshOnly, Ui};
 use ycprov_engine::config::VarSource;
 
 use crate::cli::{
-    ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, InitArgs, OutputArgs, PlanArgs,
-    StateCommand,
+    ApplyArgs, Command, ConfigArgs, GlobalArgs, ImportArgs, OutputArgs, PlanArgs, StateCommand,
 };
 use crate::component_provider::ComponentProvider;
 use crate::failure::{CommandFailure, Exit};
@@ -24,9 +23,10 @@ use ycprov_engine::providers::{ProviderConfigAddr, Providers};
 pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     let mut ui = TerminalUi;
     let code = match command {
-        Command::Init(InitArgs { config, .. }) => {
-            let opts = options(&config)?;
-            with_providers(global, &config, &opts, |p| {
+        Command::Init(args) => {
+            let opts = options(&args.config)?;
+            crate::backend::init::prepare(&args, &opts)?;
+            with_providers(global, &args.config, &opts, |p| {
                 commands::init(&opts, p, &mut ui)
             })?
         }
@@ -78,25 +78,31 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
             json,
             name,
         }) => {
-            let mut opts = state_options(&state);
+            let mut opts = state_options(&state)?;
             opts.raw = raw;
             opts.json = json;
             commands::output(&opts, &mut ui, name.as_deref())
         }
+        Command::State(StateCommand::Pull { state }) => {
+            commands::state_pull(&state_options(&state)?, &mut ui)
+        }
+        Command::State(StateCommand::Push { state, force, file }) => {
+            commands::state_push(&state_options(&state)?, &mut ui, &file, force)
+        }
         Command::State(StateCommand::List { state }) => {
-            commands::state_list(&state_options(&state), &mut ui, &[])
+            commands::state_list(&state_options(&state)?, &mut ui, &[])
         }
         Command::State(StateCommand::Show {
             state,
             show_sensitive,
             address,
         }) => {
-            let mut opts = state_options(&state);
+            let mut opts = state_options(&state)?;
             opts.show_sensitive = show_sensitive;
             commands::state_show(&opts, &mut ui, &address)
         }
         Command::ForceUnlock { id, state } => {
-            commands::force_unlock(&state_options(&state), &mut ui, &id)
+            commands::force_unlock(&state_options(&state)?, &mut ui, &id)
         }
         other => unreachable!("not a declarative command: {other:?}"),
     };
@@ -141,7 +147,7 @@ pub fn is_declarative(command: &Command) -> bool {
 }
 
 fn options(args: &ConfigArgs) -> Result<Options> {
-    let mut opts = state_options(&args.state);
+    let mut opts = state_options(&args.state)?;
     opts.vars = args
         .var_files
         .iter()
@@ -165,10 +171,13 @@ fn options(args: &ConfigArgs) -> Result<Options> {
     Ok(opts)
 }
 
-fn state_options(state: &Path) -> Options {
+/// Options for the state: the configuration's backend (in the current directory), else
+/// the `-state` file.
+fn state_options(state: &Path) -> Result<Options> {
     let mut opts = Options::new(".");
     opts.state_path = Some(state.to_path_buf());
-    opts
+    crate::backend::apply_backend(&mut opts, state)?;
+    Ok(opts)
 }
 
 /// Loads every provider this configuration and its state use (the Yandex one against

@@ -6,6 +6,7 @@
 //! the integration tests can drive the runtime in-process.
 
 pub mod ai_studio;
+pub mod backend;
 pub mod bindings;
 pub mod cli;
 pub mod clock;

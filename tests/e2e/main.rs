@@ -13,6 +13,7 @@ mod faults;
 mod hostile_api;
 mod imperative;
 mod providers;
+mod s3_backend;
 mod sandbox;
 mod secrets;
 mod support;

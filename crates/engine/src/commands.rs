@@ -8,6 +8,7 @@
 //! them with [`provider_settings`] before it builds the provider).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -26,6 +27,7 @@ use crate::lock::StateLock;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
 use crate::provider::Schema;
 use crate::providers::{ProviderConfigAddr, Providers};
+use crate::remote::RemoteState;
 use crate::render;
 use crate::state::{InstanceState, State};
 use crate::state_file::StateFile;
@@ -87,6 +89,9 @@ pub struct Options {
     pub now: Option<OffsetDateTime>,
     /// How often "Still creating..." is printed (default 10 s).
     pub progress_interval: Duration,
+    /// The remote state store of the configuration's backend (`s3`), if any; `None`
+    /// keeps the state in the local file.
+    pub remote: Option<Arc<dyn RemoteState>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -112,6 +117,7 @@ impl std::fmt::Debug for Options {
             .field("destroy", &self.destroy)
             .field("out", &self.out)
             .field("plan_file", &self.plan_file)
+            .field("remote", &self.remote.as_ref().map(|r| r.location()))
             .finish_non_exhaustive()
     }
 }
@@ -138,6 +144,7 @@ impl Default for Options {
             raw: false,
             now: None,
             progress_interval: Duration::from_secs(10),
+            remote: None,
         }
     }
 }
@@ -148,6 +155,22 @@ impl Options {
         Options {
             config_dir: dir.into(),
             ..Options::default()
+        }
+    }
+
+    /// Where the state is: the remote store, else the local state file.
+    pub fn state_file(&self) -> StateFile {
+        match &self.remote {
+            Some(remote) => StateFile::remote(remote.clone()),
+            None => StateFile::new(self.state_path()),
+        }
+    }
+
+    /// Where the state is, for messages.
+    pub fn state_location(&self) -> String {
+        match &self.remote {
+            Some(remote) => remote.location(),
+            None => self.state_path().display().to_string(),
         }
     }
 
@@ -188,7 +211,7 @@ pub fn provider_configurations(
     let config = load_config(&opts.config_dir)?;
     let variables = resolve_variables(&config, &opts.inputs(false))?;
     let mut addrs = config.provider_addrs();
-    if let Ok(Some(state)) = StateFile::new(opts.state_path()).load() {
+    if let Ok(Some(state)) = opts.state_file().load() {
         addrs.extend(state.resources.iter().map(|r| config.provider_of_record(r)));
     }
     addrs.sort();
@@ -416,7 +439,11 @@ fn take_lock(opts: &Options, ui: &mut dyn Ui, operation: &str) -> Result<Option<
     if !opts.lock {
         return Ok(None);
     }
-    match StateLock::acquire(&opts.state_path(), operation) {
+    let acquired = match &opts.remote {
+        Some(remote) => StateLock::acquire_remote(remote.clone(), operation),
+        None => StateLock::acquire(&opts.state_path(), operation),
+    };
+    match acquired {
         Ok(l) => {
             if let Some(stale) = l.replaced() {
                 ui.err(&format!(
@@ -438,7 +465,7 @@ fn take_lock(opts: &Options, ui: &mut dyn Ui, operation: &str) -> Result<Option<
 }
 
 fn load_state(opts: &Options, ui: &mut dyn Ui) -> Result<(StateFile, Option<State>), i32> {
-    let file = StateFile::new(opts.state_path());
+    let file = opts.state_file();
     match file.load() {
         Ok(s) => Ok((file, s)),
         Err(e) => Err(error(ui, "Failed to load state", format!("{e:#}"))),
@@ -461,6 +488,13 @@ pub fn init(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
         print_diags(ui, &unavailable);
         return EXIT_ERROR;
     }
+    if let Err(e) = opts.state_file().load() {
+        return error(
+            ui,
+            "Failed to read the state of the backend",
+            format!("{e:#}"),
+        );
+    }
     let schema = match providers.schema() {
         Ok(s) => s,
         Err(e) => return error(ui, "Failed to load the providers", format!("{e:#}")),
@@ -481,8 +515,9 @@ pub fn init(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
         }
     }
     ui.out(&format!(
-        "Initializing the backend...\nThe state is local: {}\n\nInitializing provider plugins...\n{lines}\nycprov has been successfully initialized!\n",
-        opts.state_path().display(),
+        "Initializing the backend...\nThe state is {}: {}\n\nInitializing provider plugins...\n{lines}\nycprov has been successfully initialized!\n",
+        if opts.remote.is_some() { "remote" } else { "local" },
+        opts.state_location(),
     ));
     EXIT_OK
 }
@@ -1129,9 +1164,120 @@ pub fn state_show(opts: &Options, ui: &mut dyn Ui, address: &str) -> i32 {
     }
 }
 
+/// `state pull`: the current state as JSON on standard output (secrets included, as
+/// Terraform prints them).
+pub fn state_pull(opts: &Options, ui: &mut dyn Ui) -> i32 {
+    let (_, state) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(state) = state {
+        match serde_json::to_string_pretty(&state) {
+            Ok(text) => ui.out(&format!("{text}\n")),
+            Err(e) => return error(ui, "Cannot serialise the state", e),
+        }
+    }
+    EXIT_OK
+}
+
+/// `state push FILE`: replaces the state with the one in `path`, under the lock. A state
+/// of another lineage, or an older serial than the stored one, is refused unless `force`.
+pub fn state_push(opts: &Options, ui: &mut dyn Ui, path: &Path, force: bool) -> i32 {
+    let pushed = match StateFile::new(path).load() {
+        Ok(Some(state)) => state,
+        Ok(None) => {
+            return error(
+                ui,
+                "Nothing to push",
+                format!("{} holds no state.", path.display()),
+            );
+        }
+        Err(e) => return error(ui, "Cannot read the state to push", format!("{e:#}")),
+    };
+    let _lock = match take_lock(opts, ui, "state push") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (mut file, current) = match load_state(opts, ui) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Err(why) = replaceable(current.as_ref(), &pushed)
+        && !force
+    {
+        return error(
+            ui,
+            "Refusing to replace the state",
+            format!("{why}. Use -force to replace it anyway."),
+        );
+    }
+    match file.write_unchanged(&pushed) {
+        Ok(()) => EXIT_OK,
+        Err(e) => error(ui, "Failed to save state", format!("{e:#}")),
+    }
+}
+
+/// Copies the state of `from` to `to` (lineage and serial kept) for `init
+/// -migrate-state`; a different state already at `to` is refused unless `force`.
+/// Returns what was done.
+pub fn migrate_state(from: &StateFile, to: &mut StateFile, force: bool) -> anyhow::Result<String> {
+    let Some(state) = from.load()? else {
+        return Ok(format!(
+            "{} holds no state; nothing to copy.",
+            from.location()
+        ));
+    };
+    let existing = to.load()?;
+    if existing.as_ref() == Some(&state) {
+        return Ok(format!("{} already holds this state.", to.location()));
+    }
+    if let Err(why) = replaceable(existing.as_ref(), &state)
+        && !force
+    {
+        anyhow::bail!(
+            "{} already holds a state: {why}. Use -force-copy to replace it",
+            to.location()
+        );
+    }
+    to.write_unchanged(&state)?;
+    Ok(format!(
+        "Copied the state (lineage {}, serial {}, {} objects) from {} to {}.",
+        state.lineage,
+        state.serial,
+        state.resources.len(),
+        from.location(),
+        to.location()
+    ))
+}
+
+/// Why `incoming` may not replace `current` without force: another lineage, or an
+/// older serial.
+fn replaceable(current: Option<&State>, incoming: &State) -> Result<(), String> {
+    let Some(current) = current else {
+        return Ok(());
+    };
+    if current.lineage != incoming.lineage {
+        return Err(format!(
+            "the stored state has lineage {}, the new one {}",
+            current.lineage, incoming.lineage
+        ));
+    }
+    if current.serial > incoming.serial {
+        return Err(format!(
+            "the stored state has serial {}, newer than the new one's {}",
+            current.serial, incoming.serial
+        ));
+    }
+    Ok(())
+}
+
 /// `force-unlock ID`: removes a stale lock when `id` matches it.
 pub fn force_unlock(opts: &Options, ui: &mut dyn Ui, id: &str) -> i32 {
-    match crate::lock::force_unlock(&opts.state_path(), id) {
+    let unlocked = match &opts.remote {
+        Some(remote) => crate::lock::force_unlock_remote(remote.as_ref(), id),
+        None => crate::lock::force_unlock(&opts.state_path(), id),
+    };
+    match unlocked {
         Ok(()) => {
             ui.out("ycprov state has been successfully unlocked!\n\nThe state has been unlocked, and ycprov commands should now be able to\nobtain a new lock on the remote state.\n");
             EXIT_OK

@@ -124,9 +124,10 @@ impl StateStore {
             whole_bytes,
             ..
         } = &mut *disk;
-        let journal_has_room = journal
-            .as_ref()
-            .is_some_and(|j| j.len() < MIN_JOURNAL_BYTES.max(*whole_bytes));
+        let journal_has_room = file.is_local()
+            && journal
+                .as_ref()
+                .is_some_and(|j| j.len() < MIN_JOURNAL_BYTES.max(*whole_bytes));
         let written = {
             let mut memory = lock(&self.memory);
             let Memory {

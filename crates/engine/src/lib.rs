@@ -26,6 +26,7 @@ pub mod pool;
 pub mod provider;
 pub mod providers;
 pub mod redact;
+pub mod remote;
 pub mod render;
 pub mod state;
 pub mod state_file;

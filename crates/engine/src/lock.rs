@@ -9,6 +9,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -69,14 +71,47 @@ pub fn lock_path(state_path: &Path) -> PathBuf {
     state_path.with_file_name(format!(".{name}.lock.info"))
 }
 
-/// A held lock; released (the file removed, the OS lock dropped) when dropped.
-#[derive(Debug)]
+/// A held lock; released (the file removed and the OS lock dropped, or the remote lock
+/// object deleted) when dropped.
 pub struct StateLock {
     path: PathBuf,
     info: LockInfo,
-    /// The open lock file; its OS lock lasts as long as this process holds it open.
-    _file: File,
+    held: Held,
     replaced: Option<LockInfo>,
+}
+
+/// A lock kept in a remote store as one object created only if absent (e.g. an S3
+/// conditional write of `<key>.tflock`).
+pub trait LockStore: Send + Sync {
+    /// Where the locked state is, for messages, e.g. `s3://bucket/path/terraform.tfstate`.
+    fn location(&self) -> String;
+
+    /// Creates the lock object holding `info` unless one exists. Returns `None` when this
+    /// run now holds the lock, or the holder's details when another run does.
+    fn create_lock(&self, info: &LockInfo) -> anyhow::Result<Option<LockInfo>>;
+
+    /// The lock object's details, if there is one.
+    fn read_lock(&self) -> anyhow::Result<Option<LockInfo>>;
+
+    /// Removes the lock object.
+    fn delete_lock(&self) -> anyhow::Result<()>;
+}
+
+/// What keeps a lock held.
+enum Held {
+    /// The open lock file; its OS lock lasts as long as this process holds it open.
+    Local(#[allow(dead_code)] File),
+    /// The lock object of a remote state.
+    Remote(Arc<dyn LockStore>),
+}
+
+impl std::fmt::Debug for StateLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateLock")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish()
+    }
 }
 
 impl StateLock {
@@ -85,18 +120,11 @@ impl StateLock {
     /// is free) is taken over; [`StateLock::replaced`] then names it.
     pub fn acquire(state_path: &Path, operation: &str) -> anyhow::Result<StateLock> {
         let path = lock_path(state_path);
-        let info = LockInfo {
-            id: crate::state::new_lineage(),
-            operation: operation.to_string(),
-            info: String::new(),
-            who: who(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            created: OffsetDateTime::now_utc()
-                .format(&Rfc3339)
-                .unwrap_or_default(),
-            path: state_path.display().to_string(),
-            pid: Some(std::process::id()),
-        };
+        let info = new_info(
+            operation,
+            &state_path.display().to_string(),
+            Some(std::process::id()),
+        );
         let cannot = |e: std::io::Error| {
             anyhow::Error::new(e).context(format!("cannot take the lock file {}", path.display()))
         };
@@ -114,7 +142,7 @@ impl StateLock {
                     return Ok(StateLock {
                         path,
                         info,
-                        _file: file,
+                        held: Held::Local(file),
                         replaced: None,
                     });
                 }
@@ -151,7 +179,7 @@ impl StateLock {
             return Ok(StateLock {
                 path,
                 info,
-                _file: file,
+                held: Held::Local(file),
                 replaced: Some(holder),
             });
         }
@@ -216,9 +244,77 @@ fn is_at(file: &File, path: &Path) -> bool {
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        if read_lock(&self.path).is_ok_and(|i| i.id == self.info.id) {
-            let _ = fs::remove_file(&self.path);
+        match &self.held {
+            Held::Local(_) => {
+                if read_lock(&self.path).is_ok_and(|i| i.id == self.info.id) {
+                    let _ = fs::remove_file(&self.path);
+                }
+            }
+            Held::Remote(remote) => {
+                if remote
+                    .read_lock()
+                    .is_ok_and(|held| held.is_some_and(|i| i.id == self.info.id))
+                    && let Err(e) = remote.delete_lock()
+                {
+                    eprintln!(
+                        "\nWarning: cannot release the state lock of {}: {e:#}\nRemove it with `ycprov force-unlock {}`.",
+                        remote.location(),
+                        self.info.id
+                    );
+                }
+            }
         }
+    }
+}
+
+impl StateLock {
+    /// Takes the lock of a remote state for `operation` with a conditional create of its
+    /// lock object, failing fast with [`LockedError`] when another run holds it. A lock
+    /// left by a killed run stays until `force-unlock` removes it (a remote store cannot
+    /// tell a live holder from a dead one).
+    pub fn acquire_remote(
+        remote: Arc<dyn LockStore>,
+        operation: &str,
+    ) -> anyhow::Result<StateLock> {
+        let info = new_info(operation, &remote.location(), None);
+        if let Some(holder) = remote.create_lock(&info)? {
+            return Err(LockedError { holder }.into());
+        }
+        Ok(StateLock {
+            path: PathBuf::from(remote.location()),
+            info,
+            held: Held::Remote(remote),
+            replaced: None,
+        })
+    }
+}
+
+/// The details of a new lock for `operation` on the state at `path`.
+fn new_info(operation: &str, path: &str, pid: Option<u32>) -> LockInfo {
+    LockInfo {
+        id: crate::state::new_lineage(),
+        operation: operation.to_string(),
+        info: String::new(),
+        who: who(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        created: OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_default(),
+        path: path.to_string(),
+        pid,
+    }
+}
+
+/// Removes the lock of a remote state when its id is `id`.
+pub fn force_unlock_remote(remote: &dyn LockStore, id: &str) -> anyhow::Result<()> {
+    match remote.read_lock()? {
+        None => bail!("the state {} is not locked", remote.location()),
+        Some(info) if info.id == id => remote.delete_lock(),
+        Some(info) => bail!(
+            "the lock of {} has id {}, not {id}; nothing was removed",
+            remote.location(),
+            info.id
+        ),
     }
 }
 

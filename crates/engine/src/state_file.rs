@@ -4,19 +4,30 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
 use crate::address::{InstanceAddr, InstanceKey};
 use crate::files::{beside, directory_of, write_atomic};
 use crate::journal::replay;
+use crate::remote::RemoteState;
 use crate::state::{InstanceState, STATE_VERSION, State};
 
-/// Where the state lives and how it is written.
-#[derive(Debug)]
+/// Where the state lives and how it is written: a local file (with its journal and
+/// backup), or a remote store.
 pub struct StateFile {
     path: PathBuf,
     backed_up: bool,
+    remote: Option<Arc<dyn RemoteState>>,
+}
+
+impl std::fmt::Debug for StateFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateFile")
+            .field("location", &self.location())
+            .finish()
+    }
 }
 
 impl StateFile {
@@ -27,6 +38,29 @@ impl StateFile {
         Self {
             path: through_links(path.into()),
             backed_up: false,
+            remote: None,
+        }
+    }
+
+    /// The state in a remote store.
+    pub fn remote(remote: Arc<dyn RemoteState>) -> Self {
+        Self {
+            path: PathBuf::from(remote.location()),
+            backed_up: true,
+            remote: Some(remote),
+        }
+    }
+
+    /// Whether the state is a local file (with a journal); else it is remote.
+    pub fn is_local(&self) -> bool {
+        self.remote.is_none()
+    }
+
+    /// Where the state is, for messages: the file's path or the remote location.
+    pub fn location(&self) -> String {
+        match &self.remote {
+            Some(remote) => remote.location(),
+            None => self.path.display().to_string(),
         }
     }
 
@@ -47,12 +81,26 @@ impl StateFile {
 
     /// True when a journal file lies beside the state file (live or stale).
     pub fn has_journal(&self) -> bool {
-        self.journal_path().exists()
+        self.is_local() && self.journal_path().exists()
     }
 
     /// Reads the state (the file with its journal replayed); `None` when there is no
     /// state file yet.
     pub fn load(&self) -> anyhow::Result<Option<State>> {
+        if let Some(remote) = &self.remote {
+            let Some(bytes) = remote.read()? else {
+                return Ok(None);
+            };
+            let location = remote.location();
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("the state {location} is not UTF-8 text"))?;
+            if text.trim().is_empty() {
+                return Ok(None);
+            }
+            let state = parse_state(&text, &location)?;
+            check_objects(&state).with_context(|| format!("the state {location} is damaged"))?;
+            return Ok(Some(state));
+        }
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -72,19 +120,7 @@ impl StateFile {
             }
             return Ok(None);
         }
-        let mut state: State = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "the state file {} is not valid JSON state",
-                self.path.display()
-            )
-        })?;
-        if state.version > STATE_VERSION {
-            bail!(
-                "the state file {} has format version {}, newer than this ycprov supports ({STATE_VERSION})",
-                self.path.display(),
-                state.version
-            );
-        }
+        let mut state = parse_state(&text, &format!("file {}", self.path.display()))?;
         replay(&self.journal_path(), &mut state)?;
         check_objects(&state)
             .with_context(|| format!("the state file {} is damaged", self.path.display()))?;
@@ -114,9 +150,22 @@ impl StateFile {
         Ok(text.into_bytes())
     }
 
+    /// Writes `state` as it is, its serial and lineage kept (moving a state between
+    /// backends, `state push`).
+    pub fn write_unchanged(&mut self, state: &State) -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(state).context("cannot serialise the state")?;
+        text.push('\n');
+        self.write_encoded(text.as_bytes())
+    }
+
     /// Writes state bytes from [`StateFile::encode`] atomically, as [`StateFile::write`] does
     /// (including the one-time backup of the previous file).
     pub fn write_encoded(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        if let Some(remote) = &self.remote {
+            return remote
+                .write(bytes)
+                .with_context(|| format!("cannot write the state {}", remote.location()));
+        }
         let dir = directory_of(&self.path);
         if !self.backed_up {
             if let Some(previous) = self.previous_state()? {
@@ -145,6 +194,19 @@ impl StateFile {
         text.push('\n');
         Ok(Some(text.into_bytes()))
     }
+}
+
+/// Parses state text, refusing a format newer than this ycprov's; `what` names it.
+fn parse_state(text: &str, what: &str) -> anyhow::Result<State> {
+    let state: State = serde_json::from_str(text)
+        .with_context(|| format!("the state {what} is not valid JSON state"))?;
+    if state.version > STATE_VERSION {
+        bail!(
+            "the state {what} has format version {}, newer than this ycprov supports ({STATE_VERSION})",
+            state.version
+        );
+    }
+    Ok(state)
 }
 
 /// Encodes a state again and again as [`StateFile::encode`] does (the same bytes),

@@ -29,6 +29,33 @@ const TOP_LEVEL_BLOCKS: [&str; 6] = [
     "output",
     "terraform",
 ];
+/// The arguments of `backend "local"`.
+const LOCAL_BACKEND_ARGUMENTS: [&str; 1] = ["path"];
+
+/// The arguments of `backend "s3"` ycprov reads (Terraform's names, as Yandex documents
+/// them); the host checks their values.
+const S3_BACKEND_ARGUMENTS: [&str; 19] = [
+    "bucket",
+    "key",
+    "region",
+    "endpoint",
+    "endpoints",
+    "access_key",
+    "secret_key",
+    "profile",
+    "shared_credentials_file",
+    "shared_credentials_files",
+    "skip_region_validation",
+    "skip_credentials_validation",
+    "skip_requesting_account_id",
+    "skip_metadata_api_check",
+    "skip_s3_checksum",
+    "use_path_style",
+    "force_path_style",
+    "use_lockfile",
+    "workspace_key_prefix",
+];
+
 const RESOURCE_META: [&str; 5] = ["count", "for_each", "depends_on", "provider", "lifecycle"];
 
 /// Reads every `*.tf` file of `dir` (in name order) into a [`Config`].
@@ -263,29 +290,66 @@ impl Builder<'_> {
             .blocks()
             .filter(|b| b.ident.as_str() == "backend")
         {
-            let span = span_of(file, inner);
-            let kind = inner
-                .labels
-                .first()
-                .map(|l| l.as_str().to_string())
-                .unwrap_or_default();
-            if kind != "local" {
+            self.backend(file, inner);
+        }
+    }
+
+    /// A `backend` block: its kind must be one ycprov runs, its arguments known and
+    /// literal.
+    fn backend(&mut self, file: usize, inner: &Block) {
+        let span = span_of(file, inner);
+        let kind = inner
+            .labels
+            .first()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default();
+        let accepted: &[&str] = match kind.as_str() {
+            "local" => &LOCAL_BACKEND_ARGUMENTS,
+            "s3" => &S3_BACKEND_ARGUMENTS,
+            _ => {
                 self.error(
                     &span,
                     "Unsupported backend",
-                    format!("ycprov does not support the \"{kind}\" backend yet: it keeps the state in a local file (terraform.tfstate, or -state). Running with this configuration would write a local state where a shared one is expected, so two people or CI runners would create duplicate resources. Remove the backend block to use a local state."),
+                    format!("ycprov does not support the \"{kind}\" backend yet: it keeps the state in a local file or in an S3 bucket (backend \"s3\", e.g. Yandex Object Storage). Running with this configuration would write a state where a different one is expected, so two people or CI runners would create duplicate resources."),
                 );
+                return;
+            }
+        };
+        if let Some(prev) = &self.config.backend {
+            let first = self.location_text(&prev.span.clone());
+            self.error(
+                &span,
+                "Duplicate backend configuration",
+                format!(
+                    "A backend was already configured at {first}; a configuration has one backend."
+                ),
+            );
+            return;
+        }
+        let mut settings = serde_json::Map::new();
+        for structure in inner.body.iter() {
+            let (name, expr) = match structure {
+                Structure::Attribute(attr) => (attr.key.as_str().to_string(), expr_of(file, attr)),
+                Structure::Block(b) => {
+                    let span = span_of(file, b);
+                    self.error(&span, format!("Unsupported block type \"{}\"", b.ident.as_str()), format!("The {kind} backend takes arguments, not blocks; write e.g. endpoints = {{ s3 = \"https://storage.yandexcloud.net\" }}."));
+                    continue;
+                }
+            };
+            if !accepted.contains(&name.as_str()) {
+                let hint = did_you_mean(&name, accepted.iter().copied());
+                self.error(&expr.span, "Unsupported backend argument", format!("The {kind} backend has no argument \"{name}\".{hint} Its arguments are: {}.", accepted.join(", ")));
                 continue;
             }
-            for attr in inner.body.attributes() {
-                let span = span_of(file, attr);
-                self.error(
-                    &span,
-                    "Unsupported backend setting",
-                    format!("ycprov does not support \"{}\" in the local backend yet; name the state file with -state instead.", attr.key.as_str()),
-                );
+            if let Some(value) = self.static_value(&expr, "A backend argument") {
+                settings.insert(name, value);
             }
         }
+        self.config.backend = Some(super::BackendBlock {
+            kind,
+            settings,
+            span,
+        });
     }
 
     fn block(&mut self, file: usize, block: &Block) {

@@ -105,6 +105,18 @@ pub struct ProviderBlock {
     pub span: Span,
 }
 
+/// The `terraform { backend "KIND" { … } }` block: where the state is kept. Its
+/// arguments are literal values (Terraform evaluates no expressions there).
+#[derive(Debug, Clone)]
+pub struct BackendBlock {
+    /// `local` or `s3`.
+    pub kind: String,
+    /// The arguments by name.
+    pub settings: serde_json::Map<String, Value>,
+    /// Where the block is.
+    pub span: Span,
+}
+
 /// A `validation` block of a variable.
 #[derive(Debug, Clone)]
 pub struct Validation {
@@ -244,6 +256,8 @@ pub struct Config {
     /// `terraform { required_providers { NAME = { source = … } } }`: local name, source
     /// address and where it is written.
     pub required_providers: Vec<(String, String, Span)>,
+    /// The `backend` block, if any.
+    pub backend: Option<BackendBlock>,
     /// Warnings found while reading (e.g. quoted references), shown before any plan.
     pub warnings: Diagnostics,
 }
