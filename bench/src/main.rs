@@ -14,6 +14,7 @@ mod child;
 mod cloud;
 mod manual;
 mod report;
+mod saves;
 mod scenarios;
 mod table;
 mod workload;
@@ -153,6 +154,9 @@ fn main() -> Result<()> {
         harness.startup(&cloud, &small, settings.startup_runs)?
     };
 
+    progress("state saves: S3 bucket and local file");
+    let saves = saves::measure(&[100, 1000]);
+
     let results = Results {
         binary,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
@@ -161,6 +165,7 @@ fn main() -> Result<()> {
         manuals,
         manual_skipped,
         startup: Some((small.n, startup)),
+        saves,
         total: started.elapsed(),
     };
     print!("{}", report::render(&results));

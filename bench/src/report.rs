@@ -36,6 +36,8 @@ pub struct Results {
     pub manual_skipped: Vec<(usize, String)>,
     /// Start-up medians and the N of the configuration validated.
     pub startup: Option<(usize, Startup)>,
+    /// What one state save costs, by N (or why it was not measured).
+    pub saves: crate::saves::Saves,
     /// The benchmark's own wall time.
     pub total: Duration,
 }
@@ -75,6 +77,7 @@ pub fn render(results: &Results) -> String {
     render_manuals(&mut out, results);
     render_plans(&mut out, results);
     render_startup(&mut out, results);
+    crate::saves::render(&mut out, &results.saves);
     render_targets(&mut out, &targets(results));
     let _ = writeln!(
         out,
@@ -391,6 +394,7 @@ mod tests {
             manuals: Vec::new(),
             manual_skipped: Vec::new(),
             startup: None,
+            saves: Err("not measured".into()),
             total: Duration::ZERO,
         };
         let targets = targets(&results);
