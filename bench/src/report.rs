@@ -218,7 +218,7 @@ fn render_startup(out: &mut String, results: &Results) {
 }
 
 fn render_targets(out: &mut String, targets: &[Target]) {
-    let _ = writeln!(out, "5. targets");
+    let _ = writeln!(out, "\n6. targets");
     let mut table = Table::new(&["target", "goal", "measured", "result"]);
     for target in targets {
         table.row(vec![

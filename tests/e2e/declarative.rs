@@ -472,10 +472,25 @@ fn init_checks_the_backend_and_required_providers() {
             "source hashicorp/random, which ycprov does not embed",
         ),
         (
-            "a remote backend",
+            "an unsupported backend",
+            block(yandex, "  backend \"gcs\" {\n    bucket = \"b\"\n  }\n"),
+            1,
+            "does not support the \"gcs\" backend yet",
+        ),
+        (
+            "an s3 backend without a key",
             block(yandex, "  backend \"s3\" {\n    bucket = \"b\"\n  }\n"),
             1,
-            "does not support the \"s3\" backend yet",
+            "the s3 backend needs key",
+        ),
+        (
+            "an unknown s3 argument",
+            block(
+                yandex,
+                "  backend \"s3\" {\n    bucket = \"b\"\n    dynamo_table = \"t\"\n  }\n",
+            ),
+            1,
+            "The s3 backend has no argument \"dynamo_table\"",
         ),
     ];
     for (name, tf, code, want) in cases {

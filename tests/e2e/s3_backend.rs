@@ -289,13 +289,89 @@ fn s3_apply_plan_destroy_keep_the_state_only_in_the_bucket() {
 
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
-fn s3_a_held_lock_is_refused_naming_its_holder_and_force_unlock_removes_it() {
+fn s3_of_two_concurrent_applies_one_proceeds_and_the_other_fails_fast() {
     let server = S3Server::start();
     let cloud = Cloud::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("main.tf"),
         config(&server, "locked.tfstate", 1),
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel::<SyncSender<()>>();
+    let tx = Mutex::new(tx);
+    cloud.emulator.set_request_hook(Some(Arc::new(move |_| {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        if tx.lock().unwrap().send(ack_tx).is_ok() {
+            let _ = ack_rx.recv_timeout(Duration::from_secs(60));
+        }
+    })));
+    let first = ycprov(dir.path(), &cloud)
+        .args(["apply", "-auto-approve"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let paused = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first apply is under way");
+    let started = Instant::now();
+    let second = run(dir.path(), &cloud, &["apply", "-auto-approve"]);
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "it fails fast");
+    let holder = server
+        .state_handle("locked.tfstate")
+        .read_lock()
+        .unwrap()
+        .expect("the first run holds the lock");
+    for expected in [
+        holder.id.as_str(),
+        holder.who.as_str(),
+        "Operation: apply",
+        "ycprov force-unlock",
+    ] {
+        assert!(
+            second.stderr.contains(expected),
+            "{expected}: {}",
+            second.stderr
+        );
+    }
+    cloud.emulator.set_request_hook(None);
+    let _ = paused.send(());
+    while let Ok(more) = rx.recv_timeout(Duration::from_millis(100)) {
+        let _ = more.send(());
+    }
+    let output = first.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        cloud.emulator.snapshot().service_accounts.len(),
+        1,
+        "created once"
+    );
+    assert!(
+        server
+            .state_handle("locked.tfstate")
+            .read_lock()
+            .unwrap()
+            .is_none(),
+        "released"
+    );
+}
+
+#[test]
+#[ignore = "needs an S3 server: scripts/test runs it"]
+fn s3_a_stale_lock_names_its_holder_and_force_unlock_removes_it() {
+    let server = S3Server::start();
+    let cloud = Cloud::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        config(&server, "stale.tfstate", 1),
     )
     .unwrap();
     let holder = LockInfo {
@@ -305,24 +381,22 @@ fn s3_a_held_lock_is_refused_naming_its_holder_and_force_unlock_removes_it() {
         who: "ci@runner-7".into(),
         version: "1.9.0".into(),
         created: "2026-12-01T10:00:00Z".into(),
-        path: "tfstate/locked.tfstate".into(),
+        path: "tfstate/stale.tfstate".into(),
         pid: None,
     };
     assert!(
         server
-            .state_handle("locked.tfstate")
+            .state_handle("stale.tfstate")
             .create_lock(&holder)
             .unwrap()
             .is_none()
     );
-    let started = Instant::now();
     let refused = run(dir.path(), &cloud, &["apply", "-auto-approve"]);
     assert_eq!(refused.code, 1);
-    assert!(started.elapsed() < Duration::from_secs(10), "it fails fast");
     for expected in [
         "b7c1e0f2-lock",
         "ci@runner-7",
-        "apply",
+        "2026-12-01T10:00:00Z",
         "ycprov force-unlock b7c1e0f2-lock",
     ] {
         assert!(
@@ -335,12 +409,55 @@ fn s3_a_held_lock_is_refused_naming_its_holder_and_force_unlock_removes_it() {
         cloud.emulator.snapshot().service_accounts.is_empty(),
         "nothing was created"
     );
-
     let wrong = run(dir.path(), &cloud, &["force-unlock", "other-id"]);
     assert_eq!(wrong.code, 1);
     run(dir.path(), &cloud, &["force-unlock", "b7c1e0f2-lock"]).ok();
     run(dir.path(), &cloud, &["apply", "-auto-approve"]).ok();
     assert_eq!(cloud.emulator.snapshot().service_accounts.len(), 1);
+
+    let pushed = dir.path().join("old.tfstate");
+    let mut old = server.state("stale.tfstate").unwrap();
+    old["serial"] = Value::from(0);
+    std::fs::write(&pushed, old.to_string()).unwrap();
+    let refused = run(
+        dir.path(),
+        &cloud,
+        &["state", "push", pushed.to_str().unwrap()],
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("newer than the new one's"),
+        "{}",
+        refused.stderr
+    );
+    run(
+        dir.path(),
+        &cloud,
+        &["state", "push", "-force", pushed.to_str().unwrap()],
+    )
+    .ok();
+    assert_eq!(server.state("stale.tfstate").unwrap()["serial"], 0);
+}
+
+#[test]
+fn s3_a_local_backend_path_names_the_state_file() {
+    let cloud = Cloud::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "terraform {\n  backend \"local\" {\n    path = \"states/team.tfstate\"\n  }\n}\n\nresource \"yandex_iam_service_account\" \"a\" {\n  name = \"local-path\"\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("states")).unwrap();
+    run(dir.path(), &cloud, &["apply", "-auto-approve"]).ok();
+    assert!(dir.path().join("states/team.tfstate").exists());
+    assert!(!dir.path().join("terraform.tfstate").exists());
+    let listed = run(dir.path(), &cloud, &["state", "list"]);
+    assert!(
+        listed.ok().contains("yandex_iam_service_account.a"),
+        "{}",
+        listed.stdout
+    );
 }
 
 #[test]
