@@ -261,6 +261,21 @@ fn prepare(
             return None;
         }
     };
+    if configure
+        && opts.remote.is_none()
+        && let Some(backend) = config.backend.as_ref().filter(|b| b.kind != "local")
+    {
+        print_diags(
+            ui,
+            &Diag::error(
+                "Remote state not available",
+                format!("The configuration keeps its state in a \"{}\" backend, but this run was given no remote state store; it would read and write a local state instead. Run it through ycprov, which connects the backend.", backend.kind),
+            )
+            .at(config.location(&backend.span))
+            .into(),
+        );
+        return None;
+    }
     let schema = match providers.schema() {
         Ok(s) => s,
         Err(e) => {

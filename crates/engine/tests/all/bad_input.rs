@@ -160,18 +160,25 @@ const CASES: &[Case] = &[
         hint: "cannot be determined until apply",
     },
     Case {
-        name: "a remote backend",
-        config: "terraform {\n  required_version = \">= 1.5\"\n  backend \"s3\" {\n    bucket = \"tf-state\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
+        name: "an unsupported backend",
+        config: "terraform {\n  required_version = \">= 1.5\"\n  backend \"gcs\" {\n    bucket = \"tf-state\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
         summary: "Unsupported backend",
         at: "main.tf:3:3",
-        hint: "does not support the \"s3\" backend yet",
+        hint: "does not support the \"gcs\" backend yet",
     },
     Case {
-        name: "a local backend with a path",
-        config: "terraform {\n  backend \"local\" {\n    path = \"other.tfstate\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
-        summary: "Unsupported backend setting",
-        at: "main.tf:3:5",
-        hint: "name the state file with -state",
+        name: "an s3 backend argument that does not exist",
+        config: "terraform {\n  backend \"s3\" {\n    bucket       = \"tf-state\"\n    dynamodb_tabel = \"locks\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
+        summary: "Unsupported backend argument",
+        at: "main.tf:4:5",
+        hint: "Its arguments are: bucket, key",
+    },
+    Case {
+        name: "an s3 backend the engine was given no store for",
+        config: "terraform {\n  backend \"s3\" {\n    bucket = \"tf-state\"\n    key    = \"k\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = \"x\"\n}\n",
+        summary: "Remote state not available",
+        at: "main.tf:2:3",
+        hint: "given no remote state store",
     },
 ];
 
