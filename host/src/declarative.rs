@@ -168,6 +168,7 @@ fn options(args: &ConfigArgs) -> Result<Options> {
     opts.lock = args.lock;
     opts.json = args.json;
     opts.now = Some(crate::clock::now());
+    opts.interrupted = Some(crate::interrupt::flag());
     Ok(opts)
 }
 

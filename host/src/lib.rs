@@ -15,6 +15,7 @@ pub mod declarative;
 pub mod demo;
 pub mod failure;
 pub mod imperative;
+pub mod interrupt;
 pub mod logging;
 pub mod output;
 pub mod providers;

@@ -590,6 +590,75 @@ fn s3_a_killed_apply_converges_from_the_buckets_state() {
 
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
+fn s3_an_interrupted_apply_saves_what_it_did_and_releases_the_lock() {
+    let server = S3Server::start();
+    let cloud = Cloud::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        config(&server, "interrupted.tfstate", 3),
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel::<SyncSender<()>>();
+    let tx = Mutex::new(tx);
+    cloud.emulator.set_request_hook(Some(Arc::new(move |_| {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        if tx.lock().unwrap().send(ack_tx).is_ok() {
+            let _ = ack_rx.recv_timeout(Duration::from_secs(60));
+        }
+    })));
+    let child = ycprov(dir.path(), &cloud)
+        .args(["apply", "-auto-approve", "-parallelism=1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let paused = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the apply is under way");
+    // SAFETY: signalling our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    cloud.emulator.set_request_hook(None);
+    let _ = paused.send(());
+    while let Ok(more) = rx.recv_timeout(Duration::from_millis(100)) {
+        let _ = more.send(());
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Apply interrupted"), "{stderr}");
+    let handle = server.state_handle("interrupted.tfstate");
+    assert!(
+        handle.read_lock().unwrap().is_none(),
+        "the lock is released"
+    );
+    let saved = server
+        .state("interrupted.tfstate")
+        .expect("what was done is saved");
+    let done = saved["resources"].as_array().unwrap().len();
+    assert!((1..6).contains(&done), "{done} objects saved");
+    assert!(
+        cloud.emulator.snapshot().service_accounts.len() < 3,
+        "the interrupt stopped new work"
+    );
+
+    run(dir.path(), &cloud, &["apply", "-auto-approve"]).ok();
+    assert_eq!(
+        cloud.emulator.snapshot().service_accounts.len(),
+        3,
+        "no duplicate"
+    );
+    let plan = run(dir.path(), &cloud, &["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+#[test]
+#[ignore = "needs an S3 server: scripts/test runs it"]
 fn s3_init_migrate_state_moves_the_state_both_ways() {
     let server = S3Server::start();
     let cloud = Cloud::start();

@@ -3,6 +3,7 @@
 //! after every change.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -132,6 +133,8 @@ pub struct ApplyRequest<'a> {
     pub plan_time: OffsetDateTime,
     /// How often a "still running" event is reported.
     pub progress_interval: Duration,
+    /// Set to stop gracefully: no new change starts; those under way finish and are saved.
+    pub interrupted: Option<Arc<AtomicBool>>,
 }
 
 /// What an apply did.
@@ -567,6 +570,7 @@ impl Walk<'_> {
             drop(done_tx);
             let mut stop = false;
             loop {
+                stop |= self.interrupted();
                 if !stop {
                     stop = !self.dispatch(&mut progress, in_flight_jobs, &job_tx, diags, on_event);
                 }
@@ -589,7 +593,22 @@ impl Walk<'_> {
             }
             drop(job_tx);
         });
+        let not_started = (0..n).filter(|&i| progress.walker.is_ready(i)).count();
+        if self.interrupted() {
+            diags.push(Diag::error(
+                "Apply interrupted",
+                format!("The run was interrupted: the changes under way finished and were saved, and {not_started} more that were ready did not start (nor anything that waits for them). Run apply again to finish."),
+            ));
+        }
         progress.counts
+    }
+
+    /// Whether the run was asked to stop.
+    fn interrupted(&self) -> bool {
+        self.req
+            .interrupted
+            .as_ref()
+            .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// Sends the ready ops to the workers, batched where their type batches, up to

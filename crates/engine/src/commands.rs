@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -92,6 +93,9 @@ pub struct Options {
     /// The remote state store of the configuration's backend (`s3`), if any; `None`
     /// keeps the state in the local file.
     pub remote: Option<Arc<dyn RemoteState>>,
+    /// Set (by the host's interrupt handler) to stop an apply gracefully: no new change
+    /// starts, the ones under way finish and are saved.
+    pub interrupted: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -145,6 +149,7 @@ impl Default for Options {
             now: None,
             progress_interval: Duration::from_secs(10),
             remote: None,
+            interrupted: None,
         }
     }
 }
@@ -781,6 +786,7 @@ fn run_apply(opts: &Options, providers: &Providers, ui: &mut dyn Ui, destroy: bo
         now: opts.now(),
         plan_time,
         progress_interval: opts.progress_interval,
+        interrupted: opts.interrupted.clone(),
     };
     let json = opts.json;
     let outcome = apply_plan(&req, file, &mut |event: ApplyEvent| {
