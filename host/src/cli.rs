@@ -418,7 +418,8 @@ pub struct InitArgs {
     /// With -migrate-state: replace a different state already in the new backend.
     #[arg(long)]
     pub force_copy: bool,
-    /// Initialize the backend (the local state needs nothing).
+    /// Initialize the backend: read its state (checking the credentials) and record it;
+    /// `-backend=false` skips this.
     #[arg(long = "backend", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub backend: bool,
 }

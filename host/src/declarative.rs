@@ -24,14 +24,19 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     let mut ui = TerminalUi;
     let code = match command {
         Command::Init(args) => {
-            let opts = options(&args.config)?;
-            crate::backend::init::prepare(&args, &opts)?;
+            let opts = if args.backend {
+                let opts = options(&args.config)?;
+                crate::backend::init::prepare(&args, &opts)?;
+                opts
+            } else {
+                options_without_backend(&args.config)?
+            };
             with_providers(global, &args.config, &opts, |p| {
                 commands::init(&opts, p, &mut ui)
             })?
         }
         Command::Validate(args) => {
-            let opts = options(&args)?;
+            let opts = options_without_backend(&args)?;
             with_providers(global, &args, &opts, |p| {
                 commands::validate(&opts, p, &mut ui)
             })?
@@ -146,8 +151,18 @@ pub fn is_declarative(command: &Command) -> bool {
     )
 }
 
+/// Options for a command that reads and writes the state (through the backend).
 fn options(args: &ConfigArgs) -> Result<Options> {
-    let mut opts = state_options(&args.state)?;
+    let mut opts = options_without_backend(args)?;
+    crate::backend::apply_backend(&mut opts, &args.state)?;
+    Ok(opts)
+}
+
+/// Options for a command that never touches the state (`validate`): no backend, so no
+/// backend credentials are needed.
+fn options_without_backend(args: &ConfigArgs) -> Result<Options> {
+    let mut opts = Options::new(".");
+    opts.state_path = Some(args.state.clone());
     opts.vars = args
         .var_files
         .iter()

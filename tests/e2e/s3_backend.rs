@@ -440,6 +440,39 @@ fn s3_a_stale_lock_names_its_holder_and_force_unlock_removes_it() {
 }
 
 #[test]
+fn s3_validate_needs_no_backend_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = "terraform {\n  backend \"s3\" {\n    bucket = \"b\"\n    key    = \"k\"\n    region = \"ru-central1\"\n  }\n}\n\nresource \"yandex_iam_service_account\" \"a\" {\n  name = \"sa-valid\"\n}\n";
+    std::fs::write(dir.path().join("main.tf"), backend).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let validated = Run::of(
+        base_command(Some(dir.path()))
+            .env("HOME", home.path())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .args(["validate"]),
+    );
+    assert!(
+        validated.ok().contains("The configuration is valid"),
+        "{}",
+        validated.stdout
+    );
+    let planned = Run::of(
+        base_command(Some(dir.path()))
+            .env("HOME", home.path())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .args(["plan"]),
+    );
+    assert_eq!(planned.code, 1);
+    assert!(
+        planned.stderr.contains("the s3 backend has no access key"),
+        "{}",
+        planned.stderr
+    );
+}
+
+#[test]
 fn s3_a_local_backend_path_names_the_state_file() {
     let cloud = Cloud::start();
     let dir = tempfile::tempdir().unwrap();
