@@ -298,14 +298,7 @@ fn s3_of_two_concurrent_applies_one_proceeds_and_the_other_fails_fast() {
         config(&server, "locked.tfstate", 1),
     )
     .unwrap();
-    let (tx, rx) = mpsc::channel::<SyncSender<()>>();
-    let tx = Mutex::new(tx);
-    cloud.emulator.set_request_hook(Some(Arc::new(move |_| {
-        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        if tx.lock().unwrap().send(ack_tx).is_ok() {
-            let _ = ack_rx.recv_timeout(Duration::from_secs(60));
-        }
-    })));
+    let rx = pause_at(&cloud, None);
     let first = ycprov(dir.path(), &cloud)
         .args(["apply", "-auto-approve"])
         .stdin(Stdio::null())
@@ -337,11 +330,7 @@ fn s3_of_two_concurrent_applies_one_proceeds_and_the_other_fails_fast() {
             second.stderr
         );
     }
-    cloud.emulator.set_request_hook(None);
-    let _ = paused.send(());
-    while let Ok(more) = rx.recv_timeout(Duration::from_millis(100)) {
-        let _ = more.send(());
-    }
+    resume_all(&cloud, paused, &rx);
     let output = first.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -532,21 +521,37 @@ fn s3_a_foreign_write_between_two_saves_is_detected() {
     );
 }
 
-/// Kills `ycprov apply` when the emulator has applied mutating request `at`; returns
-/// whether it was killed.
-fn apply_killed_at(dir: &Path, cloud: &Cloud, at: u64) -> bool {
+/// Makes the emulator hold back its answer to every applied mutating request (or only to
+/// request `at`) until the test acknowledges the sender it receives.
+fn pause_at(cloud: &Cloud, at: Option<u64>) -> mpsc::Receiver<SyncSender<()>> {
     let (tx, rx) = mpsc::channel::<SyncSender<()>>();
     let tx = Mutex::new(tx);
     cloud
         .emulator
         .set_request_hook(Some(Arc::new(move |number| {
-            if number == at {
+            if at.is_none_or(|at| at == number) {
                 let (ack_tx, ack_rx) = mpsc::sync_channel(1);
                 if tx.lock().unwrap().send(ack_tx).is_ok() {
                     let _ = ack_rx.recv_timeout(Duration::from_secs(60));
                 }
             }
         })));
+    rx
+}
+
+/// Removes the hook and lets the held requests (and any that were waiting) answer.
+fn resume_all(cloud: &Cloud, paused: SyncSender<()>, rx: &mpsc::Receiver<SyncSender<()>>) {
+    cloud.emulator.set_request_hook(None);
+    let _ = paused.send(());
+    while let Ok(more) = rx.recv_timeout(Duration::from_millis(100)) {
+        let _ = more.send(());
+    }
+}
+
+/// Kills `ycprov apply` when the emulator has applied mutating request `at`; returns
+/// whether it was killed.
+fn apply_killed_at(dir: &Path, cloud: &Cloud, at: u64) -> bool {
+    let rx = pause_at(cloud, Some(at));
     let mut child = ycprov(dir, cloud)
         .args(["apply", "-auto-approve"])
         .stdin(Stdio::null())
@@ -632,14 +637,7 @@ fn s3_an_interrupted_apply_saves_what_it_did_and_releases_the_lock() {
         config(&server, "interrupted.tfstate", 3),
     )
     .unwrap();
-    let (tx, rx) = mpsc::channel::<SyncSender<()>>();
-    let tx = Mutex::new(tx);
-    cloud.emulator.set_request_hook(Some(Arc::new(move |_| {
-        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        if tx.lock().unwrap().send(ack_tx).is_ok() {
-            let _ = ack_rx.recv_timeout(Duration::from_secs(60));
-        }
-    })));
+    let rx = pause_at(&cloud, None);
     let child = ycprov(dir.path(), &cloud)
         .args(["apply", "-auto-approve", "-parallelism=1"])
         .stdin(Stdio::null())
@@ -656,11 +654,7 @@ fn s3_an_interrupted_apply_saves_what_it_did_and_releases_the_lock() {
         0
     );
     std::thread::sleep(Duration::from_millis(300));
-    cloud.emulator.set_request_hook(None);
-    let _ = paused.send(());
-    while let Ok(more) = rx.recv_timeout(Duration::from_millis(100)) {
-        let _ = more.send(());
-    }
+    resume_all(&cloud, paused, &rx);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
