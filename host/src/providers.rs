@@ -43,14 +43,20 @@ pub fn embedded_sources() -> [String; 2] {
     [yandex_source(), time_source()]
 }
 
+/// The sandbox policy of a provider whose API is at `api_origins` (requests to them sent
+/// to `endpoint` when given), with the `--policy` file applied.
+pub fn policy(global: &GlobalArgs, api_origins: &[&str], endpoint: Option<&str>) -> Result<Policy> {
+    let policy = Policy::new(api_origins, endpoint)?;
+    match &global.policy {
+        Some(file) => policy.with_file(file),
+        None => Ok(policy),
+    }
+}
+
 /// The capabilities of a provider without a host profile: no credentials, network only
 /// to the `--policy` file's `allowed_endpoints`, the host clock.
 pub fn plain_capabilities(global: &GlobalArgs) -> Result<Capabilities> {
-    let policy = Policy::new(&[], None)?;
-    let policy = match &global.policy {
-        Some(file) => policy.with_file(file)?,
-        None => policy,
-    };
+    let policy = policy(global, &[], None)?;
     Ok(Capabilities::new(policy, Arc::new(NoCredentials)).with_clock(crate::clock::host_clock()))
 }
 

@@ -593,8 +593,8 @@ impl Walk<'_> {
             }
             drop(job_tx);
         });
-        let not_started = (0..n).filter(|&i| progress.walker.is_ready(i)).count();
         if self.interrupted() {
+            let not_started = progress.walker.ready().count();
             diags.push(Diag::error(
                 "Apply interrupted",
                 format!("The run was interrupted: the changes under way finished and were saved, and {not_started} more that were ready did not start (nor anything that waits for them). Run apply again to finish."),

@@ -24,11 +24,6 @@ impl DependencyGraph {
         }
     }
 
-    /// The number of work items.
-    pub fn work(&self) -> usize {
-        self.work
-    }
-
     /// The number of nodes (work items and barriers).
     pub fn nodes(&self) -> usize {
         self.waits_for.len()
@@ -57,11 +52,6 @@ impl DependencyGraph {
     /// What `node` waits for directly.
     pub fn waits_for(&self, node: usize) -> &[usize] {
         &self.waits_for[node]
-    }
-
-    /// Whether `node` is a work item (not a barrier).
-    pub fn is_work(&self, node: usize) -> bool {
-        node < self.work
     }
 
     /// Sorts and deduplicates every node's waits.

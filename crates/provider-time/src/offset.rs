@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use ycprov_provider_sdk::timestamp::Timestamp;
-use ycprov_provider_sdk::value::{is_wholly_known, unknown};
+use ycprov_provider_sdk::value::is_wholly_known;
 use ycprov_provider_sdk::{
     Attribute, Attrs, Context, Diagnostic, OPTIONAL_STRING, Outcome, Resource, ResourceSchema,
 };
@@ -11,7 +11,7 @@ use ycprov_provider_sdk::{
 use crate::Time;
 use crate::timestamps::{
     CALENDAR, Derived, TRIGGERS, at_least_one_of, check_values, id_number, offset, optional_number,
-    set_calendar, whole_number,
+    set_moment, whole_number,
 };
 
 /// The resource type.
@@ -105,18 +105,11 @@ fn offsets(attrs: &Attrs) -> Result<Option<[i64; 6]>, Diagnostic> {
 fn compute(attrs: &mut Attrs, base: Timestamp, base_text: &str) -> Result<(), Diagnostic> {
     attrs.insert("id".into(), json!(base_text));
     attrs.insert("base_rfc3339".into(), json!(base_text));
-    match offsets(attrs)? {
-        Some(parts) => {
-            let at = offset(base, parts);
-            attrs.insert("rfc3339".into(), json!(at.to_rfc3339()));
-            set_calendar(attrs, at);
-        }
-        None => {
-            for attribute in CALENDAR.iter().map(|a| a.name).chain(["rfc3339"]) {
-                attrs.insert(attribute.to_owned(), unknown());
-            }
-        }
-    }
+    let at = offsets(attrs)?.map(|parts| {
+        let at = offset(base, parts);
+        (at, at.to_rfc3339())
+    });
+    set_moment(attrs, "rfc3339", at);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use ycprov_provider_sdk::timestamp::Timestamp;
-use ycprov_provider_sdk::value::{is_wholly_known, unknown};
+use ycprov_provider_sdk::value::is_wholly_known;
 use ycprov_provider_sdk::{
     Attribute, Attrs, Context, Diagnostic, OPTIONAL_STRING, Outcome, Resource, ResourceSchema,
 };
@@ -11,7 +11,7 @@ use ycprov_provider_sdk::{
 use crate::Time;
 use crate::timestamps::{
     CALENDAR, Derived, TRIGGERS, at_least_one_of, check_values, id_number, offset, optional_number,
-    set_calendar, timestamp, whole_number,
+    set_moment, timestamp, whole_number,
 };
 
 /// The resource type.
@@ -119,19 +119,14 @@ fn rotation(attrs: &Attrs, base: Timestamp) -> Result<Option<Timestamp>, Diagnos
 fn compute(attrs: &mut Attrs, base: Timestamp, base_text: &str) -> Result<(), Diagnostic> {
     attrs.insert("id".into(), json!(base_text));
     attrs.insert("rfc3339".into(), json!(base_text));
-    match rotation(attrs, base)? {
-        Some(at) => {
-            let configured = attrs.get("rotation_rfc3339").and_then(Value::as_str);
-            let text = configured.map_or_else(|| at.to_rfc3339(), str::to_owned);
-            attrs.insert("rotation_rfc3339".into(), json!(text));
-            set_calendar(attrs, at);
-        }
-        None => {
-            for name in CALENDAR.iter().map(|a| a.name).chain(["rotation_rfc3339"]) {
-                attrs.insert(name.to_owned(), unknown());
-            }
-        }
-    }
+    let at = rotation(attrs, base)?.map(|at| {
+        let configured = attrs.get("rotation_rfc3339").and_then(Value::as_str);
+        (
+            at,
+            configured.map_or_else(|| at.to_rfc3339(), str::to_owned),
+        )
+    });
+    set_moment(attrs, "rotation_rfc3339", at);
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::timestamp::{Timestamp, parse_rfc3339};
-use ycprov_provider_sdk::value::{get, is_unknown};
+use ycprov_provider_sdk::value::{get, is_unknown, unknown};
 use ycprov_provider_sdk::{
     AttrType, Attribute, Attrs, Diagnostic, OPTIONAL_STRING, Outcome, ResourceSchema,
 };
@@ -67,6 +67,22 @@ pub fn set_calendar(attrs: &mut Attrs, at: Timestamp) {
         ("unix", at.seconds),
     ] {
         attrs.insert(name.to_owned(), json!(value));
+    }
+}
+
+/// Sets `name` to `at` spelled `text` and the calendar attributes to `at`'s, or all of
+/// them unknown when `at` is not known yet.
+pub fn set_moment(attrs: &mut Attrs, name: &str, at: Option<(Timestamp, String)>) {
+    match at {
+        Some((at, text)) => {
+            attrs.insert(name.to_owned(), json!(text));
+            set_calendar(attrs, at);
+        }
+        None => {
+            for attribute in CALENDAR.iter().map(|a| a.name).chain([name]) {
+                attrs.insert(attribute.to_owned(), unknown());
+            }
+        }
     }
 }
 

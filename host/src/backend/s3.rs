@@ -16,6 +16,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use ycprov_engine::lock::{LockInfo, LockStore};
 use ycprov_engine::remote::RemoteState;
+use ycprov_runtime::Origin;
 
 /// How long a signed request stays valid.
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(300);
@@ -30,9 +31,19 @@ pub struct S3State {
     key: String,
     lock_key: String,
     agent: ureq::Agent,
-    /// The ETag of the state as this run last read or wrote it; `None` before the first
-    /// read, `Some(None)` when there was no state object.
-    etag: Mutex<Option<Option<String>>>,
+    /// The version of the state this run last read or wrote.
+    seen: Mutex<Seen>,
+}
+
+/// What this run last saw of the state object: what the next write must find there.
+#[derive(Clone)]
+enum Seen {
+    /// Not read yet: a write is refused.
+    Unread,
+    /// There was no state object.
+    Absent,
+    /// The object with this ETag.
+    Version(String),
 }
 
 /// What an S3 response said, without its URL.
@@ -66,7 +77,7 @@ impl S3State {
                 "the s3 backend cannot address bucket {bucket:?} at {endpoint}: {e} (an endpoint that is an IP address needs use_path_style = true)"
             )
         })?;
-        let loopback = endpoint.contains("://127.") || endpoint.contains("://localhost");
+        let loopback = Origin::of_url(endpoint).is_ok_and(|origin| origin.is_loopback());
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -81,7 +92,7 @@ impl S3State {
             key: key.to_string(),
             lock_key: format!("{key}.tflock"),
             agent: config.build().into(),
-            etag: Mutex::new(None),
+            seen: Mutex::new(Seen::Unread),
         })
     }
 
@@ -224,40 +235,47 @@ impl RemoteState for S3State {
     fn read(&self) -> Result<Option<Vec<u8>>> {
         let what = format!("reading the state {}", self.location());
         let answer = self.get(&self.key, &what)?;
-        let mut etag = self.etag.lock().unwrap_or_else(|p| p.into_inner());
-        match answer {
-            Some(answer) => {
-                *etag = Some(answer.etag.clone());
-                Ok(Some(answer.body))
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        *seen = match &answer {
+            Some(Answer {
+                etag: Some(tag), ..
+            }) => Seen::Version(tag.clone()),
+            Some(_) => {
+                bail!("{what}: the bucket sent no ETag, so foreign writes could not be detected")
             }
-            None => {
-                *etag = Some(None);
-                Ok(None)
-            }
-        }
+            None => Seen::Absent,
+        };
+        Ok(answer.map(|answer| answer.body))
     }
 
     fn write(&self, bytes: &[u8]) -> Result<()> {
         let what = format!("saving the state {}", self.location());
-        let mut etag = self.etag.lock().unwrap_or_else(|p| p.into_inner());
-        let expected = match &*etag {
-            Some(expected) => expected.clone(),
-            None => bail!("{what}: the state was not read first"),
-        };
-        let condition = match &expected {
-            Some(tag) => ("if-match", tag.as_str()),
-            None => ("if-none-match", "*"),
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let condition = match &*seen {
+            Seen::Unread => bail!("{what}: the state was not read first"),
+            Seen::Absent => ("if-none-match", "*"),
+            Seen::Version(tag) => ("if-match", tag.as_str()),
         };
         let answer = self.put(&self.key, &what, condition, bytes)?;
-        match answer.status {
-            200 => {
-                *etag = Some(answer.etag);
+        match (answer.status, answer.etag) {
+            (200, Some(tag)) => {
+                *seen = Seen::Version(tag);
                 Ok(())
             }
-            412 | 409 => bail!(
+            (200, None) => {
+                bail!("{what}: the bucket sent no ETag, so foreign writes could not be detected")
+            }
+            (412 | 409, _) => bail!(
                 "{what}: the state in the bucket changed since this run read it (another run or tool wrote it; is the lock in use by everyone?). Nothing was written by this save. Run `ycprov state pull` to see the stored state, then plan again"
             ),
-            _ => Err(s3_error(&what, &answer)),
+            (status, etag) => Err(s3_error(
+                &what,
+                &Answer {
+                    status,
+                    etag,
+                    body: answer.body,
+                },
+            )),
         }
     }
 }

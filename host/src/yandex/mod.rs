@@ -116,11 +116,7 @@ pub const ORIGINS: [&str; 3] = [
 /// The sandbox policy for the Yandex provider: its origins, requests to them sent to
 /// `endpoint` when given (the emulator, a private endpoint), and the `--policy` file.
 pub fn policy(global: &GlobalArgs, endpoint: Option<&str>) -> Result<Policy> {
-    let policy = Policy::new(&ORIGINS, endpoint)?;
-    match &global.policy {
-        Some(file) => policy.with_file(file),
-        None => Ok(policy),
-    }
+    crate::providers::policy(global, &ORIGINS, endpoint)
 }
 
 /// The capabilities for the imperative commands: credentials, endpoint and default
