@@ -7,6 +7,9 @@
 //! `hashicorp/time` provider (`crates/provider-time`, `$OUT_DIR/time.wasm`).
 //! `YCPROV_PROVIDER_COMPONENT=FILE` embeds a prebuilt component instead. The hostile
 //! test fixture (`tests/fixtures/hostile`) is built alongside for the sandbox tests.
+//! The WASI build (`$OUT_DIR/provider-wasi.wasm`) is the Yandex provider composed with the
+//! WASI adapter (`crates/wasi-adapter`, with the Yandex API origins as its defaults) by
+//! `wac-graph`; it imports only `wasi:*`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,11 +17,19 @@ use std::{env, fs};
 
 use anyhow::{Context, Result, bail};
 
+#[path = "build/wasi_build.rs"]
+mod wasi_build;
+#[path = "src/yandex/origins.rs"]
+mod yandex_origins;
+
 const PROVIDER_PACKAGE: &str = "ycprov-provider";
 const PROVIDER_ARTIFACT: &str = "ycprov_provider.wasm";
 /// The second embedded provider, `hashicorp/time`.
 const TIME_PACKAGE: &str = "ycprov-provider-time";
 const TIME_ARTIFACT: &str = "ycprov_provider_time.wasm";
+/// The adapter that implements the neutral imports on WASI 0.2 (the WASI build).
+const ADAPTER_PACKAGE: &str = "ycprov-wasi-adapter";
+const ADAPTER_ARTIFACT: &str = "ycprov_wasi_adapter.wasm";
 /// The deliberately hostile component the sandbox tests load with `--provider`.
 const HOSTILE_PACKAGE: &str = "ycprov-hostile-fixture";
 const HOSTILE_ARTIFACT: &str = "ycprov_hostile_fixture.wasm";
@@ -47,6 +58,11 @@ fn build() -> Result<()> {
         "crates/provider-sdk/Cargo.toml",
         "crates/provider-time/src",
         "crates/provider-time/Cargo.toml",
+        "crates/wasi-adapter/src",
+        "crates/wasi-adapter/wit",
+        "crates/wasi-adapter/Cargo.toml",
+        "host/build",
+        "host/src/yandex/origins.rs",
         "tests/fixtures/hostile/src",
         "wit",
         "Cargo.lock",
@@ -73,19 +89,23 @@ fn build() -> Result<()> {
         hostile.display()
     );
 
+    let provider = out_dir.join("provider.wasm");
     match env::var_os("YCPROV_PROVIDER_COMPONENT") {
         Some(prebuilt) => {
             let prebuilt = PathBuf::from(prebuilt);
             println!("cargo:rerun-if-changed={}", prebuilt.display());
-            fs::copy(&prebuilt, out_dir.join("provider.wasm")).with_context(|| {
+            fs::copy(&prebuilt, &provider).with_context(|| {
                 format!("copying the prebuilt component {}", prebuilt.display())
             })?;
         }
-        None => write_component(
-            &modules.join(PROVIDER_ARTIFACT),
-            &out_dir.join("provider.wasm"),
-        )?,
+        None => write_component(&modules.join(PROVIDER_ARTIFACT), &provider)?,
     }
+
+    let adapter = out_dir.join("wasi-adapter.wasm");
+    write_component(&modules.join(ADAPTER_ARTIFACT), &adapter)?;
+    let composed = wasi_build::compose(&fs::read(&provider)?, &fs::read(&adapter)?)
+        .context("composing the WASI build")?;
+    fs::write(out_dir.join("provider-wasi.wasm"), composed).context("writing the WASI build")?;
     Ok(())
 }
 
@@ -166,10 +186,16 @@ fn build_modules(workspace: &Path, target_dir: &Path) -> Result<()> {
             HOSTILE_PACKAGE,
             "-p",
             TIME_PACKAGE,
+            "-p",
+            ADAPTER_PACKAGE,
         ])
         .args(["--target", WASM_TARGET])
         .args(["--profile", "wasm", "--target-dir"])
-        .arg(target_dir);
+        .arg(target_dir)
+        .env(
+            "YCPROV_ADAPTER_API_ORIGINS",
+            yandex_origins::ORIGINS.join(","),
+        );
     for inherited in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",

@@ -127,6 +127,10 @@ pub enum Command {
         /// Where to write the component.
         #[arg(long, short)]
         out: PathBuf,
+        /// Write the WASI build instead: the provider composed with the WASI adapter, importing
+        /// only `wasi:*` (for wasmtime-wasi, jco, Wassette, Spin, wasmCloud).
+        #[arg(long)]
+        wasi: bool,
     },
 }
 

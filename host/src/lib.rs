@@ -96,16 +96,20 @@ fn run(cli: Cli) -> Result<u8> {
             return yandex::credentials::status::run(&cli.global, format, &mut stdout);
         }
         Command::Demo(args) => demo::run(&cli.global, &args, &mut stdout)?,
-        Command::ProviderWasm { out } => {
-            std::fs::write(&out, yandex::EMBEDDED_COMPONENT)
-                .with_context(|| format!("writing {}", out.display()))?;
+        Command::ProviderWasm { out, wasi } => {
+            let (wasm, what) = if wasi {
+                (yandex::WASI_COMPONENT, "the WASI build of the provider")
+            } else {
+                (yandex::EMBEDDED_COMPONENT, "the provider component")
+            };
+            std::fs::write(&out, wasm).with_context(|| format!("writing {}", out.display()))?;
             writeln!(
                 stdout,
-                "wrote the provider component ({} bytes) to {}",
-                yandex::EMBEDDED_COMPONENT.len(),
+                "wrote {what} ({} bytes) to {}",
+                wasm.len(),
                 out.display()
             )?;
-            let (imports, exports) = ycprov_runtime::interfaces(yandex::EMBEDDED_COMPONENT)?;
+            let (imports, exports) = ycprov_runtime::interfaces(wasm)?;
             writeln!(stdout, "imports: {}", imports.join(", "))?;
             writeln!(stdout, "exports: {}", exports.join(", "))?;
         }

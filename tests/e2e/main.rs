@@ -16,4 +16,5 @@ mod providers;
 mod s3_backend;
 mod sandbox;
 mod secrets;
+mod stock_hosts;
 mod support;

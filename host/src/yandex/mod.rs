@@ -9,6 +9,9 @@
 
 pub mod credentials;
 pub mod local;
+mod origins;
+
+pub use origins::ORIGINS;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +28,10 @@ use local::LocalCloud;
 
 /// The Yandex provider component built with this host.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
+
+/// The WASI build: the Yandex provider composed with the WASI adapter
+/// (`crates/wasi-adapter`), importing only `wasi:*`, for stock WASI 0.2 hosts.
+pub const WASI_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider-wasi.wasm"));
 
 /// The Yandex WIT package whose `iam` export the host calls, beyond the neutral package.
 pub const PACKAGES: [&str; 1] = ["yandex-cloud:iam@0.2.0"];
@@ -105,13 +112,6 @@ pub fn runtime(component_file: Option<&Path>, caps: Capabilities) -> Result<Runt
 pub fn credentials_of(runtime: &Runtime) -> Option<&YandexCredentials> {
     runtime.capabilities().credentials_as::<YandexCredentials>()
 }
-
-/// The Yandex Cloud API origins the provider talks to.
-pub const ORIGINS: [&str; 3] = [
-    "https://iam.api.cloud.yandex.net:443",
-    "https://resource-manager.api.cloud.yandex.net:443",
-    "https://operation.api.cloud.yandex.net:443",
-];
 
 /// The sandbox policy for the Yandex provider: its origins, requests to them sent to
 /// `endpoint` when given (the emulator, a private endpoint), and the `--policy` file.
