@@ -111,7 +111,7 @@ fn state_of(n: usize) -> State {
             ),
         ];
         for (type_name, attributes) in records {
-            let addr = ResourceAddr::new(type_name, &format!("a{i}")).instance(InstanceKey::None);
+            let addr = ResourceAddr::new(type_name, format!("a{i}")).instance(InstanceKey::None);
             state.upsert(InstanceState::new(
                 &addr,
                 0,

@@ -209,7 +209,8 @@ fn the_adapter_enforces_its_configuration() {
     let engine = Engine::default();
     let component = Component::new(&engine, wasi_build(dir.path())).unwrap();
     let endpoint = cloud.emulator.base_url();
-    let cases: [(&str, Vec<(&str, String)>, &str); 4] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: [Case; 4] = [
         (
             "an origin outside the allow-list",
             vec![

@@ -141,7 +141,8 @@ mod tests {
 
     #[test]
     fn splits_urls_as_the_host_does() {
-        let cases: [(&str, Result<(&str, &str), &str>); 9] = [
+        type Expected<'a> = Result<(&'a str, &'a str), &'a str>;
+        let cases: [(&str, Expected); 9] = [
             (
                 "https://iam.api.cloud.yandex.net/iam/v1/keys?x=1",
                 Ok(("https://iam.api.cloud.yandex.net:443", "/iam/v1/keys?x=1")),
