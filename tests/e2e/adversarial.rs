@@ -55,6 +55,7 @@ fn an_api_error_that_echoes_the_token_is_printed_redacted_by_every_command() {
             Answer {
                 status: 400,
                 body: json!({"code": 3, "message": format!("token {} is not valid for this call", bearer(request)), "details": []}).to_string(),
+                location: None,
             }
         } else {
             answer
@@ -117,8 +118,8 @@ fn a_key_created_without_its_secret_is_revoked_on_the_next_run() {
                 object.remove("secret");
             }
             Answer {
-                status: answer.status,
                 body: body.to_string(),
+                ..answer
             }
         } else {
             answer

@@ -199,6 +199,7 @@ fn a_failure_part_way_names_what_exists_and_the_rerun_completes_it() {
             return Answer {
                 status: 403,
                 body: json!({"code": 7, "message": "Permission denied to update access bindings", "details": []}).to_string(),
+                location: None,
             };
         }
         answer

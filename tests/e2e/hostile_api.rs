@@ -23,6 +23,8 @@ pub struct Answer {
     pub status: u16,
     /// The body (JSON text from the emulator).
     pub body: String,
+    /// A `Location` header to send (for redirects).
+    pub location: Option<String>,
 }
 
 /// How a test bends an answer.
@@ -84,9 +86,13 @@ fn serve(stream: TcpStream, upstream: &str, rewrite: &dyn Fn(&Request, Answer) -
     let answer = forward(upstream, &request, body);
     let answer = rewrite(&request, answer);
     let mut stream = stream;
+    let location = answer
+        .location
+        .map(|url| format!("location: {url}\r\n"))
+        .unwrap_or_default();
     let _ = write!(
         stream,
-        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\n{location}content-length: {}\r\nconnection: close\r\n\r\n{}",
         answer.status,
         answer.body.len(),
         answer.body
@@ -113,5 +119,9 @@ fn forward(upstream: &str, request: &Request, body: Vec<u8>) -> Answer {
         .expect("the emulator answers");
     let status = response.status().as_u16();
     let body = response.into_body().read_to_string().unwrap_or_default();
-    Answer { status, body }
+    Answer {
+        status,
+        body,
+        location: None,
+    }
 }

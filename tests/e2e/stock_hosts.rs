@@ -9,6 +9,10 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::hostile_api::{Answer, HostileApi, Request, Rewrite};
 use crate::support::{Cloud, base_command};
 
 wasmtime::component::bindgen!({
@@ -260,4 +264,59 @@ fn the_adapter_enforces_its_configuration() {
             );
         }
     }
+}
+
+#[test]
+fn the_adapter_follows_no_redirect_and_caps_responses() {
+    let cloud = Cloud::start();
+    let seed = cloud.emulator.seed().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::default();
+    let component = Component::new(&engine, wasi_build(dir.path())).unwrap();
+
+    let followed = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&followed);
+    let target = HostileApi::start(
+        cloud.emulator.base_url(),
+        Arc::new(move |_: &Request, answer: Answer| {
+            count.fetch_add(1, Ordering::SeqCst);
+            answer
+        }),
+    );
+    let location = format!("{}/iam/v1/serviceAccounts/ajeaaaaaaaaaaaaaaaaa", target.url);
+    let redirect: Rewrite = Arc::new(move |_: &Request, _: Answer| Answer {
+        status: 302,
+        body: String::new(),
+        location: Some(location.clone()),
+    });
+    let redirecting = HostileApi::start(cloud.emulator.base_url(), redirect);
+    let env = [
+        ("YCPROV_ENDPOINT", redirecting.url.clone()),
+        ("YCPROV_TOKEN", seed.admin_token.clone()),
+    ];
+    let (mut store, provider) = instantiate(&engine, &component, &env);
+    let error = provider
+        .yandex_cloud_iam_iam()
+        .call_get_account(&mut store, "ajeaaaaaaaaaaaaaaaaa")
+        .unwrap()
+        .expect_err("a redirect is not a success");
+    assert!(format!("{error:?}").contains("302"), "{error:?}");
+    assert_eq!(
+        followed.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+
+    let env = [
+        ("YCPROV_ENDPOINT", cloud.emulator.base_url()),
+        ("YCPROV_TOKEN", seed.admin_token.clone()),
+        ("YCPROV_MAX_RESPONSE_BYTES", "64".to_string()),
+    ];
+    let (mut store, provider) = instantiate(&engine, &component, &env);
+    let error = provider
+        .yandex_cloud_iam_iam()
+        .call_list_scopes(&mut store)
+        .unwrap()
+        .expect_err("the scope list is larger than 64 bytes");
+    assert!(format!("{error:?}").contains("TooLarge(64)"), "{error:?}");
 }
