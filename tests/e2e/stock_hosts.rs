@@ -63,6 +63,30 @@ fn wasi_build(dir: &Path) -> Vec<u8> {
     std::fs::read(&out).expect("reading the WASI build")
 }
 
+/// A fresh emulator and the WASI build compiled on a stock engine.
+struct Stock {
+    cloud: Cloud,
+    seed: yc_emulator::Seed,
+    engine: Engine,
+    component: Component,
+}
+
+impl Stock {
+    fn start() -> Stock {
+        let cloud = Cloud::start();
+        let seed = cloud.emulator.seed().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let component = Component::new(&engine, wasi_build(dir.path())).unwrap();
+        Stock {
+            cloud,
+            seed,
+            engine,
+            component,
+        }
+    }
+}
+
 /// Instantiates the WASI build with the stock linkers and `env` as its environment.
 fn instantiate(
     engine: &Engine,
@@ -133,11 +157,12 @@ fn the_wasi_build_imports_only_wasi_and_fits_its_budget() {
 
 #[test]
 fn the_three_steps_run_on_wasmtime_stock_linkers() {
-    let cloud = Cloud::start();
-    let seed = cloud.emulator.seed().clone();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::default();
-    let component = Component::new(&engine, wasi_build(dir.path())).unwrap();
+    let Stock {
+        cloud,
+        seed,
+        engine,
+        component,
+    } = Stock::start();
     let env = [
         ("YCPROV_ENDPOINT", cloud.emulator.base_url()),
         ("YCPROV_TOKEN", seed.admin_token.clone()),
@@ -207,11 +232,12 @@ fn the_three_steps_run_on_wasmtime_stock_linkers() {
 
 #[test]
 fn the_adapter_enforces_its_configuration() {
-    let cloud = Cloud::start();
-    let seed = cloud.emulator.seed().clone();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::default();
-    let component = Component::new(&engine, wasi_build(dir.path())).unwrap();
+    let Stock {
+        cloud,
+        seed,
+        engine,
+        component,
+    } = Stock::start();
     let endpoint = cloud.emulator.base_url();
     type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
     let cases: [Case; 4] = [
@@ -268,11 +294,12 @@ fn the_adapter_enforces_its_configuration() {
 
 #[test]
 fn the_adapter_follows_no_redirect_and_caps_responses() {
-    let cloud = Cloud::start();
-    let seed = cloud.emulator.seed().clone();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::default();
-    let component = Component::new(&engine, wasi_build(dir.path())).unwrap();
+    let Stock {
+        cloud,
+        seed,
+        engine,
+        component,
+    } = Stock::start();
 
     let followed = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&followed);
