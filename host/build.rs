@@ -101,19 +101,24 @@ fn build() -> Result<()> {
         None => write_component(&modules.join(PROVIDER_ARTIFACT), &provider)?,
     }
 
-    let adapter = out_dir.join("wasi-adapter.wasm");
-    write_component(&modules.join(ADAPTER_ARTIFACT), &adapter)?;
-    let composed = wasi_build::compose(&fs::read(&provider)?, &fs::read(&adapter)?)
-        .context("composing the WASI build")?;
+    let adapter = component_of(&modules.join(ADAPTER_ARTIFACT))?;
+    let composed =
+        wasi_build::compose(&fs::read(&provider)?, &adapter).context("composing the WASI build")?;
     fs::write(out_dir.join("provider-wasi.wasm"), composed).context("writing the WASI build")?;
     Ok(())
 }
 
-/// Wraps a core module carrying wit-bindgen's type section into a component.
+/// Wraps a core module carrying wit-bindgen's type section into a component and writes it.
 fn write_component(module_path: &Path, component_path: &Path) -> Result<()> {
+    fs::write(component_path, component_of(module_path)?)
+        .with_context(|| format!("writing {}", component_path.display()))
+}
+
+/// Wraps a core module carrying wit-bindgen's type section into a component.
+fn component_of(module_path: &Path) -> Result<Vec<u8>> {
     let module = fs::read(module_path)
         .with_context(|| format!("reading the module {}", module_path.display()))?;
-    let component = wit_component::ComponentEncoder::default()
+    wit_component::ComponentEncoder::default()
         .module(&module)
         .with_context(|| {
             format!(
@@ -123,9 +128,7 @@ fn write_component(module_path: &Path, component_path: &Path) -> Result<()> {
         })?
         .validate(true)
         .encode()
-        .with_context(|| format!("encoding {} as a component", module_path.display()))?;
-    fs::write(component_path, &component)
-        .with_context(|| format!("writing {}", component_path.display()))
+        .with_context(|| format!("encoding {} as a component", module_path.display()))
 }
 
 /// The target directory of the outer build: `OUT_DIR` is `<target>/<profile>/build/<pkg>/out`.

@@ -3,7 +3,7 @@
 //! is lost (folder IAM changes are deltas, never a rewrite of the whole policy).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use yc_emulator::{Config, Faults};
 
-use crate::support::{Cloud, Run};
+use crate::support::{Cloud, Run, spawn_piped};
 
 fn workspace(tf: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -53,13 +53,7 @@ resource "yandex_iam_service_account" "only" {
         })));
 
     let mut first: Command = cloud.command_in(dir.path());
-    let first = first
-        .args(["apply", "-auto-approve"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_piped(first.args(["apply", "-auto-approve"]));
     reached_rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the first apply reached its create");

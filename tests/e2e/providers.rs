@@ -3,7 +3,6 @@
 //! per-component linking, and sources ycprov cannot resolve.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::support::{Cloud, Run, base_command};
+use crate::support::{Cloud, Run, base_command, spawn_piped};
 
 /// A configuration directory with its own state.
 struct Workspace {
@@ -375,14 +374,10 @@ fn a_key_rotates_with_time_rotating_and_is_never_missing() {
     }
 
     let requests = pause_each_request(&cloud);
-    let mut child = ws
-        .command(Some(&cloud), &later)
-        .args(["apply", "-auto-approve"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(
+        ws.command(Some(&cloud), &later)
+            .args(["apply", "-auto-approve"]),
+    );
     let mut checked = 0;
     loop {
         match requests.recv_timeout(Duration::from_millis(200)) {

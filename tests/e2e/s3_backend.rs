@@ -16,7 +16,7 @@ use ycprov::backend::s3::S3State;
 use ycprov_engine::lock::{LockInfo, LockStore};
 use ycprov_engine::remote::RemoteState;
 
-use crate::support::{Cloud, Run, base_command};
+use crate::support::{Cloud, Run, base_command, spawn_piped};
 
 const ACCESS_KEY: &str = "YCAJEtestaccesskey";
 const SECRET_KEY: &str = "YCsecret-s3-test-value-0123456789";
@@ -150,6 +150,16 @@ fn raw(url: url::Url, method: &str, headers: &[(&str, &str)], body: &[u8]) -> (u
     (status, text)
 }
 
+/// An S3 server, a cloud, and a working directory whose `main.tf` keeps `accounts` accounts
+/// with a key each in the bucket under `key`.
+fn s3_workspace(key: &str, accounts: usize) -> (S3Server, Cloud, tempfile::TempDir) {
+    let server = S3Server::start();
+    let cloud = Cloud::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), config(&server, key, accounts)).unwrap();
+    (server, cloud, dir)
+}
+
 fn config(server: &S3Server, key: &str, accounts: usize) -> String {
     let mut tf = server.backend(key);
     for i in 0..accounts {
@@ -220,14 +230,7 @@ fn s3_the_server_enforces_conditional_writes() {
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
 fn s3_apply_plan_destroy_keep_the_state_only_in_the_bucket() {
-    let server = S3Server::start();
-    let cloud = Cloud::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        config(&server, "team/terraform.tfstate", 2),
-    )
-    .unwrap();
+    let (server, cloud, dir) = s3_workspace("team/terraform.tfstate", 2);
 
     let init = run(dir.path(), &cloud, &["init"]);
     assert!(
@@ -290,22 +293,9 @@ fn s3_apply_plan_destroy_keep_the_state_only_in_the_bucket() {
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
 fn s3_of_two_concurrent_applies_one_proceeds_and_the_other_fails_fast() {
-    let server = S3Server::start();
-    let cloud = Cloud::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        config(&server, "locked.tfstate", 1),
-    )
-    .unwrap();
+    let (server, cloud, dir) = s3_workspace("locked.tfstate", 1);
     let rx = pause_at(&cloud, None);
-    let first = ycprov(dir.path(), &cloud)
-        .args(["apply", "-auto-approve"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_piped(ycprov(dir.path(), &cloud).args(["apply", "-auto-approve"]));
     let paused = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the first apply is under way");
@@ -355,14 +345,7 @@ fn s3_of_two_concurrent_applies_one_proceeds_and_the_other_fails_fast() {
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
 fn s3_a_stale_lock_names_its_holder_and_force_unlock_removes_it() {
-    let server = S3Server::start();
-    let cloud = Cloud::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        config(&server, "stale.tfstate", 1),
-    )
-    .unwrap();
+    let (server, cloud, dir) = s3_workspace("stale.tfstate", 1);
     let holder = LockInfo {
         id: "b7c1e0f2-lock".into(),
         operation: "apply".into(),
@@ -485,14 +468,7 @@ fn s3_a_local_backend_path_names_the_state_file() {
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
 fn s3_a_foreign_write_between_two_saves_is_detected() {
-    let server = S3Server::start();
-    let cloud = Cloud::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        config(&server, "shared.tfstate", 3),
-    )
-    .unwrap();
+    let (server, cloud, dir) = s3_workspace("shared.tfstate", 3);
     let endpoint = server.endpoint.clone();
     let overwritten = Arc::new(Mutex::new(false));
     let flag = overwritten.clone();
@@ -629,22 +605,10 @@ fn s3_a_killed_apply_converges_from_the_buckets_state() {
 #[test]
 #[ignore = "needs an S3 server: scripts/test runs it"]
 fn s3_an_interrupted_apply_saves_what_it_did_and_releases_the_lock() {
-    let server = S3Server::start();
-    let cloud = Cloud::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        config(&server, "interrupted.tfstate", 3),
-    )
-    .unwrap();
+    let (server, cloud, dir) = s3_workspace("interrupted.tfstate", 3);
     let rx = pause_at(&cloud, None);
-    let child = ycprov(dir.path(), &cloud)
-        .args(["apply", "-auto-approve", "-parallelism=1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child =
+        spawn_piped(ycprov(dir.path(), &cloud).args(["apply", "-auto-approve", "-parallelism=1"]));
     let paused = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the apply is under way");

@@ -1,7 +1,7 @@
 //! Shared helpers: an emulator per test and a way to run `ycprov` against it.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use yc_emulator::{Config, Emulator};
 
@@ -137,4 +137,14 @@ impl Run {
         serde_json::from_str(self.ok())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
+}
+
+/// Starts `command` in the background with no stdin and its output captured.
+pub fn spawn_piped(command: &mut Command) -> Child {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting ycprov")
 }
