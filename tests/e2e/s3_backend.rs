@@ -481,7 +481,13 @@ fn s3_a_foreign_write_between_two_saves_is_detected() {
             *flag.lock().unwrap() = true;
         }
     })));
-    let failed = run(dir.path(), &cloud, &["apply", "-auto-approve"]);
+    // One worker: every save completes before the next request, so the foreign write never
+    // races one of ours (the S3 test server does not make If-Match atomic with a concurrent PUT).
+    let failed = run(
+        dir.path(),
+        &cloud,
+        &["apply", "-auto-approve", "-parallelism=1"],
+    );
     cloud.emulator.set_request_hook(None);
     assert!(*overwritten.lock().unwrap());
     assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
