@@ -10,6 +10,10 @@
 //! The WASI build (`$OUT_DIR/provider-wasi.wasm`) is the Yandex provider composed with the
 //! WASI adapter (`crates/wasi-adapter`, with the Yandex API origins as its defaults) by
 //! `wac-graph`; it imports only `wasi:*`.
+//! The two embedded providers are also precompiled with wasmtime for the runner's engine
+//! configuration (`crates/runtime/src/engine_config.rs`) on this machine's CPU
+//! (`$OUT_DIR/provider.cwasm`, `$OUT_DIR/time.cwasm`), so that `ycprov` starts without
+//! compiling them; a binary run on another CPU compiles them instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +21,8 @@ use std::{env, fs};
 
 use anyhow::{Context, Result, bail};
 
+#[path = "../crates/runtime/src/engine_config.rs"]
+mod engine_config;
 #[path = "build/wasi_build.rs"]
 mod wasi_build;
 #[path = "src/yandex/origins.rs"]
@@ -61,6 +67,7 @@ fn build() -> Result<()> {
         "crates/wasi-adapter/src",
         "crates/wasi-adapter/wit",
         "crates/wasi-adapter/Cargo.toml",
+        "crates/runtime/src/engine_config.rs",
         "host/build",
         "host/src/yandex/origins.rs",
         "tests/fixtures/hostile/src",
@@ -83,7 +90,8 @@ fn build() -> Result<()> {
     let modules = target_dir.join(WASM_TARGET).join("wasm");
     let hostile = out_dir.join("hostile.wasm");
     write_component(&modules.join(HOSTILE_ARTIFACT), &hostile)?;
-    write_component(&modules.join(TIME_ARTIFACT), &out_dir.join("time.wasm"))?;
+    let time = out_dir.join("time.wasm");
+    write_component(&modules.join(TIME_ARTIFACT), &time)?;
     println!(
         "cargo:rustc-env=YCPROV_HOSTILE_COMPONENT={}",
         hostile.display()
@@ -101,11 +109,31 @@ fn build() -> Result<()> {
         None => write_component(&modules.join(PROVIDER_ARTIFACT), &provider)?,
     }
 
+    let engine = wasmtime::Engine::new(&engine_config::engine_config())
+        .map_err(|e| anyhow::anyhow!("creating the wasmtime engine: {e:#}"))?;
+    precompile(&engine, &provider, &out_dir.join("provider.cwasm"))?;
+    precompile(&engine, &time, &out_dir.join("time.cwasm"))?;
+
     let adapter = component_of(&modules.join(ADAPTER_ARTIFACT))?;
     let composed =
         wasi_build::compose(&fs::read(&provider)?, &adapter).context("composing the WASI build")?;
     fs::write(out_dir.join("provider-wasi.wasm"), composed).context("writing the WASI build")?;
     Ok(())
+}
+
+/// Compiles the component at `component_path` for `engine` and writes the artifact.
+fn precompile(
+    engine: &wasmtime::Engine,
+    component_path: &Path,
+    artifact_path: &Path,
+) -> Result<()> {
+    let component = fs::read(component_path)
+        .with_context(|| format!("reading {}", component_path.display()))?;
+    let artifact = engine
+        .precompile_component(&component)
+        .map_err(|e| anyhow::anyhow!("precompiling {}: {e:#}", component_path.display()))?;
+    fs::write(artifact_path, artifact)
+        .with_context(|| format!("writing {}", artifact_path.display()))
 }
 
 /// Wraps a core module carrying wit-bindgen's type section into a component and writes it.

@@ -73,6 +73,31 @@ impl Chains {
     }
 }
 
+/// The longest run of requests that had to follow one another while reading: the pages of
+/// one list (a request carrying a `pageToken` continues the list of its path), at least 1
+/// when anything was read.
+pub fn longest_paged_read(jsonl: &str) -> Result<u64> {
+    let mut continued: BTreeMap<String, u64> = BTreeMap::new();
+    let mut any = false;
+    for (number, line) in jsonl.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let exchange: Value = serde_json::from_str(line)
+            .with_context(|| format!("record line {} is not JSON", number + 1))?;
+        any = true;
+        let query = exchange["query"].as_str().unwrap_or_default();
+        if query.split('&').any(|pair| pair.starts_with("pageToken=")) {
+            let path = exchange["path"].as_str().unwrap_or_default();
+            *continued.entry(path.to_string()).or_insert(0) += 1;
+        }
+    }
+    Ok(continued
+        .values()
+        .max()
+        .map_or(u64::from(any), |pages| pages + 1))
+}
+
 /// The new account's id from a create answer (an Operation, or the account itself).
 fn created_account_id(response: &Value) -> Option<String> {
     [
@@ -219,6 +244,35 @@ mod tests {
             assert_eq!(chains.round_trips, expected, "{}", case.name);
             assert_eq!(chains.critical_path(), case.critical, "{}", case.name);
         }
+    }
+
+    #[test]
+    fn paged_reads_follow_one_another() {
+        let read = |path: &str, query: &str| {
+            json!({"method": "GET", "path": path, "query": query, "status": 200}).to_string()
+        };
+        let cases = [
+            ("nothing read", vec![], 0),
+            ("single reads", vec![read("/k/1", ""), read("/k/2", "")], 1),
+            (
+                "three pages of one list, one of another",
+                vec![
+                    read("/b:list", "pageSize=1000"),
+                    read("/a", "pageSize=1000"),
+                    read("/b:list", "pageSize=1000&pageToken=x"),
+                    read("/b:list", "pageToken=y&pageSize=1000"),
+                ],
+                3,
+            ),
+        ];
+        for (name, lines, expected) in cases {
+            assert_eq!(
+                longest_paged_read(&lines.join("\n")).unwrap(),
+                expected,
+                "{name}"
+            );
+        }
+        assert!(longest_paged_read("{not json").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The emulated cloud of one scenario: an in-process emulator with fixed latency, quotas that
+//! The emulated cloud of one scenario: an in-process emulator with a set latency, quotas that
 //! fit the largest workload, and a record of every exchange; plus request counts between two
 //! moments.
 
@@ -8,8 +8,43 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use yc_emulator::{Config, Emulator, Faults, Quotas, Stats};
 
-/// The latency the emulator adds to every response, in milliseconds.
-pub const LATENCY_MS: u64 = 20;
+/// The latency the emulator adds to every response: `fixed_ms` plus a uniformly random
+/// `0..=jitter_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    /// Added to every response.
+    pub fixed_ms: u64,
+    /// The most random delay added on top.
+    pub jitter_ms: u64,
+}
+
+impl Latency {
+    /// The main tables: 20 ms per request.
+    pub const FAST: Latency = Latency {
+        fixed_ms: 20,
+        jitter_ms: 0,
+    };
+
+    /// Closer to a real cloud seen from outside: 80 ms ± 40 ms per request.
+    pub const REALISTIC: Latency = Latency {
+        fixed_ms: 40,
+        jitter_ms: 80,
+    };
+
+    /// The mean latency of one request, in milliseconds.
+    pub fn mean_ms(&self) -> f64 {
+        self.fixed_ms as f64 + self.jitter_ms as f64 / 2.0
+    }
+
+    /// How the report names it: `20 ms` or `80 ms ± 40 ms`.
+    pub fn describe(&self) -> String {
+        if self.jitter_ms == 0 {
+            format!("{} ms", self.fixed_ms)
+        } else {
+            format!("{} ms ± {} ms", self.mean_ms(), self.jitter_ms / 2)
+        }
+    }
+}
 
 /// Quota for service accounts and API keys: well above the largest workload.
 const QUOTA: usize = 10_000;
@@ -18,19 +53,27 @@ const QUOTA: usize = 10_000;
 pub struct Cloud {
     /// The emulator.
     pub emulator: Emulator,
+    /// Its latency per request.
+    pub latency: Latency,
     /// One JSON line per HTTP exchange (see [`crate::chains`]).
     pub record_file: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Cloud {
-    /// Starts a fresh emulator with [`LATENCY_MS`] of latency and raised quotas.
+    /// Starts a fresh emulator with [`Latency::FAST`] and raised quotas.
     pub fn start() -> Result<Cloud> {
+        Cloud::start_with(Latency::FAST)
+    }
+
+    /// Starts a fresh emulator with `latency` and raised quotas.
+    pub fn start_with(latency: Latency) -> Result<Cloud> {
         let dir = tempfile::tempdir().context("creating the emulator's record directory")?;
         let record_file = dir.path().join("exchanges.jsonl");
         let config = Config {
             faults: Faults {
-                latency_ms: LATENCY_MS,
+                latency_ms: latency.fixed_ms,
+                latency_jitter_ms: latency.jitter_ms,
                 ..Faults::default()
             },
             quotas: Quotas {
@@ -44,6 +87,7 @@ impl Cloud {
         let emulator = Emulator::start(config).context("starting the emulator")?;
         Ok(Cloud {
             emulator,
+            latency,
             record_file,
             _dir: dir,
         })
@@ -138,6 +182,14 @@ mod tests {
             }
         }
         stats
+    }
+
+    #[test]
+    fn latency_is_described_by_its_mean() {
+        assert_eq!(Latency::FAST.mean_ms(), 20.0);
+        assert_eq!(Latency::FAST.describe(), "20 ms");
+        assert_eq!(Latency::REALISTIC.mean_ms(), 80.0);
+        assert_eq!(Latency::REALISTIC.describe(), "80 ms ± 40 ms");
     }
 
     #[test]

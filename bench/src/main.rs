@@ -1,12 +1,14 @@
 //! `ycprov-bench`: the "Resilience and speed" benchmark.
 //!
-//! Runs the real `ycprov` binary against an in-process emulator with fixed latency — apply
-//! from scratch and a no-change plan for N accounts, the start-up with a cold and a warm
-//! component cache — and the manual procedure through the component for comparison, then
-//! prints every result as a ratio measured in this one run, with the targets.
+//! Runs the real `ycprov` binary against an in-process emulator with a set latency — apply
+//! from scratch and a no-change plan for N accounts (the median of several runs), again at a
+//! realistic latency with jitter, the start-up with a cold and a warm component cache — and
+//! the manual procedure through the component for comparison, then prints every result as a
+//! ratio measured in this one run, with the targets.
 //!
 //! ```text
-//! ycprov-bench [--sizes 10,100,1000] [--manual-sizes 10,100,1000] [--startup-runs 7]
+//! ycprov-bench [--sizes 10,100,1000] [--manual-sizes 10,100,1000] [--runs 3]
+//!              [--realistic-sizes 100] [--startup-runs 7]
 //! ```
 
 mod chains;
@@ -23,15 +25,17 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cloud::Cloud;
-use crate::report::Results;
-use crate::scenarios::{Harness, Workspace};
+use crate::cloud::{Cloud, Latency};
+use crate::report::{Realistic, Results};
+use crate::scenarios::{ApplyRun, Harness, PlanRun, Workspace, median_run};
 
 /// The command line.
 #[derive(Debug, PartialEq)]
 struct Settings {
     sizes: Vec<usize>,
     manual_sizes: Vec<usize>,
+    runs: usize,
+    realistic_sizes: Vec<usize>,
     startup_runs: usize,
 }
 
@@ -40,13 +44,17 @@ impl Default for Settings {
         Settings {
             sizes: vec![10, 100, 1000],
             manual_sizes: vec![10, 100, 1000],
+            runs: 3,
+            realistic_sizes: vec![100],
             startup_runs: 7,
         }
     }
 }
 
 const USAGE: &str =
-    "usage: ycprov-bench [--sizes 10,100,1000] [--manual-sizes 10,100,1000] [--startup-runs 7]
+    "usage: ycprov-bench [--sizes 10,100,1000] [--manual-sizes 10,100,1000] [--runs 3]
+                    [--realistic-sizes 100] [--startup-runs 7]
+  --runs: applies (each followed by a plan) per size; the report shows the median.
   The ycprov binary is $YCPROV_BIN, else the `ycprov` next to this program.";
 
 impl Settings {
@@ -61,6 +69,10 @@ impl Settings {
             match flag.as_str() {
                 "--sizes" => settings.sizes = sizes(&value()?)?,
                 "--manual-sizes" => settings.manual_sizes = sizes(&value()?)?,
+                "--realistic-sizes" => settings.realistic_sizes = sizes(&value()?)?,
+                "--runs" => {
+                    settings.runs = value()?.parse().context("--runs needs a number")?;
+                }
                 "--startup-runs" => {
                     settings.startup_runs =
                         value()?.parse().context("--startup-runs needs a number")?;
@@ -68,8 +80,8 @@ impl Settings {
                 other => bail!("unknown argument `{other}`\n{USAGE}"),
             }
         }
-        if settings.startup_runs == 0 {
-            bail!("--startup-runs must be at least 1");
+        if settings.startup_runs == 0 || settings.runs == 0 {
+            bail!("--startup-runs and --runs must be at least 1");
         }
         Ok(settings)
     }
@@ -114,19 +126,7 @@ fn main() -> Result<()> {
     let mut applies = Vec::new();
     let mut plans = Vec::new();
     for &n in &settings.sizes {
-        let cloud = Cloud::start()?;
-        let ws = Workspace::new(n)?;
-        progress(&format!("N={n}: ycprov apply"));
-        let apply = harness.apply(&cloud, &ws)?;
-        progress(&format!(
-            "N={n}: apply took {:.2} s; ycprov plan",
-            apply.run.wall.as_secs_f64()
-        ));
-        let plan = harness.plan(&cloud, &ws)?;
-        progress(&format!(
-            "N={n}: plan took {:.2} s",
-            plan.run.wall.as_secs_f64()
-        ));
+        let (apply, plan) = median_of_runs(&harness, n, settings.runs, Latency::FAST)?;
         applies.push(apply);
         plans.push(plan);
     }
@@ -134,12 +134,28 @@ fn main() -> Result<()> {
     let mut manuals = Vec::new();
     for &n in &settings.manual_sizes {
         progress(&format!("N={n}: the manual procedure"));
-        let manual = scenarios::manual(n)?;
+        let manual = scenarios::manual(n, Latency::FAST)?;
         progress(&format!(
             "N={n}: manual took {:.2} s",
             manual.wall.as_secs_f64()
         ));
         manuals.push(manual);
+    }
+
+    let mut realistic = Vec::new();
+    for &n in &settings.realistic_sizes {
+        let latency = Latency::REALISTIC;
+        let (apply, plan) = median_of_runs(&harness, n, settings.runs, latency)?;
+        progress(&format!(
+            "N={n}, {}: the manual procedure",
+            latency.describe()
+        ));
+        let manual = scenarios::manual(n, latency)?;
+        realistic.push(Realistic {
+            apply,
+            plan,
+            manual,
+        });
     }
     let manual_skipped = settings
         .sizes
@@ -164,12 +180,47 @@ fn main() -> Result<()> {
         plans,
         manuals,
         manual_skipped,
+        runs: settings.runs,
+        realistic,
         startup: Some((small.n, startup)),
         saves,
         total: started.elapsed(),
     };
     print!("{}", report::render(&results));
     Ok(())
+}
+
+/// `runs` times against a fresh cloud with `latency`: apply `n` accounts from scratch, then
+/// plan with no change; the median apply and the median plan.
+fn median_of_runs(
+    harness: &Harness,
+    n: usize,
+    runs: usize,
+    latency: Latency,
+) -> Result<(ApplyRun, PlanRun)> {
+    let mut applies = Vec::new();
+    let mut plans = Vec::new();
+    for run in 1..=runs {
+        let cloud = Cloud::start_with(latency)?;
+        let ws = Workspace::new(n)?;
+        let label = format!("N={n}, {}, run {run}/{runs}", latency.describe());
+        progress(&format!("{label}: ycprov apply"));
+        let apply = harness.apply(&cloud, &ws)?;
+        progress(&format!(
+            "{label}: apply took {:.2} s; ycprov plan",
+            apply.run.wall.as_secs_f64()
+        ));
+        let plan = harness.plan(&cloud, &ws)?;
+        progress(&format!(
+            "{label}: plan took {:.2} s",
+            plan.run.wall.as_secs_f64()
+        ));
+        applies.push(apply);
+        plans.push(plan);
+    }
+    let apply = median_run(applies, |a| a.run.wall).context("no apply ran")?;
+    let plan = median_run(plans, |p| p.run.wall).context("no plan ran")?;
+    Ok((apply, plan))
 }
 
 fn progress(message: &str) {
@@ -194,6 +245,10 @@ mod tests {
             "",
             "--startup-runs",
             "3",
+            "--runs",
+            "1",
+            "--realistic-sizes",
+            "",
         ])
         .unwrap();
         assert_eq!(
@@ -201,6 +256,8 @@ mod tests {
             Settings {
                 sizes: vec![10, 20],
                 manual_sizes: vec![],
+                runs: 1,
+                realistic_sizes: vec![],
                 startup_runs: 3
             }
         );
@@ -209,6 +266,7 @@ mod tests {
             &["--sizes", "0"],
             &["--sizes", "x"],
             &["--startup-runs", "0"],
+            &["--runs", "0"],
             &["--what"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");

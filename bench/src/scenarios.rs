@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::chains::Chains;
+use crate::chains::{Chains, longest_paged_read};
 use crate::child::{Finished, Invocation};
-use crate::cloud::{Calls, Cloud, LATENCY_MS};
+use crate::cloud::{Calls, Cloud, Latency};
 use crate::manual;
 use crate::workload::{self, ROLE};
 
@@ -92,6 +92,7 @@ impl Harness {
             run,
             calls,
             critical_path: chains.critical_path(),
+            latency: cloud.latency,
         })
     }
 
@@ -119,7 +120,9 @@ impl Harness {
             n: ws.n,
             run,
             calls: cloud.calls_since(&mark),
+            critical_path: longest_paged_read(&cloud.exchanges_since(&mark)?)?,
             folder_bindings,
+            latency: cloud.latency,
         })
     }
 
@@ -155,9 +158,9 @@ impl Harness {
     }
 }
 
-/// The manual baseline for `n` accounts against a fresh cloud.
-pub fn manual(n: usize) -> Result<ManualRun> {
-    let cloud = Cloud::start()?;
+/// The manual baseline for `n` accounts against a fresh cloud with `latency`.
+pub fn manual(n: usize, latency: Latency) -> Result<ManualRun> {
+    let cloud = Cloud::start_with(latency)?;
     let runtime = manual::runtime_for(&cloud)?;
     let mark = cloud.mark()?;
     let wall = manual::provision_sequentially(&runtime, cloud.folder_id(), n)
@@ -194,6 +197,13 @@ fn check_provisioned(cloud: &Cloud, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// The run of `runs` whose `wall` is the median (the upper one of an even count).
+pub fn median_run<T>(mut runs: Vec<T>, wall: impl Fn(&T) -> Duration) -> Option<T> {
+    runs.sort_by_key(|run| wall(run));
+    let middle = runs.len() / 2;
+    runs.into_iter().nth(middle)
+}
+
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values.get(values.len() / 2).copied().unwrap_or_default()
@@ -209,15 +219,27 @@ pub struct ApplyRun {
     pub calls: Calls,
     /// Round trips of the longest account chain.
     pub critical_path: u64,
+    /// The emulator's latency.
+    pub latency: Latency,
 }
 
 impl ApplyRun {
-    /// L = (critical-path round trips + calls ÷ parallelism) × latency.
+    /// L = (critical-path round trips + calls ÷ parallelism) × mean latency.
     pub fn lower_bound(&self) -> Duration {
-        let round_trips =
-            self.critical_path as f64 + self.calls.total() as f64 / PARALLELISM as f64;
-        Duration::from_secs_f64(round_trips * LATENCY_MS as f64 / 1000.0)
+        lower_bound(self.critical_path, &self.calls, self.latency)
     }
+
+    /// Wall ÷ L.
+    pub fn over_bound(&self) -> f64 {
+        self.run.wall.as_secs_f64() / self.lower_bound().as_secs_f64()
+    }
+}
+
+/// (critical-path round trips + calls ÷ parallelism) × mean latency: the time no client
+/// with [`PARALLELISM`] requests in flight can beat.
+fn lower_bound(critical_path: u64, calls: &Calls, latency: Latency) -> Duration {
+    let round_trips = critical_path as f64 + calls.total() as f64 / PARALLELISM as f64;
+    Duration::from_secs_f64(round_trips * latency.mean_ms() / 1000.0)
 }
 
 /// One measured no-change plan.
@@ -228,8 +250,24 @@ pub struct PlanRun {
     pub run: Finished,
     /// Requests by endpoint.
     pub calls: Calls,
+    /// Requests that had to follow one another: the pages of the longest list.
+    pub critical_path: u64,
     /// Bindings on the folder (all roles) while planning.
     pub folder_bindings: usize,
+    /// The emulator's latency.
+    pub latency: Latency,
+}
+
+impl PlanRun {
+    /// (critical path + calls ÷ parallelism) × mean latency.
+    pub fn lower_bound(&self) -> Duration {
+        lower_bound(self.critical_path, &self.calls, self.latency)
+    }
+
+    /// Wall ÷ its lower bound.
+    pub fn over_bound(&self) -> f64 {
+        self.run.wall.as_secs_f64() / self.lower_bound().as_secs_f64()
+    }
 }
 
 /// One measured manual setup.
@@ -262,6 +300,28 @@ mod tests {
         assert_eq!(median(vec![ms(5), ms(1), ms(3)]), ms(3));
         assert_eq!(median(vec![ms(4), ms(1)]), ms(4));
         assert_eq!(median(Vec::new()), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_median_run_is_the_middle_one_by_wall() {
+        let ms = Duration::from_millis;
+        let runs = vec![("b", ms(5)), ("a", ms(1)), ("c", ms(9))];
+        assert_eq!(median_run(runs, |r| r.1), Some(("b", ms(5))));
+        assert_eq!(median_run(Vec::<Duration>::new(), |r| *r), None);
+    }
+
+    #[test]
+    fn the_bound_counts_the_critical_path_and_the_calls_in_flight() {
+        let calls = Calls {
+            by_endpoint: [("GET /a".to_string(), 100)].into(),
+        };
+        let bound = lower_bound(2, &calls, Latency::FAST);
+        assert_eq!(bound, Duration::from_millis((2 + 100 / PARALLELISM) * 20));
+        let realistic = lower_bound(2, &calls, Latency::REALISTIC);
+        assert_eq!(
+            realistic,
+            Duration::from_millis((2 + 100 / PARALLELISM) * 80)
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Every call runs in a fresh instance (instantiation costs microseconds), so
 //! calls from parallel workers never share guest state; the provider
-//! configuration is replayed into each instance before the call.
+//! configuration is replayed into each instance before the call. Validating and planning
+//! one instance share one fresh instance.
 
 use std::sync::{Arc, Mutex};
 
@@ -77,11 +78,30 @@ impl Provider for ComponentProvider {
         let change = self.call("plan", |s, p| {
             p.call_plan(s, type_name, prior.as_deref(), config.as_deref())
         })?;
-        Ok(PlannedChange {
-            planned: parse_optional(change.planned, "planned state")?,
-            requires_replace: change.requires_replace,
-            diagnostics: change.diagnostics.into_iter().map(diagnostic).collect(),
-        })
+        planned_change(change)
+    }
+
+    fn validate_and_plan(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        config: &Value,
+    ) -> Result<(Vec<Diagnostic>, Option<PlannedChange>)> {
+        let prior = prior.map(Value::to_string);
+        let config = config.to_string();
+        let (diagnostics, change) = self.call("validate and plan", |s, p| {
+            let diagnostics = p.call_validate(&mut *s, type_name, &config)?;
+            if diagnostics
+                .iter()
+                .any(|d| matches!(d.severity, wit::Severity::Error))
+            {
+                return Ok((diagnostics, None));
+            }
+            let change = p.call_plan(s, type_name, prior.as_deref(), Some(&config))?;
+            Ok((diagnostics, Some(change)))
+        })?;
+        let planned = change.map(planned_change).transpose()?;
+        Ok((diagnostics.into_iter().map(diagnostic).collect(), planned))
     }
 
     fn apply(
@@ -165,6 +185,14 @@ impl Provider for ComponentProvider {
             diagnostics: imported.diagnostics.into_iter().map(diagnostic).collect(),
         })
     }
+}
+
+fn planned_change(change: wit::PlannedChange) -> Result<PlannedChange> {
+    Ok(PlannedChange {
+        planned: parse_optional(change.planned, "planned state")?,
+        requires_replace: change.requires_replace,
+        diagnostics: change.diagnostics.into_iter().map(diagnostic).collect(),
+    })
 }
 
 fn parse_optional(text: Option<String>, what: &str) -> Result<Option<Value>> {

@@ -22,6 +22,10 @@ use crate::cli::GlobalArgs;
 /// The `hashicorp/time` provider component built with this host.
 pub const TIME_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/time.wasm"));
 
+/// [`TIME_COMPONENT`] compiled by the build for [`ycprov_runtime::engine_config`] on the
+/// build machine's CPU.
+pub const TIME_PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/time.cwasm"));
+
 /// The environment variable naming a further providers directory.
 pub const PROVIDERS_DIR_VAR: &str = "YCPROV_PROVIDERS_DIR";
 
@@ -65,6 +69,7 @@ pub fn time_runtime(global: &GlobalArgs) -> Result<Runtime> {
     Runtime::new(
         ComponentSpec {
             wasm: TIME_COMPONENT,
+            precompiled: Some(TIME_PRECOMPILED),
             what: "the embedded hashicorp/time provider component",
             packages: &[],
             retired: &[],

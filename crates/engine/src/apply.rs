@@ -883,18 +883,15 @@ impl Walk<'_> {
 
     /// The address of another object of the job's type that the state records with `id`.
     fn other_holder_of(&self, job: &Job, id: &str) -> Option<String> {
-        self.store.read(|state| {
-            state
-                .resources
-                .iter()
-                .filter(|r| r.type_name == job.addr.resource.type_name)
-                .filter(|r| r.pending_create.is_none() && r.id() == Some(id))
-                .find(|r| r.instance_addr() != job.addr || r.deposed.is_some())
-                .map(|r| match &r.deposed {
-                    Some(key) => format!("{} (deposed object {key})", r.address),
-                    None => r.address.clone(),
-                })
-        })
+        let own = job.addr.to_string();
+        self.store
+            .holders_of(&job.addr.resource.type_name, id)
+            .into_iter()
+            .find(|(address, deposed)| *address != own || deposed.is_some())
+            .map(|(address, deposed)| match deposed {
+                Some(key) => format!("{address} (deposed object {key})"),
+                None => address,
+            })
     }
 
     /// Records a job's object in the in-memory state (the caller makes it durable).

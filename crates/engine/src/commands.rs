@@ -26,6 +26,7 @@ use crate::diagnostics::{Diag, Diagnostics};
 use crate::instances::{eval_instance, expand};
 use crate::lock::StateLock;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
+use crate::pool::{cpus, run_parallel};
 use crate::provider::Schema;
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::remote::RemoteState;
@@ -386,6 +387,7 @@ pub fn validate_instances(
     let mut diags = Diagnostics::new();
     let ctx =
         EvalContext::new(config, Some(schema), variables, &NoResources, phase).with_times(now, now);
+    let mut steps = Vec::new();
     for block in &config.resources {
         let Some(rs) = schema.resources.get(&block.addr.type_name) else {
             continue;
@@ -409,23 +411,28 @@ pub fn validate_instances(
         };
         for (key, vars) in expansion.instances() {
             let addr = block.addr.instance(key);
-            match eval_instance(&ctx, config, block, rs, &vars, &addr) {
-                Ok(inst) => {
-                    match provider.validate(&block.addr.type_name, &inst.value) {
-                        Ok(ds) => ds.iter().for_each(|d| {
-                            diags.push(config.place_in_block(
-                                Diag::from_provider(d, &addr.to_string(), None),
-                                block,
-                            ))
-                        }),
-                        Err(e) => diags.push(Diag::error(
-                            format!("{addr}: the provider failed while validating"),
-                            format!("{e:#}"),
-                        )),
-                    }
-                }
-                Err(d) => diags.extend(d),
-            }
+            let evaluated = eval_instance(&ctx, config, block, rs, &vars, &addr)
+                .map(|inst| (provider, inst.value));
+            steps.push((block, addr, evaluated));
+        }
+    }
+    let validated = run_parallel(cpus(), &steps, |(block, _, evaluated)| {
+        let (provider, value) = evaluated.as_ref().ok()?;
+        Some(provider.validate(&block.addr.type_name, value))
+    });
+    for ((block, addr, evaluated), validated) in steps.into_iter().zip(validated) {
+        match (evaluated, validated) {
+            (Err(d), _) => diags.extend(d),
+            (Ok(_), Some(Ok(ds))) => ds.iter().for_each(|d| {
+                diags.push(
+                    config.place_in_block(Diag::from_provider(d, &addr.to_string(), None), block),
+                )
+            }),
+            (Ok(_), Some(Err(e))) => diags.push(Diag::error(
+                format!("{addr}: the provider failed while validating"),
+                format!("{e:#}"),
+            )),
+            (Ok(_), None) => {}
         }
     }
     for (name, out) in &config.outputs {

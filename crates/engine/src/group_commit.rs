@@ -7,13 +7,14 @@
 //! objects to the state's journal (see [`crate::journal`]), until the journal outgrows
 //! the state file and the next write is a whole one again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::address::InstanceAddr;
 use crate::diagnostics::Diag;
+use crate::id_index::{Holder, IdIndex};
 use crate::journal::JournalWriter;
-use crate::state::State;
+use crate::state::{InstanceState, State};
 use crate::state_file::{StateEncoder, StateFile};
 
 /// The journal size that never by itself calls for a whole write of the state.
@@ -31,10 +32,12 @@ pub(crate) struct StateStore {
 
 struct Memory {
     state: State,
+    /// The objects of `state` by type and id.
+    ids: IdIndex,
     generation: Generation,
     encoder: StateEncoder,
-    /// Addresses changed since the last write.
-    changed: BTreeSet<String>,
+    /// The objects at every address changed since the last write, as they are now.
+    changed: BTreeMap<String, Vec<InstanceState>>,
 }
 
 struct Disk {
@@ -64,10 +67,11 @@ impl StateStore {
     pub(crate) fn new(state: State, file: StateFile) -> Self {
         Self {
             memory: Mutex::new(Memory {
+                ids: IdIndex::of(&state),
                 state,
                 generation: 0,
                 encoder: StateEncoder::new(),
-                changed: BTreeSet::new(),
+                changed: BTreeMap::new(),
             }),
             disk: Mutex::new(Disk {
                 file,
@@ -94,12 +98,33 @@ impl StateStore {
     ) -> (R, Generation) {
         let mut memory = lock(&self.memory);
         let result = f(&mut memory.state);
+        let Memory {
+            state,
+            ids,
+            encoder,
+            changed,
+            ..
+        } = &mut *memory;
+        let addresses: BTreeSet<String> = touched.iter().map(ToString::to_string).collect();
+        for (address, objects) in state.objects_at(&addresses) {
+            ids.refresh(&address, &objects);
+            changed.insert(address, objects);
+        }
         for addr in touched {
-            memory.encoder.changed(addr);
-            memory.changed.insert(addr.to_string());
+            encoder.changed(addr);
         }
         memory.generation += 1;
         (result, memory.generation)
+    }
+
+    /// The objects (address, deposed key) of `type_name` whose `id` is `id`, pending
+    /// creates excluded.
+    pub(crate) fn holders_of(&self, type_name: &str, id: &str) -> Vec<Holder> {
+        lock(&self.memory)
+            .ids
+            .holders(type_name, id)
+            .cloned()
+            .collect()
     }
 
     /// The generation of the latest change.
@@ -135,12 +160,13 @@ impl StateStore {
                 generation,
                 encoder,
                 changed,
+                ..
             } = &mut *memory;
             let changed = std::mem::take(changed);
             let write = match journal {
-                Some(journal) if journal_has_room => {
-                    journal.append(state, &changed).map(|()| Write::Journal)
-                }
+                Some(journal) if journal_has_room => journal
+                    .append_objects(state, &changed)
+                    .map(|()| Write::Journal),
                 _ => encoder.encode(state).map(|bytes| {
                     let next =
                         JournalWriter::new(file.journal_path(), &state.lineage, state.serial);

@@ -12,7 +12,7 @@
 //! other damage is an error that names the line, so that no recorded change is dropped
 //! silently.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -172,19 +172,25 @@ impl JournalWriter {
     /// Bumps `state.serial` and appends the objects that the addresses in `changed` now
     /// hold in `state`; returns once the record is on disk.
     pub fn append(&mut self, state: &mut State, changed: &BTreeSet<String>) -> anyhow::Result<()> {
+        let objects = state.objects_at(changed);
+        self.append_objects(state, &objects)
+    }
+
+    /// Bumps `state.serial` and appends `changed`: for each changed address, every object
+    /// it holds now (none when it was removed); returns once the record is on disk.
+    pub fn append_objects(
+        &mut self,
+        state: &mut State,
+        changed: &BTreeMap<String, Vec<InstanceState>>,
+    ) -> anyhow::Result<()> {
         state.serial += 1;
-        let mut groups: Vec<AddressObjects> = changed
+        let groups: Vec<AddressObjects> = changed
             .iter()
-            .map(|address| AddressObjects {
+            .map(|(address, objects)| AddressObjects {
                 address: address.clone(),
-                objects: Vec::new(),
+                objects: objects.clone(),
             })
             .collect();
-        for object in &state.resources {
-            if let Ok(i) = groups.binary_search_by(|g| g.address.as_str().cmp(&object.address)) {
-                groups[i].objects.push(object.clone());
-            }
-        }
         let record = Record {
             serial: state.serial,
             changed: groups,

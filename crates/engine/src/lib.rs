@@ -15,6 +15,7 @@ pub mod diagnostics;
 mod files;
 pub mod graph;
 mod group_commit;
+mod id_index;
 pub mod instance_needs;
 pub mod instances;
 pub mod journal;

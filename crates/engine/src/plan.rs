@@ -811,6 +811,7 @@ fn plan_apply(
             .collect();
         let mut planned_values = Vec::new();
         let mut planned_marks = Vec::new();
+        let mut steps = Vec::new();
         for (key, inst_vars) in expansion.instances() {
             let addr = res_addr.instance(key);
             if !selection.selects(&addr) {
@@ -832,7 +833,7 @@ fn plan_apply(
             let mut inst_config = match evaluated {
                 Ok(c) => c,
                 Err(d) => {
-                    diags.extend(d);
+                    steps.push(PlanStep::Failed(d));
                     continue;
                 }
             };
@@ -853,23 +854,55 @@ fn plan_apply(
             let provider = match req.providers.require(&provider_addr) {
                 Ok(provider) => provider,
                 Err(e) => {
-                    diags.push(
+                    let mut failed = Diagnostics::new();
+                    failed.push(
                         Diag::error(format!("{addr}: no provider"), format!("{e:#}"))
                             .at(config.location(&block.span))
                             .for_address(addr.to_string()),
                     );
+                    steps.push(PlanStep::Failed(failed));
                     continue;
                 }
             };
-            match plan_instance(
+            steps.push(PlanStep::Ready(InstanceToPlan {
+                addr,
+                prior_record,
+                inst_config,
+                cause,
+                provider_addr,
                 provider,
+            }));
+        }
+        let planned = run_parallel(req.parallelism, &steps, |step| match step {
+            PlanStep::Ready(p) => Some(plan_instance(
+                p.provider,
                 &res_addr.type_name,
-                &addr,
-                prior_record.map(|p| &p.attributes),
-                &inst_config.value,
+                &p.addr,
+                p.prior_record.map(|r| &r.attributes),
+                &p.inst_config.value,
                 block.lifecycle.create_before_destroy,
-                cause.is_some(),
-            ) {
+                p.cause.is_some(),
+            )),
+            PlanStep::Failed(_) => None,
+        });
+        for (step, result) in steps.into_iter().zip(planned) {
+            let (p, result) = match (step, result) {
+                (PlanStep::Ready(p), Some(result)) => (p, result),
+                (PlanStep::Failed(d), _) => {
+                    diags.extend(d);
+                    continue;
+                }
+                (PlanStep::Ready(_), None) => continue,
+            };
+            let InstanceToPlan {
+                addr,
+                prior_record,
+                inst_config,
+                cause,
+                provider_addr,
+                ..
+            } = p;
+            match result {
                 Ok((mut change, provider_diags)) => {
                     change.provider = provider_addr.state_string();
                     if change.action.is_replace() {
@@ -948,6 +981,24 @@ fn plan_apply(
         }
     }
     plan_outputs(req, prior, &values, plan, diags);
+}
+
+/// One configured instance on its way to the provider's plan, or what stopped it before.
+enum PlanStep<'a> {
+    /// Evaluated and ready to plan.
+    Ready(InstanceToPlan<'a>),
+    /// Its configuration could not be evaluated, or it has no provider.
+    Failed(Diagnostics),
+}
+
+/// An instance whose configuration is evaluated, ready for [`plan_instance`].
+struct InstanceToPlan<'a> {
+    addr: InstanceAddr,
+    prior_record: Option<&'a InstanceState>,
+    inst_config: crate::instances::InstanceConfig,
+    cause: Option<ReplaceCause>,
+    provider_addr: ProviderConfigAddr,
+    provider: &'a dyn Provider,
 }
 
 fn apply_ignore_changes(lifecycle: &crate::config::Lifecycle, config: &mut Value, prior: &Value) {
@@ -1032,18 +1083,15 @@ fn plan_instance(
             .for_address(display.clone()),
         ]
     };
-    let mut all_diags = provider
-        .validate(type_name, config)
+    let (mut all_diags, planned) = provider
+        .validate_and_plan(type_name, prior, config)
         .map_err(provider_failed)?;
-    if crate::provider::has_errors(&all_diags) {
+    let Some(planned) = planned else {
         return Err(all_diags
             .iter()
             .map(|d| Diag::from_provider(d, &display, None))
             .collect());
-    }
-    let planned = provider
-        .plan(type_name, prior, Some(config))
-        .map_err(provider_failed)?;
+    };
     all_diags.extend(planned.diagnostics.clone());
     if crate::provider::has_errors(&planned.diagnostics) {
         return Err(all_diags

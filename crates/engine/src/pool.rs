@@ -4,6 +4,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+/// The number of CPUs this process may use: the parallelism of work that only computes.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Runs `work` on every item with at most `parallelism` threads; results keep the
 /// items' order.
 pub fn run_parallel<T: Sync, R: Send>(

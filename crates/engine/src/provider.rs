@@ -135,6 +135,22 @@ pub trait Provider: Send + Sync {
         prior: Option<&Value>,
         config: Option<&Value>,
     ) -> anyhow::Result<PlannedChange>;
+    /// Validates `config` and, when that finds no error, plans the instance with it: the
+    /// validation's diagnostics, and the plan unless validation failed. The default makes
+    /// the two calls; a provider may make them in one go.
+    fn validate_and_plan(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        config: &Value,
+    ) -> anyhow::Result<(Vec<Diagnostic>, Option<PlannedChange>)> {
+        let diagnostics = self.validate(type_name, config)?;
+        if has_errors(&diagnostics) {
+            return Ok((diagnostics, None));
+        }
+        let planned = self.plan(type_name, prior, Some(config))?;
+        Ok((diagnostics, Some(planned)))
+    }
     /// Carries out a planned change (`prior` none = create, `planned` none = destroy).
     fn apply(
         &self,

@@ -1,7 +1,7 @@
 //! The state file: what ycprov manages, written atomically (and continued by its
 //! journal between full writes during an apply, see [`crate::journal`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -225,6 +225,21 @@ impl State {
         self.resources
             .iter()
             .find(|r| r.address == text && r.deposed.as_deref() == deposed)
+    }
+
+    /// The objects (current and deposed) at each of `addresses`, found in one pass; an
+    /// address without objects maps to an empty list.
+    pub fn objects_at(&self, addresses: &BTreeSet<String>) -> BTreeMap<String, Vec<InstanceState>> {
+        let mut found: BTreeMap<String, Vec<InstanceState>> = addresses
+            .iter()
+            .map(|address| (address.clone(), Vec::new()))
+            .collect();
+        for object in &self.resources {
+            if let Some(objects) = found.get_mut(&object.address) {
+                objects.push(object.clone());
+            }
+        }
+        found
     }
 
     /// Inserts or replaces the object with the same address and deposed key, keeping

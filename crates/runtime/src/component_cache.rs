@@ -1,7 +1,10 @@
-//! The on-disk cache of compiled components.
+//! Loading a component: the artifact its host's build precompiled, else the on-disk cache
+//! of compiled components, else compiling it.
 //!
-//! Compiling the provider with Cranelift takes tens of milliseconds; loading a
-//! precompiled artifact takes a fraction of one. The artifact is keyed by the
+//! Compiling the provider with Cranelift takes hundreds of milliseconds; loading a
+//! precompiled artifact takes a fraction of one. An artifact embedded at build time is
+//! used when wasmtime accepts it for the running engine (same wasmtime, configuration and
+//! CPU features); otherwise the component is compiled and cached. The artifact is keyed by the
 //! SHA-256 of the component bytes, the wasmtime version and the engine's
 //! compatibility hash (target, CPU features, configuration), so a different
 //! component, wasmtime or CPU never loads a stale artifact.
@@ -49,10 +52,41 @@ fn wasmtime_version() -> &'static str {
     env!("YCPROV_WASMTIME_VERSION")
 }
 
-/// Loads the compiled form of `wasm` from the cache, or compiles it and stores it.
-pub fn load(engine: &Engine, wasm: &[u8], what: &str) -> Result<Component> {
+/// Loads `wasm` for `engine`: from `precompiled` (the same component compiled ahead of
+/// time) when it matches the engine, else from the cache ([`cache_dir`]), else by compiling
+/// it and storing the result in the cache.
+pub fn load(
+    engine: &Engine,
+    wasm: &[u8],
+    precompiled: Option<&[u8]>,
+    what: &str,
+) -> Result<Component> {
+    load_with_cache(engine, wasm, precompiled, what, cache_dir())
+}
+
+fn load_with_cache(
+    engine: &Engine,
+    wasm: &[u8],
+    precompiled: Option<&[u8]>,
+    what: &str,
+    cache: Option<PathBuf>,
+) -> Result<Component> {
     let started = Instant::now();
-    let Some(dir) = cache_dir() else {
+    if let Some(artifact) = precompiled {
+        // SAFETY: the artifact is part of this program: its build compiled `wasm` with
+        // wasmtime for `engine_config`. wasmtime checks the version, configuration and CPU
+        // features it was made for before using it, and refuses a mismatch.
+        match unsafe { Component::deserialize(engine, artifact) } {
+            Ok(component) => {
+                tracing::debug!(target: "ycprov::cache", micros = started.elapsed().as_micros() as u64, "loaded the precompiled {what}");
+                return Ok(component);
+            }
+            Err(e) => {
+                tracing::debug!(target: "ycprov::cache", "the precompiled {what} does not fit this engine ({e:#}); compiling it instead");
+            }
+        }
+    }
+    let Some(dir) = cache else {
         return compile(engine, wasm, what);
     };
     let path = dir.join(format!("{}.cwasm", cache_key(engine, wasm)));
@@ -102,6 +136,47 @@ fn store(dir: &Path, path: &Path, compiled: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The smallest valid component: the header of an empty one.
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+    fn cached_files(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| entries.count())
+    }
+
+    #[test]
+    fn a_precompiled_artifact_is_used_only_when_it_fits_the_engine() {
+        let engine = Engine::new(&crate::engine_config()).unwrap();
+        let fitting = engine.precompile_component(EMPTY_COMPONENT).unwrap();
+        let other_engine = Engine::new(&wasmtime::Config::new()).unwrap();
+        let other_configuration = other_engine.precompile_component(EMPTY_COMPONENT).unwrap();
+        let cases: [(&str, Option<&[u8]>, usize); 4] = [
+            ("fits the engine: nothing is compiled", Some(&fitting), 0),
+            (
+                "made for another configuration: compiled and cached",
+                Some(&other_configuration),
+                1,
+            ),
+            (
+                "not an artifact: compiled and cached",
+                Some(b"not an artifact"),
+                1,
+            ),
+            ("none: compiled and cached", None, 1),
+        ];
+        for (name, precompiled, compiled) in cases {
+            let cache = tempfile::tempdir().unwrap();
+            let component = load_with_cache(
+                &engine,
+                EMPTY_COMPONENT,
+                precompiled,
+                "the test component",
+                Some(cache.path().to_path_buf()),
+            );
+            assert!(component.is_ok(), "{name}: {:?}", component.err());
+            assert_eq!(cached_files(cache.path()), compiled, "{name}");
+        }
+    }
 
     #[test]
     fn the_key_changes_with_the_component_and_the_engine_settings() {

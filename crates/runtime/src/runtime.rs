@@ -2,24 +2,29 @@
 //! capabilities it imports, and run every call in a fresh, limited `Store`.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreLimitsBuilder};
 
 use crate::bindings::NEUTRAL_PACKAGE;
 use crate::bindings::lifecycle::{Guest as Lifecycle, GuestIndices as LifecycleIndices};
 use crate::capabilities::{Capabilities, HostState};
 use crate::component_cache;
+use crate::engine_config::{MAX_LIVE_INSTANCES, engine_config, on_demand_engine_config};
 
 /// A component to load and the WIT packages its host serves beyond the neutral one.
 pub struct ComponentSpec<'a> {
     /// The component's bytes.
     pub wasm: &'a [u8],
+    /// The component compiled ahead of time for [`engine_config`](crate::engine_config) (by
+    /// the host's build), if any. It is used when it matches the running engine; otherwise
+    /// (another CPU, another wasmtime) the component is compiled and cached as usual.
+    pub precompiled: Option<&'a [u8]>,
     /// How messages name it, e.g. `the component ./provider.wasm`.
     pub what: &'a str,
     /// Other packages the host implements, as `<package>@<version>` (e.g. a cloud
@@ -41,17 +46,16 @@ pub struct Runtime {
     imports: Vec<String>,
     linked: Vec<&'static str>,
     ticker_stop: Arc<AtomicBool>,
+    slots: Slots,
 }
 
 impl Runtime {
-    /// Compiles the component (or loads it from the cache) and links it against the
+    /// Loads the component (precompiled, from the cache, or compiling it) and links it against the
     /// capabilities it imports; refuses one built for WIT versions this runner and its
     /// host do not serve, or one that does not export `lifecycle`.
     pub fn new(spec: ComponentSpec<'_>, caps: Capabilities) -> Result<Runtime> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|e| anyhow!("{e:?}"))?;
-        let component = component_cache::load(&engine, spec.wasm, spec.what)?;
+        let engine = new_engine()?;
+        let component = component_cache::load(&engine, spec.wasm, spec.precompiled, spec.what)?;
         let (imports, exports) = names(&engine, &component);
         check_versions(imports.iter().chain(&exports), &spec)?;
         let (linker, linked) = linker_for(&engine, &imports)?;
@@ -74,6 +78,7 @@ impl Runtime {
             imports,
             linked,
             ticker_stop,
+            slots: Slots::new(MAX_LIVE_INSTANCES),
         })
     }
 
@@ -90,6 +95,7 @@ impl Runtime {
         Runtime::new(
             ComponentSpec {
                 wasm: &wasm,
+                precompiled: None,
                 what: &what,
                 packages,
                 retired,
@@ -137,6 +143,7 @@ impl Runtime {
         what: &str,
         f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R> {
+        let _slot = self.slots.take();
         let policy = &self.caps.policy;
         let limits = StoreLimitsBuilder::new()
             .memory_size(policy.max_memory_bytes)
@@ -159,6 +166,54 @@ impl Runtime {
             .instantiate(&mut store)
             .map_err(|e| anyhow!("instantiating the provider component: {e:#}"))?;
         f(&mut store, &instance).map_err(|e| trap_error(what, e))
+    }
+}
+
+/// An engine with the instance pool of [`engine_config`], else (the system refused the
+/// pool's address-space reservation) one that maps every instance's memory on demand.
+fn new_engine() -> Result<Engine> {
+    match Engine::new(&engine_config()) {
+        Ok(engine) => Ok(engine),
+        Err(pool_error) => {
+            tracing::debug!(target: "ycprov::runtime", "no instance pool ({pool_error:#}); instances are allocated on demand");
+            Engine::new(&on_demand_engine_config())
+                .map_err(|e| anyhow!("creating the wasmtime engine: {e:#}"))
+        }
+    }
+}
+
+/// The free slots of the instance pool: a call takes one for its instance's lifetime and
+/// waits while none is free.
+struct Slots {
+    free: Mutex<u32>,
+    freed: Condvar,
+}
+
+/// A slot taken by a call; dropping it frees the slot.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(count: u32) -> Slots {
+        Slots {
+            free: Mutex::new(count),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
     }
 }
 

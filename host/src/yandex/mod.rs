@@ -29,6 +29,10 @@ use local::LocalCloud;
 /// The Yandex provider component built with this host.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
 
+/// [`EMBEDDED_COMPONENT`] compiled by the build for [`ycprov_runtime::engine_config`] on the
+/// build machine's CPU; another CPU compiles the component instead (and caches it).
+pub const EMBEDDED_PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.cwasm"));
+
 /// The WASI build: the Yandex provider composed with the WASI adapter
 /// (`crates/wasi-adapter`), importing only `wasi:*`, for stock WASI 0.2 hosts.
 pub const WASI_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider-wasi.wasm"));
@@ -99,6 +103,7 @@ pub fn runtime(component_file: Option<&Path>, caps: Capabilities) -> Result<Runt
         None => Runtime::new(
             ComponentSpec {
                 wasm: EMBEDDED_COMPONENT,
+                precompiled: Some(EMBEDDED_PRECOMPILED),
                 what: "the embedded Yandex provider component",
                 packages: &PACKAGES,
                 retired: &RETIRED_PACKAGES,

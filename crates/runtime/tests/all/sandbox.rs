@@ -50,6 +50,7 @@ fn load(wasm: &[u8]) -> anyhow::Result<Runtime> {
     Runtime::new(
         ComponentSpec {
             wasm,
+            precompiled: None,
             what: "the test component",
             packages: &[],
             retired: &["acme:retired"],
