@@ -82,7 +82,7 @@ mod tests {
         assert_eq!(granted, 3);
         let calls = cloud.calls_since(&mark);
         assert!(calls.total() >= 9, "{calls:?}");
-        let floor = Duration::from_millis(crate::cloud::LATENCY_MS * calls.total());
+        let floor = Duration::from_millis(crate::cloud::Latency::FAST.fixed_ms * calls.total());
         assert!(elapsed >= floor, "{elapsed:?} < {floor:?}");
     }
 }

@@ -78,11 +78,11 @@ fn load_with_cache(
         // features it was made for before using it, and refuses a mismatch.
         match unsafe { Component::deserialize(engine, artifact) } {
             Ok(component) => {
-                tracing::debug!(target: "ycprov::cache", micros = started.elapsed().as_micros() as u64, "loaded the precompiled {what}");
+                tracing::debug!(target: "ycprov::cache", micros = started.elapsed().as_micros() as u64, "{what}: loaded as the build precompiled it");
                 return Ok(component);
             }
             Err(e) => {
-                tracing::debug!(target: "ycprov::cache", "the precompiled {what} does not fit this engine ({e:#}); compiling it instead");
+                tracing::debug!(target: "ycprov::cache", "{what}: the artifact the build precompiled does not fit this engine ({e:#}); compiling the component instead");
             }
         }
     }
