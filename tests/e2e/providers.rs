@@ -478,3 +478,39 @@ fn the_embedded_components_declare_only_what_they_use() {
         ]
     );
 }
+
+/// Both embedded providers start from the artifacts the build precompiled: with an empty
+/// cache directory nothing is compiled and nothing is cached.
+#[test]
+fn embedded_providers_start_precompiled_without_compiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"yandex_iam_service_account\" \"a\" {\n  name      = \"precompiled\"\n  folder_id = \"b1gfolder\"\n}\n\nresource \"time_static\" \"t\" {}\n",
+    )
+    .unwrap();
+    let run = Run::of(
+        base_command(Some(dir.path()))
+            .env("YCPROV_CACHE_DIR", cache.path())
+            .env("RUST_LOG", "ycprov::cache=debug")
+            .arg("validate"),
+    );
+    run.ok();
+    for what in [
+        "the embedded Yandex provider component: loaded as the build precompiled it",
+        "the embedded hashicorp/time provider component: loaded as the build precompiled it",
+    ] {
+        assert!(run.stderr.contains(what), "{what}\n{}", run.stderr);
+    }
+    assert!(
+        !run.stderr.contains("compiling the component"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(cache.path()).unwrap().count(),
+        0,
+        "nothing was compiled into the cache"
+    );
+}

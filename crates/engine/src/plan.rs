@@ -864,14 +864,14 @@ fn plan_apply(
                     continue;
                 }
             };
-            steps.push(PlanStep::Ready(InstanceToPlan {
+            steps.push(PlanStep::Ready(Box::new(InstanceToPlan {
                 addr,
                 prior_record,
                 inst_config,
                 cause,
                 provider_addr,
                 provider,
-            }));
+            })));
         }
         let planned = run_parallel(req.parallelism, &steps, |step| match step {
             PlanStep::Ready(p) => Some(plan_instance(
@@ -901,7 +901,7 @@ fn plan_apply(
                 cause,
                 provider_addr,
                 ..
-            } = p;
+            } = *p;
             match result {
                 Ok((mut change, provider_diags)) => {
                     change.provider = provider_addr.state_string();
@@ -986,7 +986,7 @@ fn plan_apply(
 /// One configured instance on its way to the provider's plan, or what stopped it before.
 enum PlanStep<'a> {
     /// Evaluated and ready to plan.
-    Ready(InstanceToPlan<'a>),
+    Ready(Box<InstanceToPlan<'a>>),
     /// Its configuration could not be evaluated, or it has no provider.
     Failed(Diagnostics),
 }
