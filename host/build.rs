@@ -21,6 +21,10 @@ use std::{env, fs};
 
 use anyhow::{Context, Result, bail};
 
+#[allow(
+    dead_code,
+    reason = "the build uses only the configuration without the instance pool"
+)]
 #[path = "../crates/runtime/src/engine_config.rs"]
 mod engine_config;
 #[path = "build/wasi_build.rs"]
@@ -109,7 +113,9 @@ fn build() -> Result<()> {
         None => write_component(&modules.join(PROVIDER_ARTIFACT), &provider)?,
     }
 
-    let engine = wasmtime::Engine::new(&engine_config::engine_config())
+    // Compiled code does not depend on how instances are allocated: no instance pool (and no
+    // address-space reservation for one) is needed here.
+    let engine = wasmtime::Engine::new(&engine_config::on_demand_engine_config())
         .map_err(|e| anyhow::anyhow!("creating the wasmtime engine: {e:#}"))?;
     precompile(&engine, &provider, &out_dir.join("provider.cwasm"))?;
     precompile(&engine, &time, &out_dir.join("time.cwasm"))?;
