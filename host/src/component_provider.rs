@@ -5,7 +5,8 @@
 //! configuration is replayed into each instance before the call. Validating and planning
 //! one instance share one fresh instance.
 
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, ensure};
 use serde_json::Value;
@@ -13,6 +14,7 @@ use ycprov_engine::provider::{
     Applied, Change, Diagnostic, Imported, PlannedChange, Provider, ReadResult, Severity,
 };
 
+use secrecy::ExposeSecret;
 use ycprov_runtime::bindings::lifecycle as wit;
 use ycprov_runtime::{HostState, Runtime};
 
@@ -20,6 +22,8 @@ use ycprov_runtime::{HostState, Runtime};
 pub struct ComponentProvider {
     runtime: Arc<Runtime>,
     config: Mutex<Option<String>>,
+    /// Per data source type: the attributes the host fills, and from what (from the schema).
+    host_values: OnceLock<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 impl ComponentProvider {
@@ -28,7 +32,36 @@ impl ComponentProvider {
         ComponentProvider {
             runtime,
             config: Mutex::new(None),
+            host_values: OnceLock::new(),
         }
+    }
+
+    /// The attributes of data source `type_name` the host fills after a read.
+    fn host_values_of(&self, type_name: &str) -> Result<BTreeMap<String, String>> {
+        if self.host_values.get().is_none() {
+            let schema = self.schema()?;
+            let by_type = schema
+                .get("data_sources")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(name, source)| {
+                    let values = source.get("host_values")?.as_object()?;
+                    let values = values
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect();
+                    Some((name.clone(), values))
+                })
+                .collect();
+            let _ = self.host_values.set(by_type);
+        }
+        Ok(self
+            .host_values
+            .get()
+            .and_then(|by_type| by_type.get(type_name))
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn call<R>(
@@ -126,6 +159,31 @@ impl Provider for ComponentProvider {
         let read = self.call("read", |s, p| p.call_read(s, type_name, &state))?;
         Ok(ReadResult {
             state: parse_optional(read.state, "read state")?,
+            diagnostics: read.diagnostics.into_iter().map(diagnostic).collect(),
+        })
+    }
+
+    fn read_data_source(&self, type_name: &str, config: &Value) -> Result<ReadResult> {
+        let text = config.to_string();
+        let read = self.call("read-data-source", |s, p| {
+            p.call_read_data_source(s, type_name, &text)
+        })?;
+        let mut state = parse_optional(read.state, "data source state")?;
+        if let Some(Value::Object(attributes)) = &mut state {
+            for (attribute, from) in self.host_values_of(type_name)? {
+                let value =
+                    ycprov_runtime::host_values::host_value(self.runtime.capabilities(), &from)
+                        .map_err(|why| {
+                            anyhow!("data source {type_name}: cannot fill {attribute}: {why}")
+                        })?;
+                attributes.insert(
+                    attribute,
+                    value.map_or(Value::Null, |v| Value::from(v.expose_secret().to_string())),
+                );
+            }
+        }
+        Ok(ReadResult {
+            state,
             diagnostics: read.diagnostics.into_iter().map(diagnostic).collect(),
         })
     }

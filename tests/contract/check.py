@@ -42,13 +42,14 @@ from yandex.cloud.iam.v1 import (
     service_account_service_pb2,
 )
 from yandex.cloud.operation import operation_service_pb2
-from yandex.cloud.resourcemanager.v1 import folder_service_pb2
+from yandex.cloud.resourcemanager.v1 import cloud_service_pb2, folder_service_pb2
 
 SERVICE_FILES = [
     service_account_service_pb2,
     api_key_service_pb2,
     key_service_pb2,
     iam_token_service_pb2,
+    cloud_service_pb2,
     folder_service_pb2,
     operation_service_pb2,
     api_endpoint_service_pb2,

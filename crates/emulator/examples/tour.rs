@@ -122,6 +122,33 @@ fn main() -> anyhow::Result<()> {
         ),
         None,
     )?;
+    tour.expect(
+        200,
+        "GET",
+        &format!(
+            "/resource-manager/v1/folders?cloudId={}&filter=name%3D%22default%22",
+            seed.cloud_id
+        ),
+        None,
+    )?;
+    tour.expect(
+        200,
+        "GET",
+        &format!("/resource-manager/v1/clouds/{}", seed.cloud_id),
+        None,
+    )?;
+    tour.expect(
+        404,
+        "GET",
+        "/resource-manager/v1/clouds/b1gnosuchcloud",
+        None,
+    )?;
+    tour.expect(
+        200,
+        "GET",
+        "/resource-manager/v1/clouds?pageSize=10&filter=name%3D%22emulated-cloud%22",
+        None,
+    )?;
     let created = tour.expect(200, "POST", "/iam/v1/serviceAccounts", Some(json!({
         "folderId": folder, "name": "tour-robot", "description": "tour", "labels": {"env": "test"}
     })))?;

@@ -22,6 +22,10 @@ pub enum Route {
     ServiceAccountSetBindings(String),
     /// `POST /iam/v1/serviceAccounts/{resourceId}:updateAccessBindings`
     ServiceAccountUpdateBindings(String),
+    /// `GET /resource-manager/v1/clouds/{cloudId}`
+    CloudGet(String),
+    /// `GET /resource-manager/v1/clouds`
+    CloudList,
     /// `GET /resource-manager/v1/folders/{folderId}`
     FolderGet(String),
     /// `GET /resource-manager/v1/folders`
@@ -145,6 +149,13 @@ pub fn resolve(method: &str, path: &str) -> Option<Resolved> {
             ),
             _ => None,
         },
+        ("GET", ["resource-manager", "v1", "clouds"]) => {
+            found(Route::CloudList, "GET /resource-manager/v1/clouds")
+        }
+        ("GET", ["resource-manager", "v1", "clouds", id]) if !id.contains(':') => found(
+            Route::CloudGet(id.to_string()),
+            "GET /resource-manager/v1/clouds/{cloudId}",
+        ),
         ("GET", ["resource-manager", "v1", "folders"]) => {
             found(Route::FolderList, "GET /resource-manager/v1/folders")
         }

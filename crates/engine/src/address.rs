@@ -1,13 +1,46 @@
-//! Resource and instance addresses: `type.name`, `type.name[0]`, `type.name["key"]`.
+//! Resource and instance addresses: `type.name`, `type.name[0]`, `type.name["key"]`, and
+//! the same under `data.` for data sources.
 
 use std::fmt;
 
 use anyhow::{anyhow, bail};
 use serde_json::Value;
 
-/// A resource block address: `yandex_iam_service_account.sa`.
+/// Whether a block manages objects (`resource`) or only reads them (`data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Mode {
+    /// A `resource` block.
+    #[default]
+    Managed,
+    /// A `data` block.
+    Data,
+}
+
+impl Mode {
+    /// The state's spelling: `managed` or `data`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Managed => "managed",
+            Mode::Data => "data",
+        }
+    }
+
+    /// The mode a state record names (`managed` when absent or unknown).
+    pub fn from_state(text: &str) -> Mode {
+        if text == "data" {
+            Mode::Data
+        } else {
+            Mode::Managed
+        }
+    }
+}
+
+/// A resource block address: `yandex_iam_service_account.sa`, or
+/// `data.yandex_resourcemanager_folder.f` for a data source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourceAddr {
+    /// Managed resource or data source.
+    pub mode: Mode,
     /// The resource type.
     pub type_name: String,
     /// The block's name.
@@ -15,12 +48,26 @@ pub struct ResourceAddr {
 }
 
 impl ResourceAddr {
-    /// A new address.
+    /// The address of a managed resource.
     pub fn new(type_name: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
+            mode: Mode::Managed,
             type_name: type_name.into(),
             name: name.into(),
         }
+    }
+
+    /// The address of a data source.
+    pub fn data(type_name: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            mode: Mode::Data,
+            ..Self::new(type_name, name)
+        }
+    }
+
+    /// Whether this is a data source.
+    pub fn is_data(&self) -> bool {
+        self.mode == Mode::Data
     }
 
     /// The instance of this resource with `key`.
@@ -34,6 +81,9 @@ impl ResourceAddr {
 
 impl fmt::Display for ResourceAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_data() {
+            f.write_str("data.")?;
+        }
         write!(f, "{}.{}", self.type_name, self.name)
     }
 }
@@ -134,11 +184,17 @@ impl fmt::Display for Target {
     }
 }
 
-/// Parses `type.name`, `type.name[0]` or `type.name["key"]`.
+/// Parses `type.name`, `type.name[0]` or `type.name["key"]`, each optionally under `data.`.
 pub fn parse_target(text: &str) -> anyhow::Result<Target> {
     let text = text.trim();
     let hint = || {
-        anyhow!("invalid address {text:?}: expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"]")
+        anyhow!(
+            "invalid address {text:?}: expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"] (data sources: data.TYPE.NAME)"
+        )
+    };
+    let (mode, text) = match text.strip_prefix("data.") {
+        Some(rest) => (Mode::Data, rest),
+        None => (Mode::Managed, text),
     };
     let (head, key) = match text.find('[') {
         Some(i) => {
@@ -160,7 +216,10 @@ pub fn parse_target(text: &str) -> anyhow::Result<Target> {
     if !ident_ok(type_name) || !ident_ok(name) {
         return Err(hint());
     }
-    let resource = ResourceAddr::new(type_name, name);
+    let resource = ResourceAddr {
+        mode,
+        ..ResourceAddr::new(type_name, name)
+    };
     let Some(key) = key else {
         return Ok(Target::Resource(resource));
     };
@@ -180,10 +239,16 @@ mod tests {
 
     #[test]
     fn parses_and_prints_addresses() {
-        for text in ["a_b.c", "a_b.c[0]", "a_b.c[\"team-a\"]"] {
+        for text in [
+            "a_b.c",
+            "a_b.c[0]",
+            "a_b.c[\"team-a\"]",
+            "data.a_b.c",
+            "data.a_b.c[1]",
+        ] {
             assert_eq!(parse_target(text).unwrap().to_string(), text);
         }
-        for bad in ["abc", "a.b[", "a.b[x]", ".b", "a."] {
+        for bad in ["abc", "a.b[", "a.b[x]", ".b", "a.", "data.a", "data."] {
             assert!(parse_target(bad).is_err(), "{bad}");
         }
     }

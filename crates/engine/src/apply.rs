@@ -35,6 +35,8 @@ pub enum OpKind {
     Update,
     /// Destroy an object (also the destroy half of a replacement).
     Destroy,
+    /// Read a data source whose read was deferred to apply.
+    Read,
 }
 
 impl OpKind {
@@ -44,6 +46,7 @@ impl OpKind {
             OpKind::Create => "Creating",
             OpKind::Update => "Modifying",
             OpKind::Destroy => "Destroying",
+            OpKind::Read => "Reading",
         }
     }
 
@@ -53,6 +56,7 @@ impl OpKind {
             OpKind::Create => "Creation",
             OpKind::Update => "Modifications",
             OpKind::Destroy => "Destruction",
+            OpKind::Read => "Read",
         }
     }
 
@@ -62,6 +66,7 @@ impl OpKind {
             OpKind::Create => "create",
             OpKind::Update => "update",
             OpKind::Destroy => "delete",
+            OpKind::Read => "read",
         }
     }
 }
@@ -225,14 +230,14 @@ fn build_ops(
     for (i, c) in plan.changes.iter().enumerate() {
         match c.action {
             Action::NoOp => {}
-            Action::Create | Action::Update => {
+            Action::Create | Action::Update | Action::Read => {
                 cu[i] = Some(ops.len());
                 ops.push(Op {
                     change: i,
-                    kind: if c.action == Action::Create {
-                        OpKind::Create
-                    } else {
-                        OpKind::Update
+                    kind: match c.action {
+                        Action::Create => OpKind::Create,
+                        Action::Read => OpKind::Read,
+                        _ => OpKind::Update,
                     },
                 });
             }
@@ -389,7 +394,7 @@ pub fn apply_plan(
     let needs = value_needs(req.config);
     let Order { ops, graph } = build_ops(plan, req.schema, &needs, req.config);
     let mut diags = Diagnostics::new();
-    let store = StateStore::new(req.prior.clone(), state_file);
+    let store = StateStore::new(with_data_reads(req, &mut diags), state_file);
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     if let Some(cycle) = graph.cycle() {
         let names: Vec<String> = cycle
@@ -449,6 +454,76 @@ pub fn apply_plan(
         changed,
         destroyed,
     }
+}
+
+/// The prior state with the data sources the plan read (their records replace the old
+/// ones) and without those it forgets. A saved plan keeps no sensitive value: a record
+/// whose sensitive values were redacted is read again with its non-sensitive arguments.
+fn with_data_reads(req: &ApplyRequest, diags: &mut Diagnostics) -> State {
+    let mut state = req.prior.clone();
+    for address in &req.plan.data_forgotten {
+        state.replace_objects(address, Vec::new());
+    }
+    for record in &req.plan.data_reads {
+        let redacted = record
+            .attributes
+            .as_object()
+            .is_some_and(|attrs| attrs.values().any(crate::redact::is_redacted));
+        let record = if redacted {
+            match read_again(req, record) {
+                Ok(record) => record,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        } else {
+            record.clone()
+        };
+        state.replace_objects(&record.address.clone(), vec![record]);
+    }
+    state
+}
+
+/// `record` read again with the arguments it records (those of a saved plan's data read
+/// whose sensitive values were not saved).
+fn read_again(req: &ApplyRequest, record: &InstanceState) -> Result<InstanceState, Diag> {
+    let addr = record.instance_addr();
+    let failed = |why: String| {
+        Diag::error(format!("{addr}: cannot read the data source again"), format!("{why} The saved plan does not hold its sensitive values; run apply without a saved plan."))
+            .for_address(addr.to_string())
+    };
+    let rs = req
+        .schema
+        .of(&addr.resource)
+        .ok_or_else(|| failed("Its type is unknown.".to_string()))?;
+    let arguments: serde_json::Map<String, Value> = rs
+        .attributes
+        .iter()
+        .map(|(name, attribute)| {
+            let value = record.attributes.get(name).cloned().unwrap_or(Value::Null);
+            let keep = attribute.configurable() && !crate::redact::is_redacted(&value);
+            (name.clone(), if keep { value } else { Value::Null })
+        })
+        .collect();
+    let provider_addr = req.config.provider_of_record(record);
+    let provider = req
+        .providers
+        .require(&provider_addr)
+        .map_err(|e| failed(format!("{e:#}.")))?;
+    let (state, _) = crate::plan_data::read_now(provider, &addr, rs, &Value::Object(arguments))
+        .map_err(|ds| {
+            failed(
+                ds.iter()
+                    .map(|d| d.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        })?;
+    Ok(InstanceState {
+        attributes: state,
+        ..record.clone()
+    })
 }
 
 fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics) {
@@ -713,6 +788,7 @@ impl Walk<'_> {
                     OpKind::Create => progress.counts.0 += 1,
                     OpKind::Update => progress.counts.1 += 1,
                     OpKind::Destroy => progress.counts.2 += 1,
+                    OpKind::Read => {}
                 }
                 progress.walker.succeeded(done.op);
             }
@@ -757,8 +833,7 @@ impl Walk<'_> {
         let schema_version = self
             .req
             .schema
-            .resources
-            .get(&change.type_name)
+            .of(&addr.resource)
             .map(|s| s.version)
             .unwrap_or(0);
         let mut job = Job {
@@ -778,6 +853,7 @@ impl Walk<'_> {
                     job.deposed = cbd_keys.get(&op.change).cloned();
                 }
             }
+            OpKind::Read => job.config = Some(self.evaluate_config(&addr, expansions)?),
             OpKind::Create | OpKind::Update => {
                 if job.change.action == Action::CreateThenDelete {
                     let key = new_deposed_key();
@@ -808,8 +884,7 @@ impl Walk<'_> {
         })?;
         let rs = req
             .schema
-            .resources
-            .get(&addr.resource.type_name)
+            .of(&addr.resource)
             .ok_or_else(|| vec![Diag::error(format!("{addr}: unknown resource type"), "")])?;
         let needs = self.needs.get(&addr.resource).into_iter().flatten();
         let (objects, prior) = self.store.read(|state| {
@@ -926,12 +1001,13 @@ impl Walk<'_> {
     fn batch_of(&self, i: usize, ready: impl Fn(usize) -> bool) -> Vec<usize> {
         let change_of = |op: usize| &self.plan.changes[self.ops[op].change];
         let type_of = |op: usize| (&change_of(op).type_name, &change_of(op).provider);
-        let batches = self
-            .req
-            .schema
-            .resources
-            .get(type_of(i).0)
-            .is_some_and(|rs| rs.batch);
+        let batches = change_of(i).mode != "data"
+            && self
+                .req
+                .schema
+                .resources
+                .get(type_of(i).0)
+                .is_some_and(|rs| rs.batch);
         if !batches {
             return vec![i];
         }
@@ -952,6 +1028,9 @@ impl Walk<'_> {
     fn execute(&self, jobs: Vec<Job>) -> Vec<Done> {
         let mut finished = Vec::new();
         let mut ready = Vec::new();
+        let (reads, jobs): (Vec<Job>, Vec<Job>) =
+            jobs.into_iter().partition(|job| job.kind == OpKind::Read);
+        finished.extend(reads.into_iter().map(|job| self.read_data_source(job)));
         for job in jobs {
             let mut warnings = Vec::new();
             match self.before_apply(&job, &mut warnings) {
@@ -1048,6 +1127,45 @@ impl Walk<'_> {
         }
         finished.extend(recorded);
         finished
+    }
+
+    /// Reads a data source whose read was deferred to apply and records its state.
+    fn read_data_source(&self, job: Job) -> Done {
+        let display = job.change.display_address();
+        let outcome = (|| {
+            let provider = self.provider_of(&job.change).map_err(|e| {
+                vec![Diag::error(
+                    format!("{display}: no provider"),
+                    format!("{e:#}"),
+                )]
+            })?;
+            let rs =
+                self.req.schema.of(&job.addr.resource).ok_or_else(|| {
+                    vec![Diag::error(format!("{display}: unknown data source"), "")]
+                })?;
+            let config = job.config.clone().unwrap_or(Value::Null);
+            let _permit = self.permits.acquire();
+            crate::plan_data::read_now(provider, &job.addr, rs, &config)
+        })();
+        match outcome {
+            Ok((state, diagnostics)) => {
+                self.record_object(&job, None, Some(state));
+                let outcome = match self.store.make_durable(self.store.generation()) {
+                    Ok(()) => JobOutcome::Applied { id: None },
+                    Err(d) => JobOutcome::Failed(vec![d]),
+                };
+                Done {
+                    op: job.op,
+                    outcome,
+                    diagnostics,
+                }
+            }
+            Err(errors) => Done {
+                op: job.op,
+                outcome: JobOutcome::Failed(errors),
+                diagnostics: Vec::new(),
+            },
+        }
     }
 
     /// Records every create among `ready` as a pending create (its planned attributes and

@@ -388,7 +388,7 @@ pub fn validate_instances(
     let ctx =
         EvalContext::new(config, Some(schema), variables, &NoResources, phase).with_times(now, now);
     let mut steps = Vec::new();
-    for block in &config.resources {
+    for block in config.resources.iter().filter(|b| !b.addr.is_data()) {
         let Some(rs) = schema.resources.get(&block.addr.type_name) else {
             continue;
         };

@@ -367,7 +367,7 @@ impl InstanceValues<'_> {
     }
 
     fn count_value_of_instances(&self, addr: &ResourceAddr, keys: &[InstanceKey]) -> Value {
-        let schema = self.schema.resources.get(&addr.type_name);
+        let schema = self.schema.of(addr);
         let len = count_len(
             self.objects
                 .range(addr.instance(InstanceKey::None)..)
@@ -387,7 +387,7 @@ impl InstanceValues<'_> {
         items: impl Iterator<Item = (InstanceKey, &'v Value)>,
     ) -> Option<Value> {
         let block = self.config.resource(addr)?;
-        let schema = self.schema.resources.get(&addr.type_name);
+        let schema = self.schema.of(addr);
         let mut items = items.map(|(k, v)| (k, with_all_attributes(schema, v)));
         if block.count.is_some() {
             let items: Vec<(InstanceKey, Value)> = items.collect();

@@ -22,6 +22,7 @@ pub mod journal;
 pub mod limits;
 pub mod lock;
 pub mod plan;
+mod plan_data;
 pub mod planfile;
 pub mod pool;
 pub mod provider;

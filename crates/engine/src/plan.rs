@@ -7,12 +7,13 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::address::{InstanceAddr, InstanceKey, ResourceAddr, Target};
+use crate::address::{InstanceAddr, InstanceKey, Mode, ResourceAddr, Target};
 use crate::config::{Config, EvalContext, Phase, ResourceBlock, Variables, resource_dependencies};
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::instance_needs::{InstanceView, Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
+use crate::plan_data::DataPlanning;
 use crate::pool::run_parallel;
 use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
 use crate::providers::{ProviderConfigAddr, Providers};
@@ -35,6 +36,8 @@ pub enum Action {
     CreateThenDelete,
     /// Destroy the object.
     Delete,
+    /// Read a data source during apply (its configuration is known only then).
+    Read,
 }
 
 impl Action {
@@ -47,6 +50,7 @@ impl Action {
             Action::DeleteThenCreate => vec!["delete", "create"],
             Action::CreateThenDelete => vec!["create", "delete"],
             Action::Delete => vec!["delete"],
+            Action::Read => vec!["read"],
         }
     }
 
@@ -71,6 +75,9 @@ impl Action {
 pub struct ResourceChange {
     /// The instance address.
     pub address: String,
+    /// `managed`, or `data` for a data source read during apply.
+    #[serde(default = "managed")]
+    pub mode: String,
     /// The resource type.
     #[serde(rename = "type")]
     pub type_name: String,
@@ -117,11 +124,19 @@ pub enum ReplaceCause {
     Triggered(String),
 }
 
+fn managed() -> String {
+    Mode::Managed.as_str().to_string()
+}
+
 impl ResourceChange {
     /// The instance address.
     pub fn instance_addr(&self) -> InstanceAddr {
         let key = InstanceKey::from_json(&self.index_key).unwrap_or(InstanceKey::None);
-        ResourceAddr::new(&self.type_name, &self.name).instance(key)
+        ResourceAddr {
+            mode: Mode::from_state(&self.mode),
+            ..ResourceAddr::new(&self.type_name, &self.name)
+        }
+        .instance(key)
     }
 
     /// The address with the deposed key, for messages.
@@ -244,6 +259,13 @@ pub struct Plan {
     pub targets: Vec<String>,
     /// The time `plantimestamp()` returned (RFC 3339).
     pub plan_time: String,
+    /// Data sources read while planning: their state records, which apply saves.
+    #[serde(default)]
+    pub data_reads: Vec<InstanceState>,
+    /// Data source records apply drops from the state (their block or key is gone, or
+    /// the plan destroys).
+    #[serde(default)]
+    pub data_forgotten: Vec<String>,
     /// Warnings found while planning.
     #[serde(skip)]
     pub warnings: Vec<Diag>,
@@ -384,7 +406,7 @@ pub fn refresh_state(
     parallelism: usize,
 ) -> (State, Vec<Drift>, Diagnostics) {
     refresh_records((providers, config), schema, state, parallelism, |r| {
-        selection.selects(&r.instance_addr())
+        r.mode != "data" && selection.selects(&r.instance_addr())
     })
 }
 
@@ -400,7 +422,7 @@ pub fn resolve_pending_creates(
 ) -> (State, Diagnostics) {
     let (resolved, _, diags) =
         refresh_records((providers, config), schema, state, parallelism, |r| {
-            r.pending_create.is_some() && selection.selects(&r.instance_addr())
+            r.mode != "data" && r.pending_create.is_some() && selection.selects(&r.instance_addr())
         });
     (resolved, diags)
 }
@@ -646,6 +668,8 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         state_existed: req.state_existed,
         targets: req.targets.iter().map(|t| t.to_string()).collect(),
         plan_time: req.plan_time.format(&Rfc3339).unwrap_or_default(),
+        data_reads: Vec::new(),
+        data_forgotten: Vec::new(),
         warnings: Vec::new(),
     };
 
@@ -694,6 +718,7 @@ fn force_create_before_destroy(changes: &mut [ResourceChange]) {
 fn delete_change(config: &Config, record: &InstanceState, reason: Option<&str>) -> ResourceChange {
     ResourceChange {
         address: record.address.clone(),
+        mode: record.mode.clone(),
         type_name: record.type_name.clone(),
         name: record.name.clone(),
         provider: config.provider_of_record(record).state_string(),
@@ -733,6 +758,10 @@ fn plan_destroy(
     for record in &prior.resources {
         let addr = record.instance_addr();
         if !selection.selects(&addr) {
+            continue;
+        }
+        if addr.resource.is_data() {
+            plan.data_forgotten.push(record.address.clone());
             continue;
         }
         if record.deposed.is_none()
@@ -783,7 +812,7 @@ fn plan_apply(
         let Some(block) = config.resource(res_addr) else {
             continue;
         };
-        let Some(rs) = req.schema.resources.get(&res_addr.type_name) else {
+        let Some(rs) = req.schema.of(res_addr) else {
             continue;
         };
         let expansion = {
@@ -803,6 +832,17 @@ fn plan_apply(
                 }
             }
         };
+        if res_addr.is_data() {
+            let data = DataPlanning {
+                req,
+                prior,
+                selection,
+                needs: &needs,
+                dependencies: &deps,
+            };
+            data.plan_block(block, rs, &expansion, &mut values, plan, diags);
+            continue;
+        }
         let dependencies: Vec<String> = deps
             .get(res_addr)
             .into_iter()
@@ -966,7 +1006,11 @@ fn plan_apply(
         if !selection.selects(&addr) {
             continue;
         }
-        if record.deposed.is_some() {
+        if addr.resource.is_data() {
+            if config.resource(&addr.resource).is_none() {
+                plan.data_forgotten.push(record.address.clone());
+            }
+        } else if record.deposed.is_some() {
             plan.changes.push(delete_change(
                 req.config,
                 record,
@@ -1112,6 +1156,7 @@ fn plan_instance(
     }
     let mut change = ResourceChange {
         address: display.clone(),
+        mode: addr.resource.mode.as_str().to_string(),
         type_name: type_name.to_string(),
         name: addr.resource.name.clone(),
         provider: String::new(),

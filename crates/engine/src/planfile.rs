@@ -64,7 +64,7 @@ pub fn redact_plan(plan: &Plan) -> Plan {
             o.after = o.after.as_ref().map(|_| marker.clone());
         }
     }
-    for r in &mut p.prior.resources {
+    for r in p.prior.resources.iter_mut().chain(p.data_reads.iter_mut()) {
         r.attributes = redact_attributes(&r.attributes, &r.sensitive_attributes, &marker);
     }
     for o in p.prior.outputs.values_mut() {

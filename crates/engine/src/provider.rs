@@ -162,6 +162,17 @@ pub trait Provider: Send + Sync {
     fn read(&self, type_name: &str, state: &Value) -> anyhow::Result<ReadResult>;
     /// Imports an existing object by its id.
     fn import(&self, type_name: &str, id: &str) -> anyhow::Result<Imported>;
+    /// Reads a data source: its configuration (every value known) in, its state out. The
+    /// default answers that the provider has no data sources.
+    fn read_data_source(&self, type_name: &str, _config: &Value) -> anyhow::Result<ReadResult> {
+        Ok(ReadResult {
+            state: None,
+            diagnostics: vec![Diagnostic::error(
+                "Unsupported data source type",
+                format!("This provider has no data source \"{type_name}\"."),
+            )],
+        })
+    }
     /// Reads many instances of one type; one result per state, in order. Worth calling
     /// for batch types (see [`ResourceSchema::batch`]); the default reads one by one.
     fn read_many(&self, type_name: &str, states: &[Value]) -> anyhow::Result<Vec<ReadResult>> {
@@ -222,6 +233,9 @@ pub struct ResourceSchema {
     /// Instances are cheaper to read together (`read_many`), though applied one by one
     /// (the schema's `"read_batch": true`; implied by `batch`).
     pub read_batch: bool,
+    /// For data sources: attributes the host fills after the read, and from what (the
+    /// schema's `"host_values"`, e.g. `{"iam_token": "access-token"}`).
+    pub host_values: BTreeMap<String, String>,
 }
 
 impl ResourceSchema {
@@ -244,6 +258,10 @@ pub struct Schema {
     pub resources: BTreeMap<String, ResourceSchema>,
     /// The source of the provider of each resource type.
     pub type_sources: BTreeMap<String, String>,
+    /// Data source types by name (shaped as resources).
+    pub data_sources: BTreeMap<String, ResourceSchema>,
+    /// The source of the provider of each data source type.
+    pub data_type_sources: BTreeMap<String, String>,
 }
 
 impl Schema {
@@ -253,39 +271,37 @@ impl Schema {
             Some(attrs) => parse_attributes(attrs).context("in the provider schema")?,
             None => BTreeMap::new(),
         };
-        let mut resources = BTreeMap::new();
         let Some(types) = doc.get("resources").and_then(Value::as_object) else {
             bail!("the provider schema has no `resources` object");
         };
-        for (name, res) in types {
-            let attributes = parse_attributes(res.get("attributes").unwrap_or(&Value::Null))
-                .with_context(|| format!("in the schema of resource type {name}"))?;
-            resources.insert(
-                name.clone(),
-                ResourceSchema {
-                    version: res.get("version").and_then(Value::as_u64).unwrap_or(0),
-                    description: res
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    attributes,
-                    batch: res.get("batch").and_then(Value::as_bool).unwrap_or(false),
-                    read_batch: ["batch", "read_batch"]
-                        .iter()
-                        .any(|flag| res.get(*flag).and_then(Value::as_bool).unwrap_or(false)),
-                },
-            );
-        }
-        let type_sources = resources
-            .keys()
-            .map(|name| (name.clone(), source.to_string()))
-            .collect();
+        let resources = parse_types(types, "resource type")?;
+        let data_sources = match doc.get("data_sources") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(types)) => parse_types(types, "data source")?,
+            Some(_) => bail!("the provider schema's `data_sources` must be an object"),
+        };
+        let sources_of = |types: &BTreeMap<String, ResourceSchema>| {
+            types
+                .keys()
+                .map(|name| (name.clone(), source.to_string()))
+                .collect()
+        };
         Ok(Schema {
             providers: BTreeMap::from([(source.to_string(), provider)]),
+            type_sources: sources_of(&resources),
+            data_type_sources: sources_of(&data_sources),
             resources,
-            type_sources,
+            data_sources,
         })
+    }
+
+    /// The schema of the type `addr` names: a resource type, or a data source type for a
+    /// `data.` address.
+    pub fn of(&self, addr: &crate::address::ResourceAddr) -> Option<&ResourceSchema> {
+        match addr.mode {
+            crate::address::Mode::Managed => self.resources.get(&addr.type_name),
+            crate::address::Mode::Data => self.data_sources.get(&addr.type_name),
+        }
     }
 
     /// Adds the schema of another provider; two providers offering one resource type is
@@ -296,11 +312,62 @@ impl Schema {
                 bail!("both {first} and {source} offer the resource type {type_name}");
             }
         }
+        for (type_name, source) in &other.data_type_sources {
+            if let Some(first) = self.data_type_sources.get(type_name) {
+                bail!("both {first} and {source} offer the data source {type_name}");
+            }
+        }
         self.providers.extend(other.providers);
         self.resources.extend(other.resources);
         self.type_sources.extend(other.type_sources);
+        self.data_sources.extend(other.data_sources);
+        self.data_type_sources.extend(other.data_type_sources);
         Ok(())
     }
+}
+
+fn parse_types(
+    types: &serde_json::Map<String, Value>,
+    kind: &str,
+) -> anyhow::Result<BTreeMap<String, ResourceSchema>> {
+    let mut out = BTreeMap::new();
+    for (name, res) in types {
+        let attributes = parse_attributes(res.get("attributes").unwrap_or(&Value::Null))
+            .with_context(|| format!("in the schema of {kind} {name}"))?;
+        let host_values = match res.get("host_values") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(attribute, from)| match from.as_str() {
+                    Some(from) if attributes.contains_key(attribute) => {
+                        Ok((attribute.clone(), from.to_string()))
+                    }
+                    _ => Err(anyhow::anyhow!(
+                        "in the schema of {kind} {name}: host_values.{attribute} must be a string naming one of its attributes"
+                    )),
+                })
+                .collect::<anyhow::Result<_>>()?,
+            Some(_) => bail!("in the schema of {kind} {name}: host_values must be an object"),
+        };
+        out.insert(
+            name.clone(),
+            ResourceSchema {
+                version: res.get("version").and_then(Value::as_u64).unwrap_or(0),
+                description: res
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                attributes,
+                batch: res.get("batch").and_then(Value::as_bool).unwrap_or(false),
+                read_batch: ["batch", "read_batch"]
+                    .iter()
+                    .any(|flag| res.get(*flag).and_then(Value::as_bool).unwrap_or(false)),
+                host_values,
+            },
+        );
+    }
+    Ok(out)
 }
 
 fn parse_attributes(attrs: &Value) -> anyhow::Result<BTreeMap<String, AttributeSchema>> {

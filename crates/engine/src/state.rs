@@ -42,7 +42,7 @@ impl PendingCreate {
 pub struct InstanceState {
     /// The instance address, e.g. `yandex_iam_service_account.sa[0]`.
     pub address: String,
-    /// Always `managed`.
+    /// `managed`, or `data` for the last read of a data source.
     pub mode: String,
     /// The resource type.
     #[serde(rename = "type")]
@@ -86,7 +86,7 @@ impl InstanceState {
     ) -> Self {
         Self {
             address: addr.to_string(),
-            mode: "managed".to_string(),
+            mode: addr.resource.mode.as_str().to_string(),
             type_name: addr.resource.type_name.clone(),
             name: addr.resource.name.clone(),
             provider: String::new(),
@@ -103,7 +103,11 @@ impl InstanceState {
     /// The instance address.
     pub fn instance_addr(&self) -> InstanceAddr {
         let key = InstanceKey::from_json(&self.index_key).unwrap_or(InstanceKey::None);
-        ResourceAddr::new(&self.type_name, &self.name).instance(key)
+        ResourceAddr {
+            mode: crate::address::Mode::from_state(&self.mode),
+            ..ResourceAddr::new(&self.type_name, &self.name)
+        }
+        .instance(key)
     }
 
     /// The `id` attribute, if any.

@@ -137,18 +137,6 @@ pub fn imported_to_wit(result: StateResult) -> wit::Imported {
     }
 }
 
-/// The answer to a data-source read for a provider that has none.
-#[doc(hidden)]
-pub fn no_data_source(provider: &str, type_name: &str) -> wit::ReadResult {
-    read_to_wit(StateResult {
-        state: None,
-        diagnostics: vec![Diagnostic::error(
-            "Unknown data source type",
-            format!("The {provider} provider has no data source \"{type_name}\"."),
-        )],
-    })
-}
-
 /// Exports the `ycprov:provider/lifecycle` interface of a [`ProviderDefinition`].
 ///
 /// `host` is an expression of type `&'static <Definition as ProviderDefinition>::Host`,
@@ -249,9 +237,10 @@ macro_rules! export_provider {
                             .collect()
                     })
                 }
-                fn read_data_source(type_name: String, _config: String) -> wit::ReadResult {
-                    let schema = <$definition as $crate::ProviderDefinition>::schema();
-                    $crate::guest::no_data_source(schema.type_name, &type_name)
+                fn read_data_source(type_name: String, config: String) -> wit::ReadResult {
+                    with_provider(|p, h| {
+                        $crate::guest::read_to_wit(p.read_data_source(h, &type_name, &config))
+                    })
                 }
                 fn import_resource(type_name: String, id: String) -> wit::Imported {
                     with_provider(|p, h| {

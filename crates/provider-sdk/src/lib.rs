@@ -9,6 +9,7 @@
 //! Everything except the export glue ([`guest`]) is plain Rust, so providers unit-test
 //! natively with a fake host.
 
+pub mod data_source;
 pub mod diagnostics;
 pub mod guest;
 pub mod pending;
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod timestamp;
 pub mod value;
 
+pub use data_source::{DataSource, HostValue};
 pub use diagnostics::{AttributePath, Diagnostic, PathStep, Severity, has_errors};
 pub use provider::{Context, PlannedChange, Provider, ProviderDefinition, StateResult};
 pub use resource::{Change, Outcome, Resource};

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::data_source::DataSource;
 use crate::diagnostics::{Diagnostic, has_errors};
 use crate::pending::PENDING_CREATE;
 use crate::resource::{Outcome, Resource};
@@ -26,6 +27,10 @@ pub trait ProviderDefinition: Sized + 'static {
     fn schema() -> &'static ResourceSchema;
     /// The resource types.
     fn resources() -> &'static [&'static dyn Resource<Self>];
+    /// The data source types (none by default).
+    fn data_sources() -> &'static [&'static dyn DataSource<Self>] {
+        &[]
+    }
     /// Reads the provider block after its schema checks passed.
     fn configure(config: &Attrs) -> Result<Self::Config, Vec<Diagnostic>>;
 }
@@ -103,10 +108,26 @@ impl<P: ProviderDefinition> Provider<P> {
                 (resource.schema().type_name.to_owned(), schema)
             })
             .collect();
+        let data_sources: Map<String, Value> = P::data_sources()
+            .iter()
+            .map(|source| {
+                let mut schema = source.schema().to_json();
+                let host_values: Map<String, Value> = source
+                    .host_values()
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), json!(value.name())))
+                    .collect();
+                if !host_values.is_empty() {
+                    schema["host_values"] = Value::Object(host_values);
+                }
+                (source.schema().type_name.to_owned(), schema)
+            })
+            .collect();
         let provider = P::schema().to_json();
         json!({
             "provider": {"description": provider["description"], "attributes": provider["attributes"]},
             "resources": resources,
+            "data_sources": data_sources,
         })
         .to_string()
     }
@@ -338,6 +359,58 @@ impl<P: ProviderDefinition> Provider<P> {
         outcome.state = outcome.state.map(|state| nullify_empty(schema, state));
         finish(schema, outcome)
     }
+
+    /// Reads a data source: its configuration (every value known) in, its state out.
+    pub fn read_data_source(&self, host: &P::Host, type_name: &str, config: &str) -> StateResult {
+        let source = match data_source::<P>(type_name) {
+            Ok(source) => source,
+            Err(diagnostic) => return failed_state(None, diagnostic),
+        };
+        let schema = source.schema();
+        let config = match parse_attrs("configuration", config) {
+            Ok(config) => schema.coerce(&config),
+            Err(why) => {
+                return failed_state(None, Diagnostic::error("Invalid configuration", why));
+            }
+        };
+        let mut diagnostics = schema.check_config(&config);
+        if !has_errors(&diagnostics) {
+            diagnostics.extend(source.check(&config));
+        }
+        if has_errors(&diagnostics) {
+            return StateResult {
+                state: None,
+                diagnostics,
+            };
+        }
+        let mut outcome = source.read(&self.context(host), &config);
+        outcome.diagnostics.splice(0..0, diagnostics);
+        finish(schema, outcome)
+    }
+}
+
+fn data_source<P: ProviderDefinition>(
+    type_name: &str,
+) -> Result<&'static dyn DataSource<P>, Diagnostic> {
+    P::data_sources()
+        .iter()
+        .copied()
+        .find(|source| source.schema().type_name == type_name)
+        .ok_or_else(|| {
+            let known: Vec<&str> = P::data_sources()
+                .iter()
+                .map(|s| s.schema().type_name)
+                .collect();
+            let supported = if known.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("it supports {}", known.join(", "))
+            };
+            Diagnostic::error(
+                "Unsupported data source type",
+                format!("This provider has no data source \"{type_name}\"; {supported}."),
+            )
+        })
 }
 
 fn resource<P: ProviderDefinition>(

@@ -388,13 +388,12 @@ impl wit_provider::Guest for Component {
             .collect()
     }
 
-    fn read_data_source(type_name: String, _config: String) -> wit_provider::ReadResult {
+    fn read_data_source(type_name: String, config: String) -> wit_provider::ReadResult {
+        let result =
+            with_provider(|provider| provider.read_data_source(&Host, &type_name, &config));
         wit_provider::ReadResult {
-            state: None,
-            diagnostics: diagnostics_to_wit(vec![lifecycle::Diagnostic::error(
-                "Unknown data source type",
-                format!("The Yandex provider has no data source \"{type_name}\" yet."),
-            )]),
+            state: result.state,
+            diagnostics: diagnostics_to_wit(result.diagnostics),
         }
     }
 

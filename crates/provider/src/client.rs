@@ -16,6 +16,9 @@ use crate::url;
 use crate::uuid;
 use crate::wire;
 
+/// The page size of every list call (the API's maximum).
+pub const PAGE_SIZE: &str = "1000";
+
 /// How long and how often a call is retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -108,6 +111,38 @@ impl<'a, P: Platform + ?Sized> Client<'a, P> {
     /// The retry policy.
     pub fn policy(&self) -> RetryPolicy {
         self.policy
+    }
+
+    /// Follows `nextPageToken` with the maximum page size (`PAGE_SIZE`) and collects every
+    /// item of a list method; a repeated page token is a bad response, not a loop.
+    pub fn list_pages<Page: DeserializeOwned, T>(
+        &self,
+        what: &str,
+        base_url: &str,
+        params: &[(&str, &str)],
+        split: impl Fn(Page) -> (Vec<T>, String),
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut token = String::new();
+        let mut seen_tokens = std::collections::HashSet::new();
+        loop {
+            let mut pairs = params.to_vec();
+            pairs.push(("pageSize", PAGE_SIZE));
+            pairs.push(("pageToken", &token));
+            let page_url = format!("{base_url}{}", url::query(&pairs));
+            let page: Page = self.get(&page_url)?.json(what)?;
+            let (page_items, next) = split(page);
+            items.extend(page_items);
+            if next.is_empty() {
+                return Ok(items);
+            }
+            if !seen_tokens.insert(next.clone()) {
+                return Err(Error::BadResponse(format!(
+                    "{what}: page token {next:?} repeated"
+                )));
+            }
+            token = next;
+        }
     }
 
     /// `GET url`.

@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::client::{Client, Reply, RetryPolicy};
@@ -24,8 +23,7 @@ use crate::url::{self, IAM_HOST, RESOURCE_MANAGER_HOST};
 use crate::validation::{self, Check};
 use crate::wire::{self, Operation};
 
-/// The page size of every list call (the API's maximum).
-pub const PAGE_SIZE: &str = "1000";
+pub use crate::client::PAGE_SIZE;
 
 /// The most deltas one `updateAccessBindings` request may carry.
 pub const MAX_DELTAS_PER_REQUEST: usize = 1000;
@@ -243,7 +241,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         filter: &str,
     ) -> Result<Vec<ServiceAccount>, Error> {
         let base = format!("{IAM_HOST}/iam/v1/serviceAccounts");
-        self.list_pages(
+        self.client.list_pages(
             "service account list",
             &base,
             &[("folderId", folder_id), ("filter", filter)],
@@ -423,7 +421,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:listAccessBindings",
             url::segment(folder_id)
         );
-        self.list_pages(
+        self.client.list_pages(
             "access binding list",
             &base,
             &[],
@@ -442,10 +440,14 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn list_scopes(&self) -> Result<Vec<String>, Error> {
         let split = |page: wire::ScopePage| (page.scopes, page.next_page_token);
         let newer = format!("{IAM_HOST}/iam/v1/apiKeyScopes");
-        match self.list_pages("API key scope list", &newer, &[], split) {
+        match self
+            .client
+            .list_pages("API key scope list", &newer, &[], split)
+        {
             Err(Error::Api(api)) if matches!(api.code, Code::NotFound | Code::Unimplemented) => {
                 let older = format!("{IAM_HOST}/iam/v1/apiKeys/scopes");
-                self.list_pages("API key scope list", &older, &[], split)
+                self.client
+                    .list_pages("API key scope list", &older, &[], split)
             }
             other => other,
         }
@@ -530,7 +532,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn list_keys(&self, service_account_id: &str) -> Result<Vec<ApiKey>, Error> {
         validation::resource_id("service_account_id", service_account_id)?;
         let base = format!("{IAM_HOST}/iam/v1/apiKeys");
-        self.list_pages(
+        self.client.list_pages(
             "API key list",
             &base,
             &[("serviceAccountId", service_account_id)],
@@ -672,37 +674,6 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             reply.header(POLL_INTERVAL_HEADER),
             self.poll,
         )
-    }
-
-    /// Follows `nextPageToken` with the maximum page size and collects every item.
-    fn list_pages<Page: DeserializeOwned, T>(
-        &self,
-        what: &str,
-        base_url: &str,
-        params: &[(&str, &str)],
-        split: impl Fn(Page) -> (Vec<T>, String),
-    ) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
-        let mut token = String::new();
-        let mut seen_tokens = HashSet::new();
-        loop {
-            let mut pairs = params.to_vec();
-            pairs.push(("pageSize", PAGE_SIZE));
-            pairs.push(("pageToken", &token));
-            let page_url = format!("{base_url}{}", url::query(&pairs));
-            let page: Page = self.client.get(&page_url)?.json(what)?;
-            let (page_items, next) = split(page);
-            items.extend(page_items);
-            if next.is_empty() {
-                return Ok(items);
-            }
-            if !seen_tokens.insert(next.clone()) {
-                return Err(Error::BadResponse(format!(
-                    "{what}: page token {next:?} repeated"
-                )));
-            }
-            token = next;
-        }
     }
 }
 

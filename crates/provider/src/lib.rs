@@ -9,6 +9,7 @@
 pub mod bindings;
 pub mod client;
 pub mod error;
+pub mod hierarchy;
 pub mod iam;
 pub mod lifecycle;
 pub mod model;

@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod capabilities;
 pub mod component_cache;
 pub mod engine_config;
+pub mod host_values;
 pub mod policy;
 pub mod runtime;
 

@@ -2,6 +2,7 @@
 
 pub mod access_bindings;
 pub mod api_keys;
+pub mod clouds;
 pub mod endpoints;
 pub mod folders;
 pub mod keys;
@@ -71,6 +72,8 @@ pub fn dispatch(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         Route::ServiceAccountUpdateBindings(id) => {
             access_bindings::update(app, request, Resource::ServiceAccount, id)
         }
+        Route::CloudGet(id) => clouds::get(app, request, id),
+        Route::CloudList => clouds::list(app, request),
         Route::FolderGet(id) => folders::get(app, request, id),
         Route::FolderList => folders::list(app, request),
         Route::FolderListBindings(id) => access_bindings::list(app, request, Resource::Folder, id),

@@ -709,35 +709,73 @@ impl Evaluator<'_, '_> {
                 Some("workspace") => Ok((Value::from("default"), 1)),
                 _ => Err(self.err(at, "Invalid terraform attribute", "Only terraform.workspace is available.")),
             },
-            "self" | "data" | "module" => Err(self.err(at, "Unsupported reference", format!("References to \"{name}\" are not supported by ycprov."))),
+            "self" | "module" => Err(self.err(at, "Unsupported reference", format!("ycprov does not support references to \"{name}\" yet."))),
+            "data" => {
+                let (Some(type_name), Some(res_name)) = (attr(0), attr(1)) else {
+                    return Err(self.err(at, "Invalid data source reference", "A reference to a data source is data.TYPE.NAME, e.g. data.yandex_resourcemanager_folder.f.id."));
+                };
+                self.resource_reference(at, ResourceAddr::data(type_name, res_name), &attr, 1)
+            }
             type_name => {
                 let Some(res_name) = attr(0) else {
-                    let hint = did_you_mean(type_name, ["var", "local", "count", "each"]);
+                    let hint = did_you_mean(type_name, ["var", "local", "count", "each", "data"]);
                     return Err(self.err(at, "Invalid reference", format!("There is no variable named \"{type_name}\".{hint} A reference to a resource type must be followed by the resource name, e.g. yandex_iam_service_account.sa.id.")));
                 };
-                let addr = ResourceAddr::new(type_name, &res_name);
-                let Some(block) = config.resource(&addr) else {
-                    let same_type: Vec<&str> = config.resources.iter().filter(|r| r.addr.type_name == type_name).map(|r| r.addr.name.as_str()).collect();
-                    let hint = did_you_mean(&res_name, same_type);
-                    return Err(self.err(at, "Reference to undeclared resource", format!("A managed resource \"{type_name}\" \"{res_name}\" has not been declared.{hint}")));
-                };
-                let expanded = block.count.is_some() || block.for_each.is_some();
-                let attr_pos = if expanded { 2 } else { 1 };
-                if let Some(schema) = self.ctx.schema.and_then(|s| s.resources.get(type_name)) {
-                    let sensitive = match attr(attr_pos) {
-                        Some(a) => schema.attributes.get(&a).is_some_and(|a| a.sensitive),
-                        None => schema.attributes.values().any(|a| a.sensitive),
-                    };
-                    if sensitive {
-                        self.sensitive.set(true);
-                    }
-                }
-                if self.ctx.resources.marked(&addr, attr(attr_pos).as_deref()) {
-                    self.sensitive.set(true);
-                }
-                Ok((self.ctx.resources.value(&addr).unwrap_or_else(unknown), 1))
+                self.resource_reference(at, ResourceAddr::new(type_name, &res_name), &attr, 0)
             }
         }
+    }
+
+    /// The value of a resource or data source reference (`attr(shift)` is its name), marked
+    /// sensitive when the attribute read is. Consumes the traversal up to the name.
+    fn resource_reference(
+        &self,
+        at: &Expression,
+        addr: ResourceAddr,
+        attr: &dyn Fn(usize) -> Option<String>,
+        shift: usize,
+    ) -> Result<(Value, usize), EvalError> {
+        let config = self.ctx.config;
+        let Some(block) = config.resource(&addr) else {
+            let same_type: Vec<&str> = config
+                .resources
+                .iter()
+                .filter(|r| r.addr.type_name == addr.type_name && r.addr.mode == addr.mode)
+                .map(|r| r.addr.name.as_str())
+                .collect();
+            let hint = did_you_mean(&addr.name, same_type);
+            let kind = if addr.is_data() {
+                "data source"
+            } else {
+                "managed resource"
+            };
+            return Err(self.err(
+                at,
+                "Reference to undeclared resource",
+                format!(
+                    "A {kind} \"{}\" \"{}\" has not been declared.{hint}",
+                    addr.type_name, addr.name
+                ),
+            ));
+        };
+        let expanded = block.count.is_some() || block.for_each.is_some();
+        let attr_pos = shift + if expanded { 2 } else { 1 };
+        if let Some(schema) = self.ctx.schema.and_then(|s| s.of(&addr)) {
+            let sensitive = match attr(attr_pos) {
+                Some(a) => schema.attributes.get(&a).is_some_and(|a| a.sensitive),
+                None => schema.attributes.values().any(|a| a.sensitive),
+            };
+            if sensitive {
+                self.sensitive.set(true);
+            }
+        }
+        if self.ctx.resources.marked(&addr, attr(attr_pos).as_deref()) {
+            self.sensitive.set(true);
+        }
+        Ok((
+            self.ctx.resources.value(&addr).unwrap_or_else(unknown),
+            1 + shift,
+        ))
     }
 
     fn traverse(

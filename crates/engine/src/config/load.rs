@@ -21,8 +21,9 @@ use crate::limits;
 use crate::value::Phase;
 use crate::value::Type;
 
-const TOP_LEVEL_BLOCKS: [&str; 6] = [
+const TOP_LEVEL_BLOCKS: [&str; 7] = [
     "resource",
+    "data",
     "provider",
     "variable",
     "locals",
@@ -360,7 +361,13 @@ impl Builder<'_> {
                 if let Some(labels) =
                     self.labels(file, block, 2, "resource \"TYPE\" \"NAME\" { ... }")
                 {
-                    self.resource(file, block, &labels[0], &labels[1]);
+                    self.resource(file, block, ResourceAddr::new(&labels[0], &labels[1]));
+                }
+            }
+            "data" => {
+                if let Some(labels) = self.labels(file, block, 2, "data \"TYPE\" \"NAME\" { ... }")
+                {
+                    self.resource(file, block, ResourceAddr::data(&labels[0], &labels[1]));
                 }
             }
             "provider" => {
@@ -433,15 +440,9 @@ impl Builder<'_> {
                     }
                 }
             }
-            "data" | "module" | "moved" | "import" | "check" | "removed" => {
-                self.error(
-                    &span,
-                    format!("Unsupported block type \"{}\"", block.ident.as_str()),
-                    format!(
-                        "ycprov supports these top-level blocks: {}.",
-                        TOP_LEVEL_BLOCKS.join(", ")
-                    ),
-                );
+            "module" | "moved" | "import" | "check" | "removed" => {
+                let what = format!("\"{}\" blocks", block.ident.as_str());
+                self.unsupported_yet(&span, &what);
             }
             other => {
                 let hint = did_you_mean(other, TOP_LEVEL_BLOCKS);
@@ -716,6 +717,15 @@ impl Builder<'_> {
         out
     }
 
+    /// The error for valid Terraform that ycprov does not run: distinct from "invalid".
+    fn unsupported_yet(&mut self, span: &Span, what: &str) {
+        self.error(
+            span,
+            format!("ycprov does not support {what} yet"),
+            format!("This is valid Terraform, but ycprov does not support {what} yet. See the README's list of Terraform behaviours covered."),
+        );
+    }
+
     /// The warning Terraform gives for a reference written as a string.
     fn quoted_reference(&mut self, span: &Span, text: &str, argument: &str) {
         let loc = self.statics.location(span);
@@ -728,12 +738,13 @@ impl Builder<'_> {
         );
     }
 
-    fn resource(&mut self, file: usize, block: &Block, type_name: &str, name: &str) {
+    fn resource(&mut self, file: usize, block: &Block, addr: ResourceAddr) {
         let span = span_of(file, block);
-        let addr = ResourceAddr::new(type_name, name);
+        let (type_name, name) = (addr.type_name.clone(), addr.name.clone());
+        let kind = if addr.is_data() { "data" } else { "resource" };
         if let Some(prev) = self.config.resource(&addr) {
             let first = self.location_text(&prev.span.clone());
-            self.error(&span, format!("Duplicate resource \"{type_name}\" configuration"), format!("A {type_name} resource named \"{name}\" was already declared at {first}. Resource names must be unique per type."));
+            self.error(&span, format!("Duplicate {kind} \"{type_name}\" configuration"), format!("A {type_name} {kind} block named \"{name}\" was already declared at {first}. Names must be unique per type."));
             return;
         }
         let mut res = ResourceBlock {
@@ -762,6 +773,10 @@ impl Builder<'_> {
                 }
                 Structure::Block(b) => {
                     match b.ident.as_str() {
+                        "lifecycle" if res.addr.is_data() => {
+                            let span = span_of(file, b);
+                            self.unsupported_yet(&span, "lifecycle blocks in data sources (preconditions and postconditions)");
+                        }
                         "lifecycle" => res.lifecycle = self.lifecycle(file, b),
                         "timeouts" => {}
                         other => {
@@ -913,10 +928,18 @@ fn static_resource_ref(expr: &Expression) -> Option<ResourceAddr> {
     let Expression::Variable(root) = &t.expr else {
         return None;
     };
-    match t.operators.first().map(|o| o.value()) {
-        Some(TraversalOperator::GetAttr(name)) => {
-            Some(ResourceAddr::new(root.as_str(), name.as_str()))
-        }
+    let names: Vec<&str> = t
+        .operators
+        .iter()
+        .map_while(|o| match o.value() {
+            TraversalOperator::GetAttr(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    match (root.as_str(), names.as_slice()) {
+        ("data", [type_name, name, ..]) => Some(ResourceAddr::data(*type_name, *name)),
+        ("data", _) => None,
+        (type_name, [name, ..]) => Some(ResourceAddr::new(type_name, *name)),
         _ => None,
     }
 }

@@ -98,8 +98,20 @@ impl Walker {
             "local" => ReferenceKind::Local(attr(0).unwrap_or_default()),
             "count" => ReferenceKind::Count,
             "each" => ReferenceKind::Each,
-            "path" | "terraform" | "self" | "data" | "module" => ReferenceKind::BuiltIn,
+            "path" | "terraform" | "self" | "module" => ReferenceKind::BuiltIn,
             type_name => {
+                let (data, ops) = match (type_name, attr(0)) {
+                    ("data", Some(data_type)) => (Some(data_type), &ops[1..]),
+                    ("data", None) => {
+                        self.push(ReferenceKind::BuiltIn, at);
+                        return;
+                    }
+                    _ => (None, ops),
+                };
+                let attr = |i: usize| match ops.get(i) {
+                    Some(TraversalOperator::GetAttr(a)) => Some(a.as_str().to_string()),
+                    _ => None,
+                };
                 let Some(res) = attr(0) else {
                     self.push(ReferenceKind::BuiltIn, at);
                     return;
@@ -116,8 +128,12 @@ impl Walker {
                         .map(|i| StaticIndex::Literal(InstanceKey::Int(i))),
                     _ => None,
                 };
+                let addr = match data {
+                    Some(data_type) => ResourceAddr::data(data_type, res),
+                    None => ResourceAddr::new(type_name, res),
+                };
                 ReferenceKind::Resource {
-                    addr: ResourceAddr::new(type_name, res),
+                    addr,
                     attribute,
                     indexed,
                     index,

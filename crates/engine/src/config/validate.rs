@@ -36,6 +36,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         Diag::error(summary, detail).at(config.location(span))
     };
     let types: Vec<&str> = schema.resources.keys().map(String::as_str).collect();
+    let data_types: Vec<&str> = schema.data_sources.keys().map(String::as_str).collect();
 
     for provider in &config.providers {
         let source = config.source_of(&provider.name);
@@ -73,12 +74,22 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             diags.push(err(&meta.span, "Provider configuration not present".into(), format!("{addr} uses {provider}, but the configuration has no provider \"{}\" block with alias = \"{}\". Add one, or remove the provider argument.", meta.local_name, meta.alias.as_deref().unwrap_or_default())));
             continue;
         }
-        let Some(rs) = schema.resources.get(&addr.type_name) else {
+        let Some(rs) = schema.of(addr) else {
+            let (kind, types) = if addr.is_data() {
+                ("data source", &data_types)
+            } else {
+                ("resource type", &types)
+            };
             let hint = did_you_mean(&addr.type_name, types.iter().copied());
-            diags.push(err(&res.span, format!("Invalid resource type \"{}\"", addr.type_name), format!("No provider of this configuration supports resource type \"{}\" ({} is {}).{hint} Supported types: {}.", addr.type_name, provider, provider.short_source(), types.join(", "))));
+            diags.push(err(&res.span, format!("Invalid {kind} \"{}\"", addr.type_name), format!("No provider of this configuration supports {kind} \"{}\" ({} is {}).{hint} Supported: {}.", addr.type_name, provider, provider.short_source(), types.join(", "))));
             continue;
         };
-        if let Some(source) = schema.type_sources.get(&addr.type_name)
+        let type_sources = if addr.is_data() {
+            &schema.data_type_sources
+        } else {
+            &schema.type_sources
+        };
+        if let Some(source) = type_sources.get(&addr.type_name)
             && *source != provider.source
         {
             diags.push(err(&res.span, format!("Invalid resource type \"{}\"", addr.type_name), format!("{addr} uses {provider} ({}), but the type {} belongs to {source}. Set the provider argument to a configuration of that provider.", provider.short_source(), addr.type_name)));
@@ -147,8 +158,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                     "Invalid replace_triggered_by expression".into(),
                     format!("{addr} cannot be replaced because of a change to itself."),
                 ));
-            } else if let (Some(name), Some(ts)) =
-                (&trigger.attribute, schema.resources.get(&target.type_name))
+            } else if let (Some(name), Some(ts)) = (&trigger.attribute, schema.of(target))
                 && !ts.attributes.contains_key(name)
             {
                 let hint = did_you_mean(name, ts.attributes.keys().map(String::as_str));
@@ -196,12 +206,14 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                         let same: Vec<&str> = config
                             .resources
                             .iter()
-                            .filter(|r| r.addr.type_name == addr.type_name)
+                            .filter(|r| {
+                                r.addr.type_name == addr.type_name && r.addr.mode == addr.mode
+                            })
                             .map(|r| r.addr.name.as_str())
                             .collect();
                         let mut hint = did_you_mean(&addr.name, same);
                         if hint.is_empty()
-                            && !schema.resources.contains_key(&addr.type_name)
+                            && schema.of(addr).is_none()
                             && !config
                                 .resources
                                 .iter()
@@ -213,8 +225,14 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                             &r.span,
                             "Reference to undeclared resource".into(),
                             format!(
-                                "A managed resource \"{}\" \"{}\" has not been declared.{hint}",
-                                addr.type_name, addr.name
+                                "A {} \"{}\" \"{}\" has not been declared.{hint}",
+                                if addr.is_data() {
+                                    "data source"
+                                } else {
+                                    "managed resource"
+                                },
+                                addr.type_name,
+                                addr.name
                             ),
                         ));
                         continue;
@@ -228,8 +246,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                         diags.push(err(&r.span, "Unexpected resource instance key".into(), format!("Because {addr} does not have \"count\" or \"for_each\" set, references to it must not include an index key.")));
                         continue;
                     }
-                    if let (Some(attr), Some(rs)) =
-                        (attribute, schema.resources.get(&addr.type_name))
+                    if let (Some(attr), Some(rs)) = (attribute, schema.of(addr))
                         && !rs.attributes.contains_key(attr)
                     {
                         let hint = did_you_mean(attr, rs.attributes.keys().map(String::as_str));

@@ -266,10 +266,24 @@ fn header_symbol(action: Action) -> &'static str {
         Action::CreateThenDelete => "+/-",
         Action::Delete => "  -",
         Action::NoOp => "   ",
+        Action::Read => " <=",
     }
 }
 
 fn index_reason(change: &ResourceChange) -> Option<String> {
+    if change.action == Action::Read {
+        return Some(
+            if change
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("depends on"))
+            {
+                "  # (depends on a resource or a module with changes pending)".into()
+            } else {
+                "  # (config refers to values not yet known)".into()
+            },
+        );
+    }
     match &change.replace_cause {
         Some(ReplaceCause::Requested) => return Some("  # (because -replace names it)".into()),
         Some(ReplaceCause::Triggered(trigger)) => {
@@ -313,6 +327,7 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
             None => "must be replaced",
         },
         Action::Delete => "will be destroyed",
+        Action::Read => "will be read during apply",
         Action::NoOp => return,
     };
     let _ = writeln!(out, "  # {addr} {what}");
@@ -321,8 +336,13 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
     }
     let _ = writeln!(
         out,
-        "{} resource \"{}\" \"{}\" {{",
+        "{} {} \"{}\" \"{}\" {{",
         header_symbol(change.action),
+        if change.mode == "data" {
+            "data"
+        } else {
+            "resource"
+        },
         change.type_name,
         change.name
     );
@@ -465,6 +485,7 @@ pub fn plan_text(plan: &Plan) -> String {
             ("  -", "destroy"),
             ("-/+", "destroy and then create replacement"),
             ("+/-", "create replacement and then destroy"),
+            (" <=", "read (data resources)"),
         ] {
             if used.contains(symbol) {
                 let _ = writeln!(out, "{} {text}", symbol.trim_start().pad_left(3));
@@ -593,8 +614,14 @@ pub fn state_show_text(record: &InstanceState, show_sensitive: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "resource \"{}\" \"{}\" {{",
-        record.type_name, record.name
+        "{} \"{}\" \"{}\" {{",
+        if record.mode == "data" {
+            "data"
+        } else {
+            "resource"
+        },
+        record.type_name,
+        record.name
     );
     let Some(attrs) = record.attributes.as_object() else {
         let _ = writeln!(out, "}}");

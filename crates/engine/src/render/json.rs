@@ -67,7 +67,7 @@ pub fn plan_json(plan: &Plan) -> Value {
     for c in &plan.changes {
         let mut rc = json!({
             "address": c.address,
-            "mode": "managed",
+            "mode": c.mode,
             "type": c.type_name,
             "name": c.name,
             "provider_name": provider_name(&c.provider, &c.type_name),

@@ -3,6 +3,7 @@
 //! diagnostics). The generic lifecycle rules live in `ycprov-provider-sdk`.
 
 mod api_key;
+mod data;
 mod failure;
 mod folder_member;
 mod service_account;
@@ -26,6 +27,8 @@ pub struct ProviderConfig {
     pub cloud_id: Option<String>,
     /// The default folder id for resources that take one.
     pub folder_id: Option<String>,
+    /// The default availability zone (only reported, by `yandex_client_config`).
+    pub zone: Option<String>,
 }
 
 /// The Yandex provider's definition for the SDK.
@@ -43,6 +46,7 @@ impl ProviderDefinition for Yandex {
     const UNCONFIGURED: ProviderConfig = ProviderConfig {
         cloud_id: None,
         folder_id: None,
+        zone: None,
     };
 
     fn schema() -> &'static ResourceSchema {
@@ -51,6 +55,10 @@ impl ProviderDefinition for Yandex {
 
     fn resources() -> &'static [&'static dyn Resource<Yandex>] {
         &RESOURCES
+    }
+
+    fn data_sources() -> &'static [&'static dyn ycprov_provider_sdk::DataSource<Yandex>] {
+        &data::DATA_SOURCES
     }
 
     fn configure(config: &Attrs) -> Result<ProviderConfig, Vec<Diagnostic>> {
@@ -67,6 +75,7 @@ impl ProviderDefinition for Yandex {
         Ok(ProviderConfig {
             cloud_id: known("cloud_id"),
             folder_id: known("folder_id"),
+            zone: known("zone"),
         })
     }
 }
@@ -77,6 +86,8 @@ pub trait YandexContext<'a> {
     fn iam(&self) -> Iam<'a, dyn Platform + 'a>;
     /// The folder for resources that do not name one: the provider's, else the host's.
     fn default_folder_id(&self) -> Result<String, Diagnostic>;
+    /// The cloud for lookups that do not name one: the provider's, else the host's.
+    fn default_cloud_id(&self) -> Result<String, Diagnostic>;
 }
 
 impl<'a> YandexContext<'a> for Context<'a> {
@@ -102,6 +113,24 @@ impl<'a> YandexContext<'a> for Context<'a> {
             )
             .at("folder_id")),
         }
+    }
+
+    fn default_cloud_id(&self) -> Result<String, Diagnostic> {
+        if let Some(cloud) = self.config.cloud_id.as_deref().filter(|c| !c.is_empty()) {
+            return Ok(cloud.to_owned());
+        }
+        let host_cloud = self
+            .host
+            .identity()
+            .ok()
+            .and_then(|identity| identity.cloud_id);
+        host_cloud.filter(|cloud| !cloud.is_empty()).ok_or_else(|| {
+            Diagnostic::error(
+                "No cloud_id",
+                "Set cloud_id here or in the provider block, or configure a default cloud for the host (as `yc config set cloud-id` or YC_CLOUD_ID do).",
+            )
+            .at("cloud_id")
+        })
     }
 }
 
