@@ -398,6 +398,20 @@ pub struct ConfigArgs {
     /// ycprov, without changing any remote object.
     #[arg(long)]
     pub refresh_only: bool,
+    /// Accepted as Terraform's scripts pass it: ycprov prints no colour codes.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Ask for input: Terraform's scripts pass `-input=false`; ycprov asks only to
+    /// confirm an apply, and never when there is no terminal.
+    #[arg(long = "input", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+    /// Accepted as Terraform's scripts pass it (`-lock-timeout=0s`): ycprov takes the
+    /// state lock at once or reports who holds it.
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+    /// Accepted as Terraform's scripts pass it: warnings are printed in full.
+    #[arg(long)]
+    pub compact_warnings: bool,
 }
 
 /// `ycprov init`: Terraform's flags are accepted; there is nothing they change here.
@@ -406,9 +420,6 @@ pub struct InitArgs {
     /// Common options.
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Ask for input (never: ycprov init asks nothing).
-    #[arg(long = "input", default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub input: bool,
     /// Upgrade providers (the embedded one is always current).
     #[arg(long)]
     pub upgrade: bool,

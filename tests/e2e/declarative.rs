@@ -1,58 +1,7 @@
 //! The declarative flow through the real binary and component against the emulator:
 //! create, no-op, update in place, replace, remove one, destroy, import, drift, lock.
 
-use std::path::Path;
-
-use serde_json::Value;
-
-use crate::support::{Cloud, Run, base_command};
-
-/// A configuration directory with its own state, applied against one emulator.
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
-impl Workspace {
-    fn new(tf: &str) -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("main.tf"), tf).unwrap();
-        Workspace { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, tf: &str) {
-        std::fs::write(self.path().join("main.tf"), tf).unwrap();
-    }
-
-    fn run(&self, cloud: &Cloud, args: &[&str]) -> Run {
-        Run::of(
-            base_command(Some(self.path()))
-                .env("YC_ENDPOINT", cloud.emulator.base_url())
-                .env("YC_IAM_TOKEN", &cloud.emulator.seed().admin_token)
-                .env("YC_FOLDER_ID", cloud.folder())
-                .args(args),
-        )
-    }
-
-    fn state(&self) -> Value {
-        let text = std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn attribute(&self, address: &str, name: &str) -> Value {
-        let state = self.state();
-        state["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["address"] == address)
-            .unwrap_or_else(|| panic!("{address} not in state: {state:#}"))["attributes"][name]
-            .clone()
-    }
-}
+use crate::support::{Cloud, Workspace};
 
 fn config(description: &str, name: &str, with_key: bool) -> String {
     let key = if with_key {

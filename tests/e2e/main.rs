@@ -8,6 +8,7 @@ mod concurrency;
 mod contract;
 mod crash;
 mod credentials;
+mod data_sources;
 mod declarative;
 mod faults;
 mod hostile_api;

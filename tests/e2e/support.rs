@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+use serde_json::Value;
 use yc_emulator::{Config, Emulator};
 
 /// The `ycprov` binary under test.
@@ -147,4 +148,57 @@ pub fn spawn_piped(command: &mut Command) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting ycprov")
+}
+
+/// A configuration directory with its own state, applied against one emulator.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// A workspace whose main.tf is `tf`.
+    pub fn new(tf: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.tf"), tf).unwrap();
+        Workspace { dir }
+    }
+
+    /// Its directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces main.tf.
+    pub fn write(&self, tf: &str) {
+        std::fs::write(self.path().join("main.tf"), tf).unwrap();
+    }
+
+    /// Runs ycprov in it against `cloud` as the admin.
+    pub fn run(&self, cloud: &Cloud, args: &[&str]) -> Run {
+        Run::of(
+            base_command(Some(self.path()))
+                .env("YC_ENDPOINT", cloud.emulator.base_url())
+                .env("YC_IAM_TOKEN", &cloud.emulator.seed().admin_token)
+                .env("YC_FOLDER_ID", cloud.folder())
+                .args(args),
+        )
+    }
+
+    /// The state file.
+    pub fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// One attribute of the object at `address` in the state.
+    pub fn attribute(&self, address: &str, name: &str) -> Value {
+        let state = self.state();
+        state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["address"] == address)
+            .unwrap_or_else(|| panic!("{address} not in state: {state:#}"))["attributes"][name]
+            .clone()
+    }
 }

@@ -1485,6 +1485,7 @@ resource "t" "key" {
         let (type_name, name) = resource.split_once('.').unwrap();
         ResourceChange {
             address: format!("{resource}[\"{key}\"]"),
+            mode: "managed".into(),
             type_name: type_name.into(),
             name: name.into(),
             provider: String::new(),
@@ -1522,6 +1523,8 @@ resource "t" "key" {
             state_existed: false,
             targets: Vec::new(),
             plan_time: String::new(),
+            data_reads: Vec::new(),
+            data_forgotten: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -1556,6 +1559,7 @@ resource "t" "key" {
                     attributes: BTreeMap::new(),
                     batch,
                     read_batch: batch,
+                    host_values: BTreeMap::new(),
                 },
             );
         }

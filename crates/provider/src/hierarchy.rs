@@ -83,7 +83,7 @@ impl<'a, P: Platform + ?Sized> Hierarchy<'a, P> {
             "{RESOURCE_MANAGER_HOST}/resource-manager/v1/clouds/{}",
             url::segment(id)
         );
-        Ok(self.client.get(&url)?.json("cloud")?)
+        self.client.get(&url)?.json("cloud")
     }
 
     /// The clouds the caller may see whose name is exactly `name`.
@@ -107,7 +107,7 @@ impl<'a, P: Platform + ?Sized> Hierarchy<'a, P> {
             "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}",
             url::segment(id)
         );
-        Ok(self.client.get(&url)?.json("folder")?)
+        self.client.get(&url)?.json("folder")
     }
 
     /// The folder of `cloud_id` whose name is exactly `name`, if any.

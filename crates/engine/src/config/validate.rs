@@ -75,13 +75,13 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             continue;
         }
         let Some(rs) = schema.of(addr) else {
-            let (kind, types) = if addr.is_data() {
-                ("data source", &data_types)
+            let (kind, plural, types) = if addr.is_data() {
+                ("data source", "Supported data sources", &data_types)
             } else {
-                ("resource type", &types)
+                ("resource type", "Supported types", &types)
             };
             let hint = did_you_mean(&addr.type_name, types.iter().copied());
-            diags.push(err(&res.span, format!("Invalid {kind} \"{}\"", addr.type_name), format!("No provider of this configuration supports {kind} \"{}\" ({} is {}).{hint} Supported: {}.", addr.type_name, provider, provider.short_source(), types.join(", "))));
+            diags.push(err(&res.span, format!("Invalid {kind} \"{}\"", addr.type_name), format!("No provider of this configuration supports {kind} \"{}\" ({} is {}).{hint} {plural}: {}.", addr.type_name, provider, provider.short_source(), types.join(", "))));
             continue;
         };
         let type_sources = if addr.is_data() {

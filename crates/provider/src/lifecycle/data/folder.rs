@@ -40,7 +40,7 @@ static SCHEMA: ResourceSchema = ResourceSchema {
         Attribute {
             name: "cloud_id",
             computed: true,
-            description: "The cloud to look the name up in; defaults to the provider's cloud_id, else the host's default cloud.",
+            description: "The cloud to look the name up in; defaults to the provider's cloud_id, else the host's default cloud, else the cloud of the default folder.",
             ..OPTIONAL_STRING
         },
         Attribute {
@@ -116,7 +116,7 @@ impl DataSource<Yandex> for FolderData {
         };
         let cloud_id = match configured(config, "cloud_id") {
             Some(cloud_id) => cloud_id.to_owned(),
-            None => match ctx.default_cloud_id() {
+            None => match cloud_of_defaults(ctx, &api) {
                 Ok(cloud_id) => cloud_id,
                 Err(diagnostic) => return Outcome::failed(None, diagnostic),
             },
@@ -142,4 +142,28 @@ impl DataSource<Yandex> for FolderData {
             ),
         }
     }
+}
+
+/// The cloud to look a folder name up in when the configuration names none: the
+/// provider's (or the host's) default cloud, else the cloud of the default folder.
+fn cloud_of_defaults(
+    ctx: &Context<'_>,
+    api: &Hierarchy<'_, dyn crate::platform::Platform + '_>,
+) -> Result<String, Diagnostic> {
+    let no_cloud = match ctx.default_cloud_id() {
+        Ok(cloud_id) => return Ok(cloud_id),
+        Err(diagnostic) => diagnostic,
+    };
+    let Ok(folder_id) = ctx.default_folder_id() else {
+        return Err(no_cloud);
+    };
+    api.get_folder(&folder_id)
+        .map(|folder| folder.cloud_id)
+        .map_err(|error| {
+            Diagnostic::api_failure(
+                &format!("Cannot find the cloud of the default folder {folder_id}"),
+                &error,
+            )
+            .at("cloud_id")
+        })
 }
