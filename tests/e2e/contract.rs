@@ -137,6 +137,27 @@ resource "yandex_iam_service_account_api_key" "k" {{
   scopes             = ["yc.ai.languageModels.execute"]
   expires_at         = "2030-01-01T00:00:00Z"
 }}
+data "yandex_resourcemanager_cloud" "by_name" {{
+  name = "emulated-cloud"
+}}
+data "yandex_resourcemanager_cloud" "by_id" {{
+  cloud_id = data.yandex_resourcemanager_cloud.by_name.id
+}}
+data "yandex_resourcemanager_folder" "by_name" {{
+  name     = "default"
+  cloud_id = data.yandex_resourcemanager_cloud.by_id.id
+}}
+data "yandex_resourcemanager_folder" "by_id" {{
+  folder_id = data.yandex_resourcemanager_folder.by_name.id
+}}
+data "yandex_iam_service_account" "by_id" {{
+  service_account_id = yandex_iam_service_account.sa.id
+}}
+data "yandex_iam_service_account" "by_name" {{
+  name      = "sa-contract-tf"
+  folder_id = data.yandex_resourcemanager_folder.by_id.id
+  depends_on = [yandex_iam_service_account.sa]
+}}
 "#
         )
     };

@@ -955,6 +955,15 @@ pub fn import(
         Ok(Target::Resource(r)) => r.instance(InstanceKey::None),
         Err(e) => return error(ui, "Invalid address", e),
     };
+    if addr.resource.is_data() {
+        return error(
+            ui,
+            "Invalid import address",
+            format!(
+                "{addr} is a data source: it only reads, so there is nothing to import. Import a resource address instead."
+            ),
+        );
+    }
     let Some(block) = session.config.resource(&addr.resource) else {
         return error(
             ui,

@@ -51,7 +51,11 @@ impl IdIndex {
             .flatten()
     }
 
+    /// Indexes a managed object; a data source only reads what another object may hold.
     fn add(&mut self, record: &InstanceState) {
+        if record.mode == "data" {
+            return;
+        }
         let Some(id) = record.id().filter(|_| record.pending_create.is_none()) else {
             return;
         };
