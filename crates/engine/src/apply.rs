@@ -229,7 +229,7 @@ fn build_ops(
     let mut destroy: Vec<Option<usize>> = vec![None; plan.changes.len()];
     for (i, c) in plan.changes.iter().enumerate() {
         match c.action {
-            Action::NoOp => {}
+            Action::NoOp | Action::Forget => {}
             Action::Create | Action::Update | Action::Read => {
                 cu[i] = Some(ops.len());
                 ops.push(Op {
@@ -461,7 +461,7 @@ pub fn apply_plan(
 /// whose sensitive values were redacted is read again with its non-sensitive arguments.
 fn with_data_reads(req: &ApplyRequest, diags: &mut Diagnostics) -> State {
     let mut state = req.prior.clone();
-    for address in &req.plan.data_forgotten {
+    for address in &req.plan.forgotten {
         state.replace_objects(address, Vec::new());
     }
     for record in &req.plan.data_reads {
@@ -1524,7 +1524,7 @@ resource "t" "key" {
             targets: Vec::new(),
             plan_time: String::new(),
             data_reads: Vec::new(),
-            data_forgotten: Vec::new(),
+            forgotten: Vec::new(),
             warnings: Vec::new(),
         }
     }

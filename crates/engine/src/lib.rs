@@ -31,6 +31,7 @@ pub mod redact;
 pub mod remote;
 pub mod render;
 pub mod state;
+pub mod state_blocks;
 pub mod state_file;
 pub mod value;
 pub mod walker;

@@ -18,6 +18,7 @@ use crate::pool::run_parallel;
 use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::state::{InstanceState, State};
+use crate::state_blocks::{ImportRequest, Imports, apply_moves, plan_imports, removed_block};
 use crate::value::{contains_unknown, is_unknown};
 
 /// What apply will do to one object.
@@ -38,6 +39,8 @@ pub enum Action {
     Delete,
     /// Read a data source during apply (its configuration is known only then).
     Read,
+    /// Drop the object from the state without destroying it (a `removed` block).
+    Forget,
 }
 
 impl Action {
@@ -51,6 +54,7 @@ impl Action {
             Action::CreateThenDelete => vec!["create", "delete"],
             Action::Delete => vec!["delete"],
             Action::Read => vec!["read"],
+            Action::Forget => vec!["forget"],
         }
     }
 
@@ -112,6 +116,12 @@ pub struct ResourceChange {
     /// Why an object is replaced although no configured value forces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_cause: Option<ReplaceCause>,
+    /// The address a `moved` block moved the object from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<String>,
+    /// The id an `import` block imports the object by (while planning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<String>,
 }
 
 /// What replaces an object that no configured value forces to be replaced.
@@ -262,10 +272,11 @@ pub struct Plan {
     /// Data sources read while planning: their state records, which apply saves.
     #[serde(default)]
     pub data_reads: Vec<InstanceState>,
-    /// Data source records apply drops from the state (their block or key is gone, or
-    /// the plan destroys).
+    /// Addresses whose records apply drops from the state without any provider call:
+    /// data sources whose block or key is gone (or all, when destroying), and resources a
+    /// `removed` block forgets.
     #[serde(default)]
-    pub data_forgotten: Vec<String>,
+    pub forgotten: Vec<String>,
     /// Warnings found while planning.
     #[serde(skip)]
     pub warnings: Vec<Diag>,
@@ -274,13 +285,30 @@ pub struct Plan {
 impl Plan {
     /// True when apply would change a resource or an output.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
-            || self.outputs.iter().any(|o| o.action != Action::NoOp)
+        self.has_resource_changes() || self.outputs.iter().any(|o| o.action != Action::NoOp)
     }
 
-    /// True when apply would change a resource.
+    /// True when apply would change a resource or its record (a move or an import).
     pub fn has_resource_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(|c| {
+            c.action != Action::NoOp || c.previous_address.is_some() || c.importing.is_some()
+        })
+    }
+
+    /// How many objects the plan imports.
+    pub fn imports(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.importing.is_some())
+            .count()
+    }
+
+    /// How many objects the plan forgets (leaves in the cloud, drops from the state).
+    pub fn forgets(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Forget)
+            .count()
     }
 
     /// (to add, to change, to destroy), replacements counting as one add and one destroy.
@@ -625,16 +653,17 @@ fn invalid_plan_attributes(config: &Value, prior: Option<&Value>, planned: &Valu
 /// `file:line` of its block; warnings are kept in [`Plan::warnings`].
 pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     let config = req.config;
-    let graph = resource_graph(config, req.state);
-    let selection = Selection::new(req.targets, &graph, req.destroy);
     let mut diags = Diagnostics::new();
+    let (moved_state, moves) = apply_moves(config, req.state, &mut diags);
+    let graph = resource_graph(config, &moved_state);
+    let selection = Selection::new(req.targets, &graph, req.destroy);
 
     let (prior, drift) = if req.refresh {
         let (refreshed, drift, refresh_diags) = refresh_state(
             req.providers,
             req.config,
             req.schema,
-            req.state,
+            &moved_state,
             &selection,
             req.parallelism,
         );
@@ -648,7 +677,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
             req.providers,
             req.config,
             req.schema,
-            req.state,
+            &moved_state,
             &selection,
             req.parallelism,
         );
@@ -658,6 +687,22 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         }
         (resolved, Vec::new())
     };
+
+    let mut prior = prior;
+    let imports = if req.destroy {
+        Imports::new()
+    } else {
+        let import_req = ImportRequest {
+            config,
+            schema: req.schema,
+            variables: req.variables,
+            providers: req.providers,
+        };
+        plan_imports(&import_req, &mut prior, &mut diags)
+    };
+    if diags.has_errors() {
+        return Err(diags);
+    }
 
     let mut plan = Plan {
         destroy: req.destroy,
@@ -669,7 +714,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         targets: req.targets.iter().map(|t| t.to_string()).collect(),
         plan_time: req.plan_time.format(&Rfc3339).unwrap_or_default(),
         data_reads: Vec::new(),
-        data_forgotten: Vec::new(),
+        forgotten: Vec::new(),
         warnings: Vec::new(),
     };
 
@@ -678,6 +723,16 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     } else {
         plan_apply(req, &prior, &graph, &selection, &mut plan, &mut diags);
         force_create_before_destroy(&mut plan.changes);
+    }
+    for change in plan.changes.iter_mut().filter(|c| c.deposed.is_none()) {
+        change.previous_address = moves.get(&change.address).cloned();
+        change.importing = imports.get(&change.address).cloned();
+        if change.importing.is_some() && change.action == Action::Delete {
+            diags.push(Diag::error(
+                "Configuration for import target does not exist",
+                format!("{} is imported, but the configuration does not declare this instance (check the count or for_each of its block).", change.address),
+            ).for_address(change.address.clone()));
+        }
     }
     plan.changes
         .sort_by(|a, b| (a.instance_addr(), &a.deposed).cmp(&(b.instance_addr(), &b.deposed)));
@@ -733,6 +788,8 @@ fn delete_change(config: &Config, record: &InstanceState, reason: Option<&str>) 
         dependencies: record.dependencies.clone(),
         reason: reason.map(str::to_string),
         replace_cause: None,
+        previous_address: None,
+        importing: None,
     }
 }
 
@@ -761,7 +818,7 @@ fn plan_destroy(
             continue;
         }
         if addr.resource.is_data() {
-            plan.data_forgotten.push(record.address.clone());
+            plan.forgotten.push(record.address.clone());
             continue;
         }
         if record.deposed.is_none()
@@ -1008,7 +1065,7 @@ fn plan_apply(
         }
         if addr.resource.is_data() {
             if config.resource(&addr.resource).is_none() {
-                plan.data_forgotten.push(record.address.clone());
+                plan.forgotten.push(record.address.clone());
             }
         } else if record.deposed.is_some() {
             plan.changes.push(delete_change(
@@ -1017,11 +1074,28 @@ fn plan_apply(
                 Some("it is a deposed object left by an earlier create-before-destroy replacement"),
             ));
         } else if config.resource(&addr.resource).is_none() {
-            plan.changes.push(delete_change(
-                req.config,
-                record,
-                Some("its resource block is no longer in the configuration"),
-            ));
+            match removed_block(config, &addr.resource) {
+                Some(removed) if !removed.destroy => {
+                    let mut change = delete_change(
+                        req.config,
+                        record,
+                        Some("a removed block forgets it (lifecycle.destroy = false)"),
+                    );
+                    change.action = Action::Forget;
+                    plan.forgotten.push(record.address.clone());
+                    plan.changes.push(change);
+                }
+                Some(_) => plan.changes.push(delete_change(
+                    req.config,
+                    record,
+                    Some("a removed block destroys it"),
+                )),
+                None => plan.changes.push(delete_change(
+                    req.config,
+                    record,
+                    Some("its resource block is no longer in the configuration"),
+                )),
+            }
         }
     }
     plan_outputs(req, prior, &values, plan, diags);
@@ -1171,6 +1245,8 @@ fn plan_instance(
         dependencies: Vec::new(),
         reason: None,
         replace_cause: None,
+        previous_address: None,
+        importing: None,
     };
     let Some(prior) = prior else {
         return Ok((change, all_diags));

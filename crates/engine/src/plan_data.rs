@@ -119,6 +119,8 @@ impl DataPlanning<'_> {
                         "its configuration depends on values known only after apply".to_string()
                     }),
                     replace_cause: None,
+                    previous_address: None,
+                    importing: None,
                 });
                 continue;
             }
@@ -161,7 +163,7 @@ impl DataPlanning<'_> {
                 && !expansion.has_key(&addr.key)
                 && self.selection.selects(&addr)
             {
-                plan.data_forgotten.push(record.address.clone());
+                plan.forgotten.push(record.address.clone());
                 values.objects.remove(&addr);
             }
         }

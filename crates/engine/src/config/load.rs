@@ -10,10 +10,11 @@ use serde_json::Value;
 
 use super::eval::Variables;
 use super::eval::{EvalContext, InstanceVars, NoResources};
+use super::references::StaticIndex;
 use super::references::{Reference, ReferenceKind, references_of};
 use super::{
-    Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ProviderRef, ResourceBlock,
-    SourceFile, Span, Trigger, Validation, VariableBlock,
+    AddressRef, Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ProviderRef,
+    ResourceBlock, SourceFile, Span, Trigger, Validation, VariableBlock,
 };
 use crate::address::ResourceAddr;
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
@@ -21,9 +22,12 @@ use crate::limits;
 use crate::value::Phase;
 use crate::value::Type;
 
-const TOP_LEVEL_BLOCKS: [&str; 7] = [
+const TOP_LEVEL_BLOCKS: [&str; 10] = [
     "resource",
     "data",
+    "moved",
+    "removed",
+    "import",
     "provider",
     "variable",
     "locals",
@@ -440,7 +444,10 @@ impl Builder<'_> {
                     }
                 }
             }
-            "module" | "moved" | "import" | "check" | "removed" => {
+            "moved" => self.moved(file, block),
+            "removed" => self.removed(file, block),
+            "import" => self.import(file, block),
+            "module" | "check" => {
                 let what = format!("\"{}\" blocks", block.ident.as_str());
                 self.unsupported_yet(&span, &what);
             }
@@ -715,6 +722,217 @@ impl Builder<'_> {
             }
         }
         out
+    }
+
+    /// The attributes of a block that takes only `allowed` (a nested `lifecycle` block
+    /// where `lifecycle` is allowed), each name reported once when unexpected.
+    fn block_arguments(
+        &mut self,
+        file: usize,
+        block: &Block,
+        allowed: &[&str],
+    ) -> (BTreeMap<String, Expr>, Option<Block>) {
+        let what = block.ident.as_str().to_string();
+        let mut attributes = BTreeMap::new();
+        let mut lifecycle = None;
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let expr = expr_of(file, attr);
+                    let name = attr.key.as_str();
+                    if allowed.contains(&name) {
+                        attributes.insert(name.to_string(), expr);
+                    } else {
+                        let hint = did_you_mean(name, allowed.iter().copied());
+                        self.error(&expr.span, "Unsupported argument", format!("An argument named \"{name}\" is not expected in a {what} block.{hint}"));
+                    }
+                }
+                Structure::Block(b)
+                    if b.ident.as_str() == "lifecycle" && allowed.contains(&"lifecycle") =>
+                {
+                    lifecycle = Some(b.clone());
+                }
+                Structure::Block(b) => {
+                    let span = span_of(file, b);
+                    self.error(
+                        &span,
+                        format!("Unsupported block type \"{}\"", b.ident.as_str()),
+                        format!(
+                            "No {} blocks are expected in a {what} block.",
+                            b.ident.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+        (attributes, lifecycle)
+    }
+
+    /// The address in `name` of a `what` block: a resource reference with an optional
+    /// index (literal keys only unless `each_key`).
+    fn address_ref(
+        &mut self,
+        attributes: &BTreeMap<String, Expr>,
+        name: &str,
+        what: &str,
+        block_span: &Span,
+        each_key: bool,
+    ) -> Option<AddressRef> {
+        let Some(expr) = attributes.get(name) else {
+            self.error(
+                block_span,
+                "Missing required argument",
+                format!("The argument \"{name}\" is required in a {what} block."),
+            );
+            return None;
+        };
+        let is_reference = matches!(
+            expr.expr,
+            Expression::Traversal(_) | Expression::Variable(_)
+        );
+        let references: Vec<Reference> = references_of(expr)
+            .into_iter()
+            .filter(|r| !(each_key && matches!(r.kind, ReferenceKind::Each)))
+            .collect();
+        match (is_reference, references.as_slice()) {
+            (
+                true,
+                [
+                    Reference {
+                        kind:
+                            ReferenceKind::Resource {
+                                addr,
+                                attribute: None,
+                                indexed,
+                                index,
+                            },
+                        ..
+                    },
+                ],
+            ) if !addr.is_data()
+                && (!indexed
+                    || matches!(index, Some(StaticIndex::Literal(_)))
+                    || (each_key && matches!(index, Some(StaticIndex::EachKey)))) =>
+            {
+                Some(AddressRef {
+                    resource: addr.clone(),
+                    index: index.clone(),
+                    span: expr.span.clone(),
+                })
+            }
+            _ => {
+                let keys = if each_key {
+                    "a literal key or each.key"
+                } else {
+                    "a literal key"
+                };
+                self.error(&expr.span, format!("Invalid {name} address"), format!("{name} in {} {what} block is a resource address such as yandex_iam_service_account.sa or yandex_iam_service_account.sa[\"x\"] (an index is {keys}), written without quotes.", if what == "import" { "an" } else { "a" }));
+                None
+            }
+        }
+    }
+
+    fn moved(&mut self, file: usize, block: &Block) {
+        let span = span_of(file, block);
+        let (attributes, _) = self.block_arguments(file, block, &["from", "to"]);
+        let from = self.address_ref(&attributes, "from", "moved", &span, false);
+        let to = self.address_ref(&attributes, "to", "moved", &span, false);
+        let (Some(from), Some(to)) = (from, to) else {
+            return;
+        };
+        if from.resource.type_name != to.resource.type_name {
+            self.error(&to.span, "Resource type mismatch", format!("A moved block moves objects within one resource type; {from} and {to} have different types."));
+            return;
+        }
+        if from.index.is_some() != to.index.is_some() {
+            self.error(&to.span, "Incompatible move", format!("A moved block moves a whole resource to a resource, or one instance to an instance; {from} and {to} mix the two."));
+            return;
+        }
+        if from.resource == to.resource && from.index == to.index {
+            self.error(
+                &to.span,
+                "Redundant move",
+                format!("{from} is moved to itself."),
+            );
+            return;
+        }
+        self.config.moved.push(super::MovedBlock { from, to, span });
+    }
+
+    fn removed(&mut self, file: usize, block: &Block) {
+        let span = span_of(file, block);
+        let (attributes, lifecycle) = self.block_arguments(file, block, &["from", "lifecycle"]);
+        let Some(from) = self.address_ref(&attributes, "from", "removed", &span, false) else {
+            return;
+        };
+        if from.index.is_some() {
+            self.error(
+                &from.span,
+                "Invalid from address",
+                "A removed block names a whole resource, without an instance key.",
+            );
+            return;
+        }
+        let mut destroy = true;
+        if let Some(lifecycle) = lifecycle {
+            let attrs = self.plain_attributes(file, &lifecycle.body, "lifecycle");
+            for (key, expr) in &attrs {
+                match key.as_str() {
+                    "destroy" => destroy = self.static_bool(expr, "destroy"),
+                    other => self.error(
+                        &expr.span,
+                        "Unsupported argument",
+                        format!(
+                            "A removed block's lifecycle takes only \"destroy\", not \"{other}\"."
+                        ),
+                    ),
+                }
+            }
+        }
+        self.config.removed.push(super::RemovedBlock {
+            from,
+            destroy,
+            span,
+        });
+    }
+
+    fn import(&mut self, file: usize, block: &Block) {
+        let span = span_of(file, block);
+        let (mut attributes, _) = self.block_arguments(
+            file,
+            block,
+            &["to", "id", "for_each", "provider", "identity"],
+        );
+        if let Some(identity) = attributes.remove("identity") {
+            self.unsupported_yet(
+                &identity.span,
+                "import by identity (import blocks take an id)",
+            );
+            return;
+        }
+        let for_each = attributes.get("for_each").cloned();
+        let Some(to) = self.address_ref(&attributes, "to", "import", &span, for_each.is_some())
+        else {
+            return;
+        };
+        let Some(id) = attributes.get("id").cloned() else {
+            self.error(
+                &span,
+                "Missing required argument",
+                "The argument \"id\" is required in an import block.",
+            );
+            return;
+        };
+        let provider = attributes
+            .get("provider")
+            .and_then(|expr| self.provider_ref(expr));
+        self.config.imports.push(super::ImportBlock {
+            to,
+            id,
+            for_each,
+            provider,
+            span,
+        });
     }
 
     /// The error for valid Terraform that ycprov does not run: distinct from "invalid".

@@ -236,6 +236,75 @@ pub struct OutputBlock {
     pub span: Span,
 }
 
+/// An instance address written in a `moved`, `removed` or `import` block: a resource,
+/// and the instance the index selects (literal, or `each.key` in an import block).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddressRef {
+    /// The resource.
+    pub resource: ResourceAddr,
+    /// The index, if written.
+    pub index: Option<StaticIndex>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+impl std::fmt::Display for AddressRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::address::InstanceKey;
+        match &self.index {
+            None => write!(f, "{}", self.resource),
+            Some(StaticIndex::Literal(key)) => write!(f, "{}{key}", self.resource),
+            Some(StaticIndex::EachKey) => write!(f, "{}[each.key]", self.resource),
+            Some(StaticIndex::CountIndex) => {
+                write!(
+                    f,
+                    "{}{}",
+                    self.resource,
+                    InstanceKey::Str("count.index".into())
+                )
+            }
+        }
+    }
+}
+
+/// A `moved` block: the objects at `from` are now at `to`.
+#[derive(Debug, Clone)]
+pub struct MovedBlock {
+    /// The old address.
+    pub from: AddressRef,
+    /// The new address.
+    pub to: AddressRef,
+    /// The block's span.
+    pub span: Span,
+}
+
+/// A `removed` block: the resource's objects leave the state; they are destroyed only
+/// with `lifecycle { destroy = true }`.
+#[derive(Debug, Clone)]
+pub struct RemovedBlock {
+    /// The resource removed from the configuration.
+    pub from: AddressRef,
+    /// Destroy the objects (true) or only forget them (false).
+    pub destroy: bool,
+    /// The block's span.
+    pub span: Span,
+}
+
+/// An `import` block: adopt the object with `id` at `to` while planning.
+#[derive(Debug, Clone)]
+pub struct ImportBlock {
+    /// Where the object goes.
+    pub to: AddressRef,
+    /// The provider's id of the object (may use variables, locals and `each`).
+    pub id: Expr,
+    /// `for_each`: one import per element.
+    pub for_each: Option<Expr>,
+    /// The `provider` argument, if set.
+    pub provider: Option<ProviderRef>,
+    /// The block's span.
+    pub span: Span,
+}
+
 /// A parsed configuration directory.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -258,6 +327,12 @@ pub struct Config {
     pub required_providers: Vec<(String, String, Span)>,
     /// The `backend` block, if any.
     pub backend: Option<BackendBlock>,
+    /// `moved` blocks, in declaration order.
+    pub moved: Vec<MovedBlock>,
+    /// `removed` blocks, in declaration order.
+    pub removed: Vec<RemovedBlock>,
+    /// `import` blocks, in declaration order.
+    pub imports: Vec<ImportBlock>,
     /// Warnings found while reading (e.g. quoted references), shown before any plan.
     pub warnings: Diagnostics,
 }

@@ -63,6 +63,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
     }
 
     diags.extend(check_required_providers(config));
+    diags.extend(check_state_blocks(config));
 
     for res in &config.resources {
         let addr = &res.addr;
@@ -308,6 +309,28 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             Diag::error("Cycle in references", format!("These objects refer to each other in a loop: {}. Break the loop by removing one of the references.", labels.join(" -> ")))
                 .at(span.and_then(|s| config.location(&s))),
         );
+    }
+    diags
+}
+
+/// Errors for `moved`, `removed` and `import` blocks that contradict the configuration.
+fn check_state_blocks(config: &Config) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let at = |span: &Span| config.location(span);
+    for moved in &config.moved {
+        if moved.from.index.is_none() && config.resource(&moved.from.resource).is_some() {
+            diags.push(Diag::error("Moved object still exists", format!("This moved block moves {} away, but the configuration still declares it. Remove its block, or this moved block.", moved.from)).at(at(&moved.span)));
+        }
+    }
+    for removed in &config.removed {
+        if config.resource(&removed.from.resource).is_some() {
+            diags.push(Diag::error("Removed resource still exists", format!("This removed block is for {}, which the configuration still declares. Remove its resource block, or this removed block.", removed.from)).at(at(&removed.span)));
+        }
+    }
+    for import in &config.imports {
+        if config.resource(&import.to.resource).is_none() {
+            diags.push(Diag::error("Configuration for import target does not exist", format!("The configuration does not contain a resource block for {}. Add it first, e.g.\n\nresource \"{}\" \"{}\" {{\n  # (resource arguments)\n}}", import.to.resource, import.to.resource.type_name, import.to.resource.name)).at(at(&import.span)));
+        }
     }
     diags
 }

@@ -267,6 +267,7 @@ fn header_symbol(action: Action) -> &'static str {
         Action::Delete => "  -",
         Action::NoOp => "   ",
         Action::Read => " <=",
+        Action::Forget => "  .",
     }
 }
 
@@ -328,9 +329,48 @@ fn resource_change_text(out: &mut String, change: &ResourceChange) {
         },
         Action::Delete => "will be destroyed",
         Action::Read => "will be read during apply",
+        Action::Forget => "will no longer be managed by ycprov",
+        Action::NoOp if change.previous_address.is_some() || change.importing.is_some() => "",
         Action::NoOp => return,
     };
+    if let Some(previous) = &change.previous_address {
+        let _ = writeln!(out, "  # {previous} has moved to {addr}");
+    }
+    if change.action == Action::NoOp {
+        if change.importing.is_some() {
+            let _ = writeln!(out, "  # {addr} will be imported");
+        }
+        let _ = writeln!(
+            out,
+            "    resource \"{}\" \"{}\" {{\n        id = {}\n    }}\n",
+            change.type_name,
+            change.name,
+            change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("id"))
+                .map_or("null".to_string(), ToString::to_string)
+        );
+        return;
+    }
     let _ = writeln!(out, "  # {addr} {what}");
+    if let Some(id) = &change.importing {
+        let _ = writeln!(out, "  # (imported from {})", Value::from(id.as_str()));
+    }
+    if change.action == Action::Forget {
+        let _ = writeln!(
+            out,
+            "  # (because a removed block names it; the object stays in the cloud)\n  . resource \"{}\" \"{}\" {{\n        id = {}\n    }}\n",
+            change.type_name,
+            change.name,
+            change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("id"))
+                .map_or("null".to_string(), ToString::to_string)
+        );
+        return;
+    }
     if let Some(r) = index_reason(change) {
         let _ = writeln!(out, "{r}");
     }
@@ -470,15 +510,18 @@ pub fn plan_text(plan: &Plan) -> String {
         return out;
     }
     if plan.has_resource_changes() {
-        let _ = writeln!(
-            out,
-            "\nycprov used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:"
-        );
         let used: BTreeSet<&str> = plan
             .changes
             .iter()
+            .filter(|c| c.action != Action::NoOp)
             .map(|c| header_symbol(c.action))
             .collect();
+        if !used.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nycprov used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:"
+            );
+        }
         for (symbol, text) in [
             ("  +", "create"),
             ("  ~", "update in-place"),
@@ -486,6 +529,7 @@ pub fn plan_text(plan: &Plan) -> String {
             ("-/+", "destroy and then create replacement"),
             ("+/-", "create replacement and then destroy"),
             (" <=", "read (data resources)"),
+            ("  .", "forget (removed from the state, left in the cloud)"),
         ] {
             if used.contains(symbol) {
                 let _ = writeln!(out, "{} {text}", symbol.trim_start().pad_left(3));
@@ -499,9 +543,17 @@ pub fn plan_text(plan: &Plan) -> String {
         let _ = writeln!(out, "\nChanges to Outputs only; no resource changes.");
     }
     let (add, change, destroy) = plan.counts();
+    let imports = match plan.imports() {
+        0 => String::new(),
+        n => format!("{n} to import, "),
+    };
+    let forgets = match plan.forgets() {
+        0 => String::new(),
+        n => format!(" {n} to forget."),
+    };
     let _ = writeln!(
         out,
-        "Plan: {add} to add, {change} to change, {destroy} to destroy."
+        "Plan: {imports}{add} to add, {change} to change, {destroy} to destroy.{forgets}"
     );
     output_changes_text(&mut out, &plan.outputs);
     out

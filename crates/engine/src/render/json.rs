@@ -90,6 +90,12 @@ pub fn plan_json(plan: &Plan) -> Value {
         if let Some(r) = &c.reason {
             rc["action_reason"] = json!(r);
         }
+        if let Some(previous) = &c.previous_address {
+            rc["previous_address"] = json!(previous);
+        }
+        if let Some(id) = &c.importing {
+            rc["change"]["importing"] = json!({ "id": id });
+        }
         changes.push(rc);
     }
     let mut drift = Vec::new();
