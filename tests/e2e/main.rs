@@ -19,3 +19,4 @@ mod sandbox;
 mod secrets;
 mod stock_hosts;
 mod support;
+mod terraform_blocks;

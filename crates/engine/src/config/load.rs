@@ -997,6 +997,21 @@ impl Builder<'_> {
                         }
                         "lifecycle" => res.lifecycle = self.lifecycle(file, b),
                         "timeouts" => {}
+                        "provisioner" | "connection" => {
+                            let span = span_of(file, b);
+                            let what = format!(
+                                "\"{}\" blocks (ycprov manages cloud objects through their API only)",
+                                b.ident.as_str()
+                            );
+                            self.unsupported_yet(&span, &what);
+                        }
+                        "dynamic" => {
+                            let span = span_of(file, b);
+                            self.unsupported_yet(
+                                &span,
+                                "\"dynamic\" blocks (no ycprov resource type has nested blocks)",
+                            );
+                        }
                         other => {
                             let span = span_of(file, b);
                             let hint = did_you_mean(other, RESOURCE_META);
@@ -1015,7 +1030,19 @@ impl Builder<'_> {
 
     fn lifecycle(&mut self, file: usize, block: &Block) -> Lifecycle {
         let mut lc = Lifecycle::default();
-        let attrs = self.plain_attributes(file, &block.body, "lifecycle");
+        let mut body = block.body.clone();
+        for condition in ["precondition", "postcondition"] {
+            for b in block
+                .body
+                .blocks()
+                .filter(|b| b.ident.as_str() == condition)
+            {
+                let span = span_of(file, b);
+                self.unsupported_yet(&span, &format!("{condition} blocks"));
+            }
+            body.remove_blocks(condition);
+        }
+        let attrs = self.plain_attributes(file, &body, "lifecycle");
         for (key, expr) in &attrs {
             match key.as_str() {
                 "prevent_destroy" => lc.prevent_destroy = self.static_bool(expr, "prevent_destroy"),
