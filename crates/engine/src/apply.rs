@@ -1486,6 +1486,8 @@ resource "t" "key" {
         ResourceChange {
             address: format!("{resource}[\"{key}\"]"),
             mode: "managed".into(),
+            previous_address: None,
+            importing: None,
             type_name: type_name.into(),
             name: name.into(),
             provider: String::new(),

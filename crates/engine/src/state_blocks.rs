@@ -283,7 +283,7 @@ fn import_one(
     }
     let Some(state) = imported.state.filter(serde_json::Value::is_object) else {
         return Err(fail(
-            format!("Cannot import non-existent remote object"),
+            "Cannot import non-existent remote object".to_string(),
             format!(
                 "While attempting to import an existing object to {addr}, the provider found no object with id \"{id}\". Check the id, and that the credentials may read it."
             ),
