@@ -13,6 +13,7 @@ mod declarative;
 mod faults;
 mod hostile_api;
 mod imperative;
+mod modules;
 mod providers;
 mod s3_backend;
 mod sandbox;

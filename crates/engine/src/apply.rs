@@ -1486,6 +1486,7 @@ resource "t" "key" {
         ResourceChange {
             address: format!("{resource}[\"{key}\"]"),
             mode: "managed".into(),
+            module: String::new(),
             previous_address: None,
             importing: None,
             type_name: type_name.into(),

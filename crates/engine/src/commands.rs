@@ -25,6 +25,7 @@ use crate::config::{
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::instances::{eval_instance, expand};
 use crate::lock::StateLock;
+use crate::modules::expand_modules;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
 use crate::pool::{cpus, run_parallel};
 use crate::provider::Schema;
@@ -216,6 +217,7 @@ pub fn provider_configurations(
 ) -> Result<Vec<(ProviderConfigAddr, Value)>, Diagnostics> {
     let config = load_config(&opts.config_dir)?;
     let variables = resolve_variables(&config, &opts.inputs(false))?;
+    let config = expand_modules(config, &variables, Phase::Validate)?;
     let mut addrs = config.provider_addrs();
     if let Ok(Some(state)) = opts.state_file().load() {
         addrs.extend(state.resources.iter().map(|r| config.provider_of_record(r)));
@@ -289,12 +291,6 @@ fn prepare(
             return None;
         }
     };
-    let mut diags = config.warnings.clone();
-    diags.extend(validate_config(&config, &schema));
-    if diags.has_errors() {
-        print_diags(ui, &diags);
-        return None;
-    }
     let variables = match resolve_variables(&config, &opts.inputs(allow_missing)) {
         Ok(v) => v,
         Err(d) => {
@@ -302,12 +298,25 @@ fn prepare(
             return None;
         }
     };
-    diags.extend(variables.warnings.clone());
     let phase = if allow_missing {
         Phase::Validate
     } else {
         Phase::Plan
     };
+    let config = match expand_modules(config, &variables, phase) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diags(ui, &d);
+            return None;
+        }
+    };
+    let mut diags = config.warnings.clone();
+    diags.extend(validate_config(&config, &schema));
+    if diags.has_errors() {
+        print_diags(ui, &diags);
+        return None;
+    }
+    diags.extend(variables.warnings.clone());
     diags.extend(validate_instances(
         &config,
         &schema,
@@ -510,6 +519,13 @@ pub fn init(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
             return EXIT_ERROR;
         }
     };
+    let config = match expand_modules(config, &Variables::default(), Phase::Validate) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diags(ui, &d);
+            return EXIT_ERROR;
+        }
+    };
     let unavailable = check_required_providers(&config);
     if unavailable.has_errors() {
         print_diags(ui, &unavailable);
@@ -590,6 +606,16 @@ fn build_plan(
                     "Invalid replace address",
                     format!(
                         "-replace={address}: {r} has several instances or is not in the configuration; name one instance, e.g. {r}[0]"
+                    ),
+                );
+                return None;
+            }
+            Ok(Target::Module(m)) => {
+                error(
+                    ui,
+                    "Invalid replace address",
+                    format!(
+                        "-replace={address}: {m} is a module; name one resource instance in it"
                     ),
                 );
                 return None;
@@ -953,6 +979,13 @@ pub fn import(
     let addr = match parse_target(address) {
         Ok(Target::Instance(i)) => i,
         Ok(Target::Resource(r)) => r.instance(InstanceKey::None),
+        Ok(Target::Module(m)) => {
+            return error(
+                ui,
+                "Invalid address",
+                format!("{m} is a module; name a resource instance in it"),
+            );
+        }
         Err(e) => return error(ui, "Invalid address", e),
     };
     if addr.resource.is_data() {
@@ -1184,6 +1217,13 @@ pub fn state_show(opts: &Options, ui: &mut dyn Ui, address: &str) -> i32 {
     let addr = match parse_target(address) {
         Ok(Target::Instance(i)) => i,
         Ok(Target::Resource(r)) => r.instance(InstanceKey::None),
+        Ok(Target::Module(m)) => {
+            return error(
+                ui,
+                "Invalid address",
+                format!("{m} is a module; name a resource instance in it"),
+            );
+        }
         Err(e) => return error(ui, "Invalid address", e),
     };
     match state.as_ref().and_then(|s| s.instance(&addr)) {

@@ -124,7 +124,11 @@ pub fn expand(
     }
     if let Some(for_each) = &block.for_each {
         let v = ctx.eval(for_each, &InstanceVars::default())?.value;
-        if contains_unknown(&v) {
+        let keys_unknown = match &v {
+            Value::Object(_) => false,
+            _ => contains_unknown(&v),
+        };
+        if is_unknown(&v) || keys_unknown {
             return if allow_unknown {
                 Ok(Expansion::Unknown)
             } else {

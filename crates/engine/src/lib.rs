@@ -21,6 +21,7 @@ pub mod instances;
 pub mod journal;
 pub mod limits;
 pub mod lock;
+pub mod modules;
 pub mod plan;
 mod plan_data;
 pub mod planfile;

@@ -20,5 +20,11 @@ pub const MAX_EVAL_DEPTH: usize = 1000;
 /// The most instances one resource block may expand to (`count` or `for_each`).
 pub const MAX_INSTANCES_PER_RESOURCE: usize = 10_000;
 
+/// The deepest chain of module calls (a module that calls a module that …).
+pub const MAX_MODULE_DEPTH: usize = 16;
+
+/// The most module instances a configuration may expand to, over all calls.
+pub const MAX_MODULE_INSTANCES: usize = 1000;
+
 /// The longest string an expression may produce, in bytes.
 pub const MAX_STRING_BYTES: usize = 16 << 20;

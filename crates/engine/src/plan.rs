@@ -79,6 +79,9 @@ impl Action {
 pub struct ResourceChange {
     /// The instance address.
     pub address: String,
+    /// The module instance it is in (`module.a["x"]`); empty for the root module.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub module: String,
     /// `managed`, or `data` for a data source read during apply.
     #[serde(default = "managed")]
     pub mode: String,
@@ -143,6 +146,7 @@ impl ResourceChange {
     pub fn instance_addr(&self) -> InstanceAddr {
         let key = InstanceKey::from_json(&self.index_key).unwrap_or(InstanceKey::None);
         ResourceAddr {
+            module: self.module.clone(),
             mode: Mode::from_state(&self.mode),
             ..ResourceAddr::new(&self.type_name, &self.name)
         }
@@ -394,12 +398,21 @@ impl Selection {
     pub fn new(targets: &[Target], graph: &Graph<ResourceAddr>, destroy: bool) -> Selection {
         let mut resources = BTreeSet::new();
         for t in targets {
-            let r = t.resource();
-            resources.extend(if destroy {
-                graph.transitive_dependents(r)
-            } else {
-                graph.transitive_dependencies(r)
-            });
+            let named: Vec<ResourceAddr> = match t {
+                Target::Module(path) => graph
+                    .nodes()
+                    .filter(|r| r.is_within(path))
+                    .cloned()
+                    .collect(),
+                _ => t.resource().into_iter().cloned().collect(),
+            };
+            for r in &named {
+                resources.extend(if destroy {
+                    graph.transitive_dependents(r)
+                } else {
+                    graph.transitive_dependencies(r)
+                });
+            }
         }
         Selection {
             all: targets.is_empty(),
@@ -773,6 +786,7 @@ fn force_create_before_destroy(changes: &mut [ResourceChange]) {
 fn delete_change(config: &Config, record: &InstanceState, reason: Option<&str>) -> ResourceChange {
     ResourceChange {
         address: record.address.clone(),
+        module: record.module.clone(),
         mode: record.mode.clone(),
         type_name: record.type_name.clone(),
         name: record.name.clone(),
@@ -1230,6 +1244,7 @@ fn plan_instance(
     }
     let mut change = ResourceChange {
         address: display.clone(),
+        module: addr.resource.module.clone(),
         mode: addr.resource.mode.as_str().to_string(),
         type_name: type_name.to_string(),
         name: addr.resource.name.clone(),

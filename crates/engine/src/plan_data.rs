@@ -100,6 +100,7 @@ impl DataPlanning<'_> {
                 values.mark(addr.clone(), &sensitive);
                 plan.changes.push(ResourceChange {
                     address: addr.to_string(),
+                    module: res_addr.module.clone(),
                     mode: res_addr.mode.as_str().to_string(),
                     type_name: res_addr.type_name.clone(),
                     name: res_addr.name.clone(),

@@ -42,6 +42,9 @@ impl PendingCreate {
 pub struct InstanceState {
     /// The instance address, e.g. `yandex_iam_service_account.sa[0]`.
     pub address: String,
+    /// The module instance it is in (`module.a["x"]`); empty for the root module.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub module: String,
     /// `managed`, or `data` for the last read of a data source.
     pub mode: String,
     /// The resource type.
@@ -86,6 +89,7 @@ impl InstanceState {
     ) -> Self {
         Self {
             address: addr.to_string(),
+            module: addr.resource.module.clone(),
             mode: addr.resource.mode.as_str().to_string(),
             type_name: addr.resource.type_name.clone(),
             name: addr.resource.name.clone(),
@@ -104,6 +108,7 @@ impl InstanceState {
     pub fn instance_addr(&self) -> InstanceAddr {
         let key = InstanceKey::from_json(&self.index_key).unwrap_or(InstanceKey::None);
         ResourceAddr {
+            module: self.module.clone(),
             mode: crate::address::Mode::from_state(&self.mode),
             ..ResourceAddr::new(&self.type_name, &self.name)
         }

@@ -79,6 +79,7 @@ pub fn apply_moves(config: &Config, state: &State, diags: &mut Diagnostics) -> (
             let to = destination(&record);
             let renamed = InstanceState {
                 address: to.to_string(),
+                module: to.resource.module.clone(),
                 type_name: to.resource.type_name.clone(),
                 name: to.resource.name.clone(),
                 index_key: to.key.to_json(),
@@ -92,6 +93,7 @@ pub fn apply_moves(config: &Config, state: &State, diags: &mut Diagnostics) -> (
                 .filter(|o| o.address == old)
                 .map(|o| InstanceState {
                     address: renamed.address.clone(),
+                    module: renamed.module.clone(),
                     type_name: renamed.type_name.clone(),
                     name: renamed.name.clone(),
                     index_key: renamed.index_key.clone(),

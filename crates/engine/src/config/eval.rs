@@ -20,6 +20,10 @@ use crate::value::{
     values_equal,
 };
 
+/// The function that stands for a value not known yet in flattened module expressions
+/// (the outputs of a module whose instances are not known during `validate`).
+pub(crate) const UNKNOWN_FUNCTION: &str = "__ycprov_unknown";
+
 /// The resolved values of all input variables.
 #[derive(Clone, Default, PartialEq)]
 pub struct Variables {
@@ -128,7 +132,7 @@ impl<'a> EvalContext<'a> {
     pub fn eval(&self, expr: &Expr, inst: &InstanceVars) -> Result<Evaluated, Diag> {
         let ev = Evaluator {
             ctx: self,
-            inst,
+            inst: Cell::new(inst),
             file: Cell::new(expr.span.file),
             sensitive: Cell::new(false),
             locals: RefCell::new(Vec::new()),
@@ -164,7 +168,7 @@ type R = Result<Value, EvalError>;
 
 struct Evaluator<'c, 'a> {
     ctx: &'c EvalContext<'a>,
-    inst: &'c InstanceVars,
+    inst: Cell<&'c InstanceVars>,
     file: Cell<usize>,
     sensitive: Cell<bool>,
     locals: RefCell<Vec<String>>,
@@ -599,6 +603,21 @@ impl Evaluator<'_, '_> {
                 ),
             ));
         }
+        match (name, call.args.iter().next(), call.args.len()) {
+            ("sensitive", Some(arg), 1) => {
+                let value = self.expr(arg, bound)?;
+                self.sensitive.set(true);
+                return Ok(value);
+            }
+            ("nonsensitive", Some(arg), 1) => {
+                let before = self.sensitive.get();
+                let value = self.expr(arg, bound)?;
+                self.sensitive.set(before);
+                return Ok(value);
+            }
+            (UNKNOWN_FUNCTION, None, 0) => return Ok(unknown()),
+            _ => {}
+        }
         if !functions::NAMES.contains(&name) {
             let hint = did_you_mean(name, functions::NAMES.iter().copied());
             return Err(self.err(
@@ -685,17 +704,29 @@ impl Evaluator<'_, '_> {
                 }
                 self.locals.borrow_mut().push(local.clone());
                 let saved_file = self.file.replace(def.expr.span.file);
-                let result = self.expr(&def.expr.expr, &[]);
+                let saved_inst = def.instance.as_ref().map(|i| self.inst.replace(i));
+                let result = self.expr(&def.expr.expr, &[]).and_then(|value| match &def.ty {
+                    Some(ty) => ty.convert(&value).map_err(|e| {
+                        self.err(&def.expr.expr, "Invalid value for module argument", format!("The value given for {} does not match its type constraint: {e}.", def.name))
+                    }),
+                    None => Ok(value),
+                });
+                if let Some(inst) = saved_inst {
+                    self.inst.set(inst);
+                }
                 self.file.set(saved_file);
                 self.locals.borrow_mut().pop();
+                if def.sensitive {
+                    self.sensitive.set(true);
+                }
                 Ok((result?, 1))
             }
-            "count" => match (attr(0).as_deref(), self.inst.count_index) {
+            "count" => match (attr(0).as_deref(), self.inst.get().count_index) {
                 (Some("index"), Some(i)) => Ok((Value::from(i), 1)),
                 (Some("index"), None) => Err(self.err(at, "Reference to \"count\" in non-counted context", "count.index is only available in resources that set the \"count\" argument.")),
                 _ => Err(self.err(at, "Invalid count attribute", "The \"count\" object has only the attribute \"index\".")),
             },
-            "each" => match (attr(0).as_deref(), &self.inst.each) {
+            "each" => match (attr(0).as_deref(), &self.inst.get().each) {
                 (Some("key"), Some((k, _))) => Ok((Value::from(k.clone()), 1)),
                 (Some("value"), Some((_, v))) => Ok((v.clone(), 1)),
                 (Some("key" | "value"), None) => Err(self.err(at, "each.value cannot be used in this context", "each.key and each.value are only available in resources that set the \"for_each\" argument.")),
@@ -715,6 +746,14 @@ impl Evaluator<'_, '_> {
                     return Err(self.err(at, "Invalid data source reference", "A reference to a data source is data.TYPE.NAME, e.g. data.yandex_resourcemanager_folder.f.id."));
                 };
                 self.resource_reference(at, ResourceAddr::data(type_name, res_name), &attr, 1)
+            }
+            root if crate::address::decode_module_root(root).is_some() => {
+                let module = crate::address::decode_module_root(root).unwrap_or_default();
+                match (attr(0).as_deref(), attr(1), attr(2)) {
+                    (Some("data"), Some(type_name), Some(res_name)) => self.resource_reference(at, ResourceAddr::data(type_name, res_name).in_module(&module), &attr, 2),
+                    (Some(type_name), Some(res_name), _) if type_name != "data" => self.resource_reference(at, ResourceAddr::new(type_name, res_name).in_module(&module), &attr, 1),
+                    _ => Err(self.err(at, "Invalid reference", "A reference to a resource is TYPE.NAME.")),
+                }
             }
             type_name => {
                 let Some(res_name) = attr(0) else {

@@ -16,15 +16,16 @@ use super::{
     AddressRef, Config, Expr, Lifecycle, LocalValue, OutputBlock, ProviderBlock, ProviderRef,
     ResourceBlock, SourceFile, Span, Trigger, Validation, VariableBlock,
 };
-use crate::address::ResourceAddr;
+use crate::address::{ResourceAddr, Target};
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
 use crate::limits;
 use crate::value::Phase;
 use crate::value::Type;
 
-const TOP_LEVEL_BLOCKS: [&str; 10] = [
+const TOP_LEVEL_BLOCKS: [&str; 11] = [
     "resource",
     "data",
+    "module",
     "moved",
     "removed",
     "import",
@@ -66,6 +67,39 @@ const RESOURCE_META: [&str; 5] = ["count", "for_each", "depends_on", "provider",
 /// Reads every `*.tf` file of `dir` (in name order) into a [`Config`].
 /// Syntax and structural errors come back with `file:line:column`.
 pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
+    let files = read_files(dir, "")?;
+    let mut config = from_sources(files)?;
+    config.dir = dir.to_path_buf();
+    Ok(config)
+}
+
+/// Reads a module's directory `dir` into a [`Config`] whose files are `known` followed by
+/// the module's (named `prefix/NAME.tf`), so that its spans index the combined list.
+pub(crate) fn load_module(
+    dir: &Path,
+    prefix: &str,
+    known: Vec<SourceFile>,
+) -> Result<Config, Diagnostics> {
+    let first = known.len();
+    let mut files = known;
+    files.extend(read_files(dir, prefix)?);
+    if files.len() > limits::MAX_CONFIG_FILES {
+        return Err(Diagnostics::error(
+            "Too many configuration files",
+            format!(
+                "The configuration and its modules hold {} .tf files; ycprov reads at most {} (limits::MAX_CONFIG_FILES).",
+                files.len(),
+                limits::MAX_CONFIG_FILES
+            ),
+        ));
+    }
+    let mut config = parse_sources(files, first)?;
+    config.dir = dir.to_path_buf();
+    Ok(config)
+}
+
+/// The `*.tf` files of `dir` in name order, named `prefix/NAME.tf` (or `NAME.tf`).
+fn read_files(dir: &Path, prefix: &str) -> Result<Vec<SourceFile>, Diagnostics> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Diagnostics::error(
             "Cannot read the configuration directory",
@@ -106,18 +140,27 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostics::error("Cannot read a configuration file", format!("{name}: {e}"))
         })?;
-        files.push(SourceFile::new(name, text));
+        let shown = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        files.push(SourceFile::new(shown, text));
     }
-    let mut config = from_sources(files)?;
-    config.dir = dir.to_path_buf();
-    Ok(config)
+    Ok(files)
 }
 
 /// Builds a [`Config`] from already read files.
 pub fn from_sources(files: Vec<SourceFile>) -> Result<Config, Diagnostics> {
+    parse_sources(files, 0)
+}
+
+/// Builds a [`Config`] from `files[first..]`; the earlier files are only kept, so that
+/// spans index the whole list.
+fn parse_sources(files: Vec<SourceFile>, first: usize) -> Result<Config, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut bodies = Vec::new();
-    for (index, file) in files.iter().enumerate() {
+    for (index, file) in files.iter().enumerate().skip(first) {
         if let Some(offset) = too_deep(&file.text) {
             diags.push(
                 Diag::error(
@@ -431,7 +474,7 @@ impl Builder<'_> {
                             }
                             self.config
                                 .locals
-                                .insert(name.clone(), LocalValue { name, expr });
+                                .insert(name.clone(), LocalValue::new(name, expr));
                         }
                         Structure::Block(b) => {
                             let span = span_of(file, b);
@@ -447,7 +490,17 @@ impl Builder<'_> {
             "moved" => self.moved(file, block),
             "removed" => self.removed(file, block),
             "import" => self.import(file, block),
-            "module" | "check" => {
+            "module" => {
+                if let Some(labels) = self.labels(
+                    file,
+                    block,
+                    1,
+                    "module \"NAME\" { source = \"./path\" ... }",
+                ) {
+                    self.module_call(file, block, &labels[0]);
+                }
+            }
+            "check" => {
                 let what = format!("\"{}\" blocks", block.ident.as_str());
                 self.unsupported_yet(&span, &what);
             }
@@ -786,6 +839,9 @@ impl Builder<'_> {
             );
             return None;
         };
+        if let Some(address) = self.module_address_ref(expr, each_key) {
+            return Some(address);
+        }
         let is_reference = matches!(
             expr.expr,
             Expression::Traversal(_) | Expression::Variable(_)
@@ -830,6 +886,40 @@ impl Builder<'_> {
                 None
             }
         }
+    }
+
+    /// An address in a module (`module.a["x"].TYPE.NAME[KEY]`), read from its text.
+    fn module_address_ref(&self, expr: &Expr, each_key: bool) -> Option<AddressRef> {
+        let Expression::Traversal(t) = &expr.expr else {
+            return None;
+        };
+        if !matches!(&t.expr, Expression::Variable(v) if v.as_str() == "module") {
+            return None;
+        }
+        let range = expr.expr.span()?;
+        let text = self.statics.files.get(expr.span.file)?.text.get(range)?;
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let (text, each) = match text.strip_suffix("[each.key]") {
+            Some(rest) if each_key => (rest.to_string(), true),
+            _ => (text, false),
+        };
+        let (resource, index) = match crate::address::parse_target(&text).ok()? {
+            Target::Resource(r) => (r, None),
+            Target::Instance(i) if !each => (i.resource, Some(StaticIndex::Literal(i.key))),
+            _ => return None,
+        };
+        if resource.is_data() {
+            return None;
+        }
+        Some(AddressRef {
+            resource,
+            index: if each {
+                Some(StaticIndex::EachKey)
+            } else {
+                index
+            },
+            span: expr.span.clone(),
+        })
     }
 
     fn moved(&mut self, file: usize, block: &Block) {
@@ -933,6 +1023,110 @@ impl Builder<'_> {
             provider,
             span,
         });
+    }
+
+    fn module_call(&mut self, file: usize, block: &Block, name: &str) {
+        let span = span_of(file, block);
+        if let Some(prev) = self.config.module_calls.iter().find(|m| m.name == name) {
+            let first = self.location_text(&prev.span.clone());
+            self.error(&span, "Duplicate module call", format!("A module call named \"{name}\" was already defined at {first}. Module calls must have unique names within a module."));
+            return;
+        }
+        let mut call = super::ModuleCall {
+            name: name.to_string(),
+            source: String::new(),
+            arguments: BTreeMap::new(),
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            providers: Vec::new(),
+            span: span.clone(),
+        };
+        let mut source = None;
+        let mut version = None;
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let expr = expr_of(file, attr);
+                    match attr.key.as_str() {
+                        "source" => source = Some(expr),
+                        "version" => version = Some(expr),
+                        "count" => call.count = Some(expr),
+                        "for_each" => call.for_each = Some(expr),
+                        "depends_on" => call.depends_on = self.depends_on(&expr),
+                        "providers" => call.providers = self.module_providers(&expr),
+                        other => {
+                            call.arguments.insert(other.to_string(), expr);
+                        }
+                    }
+                }
+                Structure::Block(b) => {
+                    let span = span_of(file, b);
+                    self.error(&span, format!("Unsupported block type \"{}\"", b.ident.as_str()), "A module block takes arguments (the module's input variables and source, count, for_each, depends_on, providers), not blocks.");
+                }
+            }
+        }
+        let Some(source) = source else {
+            self.error(&span, "Missing required argument", "The argument \"source\" is required in a module block, e.g. source = \"./modules/service-account\".");
+            return;
+        };
+        call.source = self.static_string(&source, "module source");
+        let local = call.source.starts_with("./") || call.source.starts_with("../");
+        if !local {
+            let src = call.source.clone();
+            let what = "module sources other than local paths";
+            self.error(&source.span, format!("ycprov does not support {what} yet"), format!("This is valid Terraform, but ycprov does not support {what} yet: \"{src}\" is a registry, git or archive source, and ycprov downloads nothing. Copy the module into the configuration and use source = \"./path\"."));
+            return;
+        }
+        if let Some(version) = version {
+            self.error(&version.span, "Invalid module version", "version applies to modules from a registry; ycprov runs modules from local paths, which have no version. Remove it.");
+        }
+        if call.count.is_some() && call.for_each.is_some() {
+            self.error(&span, "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually exclusive; only one may be used.");
+            return;
+        }
+        self.config.module_calls.push(call);
+    }
+
+    /// The `providers = { yandex = yandex.b, "yandex.x" = yandex }` map of a module call.
+    fn module_providers(&mut self, expr: &Expr) -> Vec<(String, ProviderRef)> {
+        let Expression::Object(object) = &expr.expr else {
+            self.error(&expr.span, "Invalid providers argument", "providers is a map from the module's provider names to this module's provider configurations, e.g. providers = { yandex = yandex.other }.");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in object.iter() {
+            let key_text = match key {
+                ObjectKey::Ident(i) => Some(i.as_str().to_string()),
+                ObjectKey::Expression(Expression::Variable(v)) => Some(v.as_str().to_string()),
+                ObjectKey::Expression(Expression::Traversal(t)) => {
+                    match (&t.expr, &t.operators[..]) {
+                        (Expression::Variable(v), [op]) => match op.value() {
+                            TraversalOperator::GetAttr(a) => {
+                                Some(format!("{}.{}", v.as_str(), a.as_str()))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                }
+                ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
+                _ => None,
+            };
+            let value_expr = Expr {
+                expr: value.expr().clone(),
+                span: Span {
+                    file: expr.span.file,
+                    range: value.expr().span().unwrap_or(expr.span.range.clone()),
+                },
+            };
+            match (key_text, self.provider_ref(&value_expr)) {
+                (Some(key), Some(provider)) => out.push((key, provider)),
+                (None, _) => self.error(&value_expr.span, "Invalid providers argument", "Each key of providers is the module's provider name, e.g. yandex or yandex.alias."),
+                (_, None) => {}
+            }
+        }
+        out
     }
 
     /// The error for valid Terraform that ycprov does not run: distinct from "invalid".

@@ -16,8 +16,10 @@ use hcl::edit::expr::Expression;
 use serde_json::Value;
 
 pub use crate::value::{Phase, values_equal};
+pub(crate) use eval::UNKNOWN_FUNCTION;
 pub use eval::{EvalContext, Evaluated, InstanceVars, NoResources, ResourceValues, Variables};
 pub use load::load;
+pub(crate) use load::load_module;
 pub use references::{Reference, ReferenceKind, StaticIndex, references_of};
 pub use validate::{check_required_providers, resource_dependencies, validate_config};
 pub use variables::{VarSource, VariableInputs, resolve_variables};
@@ -147,13 +149,33 @@ pub struct VariableBlock {
     pub span: Span,
 }
 
-/// One entry of a `locals` block.
+/// One entry of a `locals` block, or a value the engine derived while flattening
+/// modules (a module's input variable or output; see `config::modules`).
 #[derive(Debug, Clone)]
 pub struct LocalValue {
     /// Its name.
     pub name: String,
     /// Its expression.
     pub expr: Expr,
+    /// The type its value is converted to (a module input variable's type constraint).
+    pub ty: Option<Type>,
+    /// Whether its value is sensitive whatever it derives from.
+    pub sensitive: bool,
+    /// `count.index` / `each` its expression sees (a module instance's argument).
+    pub instance: Option<InstanceVars>,
+}
+
+impl LocalValue {
+    /// A plain `locals` entry.
+    pub fn new(name: impl Into<String>, expr: Expr) -> Self {
+        Self {
+            name: name.into(),
+            expr,
+            ty: None,
+            sensitive: false,
+            instance: None,
+        }
+    }
 }
 
 /// The `lifecycle` block of a resource.
@@ -305,6 +327,28 @@ pub struct ImportBlock {
     pub span: Span,
 }
 
+/// A `module "NAME"` block: a call of the module in a local directory.
+#[derive(Debug, Clone)]
+pub struct ModuleCall {
+    /// The call's name.
+    pub name: String,
+    /// The `source` path, relative to the calling module's directory.
+    pub source: String,
+    /// The input variables' expressions, by variable name.
+    pub arguments: BTreeMap<String, Expr>,
+    /// The `count` meta-argument.
+    pub count: Option<Expr>,
+    /// The `for_each` meta-argument.
+    pub for_each: Option<Expr>,
+    /// `depends_on`: resources (and `module.NAME` entries, as addresses of type `module`).
+    pub depends_on: Vec<(ResourceAddr, Span)>,
+    /// The `providers` map: the module's provider (`yandex` or `yandex.alias`) and the
+    /// calling module's configuration it gets.
+    pub providers: Vec<(String, ProviderRef)>,
+    /// The block's span.
+    pub span: Span,
+}
+
 /// A parsed configuration directory.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -333,6 +377,8 @@ pub struct Config {
     pub removed: Vec<RemovedBlock>,
     /// `import` blocks, in declaration order.
     pub imports: Vec<ImportBlock>,
+    /// `module` blocks, in declaration order (none once the modules are flattened).
+    pub module_calls: Vec<ModuleCall>,
     /// Warnings found while reading (e.g. quoted references), shown before any plan.
     pub warnings: Diagnostics,
 }

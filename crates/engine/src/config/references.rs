@@ -99,8 +99,22 @@ impl Walker {
             "count" => ReferenceKind::Count,
             "each" => ReferenceKind::Each,
             "path" | "terraform" | "self" | "module" => ReferenceKind::BuiltIn,
-            type_name => {
-                let (data, ops) = match (type_name, attr(0)) {
+            root => {
+                let (module, type_name, ops) = match crate::address::decode_module_root(root) {
+                    Some(module) => match attr(0) {
+                        Some(type_name) => (module, type_name, &ops[1..]),
+                        None => {
+                            self.push(ReferenceKind::BuiltIn, at);
+                            return;
+                        }
+                    },
+                    None => (String::new(), root.to_string(), ops),
+                };
+                let first = |i: usize| match ops.get(i) {
+                    Some(TraversalOperator::GetAttr(a)) => Some(a.as_str().to_string()),
+                    _ => None,
+                };
+                let (data, ops) = match (type_name.as_str(), first(0)) {
                     ("data", Some(data_type)) => (Some(data_type), &ops[1..]),
                     ("data", None) => {
                         self.push(ReferenceKind::BuiltIn, at);
@@ -130,8 +144,9 @@ impl Walker {
                 };
                 let addr = match data {
                     Some(data_type) => ResourceAddr::data(data_type, res),
-                    None => ResourceAddr::new(type_name, res),
-                };
+                    None => ResourceAddr::new(&type_name, res),
+                }
+                .in_module(&module);
                 ReferenceKind::Resource {
                     addr,
                     attribute,

@@ -172,9 +172,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
         }
     }
 
-    let check_refs = |expr: &Expr,
-                      owner: Option<&super::ResourceBlock>,
-                      diags: &mut Diagnostics| {
+    let check_refs = |expr: &Expr, instance: InstanceMeta, diags: &mut Diagnostics| {
         for r in references_of(expr) {
             match &r.kind {
                 ReferenceKind::Variable(name) if !config.variables.contains_key(name) => {
@@ -191,10 +189,10 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
                         ),
                     ));
                 }
-                ReferenceKind::Count if owner.is_none_or(|o| o.count.is_none()) => {
+                ReferenceKind::Count if !instance.count => {
                     diags.push(err(&r.span, "Reference to \"count\" in non-counted context".into(), "count.index is only available in resources that set the \"count\" argument.".into()));
                 }
-                ReferenceKind::Each if owner.is_none_or(|o| o.for_each.is_none()) => {
+                ReferenceKind::Each if !instance.for_each => {
                     diags.push(err(&r.span, "Reference to \"each\" in context without for_each".into(), "each.key and each.value are only available in resources that set the \"for_each\" argument.".into()));
                 }
                 ReferenceKind::Resource {
@@ -272,14 +270,25 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             .chain(res.count.iter())
             .chain(res.for_each.iter())
         {
-            check_refs(expr, Some(res), &mut diags);
+            let instance = InstanceMeta {
+                count: res.count.is_some(),
+                for_each: res.for_each.is_some(),
+            };
+            check_refs(expr, instance, &mut diags);
         }
     }
     for local in config.locals.values() {
-        check_refs(&local.expr, None, &mut diags);
+        let instance = InstanceMeta {
+            count: local
+                .instance
+                .as_ref()
+                .is_some_and(|i| i.count_index.is_some()),
+            for_each: local.instance.as_ref().is_some_and(|i| i.each.is_some()),
+        };
+        check_refs(&local.expr, instance, &mut diags);
     }
     for out in config.outputs.values() {
-        check_refs(&out.value, None, &mut diags);
+        check_refs(&out.value, InstanceMeta::default(), &mut diags);
         for (dep, span) in &out.depends_on {
             if config.resource(dep).is_none() {
                 diags.push(err(
@@ -292,7 +301,7 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
     }
     for p in &config.providers {
         for expr in p.attributes.values() {
-            check_refs(expr, None, &mut diags);
+            check_refs(expr, InstanceMeta::default(), &mut diags);
         }
     }
     if diags.has_errors() {
@@ -424,4 +433,12 @@ pub fn resource_dependencies(config: &Config) -> BTreeMap<ResourceAddr, BTreeSet
         out.insert(res.addr.clone(), deps);
     }
     out
+}
+
+/// Which instance symbols an expression may use: `count.index` (in a block with
+/// `count`) and `each` (with `for_each`).
+#[derive(Debug, Clone, Copy, Default)]
+struct InstanceMeta {
+    count: bool,
+    for_each: bool,
 }

@@ -90,6 +90,9 @@ pub fn plan_json(plan: &Plan) -> Value {
         if let Some(r) = &c.reason {
             rc["action_reason"] = json!(r);
         }
+        if !c.module.is_empty() {
+            rc["module_address"] = json!(c.module);
+        }
         if let Some(previous) = &c.previous_address {
             rc["previous_address"] = json!(previous);
         }

@@ -6,6 +6,7 @@ mod batching;
 mod fake;
 mod golden;
 mod lifecycle;
+mod modules;
 mod pending;
 mod replace_trigger;
 mod variables;
