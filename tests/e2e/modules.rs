@@ -290,8 +290,9 @@ resource "yandex_iam_service_account" "sa" {
 output "id" {
   value = yandex_iam_service_account.sa.id
 }
+data "yandex_client_config" "me" {}
 output "folder_id" {
-  value = yandex_iam_service_account.sa.folder_id
+  value = data.yandex_client_config.me.folder_id
 }
 "#,
         )],

@@ -374,7 +374,7 @@ fn every_unsupported_construct_is_reported_in_one_pass() {
     let ws = Workspace::new(
         r#"
 module "sa" {
-  source = "./modules/sa"
+  source = "terraform-yc-modules/iam/yandex"
 }
 
 check "health" {
@@ -406,7 +406,10 @@ resourc "yandex_iam_service_account" "typo" {
     let run = ws.run(&cloud, &["plan", "-no-color"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     for (line, text) in [
-        ("main.tf:2", "ycprov does not support \"module\" blocks yet"),
+        (
+            "main.tf:3",
+            "ycprov does not support module sources other than local paths yet",
+        ),
         ("main.tf:6", "ycprov does not support \"check\" blocks yet"),
         (
             "main.tf:15",

@@ -285,7 +285,7 @@ fn split_segment(text: &str) -> Option<(&str, Option<InstanceKey>, &str)> {
     };
     let rest = match rest {
         "" => "",
-        r => r.strip_prefix('.')?,
+        r => r.strip_prefix('.').filter(|after| !after.is_empty())?,
     };
     Some((name, key, rest))
 }
@@ -347,6 +347,10 @@ mod tests {
             "a_b.c[\"team-a\"]",
             "data.a_b.c",
             "data.a_b.c[1]",
+            "module.m",
+            "module.m[\"x\"]",
+            "module.m[\"x\"].a_b.c",
+            "module.a[0].module.b.data.a_b.c[1]",
         ] {
             assert_eq!(parse_target(text).unwrap().to_string(), text);
         }

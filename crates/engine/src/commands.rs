@@ -291,19 +291,23 @@ fn prepare(
             return None;
         }
     };
-    let variables = match resolve_variables(&config, &opts.inputs(allow_missing)) {
-        Ok(v) => v,
-        Err(d) => {
-            print_diags(ui, &d);
-            return None;
-        }
-    };
     let phase = if allow_missing {
         Phase::Validate
     } else {
         Phase::Plan
     };
-    let config = match expand_modules(config, &variables, phase) {
+    // Modules expand with the variables' values; when those are in error, the
+    // configuration's own errors still come first (as in Terraform), so it expands with
+    // the values that could be read and the rest unknown.
+    let resolved = resolve_variables(&config, &opts.inputs(allow_missing));
+    let expanded = match &resolved {
+        Ok(variables) => expand_modules(config, variables, phase),
+        Err(_) => {
+            let partial = resolve_variables(&config, &opts.inputs(true)).unwrap_or_default();
+            expand_modules(config, &partial, Phase::Validate)
+        }
+    };
+    let config = match expanded {
         Ok(c) => c,
         Err(d) => {
             print_diags(ui, &d);
@@ -316,6 +320,13 @@ fn prepare(
         print_diags(ui, &diags);
         return None;
     }
+    let variables = match resolved {
+        Ok(v) => v,
+        Err(d) => {
+            print_diags(ui, &d);
+            return None;
+        }
+    };
     diags.extend(variables.warnings.clone());
     diags.extend(validate_instances(
         &config,

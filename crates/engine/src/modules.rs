@@ -35,7 +35,7 @@ use serde_json::Value;
 use crate::address::{InstanceKey, ResourceAddr, module_root_name};
 use crate::config::{
     Config, EvalContext, Expr, LocalValue, ModuleCall, NoResources, ProviderRef, ResourceBlock,
-    Span, UNKNOWN_FUNCTION, Variables, load_module,
+    Span, UNKNOWN_FUNCTION, Validation, Variables, check_rule, load_module,
 };
 use crate::diagnostics::{Diag, Diagnostics, did_you_mean};
 use crate::instances::{Expansion, expand};
@@ -77,6 +77,7 @@ pub fn expand_modules(
         instances: 0,
         calls: HashMap::new(),
         narrowings: BTreeSet::new(),
+        validations: Vec::new(),
     };
     expander.module_body(&scope, &root, &[], 0);
     expander.resolve_module_dependencies();
@@ -90,6 +91,9 @@ pub fn expand_modules(
     }
     expander.out.imports = imports;
     expander.add_narrowed_calls();
+    if !expander.diags.has_errors() {
+        expander.check_validations();
+    }
     if expander.diags.has_errors() {
         return Err(expander.diags);
     }
@@ -217,6 +221,9 @@ struct Expander<'v> {
     calls: HashMap<String, ExpandedCall>,
     /// Locals that stand for a call with only some outputs (see [`narrowed_name`]).
     narrowings: BTreeSet<(String, Vec<String>)>,
+    /// The `validation` rules of module instances' variables (shown as
+    /// `module.a.var.x`), rewritten for the flat configuration.
+    validations: Vec<(String, Validation)>,
 }
 
 /// An expanded module call: how it expanded and the path of each instance.
@@ -661,7 +668,14 @@ impl Expander<'_> {
                 local.ty = (var.ty != Type::Any).then(|| var.ty.clone());
                 local.sensitive = var.sensitive;
                 local.instance = (*expansion != Expansion::Single).then(|| vars.clone());
-                self.out.locals.insert(local_name, local);
+                self.out.locals.insert(local_name.clone(), local);
+                for rule in &var.validations {
+                    let rule = Validation {
+                        condition: self.rewritten(&child_scope, &rule.condition),
+                        error_message: self.rewritten(&child_scope, &rule.error_message),
+                    };
+                    self.validations.push((local_name.clone(), rule));
+                }
             }
             self.module_body(&child_scope, child, &dependencies, depth + 1);
             paths.push((key.clone(), path));
@@ -676,6 +690,16 @@ impl Expander<'_> {
         let local = expanded.local(&name, None);
         self.out.locals.insert(name.clone(), local);
         self.calls.insert(name, expanded);
+    }
+
+    /// Checks the `validation` rules of module variables whose values are known now.
+    fn check_validations(&mut self) {
+        let ctx = EvalContext::new(&self.out, None, self.variables, &NoResources, self.phase);
+        let mut diags = Diagnostics::new();
+        for (variable, rule) in &self.validations {
+            check_rule(&ctx, &self.out, rule, variable, &mut diags);
+        }
+        self.diags.extend(diags);
     }
 
     /// Adds the locals that stand for calls with only some outputs.

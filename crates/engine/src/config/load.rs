@@ -502,7 +502,7 @@ impl Builder<'_> {
             }
             "check" => {
                 let what = format!("\"{}\" blocks", block.ident.as_str());
-                self.unsupported_yet(&span, &what);
+                self.unsupported_yet(&span, &what, None);
             }
             other => {
                 let hint = did_you_mean(other, TOP_LEVEL_BLOCKS);
@@ -996,7 +996,8 @@ impl Builder<'_> {
         if let Some(identity) = attributes.remove("identity") {
             self.unsupported_yet(
                 &identity.span,
-                "import by identity (import blocks take an id)",
+                "import by identity",
+                Some("import blocks take an id"),
             );
             return;
         }
@@ -1074,8 +1075,14 @@ impl Builder<'_> {
         let local = call.source.starts_with("./") || call.source.starts_with("../");
         if !local {
             let src = call.source.clone();
-            let what = "module sources other than local paths";
-            self.error(&source.span, format!("ycprov does not support {what} yet"), format!("This is valid Terraform, but ycprov does not support {what} yet: \"{src}\" is a registry, git or archive source, and ycprov downloads nothing. Copy the module into the configuration and use source = \"./path\"."));
+            let note = format!(
+                "\"{src}\" is a registry, git or archive source, and ycprov downloads nothing: copy the module into the configuration and use source = \"./path\""
+            );
+            self.unsupported_yet(
+                &source.span,
+                "module sources other than local paths",
+                Some(&note),
+            );
             return;
         }
         if let Some(version) = version {
@@ -1130,11 +1137,12 @@ impl Builder<'_> {
     }
 
     /// The error for valid Terraform that ycprov does not run: distinct from "invalid".
-    fn unsupported_yet(&mut self, span: &Span, what: &str) {
+    fn unsupported_yet(&mut self, span: &Span, what: &str, note: Option<&str>) {
+        let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
         self.error(
             span,
             format!("ycprov does not support {what} yet"),
-            format!("This is valid Terraform, but ycprov does not support {what} yet. See the README's list of Terraform behaviours covered."),
+            format!("This is valid Terraform, but ycprov does not support {what} yet{note}. See the README's list of Terraform behaviours covered."),
         );
     }
 
@@ -1187,23 +1195,29 @@ impl Builder<'_> {
                     match b.ident.as_str() {
                         "lifecycle" if res.addr.is_data() => {
                             let span = span_of(file, b);
-                            self.unsupported_yet(&span, "lifecycle blocks in data sources (preconditions and postconditions)");
+                            self.unsupported_yet(
+                                &span,
+                                "lifecycle blocks in data sources",
+                                Some("preconditions and postconditions"),
+                            );
                         }
                         "lifecycle" => res.lifecycle = self.lifecycle(file, b),
                         "timeouts" => {}
                         "provisioner" | "connection" => {
                             let span = span_of(file, b);
-                            let what = format!(
-                                "\"{}\" blocks (ycprov manages cloud objects through their API only)",
-                                b.ident.as_str()
+                            let what = format!("\"{}\" blocks", b.ident.as_str());
+                            self.unsupported_yet(
+                                &span,
+                                &what,
+                                Some("ycprov manages cloud objects through their API only"),
                             );
-                            self.unsupported_yet(&span, &what);
                         }
                         "dynamic" => {
                             let span = span_of(file, b);
                             self.unsupported_yet(
                                 &span,
-                                "\"dynamic\" blocks (no ycprov resource type has nested blocks)",
+                                "\"dynamic\" blocks",
+                                Some("no ycprov resource type has nested blocks"),
                             );
                         }
                         other => {
@@ -1232,7 +1246,7 @@ impl Builder<'_> {
                 .filter(|b| b.ident.as_str() == condition)
             {
                 let span = span_of(file, b);
-                self.unsupported_yet(&span, &format!("{condition} blocks"));
+                self.unsupported_yet(&span, &format!("{condition} blocks"), None);
             }
             body.remove_blocks(condition);
         }

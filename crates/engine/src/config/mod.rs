@@ -22,6 +22,7 @@ pub use load::load;
 pub(crate) use load::load_module;
 pub use references::{Reference, ReferenceKind, StaticIndex, references_of};
 pub use validate::{check_required_providers, resource_dependencies, validate_config};
+pub(crate) use variables::check_rule;
 pub use variables::{VarSource, VariableInputs, resolve_variables};
 
 use crate::address::ResourceAddr;

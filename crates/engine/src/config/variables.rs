@@ -248,26 +248,44 @@ fn check_validations(config: &Config, vars: &Variables, diags: &mut Diagnostics)
             continue;
         }
         for rule in &decl.validations {
-            match ctx.eval(&rule.condition, &InstanceVars::default()) {
-                Ok(v) if v.value == Value::Bool(true) || is_unknown(&v.value) => {}
-                Ok(v) if v.value == Value::Bool(false) => {
-                    let message = ctx
-                        .eval(&rule.error_message, &InstanceVars::default())
-                        .ok()
-                        .and_then(|m| m.value.as_str().map(str::to_string))
-                        .unwrap_or_else(|| "The value is not valid.".to_string());
-                    diags.push(Diag::error("Invalid value for variable", format!("{message}\n\nThis was checked by the validation rule of var.{name}.")).at(config.location(&rule.condition.span)));
-                }
-                Ok(_) => diags.push(
-                    Diag::error(
-                        "Invalid validation condition",
-                        "The condition must be true or false.",
-                    )
-                    .at(config.location(&rule.condition.span)),
-                ),
-                Err(d) => diags.push(d),
-            }
+            check_rule(&ctx, config, rule, &format!("var.{name}"), diags);
         }
+    }
+}
+
+/// Evaluates one `validation` rule of the variable shown as `variable`; an unknown
+/// result passes (it is checked when known).
+pub(crate) fn check_rule(
+    ctx: &EvalContext,
+    config: &Config,
+    rule: &super::Validation,
+    variable: &str,
+    diags: &mut Diagnostics,
+) {
+    match ctx.eval(&rule.condition, &InstanceVars::default()) {
+        Ok(v) if v.value == Value::Bool(true) || is_unknown(&v.value) => {}
+        Ok(v) if v.value == Value::Bool(false) => {
+            let message = ctx
+                .eval(&rule.error_message, &InstanceVars::default())
+                .ok()
+                .and_then(|m| m.value.as_str().map(str::to_string))
+                .unwrap_or_else(|| "The value is not valid.".to_string());
+            diags.push(
+                Diag::error(
+                    "Invalid value for variable",
+                    format!("{message}\n\nThis was checked by the validation rule of {variable}."),
+                )
+                .at(config.location(&rule.condition.span)),
+            );
+        }
+        Ok(_) => diags.push(
+            Diag::error(
+                "Invalid validation condition",
+                "The condition must be true or false.",
+            )
+            .at(config.location(&rule.condition.span)),
+        ),
+        Err(d) => diags.push(d),
     }
 }
 

@@ -248,3 +248,32 @@ fn call_errors_name_the_place() {
         );
     }
 }
+
+#[test]
+fn module_variable_validations_are_checked_per_instance() {
+    let ws = workspace(&[
+        (
+            "main.tf",
+            "module \"m\" {\n  source   = \"./robot\"\n  for_each = toset([\"good-name\", \"x\"])\n  name     = each.key\n}\n",
+        ),
+        (
+            "robot/main.tf",
+            "variable \"name\" {\n  type = string\n  validation {\n    condition     = length(var.name) > 2\n    error_message = \"The name must be longer than two characters.\"\n  }\n}\nresource \"yandex_iam_service_account\" \"sa\" {\n  name = var.name\n}\n",
+        ),
+    ]);
+    let run = ws.run("plan");
+    assert_eq!(run.code, 1, "{}{}", run.out, run.err);
+    for expected in [
+        "The name must be longer than two characters.",
+        "module.m[\"x\"].var.name",
+        "robot/main.tf:4",
+    ] {
+        assert!(
+            run.err.contains(expected),
+            "{expected:?} not in\n{}",
+            run.err
+        );
+    }
+    assert!(!run.err.contains("good-name"), "{}", run.err);
+    assert!(ws.provider.calls().is_empty());
+}
