@@ -454,3 +454,78 @@ fn init_checks_the_backend_and_required_providers() {
         );
     }
 }
+
+#[test]
+fn the_deprecated_scope_is_accepted_and_never_shows_as_a_change() {
+    let cloud = Cloud::start();
+    let key = |scope: &str| {
+        format!(
+            r#"
+resource "yandex_iam_service_account" "sa" {{
+  name = "sa-scope"
+}}
+
+resource "yandex_iam_service_account_api_key" "key" {{
+  service_account_id = yandex_iam_service_account.sa.id
+  scope              = "{scope}"
+  lifecycle {{
+    ignore_changes = [scope]
+  }}
+}}
+"#
+        )
+    };
+    let ws = Workspace::new(&key("yc.ai.languageModels.execute"));
+    let plan = ws.run(&cloud, &["plan", "-no-color"]);
+    plan.ok();
+    assert_eq!(
+        plan.stderr.matches("Argument is deprecated").count(),
+        1,
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stdout.contains("+ scopes             = [\n"),
+        "the plan knows the scopes scope gives:\n{}",
+        plan.stdout
+    );
+    ws.run(&cloud, &["apply", "-auto-approve"]).ok();
+    let keys = cloud.emulator.snapshot().api_keys;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].scopes, ["yc.ai.languageModels.execute"]);
+    let masked = ws.attribute("yandex_iam_service_account_api_key.key", "masked_secret");
+    let secret = ws.attribute("yandex_iam_service_account_api_key.key", "secret_key");
+    let masked = masked.as_str().unwrap();
+    assert!(masked.starts_with("****"), "{masked}");
+    assert!(secret.as_str().unwrap().ends_with(&masked[4..]));
+    assert_ne!(masked, secret.as_str().unwrap());
+
+    let again = ws.run(&cloud, &["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(again.code, 0, "no spurious scope change:\n{}", again.stdout);
+
+    ws.write(
+        &key("yc.ai.translate.execute")
+            .replace("  lifecycle {\n    ignore_changes = [scope]\n  }\n", ""),
+    );
+    let change = ws.run(&cloud, &["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        change.ok().contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        change.stdout
+    );
+    let keys = cloud.emulator.snapshot().api_keys;
+    assert_eq!(keys.len(), 1, "updated in place");
+    assert_eq!(keys[0].scopes, ["yc.ai.translate.execute"]);
+
+    ws.write(&key("yc.ai.translate.execute").replace(
+        "  scope              = \"yc.ai.translate.execute\"\n",
+        "  scope              = \"yc.ai.translate.execute\"\n  scopes             = [\"yc.ai.vision.execute\"]\n",
+    ));
+    let conflict = ws.run(&cloud, &["plan", "-no-color"]);
+    assert_eq!(conflict.code, 1, "{}", conflict.stdout);
+    assert!(
+        conflict.stderr.contains("Conflicting scope and scopes"),
+        "{}",
+        conflict.stderr
+    );
+}

@@ -237,9 +237,12 @@ const EXIT_OK: i32 = 0;
 const EXIT_ERROR: i32 = 1;
 const EXIT_CHANGES: i32 = 2;
 
+/// Prints each diagnostic once (a provider's warning may come from several of its checks).
 fn print_diags(ui: &mut dyn Ui, diags: &Diagnostics) {
-    for d in &diags.0 {
-        ui.err(&format!("\n{d}\n"));
+    for (i, d) in diags.0.iter().enumerate() {
+        if !diags.0[..i].contains(d) {
+            ui.err(&format!("\n{d}\n"));
+        }
     }
 }
 
@@ -252,6 +255,21 @@ struct Session {
     config: Config,
     schema: Schema,
     variables: Variables,
+    /// The warnings already printed while preparing (not printed again by the plan).
+    shown: Diagnostics,
+}
+
+impl Session {
+    /// `diags` without those already printed.
+    fn unseen(&self, diags: &[Diag]) -> Diagnostics {
+        Diagnostics(
+            diags
+                .iter()
+                .filter(|d| !self.shown.0.contains(d))
+                .cloned()
+                .collect(),
+        )
+    }
 }
 
 /// Loads, resolves and checks everything before any call that touches the cloud.
@@ -355,6 +373,7 @@ fn prepare(
         config,
         schema,
         variables,
+        shown: diags,
     })
 }
 
@@ -654,11 +673,11 @@ fn build_plan(
     };
     match make_plan(&req) {
         Ok(plan) => {
-            print_diags(ui, &Diagnostics(plan.warnings.clone()));
+            print_diags(ui, &session.unseen(&plan.warnings));
             Some(plan)
         }
         Err(d) => {
-            print_diags(ui, &d);
+            print_diags(ui, &session.unseen(&d.0));
             None
         }
     }

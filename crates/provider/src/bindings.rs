@@ -251,6 +251,7 @@ impl wit_iam::Guest for Component {
             description: spec.description,
             scopes: spec.scopes,
             expires_at: spec.expires_at,
+            scope: None,
         };
         iam()
             .create_key(&spec)

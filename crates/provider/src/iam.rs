@@ -475,6 +475,9 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         if let Some(expires_at) = &spec.expires_at {
             body.insert("expiresAt".into(), json!(expires_at));
         }
+        if let Some(scope) = spec.scope.as_deref().filter(|s| !s.is_empty()) {
+            body.insert("scope".into(), json!(scope));
+        }
         let body = Value::Object(body);
         self.retry_failed_operations(
             "create API key",

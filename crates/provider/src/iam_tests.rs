@@ -426,6 +426,7 @@ fn create_key_returns_the_secret_without_logging_it() {
             description: None,
             scopes: vec!["yc.ai.languageModels.execute".into()],
             expires_at: Some("2031-01-01T00:00:00Z".into()),
+            scope: None,
         })
         .unwrap();
     assert_eq!(created.secret, "AQVNsecretvalue");
@@ -650,6 +651,7 @@ fn every_mutation_retries_failed_operations() {
             description: None,
             scopes: vec![],
             expires_at: None,
+            scope: None,
         })
         .unwrap();
     assert_eq!(created.key.id, "key1");

@@ -116,6 +116,8 @@ pub struct KeySpec {
     pub scopes: Vec<String>,
     /// Optional expiry, RFC3339.
     pub expires_at: Option<String>,
+    /// The deprecated single scope, sent as well when configured.
+    pub scope: Option<String>,
 }
 
 /// A freshly created key and its secret.

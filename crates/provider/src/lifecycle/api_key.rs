@@ -57,6 +57,11 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             ..OPTIONAL_STRING
         },
         Attribute {
+            name: "scope",
+            description: "Deprecated: use scopes. One scope; when scopes is unset the key gets exactly this scope, and when both are set it must be one of scopes. Kept as configured: the API's echo of it never shows as a change.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
             name: "expires_at",
             equivalence: Equivalence::Instant,
             description: "When the key expires, RFC3339 (e.g. `2030-12-31T00:00:00Z`); unset means never. Changes in place.",
@@ -67,6 +72,13 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             optional: false,
             computed: true,
             description: "Creation time, RFC3339.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "masked_secret",
+            optional: false,
+            computed: true,
+            description: "The secret as the API shows it afterwards (`****` and its last characters): a fingerprint to tell keys apart, not a secret.",
             ..OPTIONAL_STRING
         },
         Attribute {
@@ -100,7 +112,18 @@ fn key_attrs(key: &Key) -> Attrs {
     attrs.insert("scopes".into(), json!(key.scopes));
     attrs.insert("expires_at".into(), json!(key.expires_at));
     attrs.insert("created_at".into(), json!(key.created_at));
+    attrs.insert("masked_secret".into(), json!(key.masked_secret));
     attrs
+}
+
+/// The scopes a configuration asks for: `scopes`, else the deprecated `scope` alone
+/// (`None` when neither is set or known).
+fn configured_scopes(config: &Attrs) -> Option<Vec<String>> {
+    let scopes = get(config, "scopes");
+    if !scopes.is_null() {
+        return is_checkable(scopes, AttrType::ListOfString).then(|| strings(config, "scopes"));
+    }
+    string(config, "scope").map(|scope| vec![scope.to_owned()])
 }
 
 fn description_text(attrs: &Attrs) -> String {
@@ -181,7 +204,32 @@ impl Resource<Yandex> for ApiKey {
                 );
             }
         }
+        if let Some(scope) = string(config, "scope") {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "Argument is deprecated",
+                    format!("scope is deprecated in favour of scopes; write scopes = [\"{scope}\"] instead."),
+                )
+                .at("scope"),
+            );
+            let scopes = get(config, "scopes");
+            if is_checkable(scopes, AttrType::ListOfString)
+                && !scopes.is_null()
+                && !strings(config, "scopes").iter().any(|s| s == scope)
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Conflicting scope and scopes",
+                        format!("The API adds scope to scopes, so the key would not have the scopes configured: add \"{scope}\" to scopes, or remove scope."),
+                    )
+                    .at("scope"),
+                );
+            }
+        }
         let mut checks = Vec::new();
+        if let Some(scope) = string(config, "scope") {
+            checks.push(validation::scopes("scope", [scope], false));
+        }
         if let Some(account) = string(config, "service_account_id") {
             checks.push(validation::resource_id("service_account_id", account));
         }
@@ -231,8 +279,35 @@ impl Resource<Yandex> for ApiKey {
         check_scopes(ctx, None, config)
     }
 
+    fn plan_defaults(
+        &self,
+        _ctx: &Context<'_>,
+        config: &Attrs,
+        planned: &mut Attrs,
+        _diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        if let Some(scopes) = configured_scopes(config) {
+            planned.insert("scopes".into(), json!(scopes));
+        }
+    }
+
+    fn plan_update_values(
+        &self,
+        _ctx: &Context<'_>,
+        _prior: &Attrs,
+        config: &Attrs,
+        planned: &mut Attrs,
+        _diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        if get(config, "scopes").is_null()
+            && let Some(scopes) = configured_scopes(config)
+        {
+            planned.insert("scopes".into(), json!(scopes));
+        }
+    }
+
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
-        if let Some(diagnostic) = self.check(planned).into_iter().next() {
+        if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
             return Outcome::failed(None, diagnostic);
         }
         let planned_scopes = get(planned, "scopes");
@@ -247,6 +322,7 @@ impl Resource<Yandex> for ApiKey {
                 strings(planned, "scopes")
             },
             expires_at: string(planned, "expires_at").map(str::to_owned),
+            scope: string(planned, "scope").map(str::to_owned),
         };
         let created = match ctx.iam().create_key(&spec) {
             Ok(created) => created,
@@ -331,7 +407,7 @@ impl Resource<Yandex> for ApiKey {
         match ctx.iam().get_key(id) {
             Ok(key) => {
                 let mut fresh = key_attrs(&key);
-                for kept in ["secret_key", "pgp_key", "output_to_lockbox"] {
+                for kept in ["secret_key", "scope", "pgp_key", "output_to_lockbox"] {
                     fresh.insert(kept.into(), get(state, kept).clone());
                 }
                 for computed in ["service_account_id", "created_at"] {

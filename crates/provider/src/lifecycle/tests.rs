@@ -102,8 +102,8 @@ fn sa_state() -> Value {
 
 fn key_state() -> Value {
     json!({"id": "key1", "service_account_id": "aje1", "description": null, "scopes": ["b.scope", "a.scope"],
-           "expires_at": "2031-01-01T03:00:00+03:00", "created_at": "2030-01-01T00:00:00Z", "secret_key": "AQVNsecret",
-           "pgp_key": null, "output_to_lockbox": null})
+           "scope": null, "expires_at": "2031-01-01T03:00:00+03:00", "created_at": "2030-01-01T00:00:00Z",
+           "masked_secret": null, "secret_key": "AQVNsecret", "pgp_key": null, "output_to_lockbox": null})
 }
 
 fn member_state() -> Value {
@@ -744,10 +744,12 @@ fn api_key_update_read_and_import() {
     fake.reply(200, json!({"id": "key1", "serviceAccountId": "aje1", "scopes": ["a.scope", "b.scope"],
         "expiresAt": "2031-01-01T00:00:00Z", "createdAt": "2030-01-01T00:00:00Z", "maskedSecret": "****secret"}));
     let (state, _) = read(&provider, &fake, KEY, key_state());
+    let mut expected = key_state();
+    expected["masked_secret"] = json!("****secret");
     assert_eq!(
         state.unwrap(),
-        key_state(),
-        "order, spelling and the secret are kept"
+        expected,
+        "order, spelling and the secret are kept; the masked secret is read"
     );
 
     let fake = FakePlatform::new();

@@ -80,6 +80,7 @@ fn full_iam_round_trip_with_pending_operations() {
             description: None,
             scopes: vec!["yc.ai.languageModels.execute".to_owned()],
             expires_at: Some("2031-01-01T00:00:00Z".to_owned()),
+            scope: None,
         })
         .unwrap();
     assert!(platform.emulator.issued_secrets().contains(&created.secret));
@@ -199,6 +200,7 @@ fn failed_operations_are_sent_again_without_duplicates() {
             description: Some("studio".to_owned()),
             scopes: vec!["yc.ai.languageModels.execute".to_owned()],
             expires_at: None,
+            scope: None,
         })
         .unwrap();
     }
