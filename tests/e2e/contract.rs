@@ -137,6 +137,17 @@ resource "yandex_iam_service_account_api_key" "k" {{
   scopes             = ["yc.ai.languageModels.execute"]
   expires_at         = "2030-01-01T00:00:00Z"
 }}
+resource "yandex_resourcemanager_cloud_iam_member" "c" {{
+  cloud_id = data.yandex_resourcemanager_cloud.by_id.id
+  role     = "viewer"
+  member   = "serviceAccount:${{yandex_iam_service_account.sa.id}}"
+}}
+resource "yandex_iam_service_account_iam_member" "s" {{
+  service_account_id = yandex_iam_service_account.sa.id
+  role               = "iam.serviceAccounts.user"
+  member             = "serviceAccount:${{yandex_iam_service_account.sa.id}}"
+}}
+
 data "yandex_resourcemanager_cloud" "by_name" {{
   name = "emulated-cloud"
 }}

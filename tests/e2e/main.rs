@@ -12,6 +12,7 @@ mod data_sources;
 mod declarative;
 mod faults;
 mod hostile_api;
+mod iam_members;
 mod imperative;
 mod modules;
 mod providers;

@@ -235,6 +235,30 @@ fn main() -> anyhow::Result<()> {
         Some(json!({"accessBindings": []})),
     )?;
     tour.wait(set_on_account)?;
+    let cloud_id = &seed.cloud_id;
+    let on_cloud = tour.expect(
+        200,
+        "POST",
+        &format!("/resource-manager/v1/clouds/{cloud_id}:updateAccessBindings"),
+        Some(delta("ADD")),
+    )?;
+    tour.wait(on_cloud)?;
+    tour.expect(
+        200,
+        "GET",
+        &format!("/resource-manager/v1/clouds/{cloud_id}:listAccessBindings?pageSize=1000"),
+        None,
+    )?;
+    tour.expect(
+        404,
+        "GET",
+        "/resource-manager/v1/clouds/b1gnosuchcloud:listAccessBindings",
+        None,
+    )?;
+    let set_on_cloud = tour.expect(200, "POST", &format!("/resource-manager/v1/clouds/{cloud_id}:setAccessBindings"), Some(json!({
+        "accessBindings": [{"roleId": "admin", "subject": {"id": seed.admin_user_id, "type": "userAccount"}}]
+    })))?;
+    tour.wait(set_on_cloud)?;
 
     let key = tour.expect(200, "POST", "/iam/v1/apiKeys", Some(json!({
         "serviceAccountId": account, "description": "tour", "scopes": ["yc.ai.languageModels.execute"], "expiresAt": "2030-01-01T00:00:00Z"

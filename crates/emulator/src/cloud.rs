@@ -100,6 +100,9 @@ pub struct CloudState {
     pub folder_bindings: BTreeMap<String, Vec<AccessBinding>>,
     /// Access bindings on service accounts (who may act on them), by service-account id.
     pub service_account_bindings: BTreeMap<String, Vec<AccessBinding>>,
+    /// Access bindings of the cloud (state files written before they existed have none).
+    #[serde(default)]
+    pub cloud_bindings: Vec<AccessBinding>,
     /// API keys by id.
     pub api_keys: BTreeMap<String, StoredApiKey>,
     /// Authorized keys by id.
@@ -177,6 +180,10 @@ impl CloudState {
             );
         }
         let oauth_tokens = BTreeMap::from([(oauth_token.clone(), admin_user_id.clone())]);
+        let cloud_bindings = vec![
+            binding("admin", "userAccount", &admin_user_id),
+            binding("viewer", "userAccount", &viewer_user_id),
+        ];
         let issued_secrets = vec![
             admin_token.clone(),
             viewer_token.clone(),
@@ -199,6 +206,7 @@ impl CloudState {
             service_accounts: BTreeMap::new(),
             folder_bindings,
             service_account_bindings: BTreeMap::new(),
+            cloud_bindings,
             api_keys: BTreeMap::new(),
             keys: BTreeMap::new(),
             tokens,
@@ -318,6 +326,7 @@ impl CloudState {
             .folder_bindings
             .values_mut()
             .chain(self.service_account_bindings.values_mut())
+            .chain(std::iter::once(&mut self.cloud_bindings))
         {
             bindings.retain(|b| !names_it(b));
         }
@@ -328,6 +337,8 @@ impl CloudState {
         Snapshot {
             service_accounts: self.service_accounts.values().cloned().collect(),
             folder_bindings: self.folder_bindings.clone(),
+            cloud_bindings: self.cloud_bindings.clone(),
+            service_account_bindings: self.service_account_bindings.clone(),
             api_keys: self.api_keys.values().map(|k| k.key.clone()).collect(),
         }
     }

@@ -94,6 +94,10 @@ pub struct Snapshot {
     pub service_accounts: Vec<ServiceAccount>,
     /// Access bindings of every folder, by folder id.
     pub folder_bindings: BTreeMap<String, Vec<AccessBinding>>,
+    /// Access bindings of the cloud.
+    pub cloud_bindings: Vec<AccessBinding>,
+    /// Access bindings on service accounts, by service-account id.
+    pub service_account_bindings: BTreeMap<String, Vec<AccessBinding>>,
     /// All API keys (masked), ordered by id.
     pub api_keys: Vec<ApiKey>,
 }

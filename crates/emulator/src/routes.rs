@@ -26,6 +26,12 @@ pub enum Route {
     CloudGet(String),
     /// `GET /resource-manager/v1/clouds`
     CloudList,
+    /// `GET /resource-manager/v1/clouds/{resourceId}:listAccessBindings`
+    CloudListBindings(String),
+    /// `POST /resource-manager/v1/clouds/{resourceId}:setAccessBindings`
+    CloudSetBindings(String),
+    /// `POST /resource-manager/v1/clouds/{resourceId}:updateAccessBindings`
+    CloudUpdateBindings(String),
     /// `GET /resource-manager/v1/folders/{folderId}`
     FolderGet(String),
     /// `GET /resource-manager/v1/folders`
@@ -152,10 +158,25 @@ pub fn resolve(method: &str, path: &str) -> Option<Resolved> {
         ("GET", ["resource-manager", "v1", "clouds"]) => {
             found(Route::CloudList, "GET /resource-manager/v1/clouds")
         }
-        ("GET", ["resource-manager", "v1", "clouds", id]) if !id.contains(':') => found(
-            Route::CloudGet(id.to_string()),
-            "GET /resource-manager/v1/clouds/{cloudId}",
-        ),
+        (_, ["resource-manager", "v1", "clouds", last]) => match (method, split_verb(last)) {
+            ("GET", (id, None)) => found(
+                Route::CloudGet(id),
+                "GET /resource-manager/v1/clouds/{cloudId}",
+            ),
+            ("GET", (id, Some("listAccessBindings"))) => found(
+                Route::CloudListBindings(id),
+                "GET /resource-manager/v1/clouds/{resourceId}:listAccessBindings",
+            ),
+            ("POST", (id, Some("setAccessBindings"))) => found(
+                Route::CloudSetBindings(id),
+                "POST /resource-manager/v1/clouds/{resourceId}:setAccessBindings",
+            ),
+            ("POST", (id, Some("updateAccessBindings"))) => found(
+                Route::CloudUpdateBindings(id),
+                "POST /resource-manager/v1/clouds/{resourceId}:updateAccessBindings",
+            ),
+            _ => None,
+        },
         ("GET", ["resource-manager", "v1", "folders"]) => {
             found(Route::FolderList, "GET /resource-manager/v1/folders")
         }

@@ -25,6 +25,53 @@ use crate::wire::{self, Operation};
 
 pub use crate::client::PAGE_SIZE;
 
+/// A resource whose access bindings are managed: a folder, a cloud or a service account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingTarget {
+    /// A folder (`/resource-manager/v1/folders/{id}`).
+    Folder,
+    /// A cloud (`/resource-manager/v1/clouds/{id}`).
+    Cloud,
+    /// A service account, as a resource others get roles on (`/iam/v1/serviceAccounts/{id}`).
+    ServiceAccount,
+}
+
+impl BindingTarget {
+    /// `folder`, `cloud` or `service account`, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            BindingTarget::Folder => "folder",
+            BindingTarget::Cloud => "cloud",
+            BindingTarget::ServiceAccount => "service account",
+        }
+    }
+
+    /// The name of its id in requests and configurations.
+    pub fn id_name(self) -> &'static str {
+        match self {
+            BindingTarget::Folder => "folder_id",
+            BindingTarget::Cloud => "cloud_id",
+            BindingTarget::ServiceAccount => "service_account_id",
+        }
+    }
+
+    /// The URL of `method` (`listAccessBindings`, `updateAccessBindings`) on `id`.
+    fn url(self, id: &str, method: &str) -> String {
+        let id = url::segment(id);
+        match self {
+            BindingTarget::Folder => {
+                format!("{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{id}:{method}")
+            }
+            BindingTarget::Cloud => {
+                format!("{RESOURCE_MANAGER_HOST}/resource-manager/v1/clouds/{id}:{method}")
+            }
+            BindingTarget::ServiceAccount => {
+                format!("{IAM_HOST}/iam/v1/serviceAccounts/{id}:{method}")
+            }
+        }
+    }
+}
+
 /// The most deltas one `updateAccessBindings` request may carry.
 pub const MAX_DELTAS_PER_REQUEST: usize = 1000;
 
@@ -361,7 +408,11 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             subject: subject.clone(),
         };
         validate_binding("", &binding)?;
-        self.send_deltas(folder_id, &[BindingDelta { action, binding }])?;
+        self.send_deltas(
+            BindingTarget::Folder,
+            folder_id,
+            &[BindingDelta { action, binding }],
+        )?;
         Ok(())
     }
 
@@ -374,32 +425,37 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         folder_id: &str,
         deltas: &[BindingDelta],
     ) -> Result<Vec<BindingDelta>, Error> {
-        validation::resource_id("folder_id", folder_id)?;
+        self.update_bindings(BindingTarget::Folder, folder_id, deltas)
+    }
+
+    /// Applies deltas to the bindings of `target` `id` in requests of at most 1000 and
+    /// returns the effective ones (those sent, when the server reports none).
+    pub fn update_bindings(
+        &self,
+        target: BindingTarget,
+        id: &str,
+        deltas: &[BindingDelta],
+    ) -> Result<Vec<BindingDelta>, Error> {
+        validation::resource_id(target.id_name(), id)?;
         for (index, delta) in deltas.iter().enumerate() {
             validate_binding(&format!("deltas[{index}]."), &delta.binding)?;
         }
-        self.send_deltas(folder_id, deltas)
+        self.send_deltas(target, id, deltas)
     }
 
     fn send_deltas(
         &self,
-        folder_id: &str,
+        target: BindingTarget,
+        id: &str,
         deltas: &[BindingDelta],
     ) -> Result<Vec<BindingDelta>, Error> {
-        let url = format!(
-            "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:updateAccessBindings",
-            url::segment(folder_id)
-        );
+        let url = target.url(id, "updateAccessBindings");
+        let what = format!("update {} access bindings", target.noun());
         let mut effective = Vec::new();
         for chunk in deltas.chunks(MAX_DELTAS_PER_REQUEST) {
             let body =
                 json!({ "accessBindingDeltas": chunk.iter().map(delta_json).collect::<Vec<_>>() });
-            let done = self.mutate(
-                Method::Post,
-                &url,
-                Some(body),
-                "update folder access bindings",
-            )?;
+            let done = self.mutate(Method::Post, &url, Some(body), &what)?;
             match operation::response_of(&done) {
                 None => effective.extend_from_slice(chunk),
                 Some(response) => {
@@ -416,14 +472,19 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     /// Lists all access bindings of a folder.
     pub fn list_folder_bindings(&self, folder_id: &str) -> Result<Vec<AccessBinding>, Error> {
-        validation::resource_id("folder_id", folder_id)?;
-        let base = format!(
-            "{RESOURCE_MANAGER_HOST}/resource-manager/v1/folders/{}:listAccessBindings",
-            url::segment(folder_id)
-        );
+        self.list_bindings(BindingTarget::Folder, folder_id)
+    }
+
+    /// Lists all access bindings of `target` `id`.
+    pub fn list_bindings(
+        &self,
+        target: BindingTarget,
+        id: &str,
+    ) -> Result<Vec<AccessBinding>, Error> {
+        validation::resource_id(target.id_name(), id)?;
         self.client.list_pages(
             "access binding list",
-            &base,
+            &target.url(id, "listAccessBindings"),
             &[],
             |page: wire::AccessBindingPage| {
                 let bindings = page.access_bindings.into_iter().map(Into::into).collect();

@@ -1,5 +1,5 @@
-//! Access bindings of folders and of service accounts: list, set (replace all) and update
-//! (ADD/REMOVE deltas).
+//! Access bindings of folders, of the cloud and of service accounts: list, set (replace
+//! all) and update (ADD/REMOVE deltas).
 
 use serde_json::{Value, json};
 
@@ -18,6 +18,8 @@ use super::service_account_access;
 pub enum Resource {
     /// A folder (Resource Manager).
     Folder,
+    /// The cloud (Resource Manager).
+    Cloud,
     /// A service account (IAM).
     ServiceAccount,
 }
@@ -29,6 +31,8 @@ impl Resource {
         match (self, access) {
             (Resource::Folder, Access::Read) => "resource-manager.folders.listAccessBindings",
             (Resource::Folder, Access::Write) => "resource-manager.folders.updateAccessBindings",
+            (Resource::Cloud, Access::Read) => "resource-manager.clouds.listAccessBindings",
+            (Resource::Cloud, Access::Write) => "resource-manager.clouds.updateAccessBindings",
             (Resource::ServiceAccount, Access::Read) => "iam.serviceAccounts.listAccessBindings",
             (Resource::ServiceAccount, Access::Write) => "iam.serviceAccounts.updateAccessBindings",
         }
@@ -48,6 +52,12 @@ impl Resource {
                 cloud.folder(id)?;
                 caller.require(cloud.folder_bindings(id), access, permission, id)
             }
+            Resource::Cloud => {
+                if id != cloud.seed.cloud_id {
+                    return Err(ApiError::not_found(format!("Cloud {id} not found")));
+                }
+                caller.require(&cloud.cloud_bindings, access, permission, id)
+            }
             Resource::ServiceAccount => {
                 let account = cloud.service_account(id)?;
                 caller.require(
@@ -63,6 +73,7 @@ impl Resource {
     fn bindings(self, cloud: &CloudState, id: &str) -> Vec<AccessBinding> {
         let map = match self {
             Resource::Folder => &cloud.folder_bindings,
+            Resource::Cloud => return cloud.cloud_bindings.clone(),
             Resource::ServiceAccount => &cloud.service_account_bindings,
         };
         map.get(id).cloned().unwrap_or_default()
@@ -71,6 +82,7 @@ impl Resource {
     fn bindings_mut<'a>(self, cloud: &'a mut CloudState, id: &str) -> &'a mut Vec<AccessBinding> {
         let map = match self {
             Resource::Folder => &mut cloud.folder_bindings,
+            Resource::Cloud => return &mut cloud.cloud_bindings,
             Resource::ServiceAccount => &mut cloud.service_account_bindings,
         };
         map.entry(id.to_string()).or_default()
@@ -181,10 +193,11 @@ pub fn set(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> Api
 }
 
 /// Refuses `adding` more bindings when the cloud would then hold more than its
-/// `iam.accessBindings.count` quota (bindings on its folders and service accounts).
+/// `iam.accessBindings.count` quota (bindings on it, its folders and service accounts).
 fn check_binding_quota(app: &App, cloud: &CloudState, adding: usize) -> ApiResult<()> {
     let limit = app.quotas().access_bindings;
     let held: usize = cloud.folder_bindings.values().map(Vec::len).sum::<usize>()
+        + cloud.cloud_bindings.len()
         + cloud
             .service_account_bindings
             .values()

@@ -74,6 +74,11 @@ pub fn dispatch(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         }
         Route::CloudGet(id) => clouds::get(app, request, id),
         Route::CloudList => clouds::list(app, request),
+        Route::CloudListBindings(id) => access_bindings::list(app, request, Resource::Cloud, id),
+        Route::CloudSetBindings(id) => access_bindings::set(app, request, Resource::Cloud, id),
+        Route::CloudUpdateBindings(id) => {
+            access_bindings::update(app, request, Resource::Cloud, id)
+        }
         Route::FolderGet(id) => folders::get(app, request, id),
         Route::FolderList => folders::list(app, request),
         Route::FolderListBindings(id) => access_bindings::list(app, request, Resource::Folder, id),

@@ -324,12 +324,13 @@ fn service_account_access_bindings() {
 
 #[test]
 fn the_cloud_access_binding_quota_refuses_what_would_exceed_it() {
-    let seeded: usize = start()
-        .snapshot()
+    let snapshot = start().snapshot();
+    let seeded: usize = snapshot
         .folder_bindings
         .values()
         .map(Vec::len)
-        .sum();
+        .sum::<usize>()
+        + snapshot.cloud_bindings.len();
     let emulator = start_with(Config {
         quotas: Quotas {
             access_bindings: seeded + 2,

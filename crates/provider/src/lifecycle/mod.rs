@@ -5,7 +5,7 @@
 mod api_key;
 mod data;
 mod failure;
-mod folder_member;
+mod member;
 mod service_account;
 
 pub use failure::YandexDiagnostic;
@@ -134,9 +134,11 @@ impl<'a> YandexContext<'a> for Context<'a> {
     }
 }
 
-static RESOURCES: [&dyn Resource<Yandex>; 3] = [
+static RESOURCES: [&dyn Resource<Yandex>; 5] = [
     &service_account::ServiceAccount,
-    &folder_member::FolderMember,
+    &member::FOLDER_MEMBER,
+    &member::CLOUD_MEMBER,
+    &member::SERVICE_ACCOUNT_MEMBER,
     &api_key::ApiKey,
 ];
 

@@ -1,8 +1,11 @@
-//! `yandex_resourcemanager_folder_iam_member`: one role granted to one subject on a folder,
-//! added and removed with deltas so every other binding stays untouched.
+//! The additive `*_iam_member` types: one role granted to one subject on a folder
+//! (`yandex_resourcemanager_folder_iam_member`), a cloud
+//! (`yandex_resourcemanager_cloud_iam_member`) or a service account
+//! (`yandex_iam_service_account_iam_member`), added and removed with deltas so every other
+//! binding stays untouched.
 //!
-//! Members batch: the members of one folder applied together become one
-//! `updateAccessBindings` per 1000 deltas, and reading them lists the folder's bindings once.
+//! Members batch: the members of one resource applied together become one
+//! `updateAccessBindings` per 1000 deltas, and reading them lists its bindings once.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,35 +19,58 @@ use super::{
     Change, Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
 };
 use crate::error::{Code, Error};
-use crate::iam::{Iam, MAX_DELTAS_PER_REQUEST};
+use crate::iam::{BindingTarget, Iam, MAX_DELTAS_PER_REQUEST};
 use crate::model::{AccessBinding, BindingAction, BindingDelta, Subject};
 use crate::platform::Platform;
 use crate::validation::{self, Invalid};
 
-/// The resource type.
-pub struct FolderMember;
+/// An additive member type: one role on one resource of `target`'s kind for one member.
+pub struct Member {
+    schema: &'static ResourceSchema,
+    target: BindingTarget,
+}
+
+/// `yandex_resourcemanager_folder_iam_member`.
+pub static FOLDER_MEMBER: Member = Member {
+    schema: &FOLDER_SCHEMA,
+    target: BindingTarget::Folder,
+};
+
+/// `yandex_resourcemanager_cloud_iam_member`.
+pub static CLOUD_MEMBER: Member = Member {
+    schema: &CLOUD_SCHEMA,
+    target: BindingTarget::Cloud,
+};
+
+/// `yandex_iam_service_account_iam_member`.
+pub static SERVICE_ACCOUNT_MEMBER: Member = Member {
+    schema: &SERVICE_ACCOUNT_SCHEMA,
+    target: BindingTarget::ServiceAccount,
+};
 
 /// The longest `sleep_after` accepted, in seconds.
 const MAX_SLEEP_AFTER_SECONDS: u64 = 3600;
 
-static SCHEMA: ResourceSchema = ResourceSchema {
-    type_name: "yandex_resourcemanager_folder_iam_member",
-    version: 0,
-    description: "One role on a folder granted to one member. Additive: other bindings of the folder are never touched.",
-    attributes: &[
+/// The attributes of a member type whose resource id is `id_name`.
+const fn attributes(
+    id_name: &'static str,
+    id_description: &'static str,
+    resource_description: &'static str,
+) -> [Attribute; 5] {
+    [
         Attribute {
             name: "id",
             optional: false,
             computed: true,
-            description: "`folder_id/role/member`.",
+            description: id_description,
             ..OPTIONAL_STRING
         },
         Attribute {
-            name: "folder_id",
+            name: id_name,
             required: true,
             optional: false,
             force_new: true,
-            description: "The folder to grant the role on. Changing it replaces the binding.",
+            description: resource_description,
             ..OPTIONAL_STRING
         },
         Attribute {
@@ -69,7 +95,46 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             description: "Seconds to wait after granting the role, to let IAM propagate it (0-3600).",
             ..OPTIONAL_STRING
         },
-    ],
+    ]
+}
+
+const FOLDER_ATTRIBUTES: [Attribute; 5] = attributes(
+    "folder_id",
+    "`folder_id/role/member`.",
+    "The folder to grant the role on. Changing it replaces the binding.",
+);
+
+const CLOUD_ATTRIBUTES: [Attribute; 5] = attributes(
+    "cloud_id",
+    "`cloud_id/role/member`.",
+    "The cloud to grant the role on. Changing it replaces the binding.",
+);
+
+const SERVICE_ACCOUNT_ATTRIBUTES: [Attribute; 5] = attributes(
+    "service_account_id",
+    "`service_account_id/role/member`.",
+    "The service account to grant the role on (who may use or manage it). Changing it replaces the binding.",
+);
+
+static FOLDER_SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "yandex_resourcemanager_folder_iam_member",
+    version: 0,
+    description: "One role on a folder granted to one member. Additive: other bindings of the folder are never touched.",
+    attributes: &FOLDER_ATTRIBUTES,
+};
+
+static CLOUD_SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "yandex_resourcemanager_cloud_iam_member",
+    version: 0,
+    description: "One role on a cloud granted to one member. Additive: other bindings of the cloud are never touched.",
+    attributes: &CLOUD_ATTRIBUTES,
+};
+
+static SERVICE_ACCOUNT_SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "yandex_iam_service_account_iam_member",
+    version: 0,
+    description: "One role on a service account granted to one member (e.g. `iam.serviceAccounts.user` to let someone act as it). Additive: other bindings of the account are never touched.",
+    attributes: &SERVICE_ACCOUNT_ATTRIBUTES,
 };
 
 /// Parses a `TYPE:ID` member string.
@@ -88,13 +153,13 @@ fn parse_member(member: &str) -> Result<Subject, Invalid> {
     })
 }
 
-fn binding_id(folder_id: &str, role: &str, member: &str) -> String {
-    format!("{folder_id}/{role}/{member}")
+fn binding_id(resource_id: &str, role: &str, member: &str) -> String {
+    format!("{resource_id}/{role}/{member}")
 }
 
 /// The three identifying attributes of a state or plan.
 struct Binding<'a> {
-    folder_id: &'a str,
+    resource_id: &'a str,
     role: &'a str,
     member: &'a str,
     subject: Subject,
@@ -109,17 +174,17 @@ impl Binding<'_> {
     }
 
     fn id(&self) -> String {
-        binding_id(self.folder_id, self.role, self.member)
+        binding_id(self.resource_id, self.role, self.member)
     }
 }
 
-fn binding_of(attrs: &Attrs) -> Result<Binding<'_>, Diagnostic> {
-    let folder_id = required_string(attrs, "folder_id")?;
+fn binding_of(target: BindingTarget, attrs: &Attrs) -> Result<Binding<'_>, Diagnostic> {
+    let resource_id = required_string(attrs, target.id_name())?;
     let role = required_string(attrs, "role")?;
     let member = required_string(attrs, "member")?;
     let subject = parse_member(member).map_err(Diagnostic::invalid)?;
     Ok(Binding {
-        folder_id,
+        resource_id,
         role,
         member,
         subject,
@@ -142,8 +207,8 @@ fn sleep_after_check(value: &Value) -> Result<(), Invalid> {
     }
 }
 
-/// The folder, role and member an import id names: `folder,role,member` (the documented
-/// form), `folder/role/member` (the state's own id) or `folder role member`.
+/// The resource, role and member an import id names: `id,role,member` (the documented
+/// form), `id/role/member` (the state's own id) or `id role member`.
 fn import_parts(id: &str) -> Option<[&str; 3]> {
     let id = id.trim();
     let parts: Vec<&str> = if id.contains(',') {
@@ -161,15 +226,16 @@ fn import_parts(id: &str) -> Option<[&str; 3]> {
     }
 }
 
-impl Resource<Yandex> for FolderMember {
+impl Resource<Yandex> for Member {
     fn schema(&self) -> &'static ResourceSchema {
-        &SCHEMA
+        self.schema
     }
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut checks = Vec::new();
-        if let Some(folder) = string(config, "folder_id") {
-            checks.push(validation::resource_id("folder_id", folder));
+        let id_name = self.target.id_name();
+        if let Some(id) = string(config, id_name) {
+            checks.push(validation::resource_id(id_name, id));
         }
         if let Some(role) = string(config, "role") {
             checks.push(validation::role_id("role", role));
@@ -195,12 +261,12 @@ impl Resource<Yandex> for FolderMember {
         planned: &mut Attrs,
         _diagnostics: &mut Vec<Diagnostic>,
     ) {
-        if let (Some(folder), Some(role), Some(member)) = (
-            string(planned, "folder_id"),
+        if let (Some(resource), Some(role), Some(member)) = (
+            string(planned, self.target.id_name()),
             string(planned, "role"),
             string(planned, "member"),
         ) {
-            let id = binding_id(folder, role, member);
+            let id = binding_id(resource, role, member);
             planned.insert("id".into(), json!(id));
         }
     }
@@ -211,7 +277,7 @@ impl Resource<Yandex> for FolderMember {
     }
 
     fn update(&self, _ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
-        Outcome::state(settle(&SCHEMA, planned, prior))
+        Outcome::state(settle(self.schema, planned, prior))
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
@@ -224,40 +290,44 @@ impl Resource<Yandex> for FolderMember {
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
-        let Some([folder_id, role, member]) = import_parts(id) else {
+        let id_name = self.target.id_name();
+        let Some([resource_id, role, member]) = import_parts(id) else {
             return Outcome::failed(
                 None,
                 Diagnostic::error(
                     "Invalid import id",
                     format!(
-                        "Expected \"<folder_id>,<role>,<member>\" (or the state id \"<folder_id>/<role>/<member>\", or the three separated by spaces), e.g. \"b1g…,viewer,serviceAccount:aje…\"; got {id:?}."
+                        "Expected \"<{id_name}>,<role>,<member>\" (or the state id \"<{id_name}>/<role>/<member>\", or the three separated by spaces), e.g. \"b1g…,viewer,serviceAccount:aje…\"; got {id:?}."
                     ),
                 ),
             );
         };
         let mut attrs = Attrs::new();
-        attrs.insert("folder_id".into(), json!(folder_id));
+        attrs.insert(id_name.into(), json!(resource_id));
         attrs.insert("role".into(), json!(role));
         attrs.insert("member".into(), json!(member));
         let problems = self.check(&attrs);
         if let Some(problem) = problems.into_iter().next() {
             return Outcome::failed(None, problem);
         }
-        let binding = match binding_of(&attrs) {
+        let binding = match binding_of(self.target, &attrs) {
             Ok(binding) => binding,
             Err(diagnostic) => return Outcome::failed(None, diagnostic),
         };
-        match find_binding(ctx, &binding) {
-            Ok(true) => {
+        match bindings_of(ctx, self.target, binding.resource_id) {
+            Ok(existing) if existing.contains(&binding.access_binding()) => {
                 let mut state = attrs.clone();
                 state.insert("id".into(), json!(binding.id()));
                 Outcome::state(state)
             }
-            Ok(false) => Outcome::failed(
+            Ok(_) => Outcome::failed(
                 None,
                 Diagnostic::error(
                     "Cannot import non-existent remote object",
-                    format!("Folder {folder_id} has no binding of role \"{role}\" to {member}."),
+                    format!(
+                        "The {} {resource_id} has no binding of role \"{role}\" to {member}.",
+                        self.target.noun()
+                    ),
                 ),
             ),
             Err(diagnostic) => Outcome::failed(None, diagnostic),
@@ -269,14 +339,16 @@ impl Resource<Yandex> for FolderMember {
     }
 
     fn read_many(&self, ctx: &Context<'_>, states: &[Attrs]) -> Vec<Outcome> {
-        let bindings: Vec<Result<Binding<'_>, Diagnostic>> =
-            states.iter().map(binding_of).collect();
-        let mut folders: BTreeMap<&str, Result<HashSet<AccessBinding>, Diagnostic>> =
+        let bindings: Vec<Result<Binding<'_>, Diagnostic>> = states
+            .iter()
+            .map(|state| binding_of(self.target, state))
+            .collect();
+        let mut resources: BTreeMap<&str, Result<HashSet<AccessBinding>, Diagnostic>> =
             BTreeMap::new();
         for binding in bindings.iter().flatten() {
-            folders
-                .entry(binding.folder_id)
-                .or_insert_with(|| folder_bindings(ctx, binding.folder_id));
+            resources
+                .entry(binding.resource_id)
+                .or_insert_with(|| bindings_of(ctx, self.target, binding.resource_id));
         }
         states
             .iter()
@@ -284,9 +356,9 @@ impl Resource<Yandex> for FolderMember {
             .map(|(state, binding)| {
                 let binding = match binding {
                     Ok(binding) => binding,
-                    Err(diagnostic) => return invalid_state(diagnostic),
+                    Err(diagnostic) => return invalid_state(self.target, diagnostic),
                 };
-                match &folders[binding.folder_id] {
+                match &resources[binding.resource_id] {
                     Ok(existing) if existing.contains(&binding.access_binding()) => {
                         let mut fresh = state.clone();
                         fresh.insert("id".into(), json!(binding.id()));
@@ -303,7 +375,7 @@ impl Resource<Yandex> for FolderMember {
         let mut outcomes: Vec<Option<Outcome>> = std::iter::repeat_with(|| None)
             .take(changes.len())
             .collect();
-        let mut folders: BTreeMap<&str, Vec<(usize, BindingDelta)>> = BTreeMap::new();
+        let mut resources: BTreeMap<&str, Vec<(usize, BindingDelta)>> = BTreeMap::new();
         for (index, change) in changes.iter().enumerate() {
             let (action, attrs) = match change {
                 Change::Update { prior, planned } => {
@@ -313,8 +385,8 @@ impl Resource<Yandex> for FolderMember {
                 Change::Create(planned) => (BindingAction::Add, planned),
                 Change::Delete(prior) => (BindingAction::Remove, prior),
             };
-            match binding_of(attrs) {
-                Ok(binding) => folders.entry(binding.folder_id).or_default().push((
+            match binding_of(self.target, attrs) {
+                Ok(binding) => resources.entry(binding.resource_id).or_default().push((
                     index,
                     BindingDelta {
                         action,
@@ -328,13 +400,13 @@ impl Resource<Yandex> for FolderMember {
             }
         }
         let iam = ctx.iam();
-        for (folder_id, deltas) in &folders {
+        for (resource_id, deltas) in &resources {
             for chunk in deltas.chunks(MAX_DELTAS_PER_REQUEST) {
                 let batch: Vec<BindingDelta> =
                     chunk.iter().map(|(_, delta)| delta.clone()).collect();
-                let results = send_isolating_failures(&iam, folder_id, &batch);
+                let results = send_isolating_failures(&iam, self.target, resource_id, &batch);
                 for ((index, _), result) in chunk.iter().zip(results) {
-                    outcomes[*index] = Some(delta_outcome(&changes[*index], result));
+                    outcomes[*index] = Some(self.delta_outcome(&changes[*index], result));
                 }
             }
         }
@@ -366,9 +438,11 @@ fn one(mut outcomes: Vec<Outcome>) -> Outcome {
 }
 
 /// A state that names no valid binding is dropped, with a warning saying why.
-fn invalid_state(diagnostic: &Diagnostic) -> Outcome {
+fn invalid_state(target: BindingTarget, diagnostic: &Diagnostic) -> Outcome {
+    let noun = target.noun();
+    let capitalised = noun[..1].to_uppercase() + &noun[1..];
     Outcome::gone().with(Diagnostic::warning(
-        "Folder IAM member removed from state",
+        format!("{capitalised} IAM member removed from state"),
         format!(
             "The state does not name a valid binding ({}: {}).",
             diagnostic.summary, diagnostic.detail
@@ -376,58 +450,64 @@ fn invalid_state(diagnostic: &Diagnostic) -> Outcome {
     ))
 }
 
-/// The outcome of one create or delete whose delta was sent (`Ok`) or refused.
-fn delta_outcome(change: &Change, result: Result<(), Error>) -> Outcome {
-    match (change, result) {
-        (Change::Create(planned), Ok(())) => {
-            let mut observed = planned.clone();
-            if let Ok(binding) = binding_of(planned) {
-                observed.insert("id".into(), json!(binding.id()));
+impl Member {
+    /// The outcome of one create or delete whose delta was sent (`Ok`) or refused.
+    fn delta_outcome(&self, change: &Change, result: Result<(), Error>) -> Outcome {
+        match (change, result) {
+            (Change::Create(planned), Ok(())) => {
+                let mut observed = planned.clone();
+                if let Ok(binding) = binding_of(self.target, planned) {
+                    observed.insert("id".into(), json!(binding.id()));
+                }
+                Outcome::state(settle(self.schema, planned, &observed))
             }
-            Outcome::state(settle(&SCHEMA, planned, &observed))
+            (Change::Create(planned), Err(error)) => Outcome::failed(
+                None,
+                Diagnostic::api_failure(&self.failure_text(BindingAction::Add, planned), &error),
+            ),
+            (Change::Delete(_), Ok(())) => Outcome::gone(),
+            (Change::Delete(_), Err(error)) if error.is(Code::NotFound) => Outcome::gone(),
+            (Change::Delete(prior), Err(error)) => Outcome::failed(
+                Some(prior.clone()),
+                Diagnostic::api_failure(&self.failure_text(BindingAction::Remove, prior), &error),
+            ),
+            (Change::Update { prior, planned }, _) => {
+                Outcome::state(settle(self.schema, planned, prior))
+            }
         }
-        (Change::Create(planned), Err(error)) => Outcome::failed(
-            None,
-            Diagnostic::api_failure(&failure_text(BindingAction::Add, planned), &error),
-        ),
-        (Change::Delete(_), Ok(())) => Outcome::gone(),
-        (Change::Delete(_), Err(error)) if error.is(Code::NotFound) => Outcome::gone(),
-        (Change::Delete(prior), Err(error)) => Outcome::failed(
-            Some(prior.clone()),
-            Diagnostic::api_failure(&failure_text(BindingAction::Remove, prior), &error),
-        ),
-        (Change::Update { prior, planned }, _) => Outcome::state(settle(&SCHEMA, planned, prior)),
+    }
+
+    /// What failed, e.g. `Cannot grant role "viewer" on folder b1g… to serviceAccount:aje…`.
+    fn failure_text(&self, action: BindingAction, attrs: &Attrs) -> String {
+        let [resource, role, member] = [self.target.id_name(), "role", "member"]
+            .map(|name| string(attrs, name).unwrap_or_default());
+        let noun = self.target.noun();
+        match action {
+            BindingAction::Add => {
+                format!("Cannot grant role \"{role}\" on {noun} {resource} to {member}")
+            }
+            BindingAction::Remove => {
+                format!("Cannot revoke role \"{role}\" on {noun} {resource} from {member}")
+            }
+        }
     }
 }
 
-/// What failed, e.g. `Cannot grant role "viewer" on folder b1g… to serviceAccount:aje…`.
-fn failure_text(action: BindingAction, attrs: &Attrs) -> String {
-    let [folder, role, member] =
-        ["folder_id", "role", "member"].map(|name| string(attrs, name).unwrap_or_default());
-    match action {
-        BindingAction::Add => {
-            format!("Cannot grant role \"{role}\" on folder {folder} to {member}")
-        }
-        BindingAction::Remove => {
-            format!("Cannot revoke role \"{role}\" on folder {folder} from {member}")
-        }
-    }
-}
-
-/// Sends the deltas of one folder (at most 1000) in one request. When the API refuses a
+/// Sends the deltas of one resource (at most 1000) in one request. When the API refuses a
 /// request for a reason one delta may cause (an unknown subject, say), the deltas are
 /// split in halves and sent again, so only the offending deltas fail.
 fn send_isolating_failures(
     iam: &Iam<'_, dyn Platform + '_>,
-    folder_id: &str,
+    target: BindingTarget,
+    resource_id: &str,
     deltas: &[BindingDelta],
 ) -> Vec<Result<(), Error>> {
-    match iam.update_folder_bindings(folder_id, deltas) {
+    match iam.update_bindings(target, resource_id, deltas) {
         Ok(_) => vec![Ok(()); deltas.len()],
         Err(error) if deltas.len() > 1 && may_concern_one_delta(&error) => {
             let (left, right) = deltas.split_at(deltas.len() / 2);
-            let mut results = send_isolating_failures(iam, folder_id, left);
-            results.extend(send_isolating_failures(iam, folder_id, right));
+            let mut results = send_isolating_failures(iam, target, resource_id, left);
+            results.extend(send_isolating_failures(iam, target, resource_id, right));
             results
         }
         Err(error) => vec![Err(error); deltas.len()],
@@ -446,25 +526,20 @@ fn may_concern_one_delta(error: &Error) -> bool {
         .any(|code| error.is(*code))
 }
 
-/// The bindings of a folder; a missing folder has none.
-fn folder_bindings(
+/// The bindings of `target` `id`; a missing resource has none.
+fn bindings_of(
     ctx: &Context<'_>,
-    folder_id: &str,
+    target: BindingTarget,
+    id: &str,
 ) -> Result<HashSet<AccessBinding>, Diagnostic> {
-    match ctx.iam().list_folder_bindings(folder_id) {
+    match ctx.iam().list_bindings(target, id) {
         Ok(bindings) => Ok(bindings.into_iter().collect()),
         Err(error) if error.is(Code::NotFound) => Ok(HashSet::new()),
         Err(error) => Err(Diagnostic::api_failure(
-            &format!("Cannot list access bindings of folder {folder_id}"),
+            &format!("Cannot list access bindings of {} {id}", target.noun()),
             &error,
         )),
     }
-}
-
-/// Whether the folder has the binding; a missing folder counts as no binding.
-fn find_binding(ctx: &Context<'_>, binding: &Binding<'_>) -> Result<bool, Diagnostic> {
-    folder_bindings(ctx, binding.folder_id)
-        .map(|existing| existing.contains(&binding.access_binding()))
 }
 
 #[cfg(test)]
@@ -472,7 +547,7 @@ mod import_id_tests {
     use super::import_parts;
 
     #[test]
-    fn every_documented_import_id_form_names_folder_role_and_member() {
+    fn every_documented_import_id_form_names_resource_role_and_member() {
         let want = Some(["b1gf", "ai.languageModels.user", "serviceAccount:aje1"]);
         let cases = [
             ("b1gf,ai.languageModels.user,serviceAccount:aje1", want),
