@@ -173,3 +173,160 @@ resource "yandex_resourcemanager_cloud_iam_member" "bad" {
     assert!(run.stderr.contains("member"), "{}", run.stderr);
     assert_eq!(cloud.emulator.stats().total_requests, before);
 }
+
+fn folder_roles(cloud: &Cloud, role: &str) -> Vec<String> {
+    let folder = cloud.folder();
+    let mut holders: Vec<String> = cloud.emulator.snapshot().folder_bindings[&folder]
+        .iter()
+        .filter(|b| b.role_id == role)
+        .map(|b| b.subject_id.clone())
+        .collect();
+    holders.sort();
+    holders
+}
+
+fn binding_config(members: &[&str]) -> String {
+    let members: Vec<String> = members
+        .iter()
+        .map(|m| format!("\"serviceAccount:${{yandex_iam_service_account.{m}.id}}\""))
+        .collect();
+    format!(
+        r#"
+resource "yandex_iam_service_account" "a" {{
+  name = "binding-a"
+}}
+
+resource "yandex_iam_service_account" "b" {{
+  name = "binding-b"
+}}
+
+resource "yandex_resourcemanager_folder_iam_member" "a_viewer" {{
+  folder_id = yandex_iam_service_account.a.folder_id
+  role      = "viewer"
+  member    = "serviceAccount:${{yandex_iam_service_account.a.id}}"
+}}
+
+resource "yandex_resourcemanager_folder_iam_binding" "users" {{
+  folder_id = yandex_iam_service_account.a.folder_id
+  role      = "ai.languageModels.user"
+  members   = [{}]
+}}
+
+resource "yandex_iam_service_account_iam_binding" "act_as_a" {{
+  service_account_id = yandex_iam_service_account.a.id
+  role               = "iam.serviceAccounts.user"
+  members            = ["serviceAccount:${{yandex_iam_service_account.b.id}}"]
+}}
+"#,
+        members.join(", ")
+    )
+}
+
+#[test]
+fn bindings_are_authoritative_for_their_role_only() {
+    let cloud = Cloud::start();
+    let folder = cloud.folder();
+    let outsider = cloud.create_account("outsider");
+    cloud
+        .ycprov(&[
+            "role",
+            "bind",
+            "--folder-id",
+            &folder,
+            "--role",
+            "ai.languageModels.user",
+            "--service-account-id",
+            &outsider,
+        ])
+        .ok();
+    let admins = folder_roles(&cloud, "admin");
+
+    let ws = Workspace::new(&binding_config(&["a", "b"]));
+    let apply = ws.run(&cloud, &["apply", "-auto-approve", "-no-color"]);
+    apply.ok();
+    let a = ws.attribute("yandex_iam_service_account.a", "id");
+    let b = ws.attribute("yandex_iam_service_account.b", "id");
+    let (a, b) = (a.as_str().unwrap(), b.as_str().unwrap());
+    let mut both = vec![a.to_string(), b.to_string()];
+    both.sort();
+    assert_eq!(
+        folder_roles(&cloud, "ai.languageModels.user"),
+        both,
+        "the outsider lost the role the binding owns"
+    );
+    assert_eq!(
+        folder_roles(&cloud, "viewer").len(),
+        2,
+        "viewer: the seeded user and a"
+    );
+    assert_eq!(
+        folder_roles(&cloud, "admin"),
+        admins,
+        "other roles untouched"
+    );
+    let on_a = &cloud.emulator.snapshot().service_account_bindings[a];
+    assert_eq!(on_a.len(), 1);
+    assert_eq!(on_a[0].subject_id, b);
+    assert_eq!(
+        ws.attribute("yandex_resourcemanager_folder_iam_binding.users", "id"),
+        format!("{folder}/ai.languageModels.user")
+    );
+
+    let again = ws.run(&cloud, &["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    cloud
+        .ycprov(&[
+            "role",
+            "bind",
+            "--folder-id",
+            &folder,
+            "--role",
+            "ai.languageModels.user",
+            "--service-account-id",
+            &outsider,
+        ])
+        .ok();
+    let drift = ws.run(&cloud, &["plan", "-no-color"]);
+    assert!(
+        drift.ok().contains("1 to change"),
+        "an outside grant of the role is drift:\n{}",
+        drift.stdout
+    );
+
+    ws.write(&binding_config(&["b"]));
+    let shrink = ws.run(&cloud, &["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        shrink.ok().contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        shrink.stdout
+    );
+    assert_eq!(
+        folder_roles(&cloud, "ai.languageModels.user"),
+        [b.to_string()]
+    );
+    assert!(
+        folder_roles(&cloud, "viewer").contains(&a.to_string()),
+        "a keeps its viewer member"
+    );
+
+    let adopted = Workspace::new(&format!(
+        "resource \"yandex_resourcemanager_folder_iam_binding\" \"users\" {{\n  folder_id = \"{folder}\"\n  role      = \"ai.languageModels.user\"\n  members   = [\"serviceAccount:{b}\"]\n}}\n"
+    ));
+    adopted
+        .run(
+            &cloud,
+            &[
+                "import",
+                "yandex_resourcemanager_folder_iam_binding.users",
+                &format!("{folder} ai.languageModels.user"),
+            ],
+        )
+        .ok();
+    let imported = adopted.run(&cloud, &["plan", "-detailed-exitcode"]);
+    assert_eq!(imported.code, 0, "{}{}", imported.stdout, imported.stderr);
+
+    ws.run(&cloud, &["destroy", "-auto-approve"]).ok();
+    assert!(folder_roles(&cloud, "ai.languageModels.user").is_empty());
+    assert_eq!(folder_roles(&cloud, "admin"), admins);
+}

@@ -77,10 +77,11 @@ fn outcome(result: StateResult) -> (Option<Value>, Vec<String>) {
 }
 
 #[test]
-fn only_members_are_marked_as_batch_types() {
+fn only_member_and_binding_types_are_marked_as_batch_types() {
     let schema: Value = serde_json::from_str(&Provider::new().schema()).unwrap();
     for (type_name, resource) in schema["resources"].as_object().unwrap() {
-        let expected = if type_name.ends_with("_iam_member") {
+        let expected = if type_name.ends_with("_iam_member") || type_name.ends_with("_iam_binding")
+        {
             json!(true)
         } else {
             Value::Null

@@ -49,7 +49,7 @@ pub static SERVICE_ACCOUNT_MEMBER: Member = Member {
 };
 
 /// The longest `sleep_after` accepted, in seconds.
-const MAX_SLEEP_AFTER_SECONDS: u64 = 3600;
+pub(super) const MAX_SLEEP_AFTER_SECONDS: u64 = 3600;
 
 /// The attributes of a member type whose resource id is `id_name`.
 const fn attributes(
@@ -138,7 +138,7 @@ static SERVICE_ACCOUNT_SCHEMA: ResourceSchema = ResourceSchema {
 };
 
 /// Parses a `TYPE:ID` member string.
-fn parse_member(member: &str) -> Result<Subject, Invalid> {
+pub(super) fn parse_member(member: &str) -> Result<Subject, Invalid> {
     let Some((kind, id)) = member.split_once(':') else {
         return Err(Invalid {
             path: "member".to_owned(),
@@ -191,7 +191,7 @@ fn binding_of(target: BindingTarget, attrs: &Attrs) -> Result<Binding<'_>, Diagn
     })
 }
 
-fn sleep_after_check(value: &Value) -> Result<(), Invalid> {
+pub(super) fn sleep_after_check(value: &Value) -> Result<(), Invalid> {
     let invalid = |reason: String| Invalid {
         path: "sleep_after".to_owned(),
         reason,
@@ -433,7 +433,7 @@ impl Resource<Yandex> for Member {
 }
 
 /// The single outcome of a one-element batch.
-fn one(mut outcomes: Vec<Outcome>) -> Outcome {
+pub(super) fn one(mut outcomes: Vec<Outcome>) -> Outcome {
     outcomes.pop().unwrap_or_default()
 }
 
@@ -496,7 +496,7 @@ impl Member {
 /// Sends the deltas of one resource (at most 1000) in one request. When the API refuses a
 /// request for a reason one delta may cause (an unknown subject, say), the deltas are
 /// split in halves and sent again, so only the offending deltas fail.
-fn send_isolating_failures(
+pub(super) fn send_isolating_failures(
     iam: &Iam<'_, dyn Platform + '_>,
     target: BindingTarget,
     resource_id: &str,
@@ -527,7 +527,7 @@ fn may_concern_one_delta(error: &Error) -> bool {
 }
 
 /// The bindings of `target` `id`; a missing resource has none.
-fn bindings_of(
+pub(super) fn bindings_of(
     ctx: &Context<'_>,
     target: BindingTarget,
     id: &str,

@@ -6,6 +6,7 @@ mod api_key;
 mod data;
 mod failure;
 mod member;
+mod role_binding;
 mod service_account;
 
 pub use failure::YandexDiagnostic;
@@ -134,11 +135,13 @@ impl<'a> YandexContext<'a> for Context<'a> {
     }
 }
 
-static RESOURCES: [&dyn Resource<Yandex>; 5] = [
+static RESOURCES: [&dyn Resource<Yandex>; 7] = [
     &service_account::ServiceAccount,
     &member::FOLDER_MEMBER,
     &member::CLOUD_MEMBER,
     &member::SERVICE_ACCOUNT_MEMBER,
+    &role_binding::FOLDER_BINDING,
+    &role_binding::SERVICE_ACCOUNT_BINDING,
     &api_key::ApiKey,
 ];
 
