@@ -95,6 +95,11 @@ pub enum Type {
     Map(Box<Type>),
     /// An object with named attributes.
     Object(BTreeMap<String, Type>),
+    /// An object attribute that may be absent (`optional(T)` or `optional(T, default)`):
+    /// absent or null, it takes the default (or null).
+    Optional(Box<Type>, Option<Value>),
+    /// A tuple: a list with one type per element.
+    Tuple(Vec<Type>),
     /// Any value.
     Any,
 }
@@ -113,7 +118,44 @@ impl fmt::Display for Type {
                 let parts: Vec<String> = attrs.iter().map(|(k, t)| format!("{k} = {t}")).collect();
                 write!(f, "object({{{}}})", parts.join(", "))
             }
+            Type::Optional(t, None) => write!(f, "optional({t})"),
+            Type::Optional(t, Some(default)) => write!(f, "optional({t}, {default})"),
+            Type::Tuple(items) => {
+                let parts: Vec<String> = items.iter().map(Type::to_string).collect();
+                write!(f, "tuple([{}])", parts.join(", "))
+            }
         }
+    }
+}
+
+/// The value of a literal expression (strings, numbers, bools, null, and lists and
+/// objects of them), as written in a type's `optional(T, default)`.
+fn literal(expr: &Expression) -> Option<Value> {
+    match expr {
+        Expression::Null(_) => Some(Value::Null),
+        Expression::Bool(b) => Some(Value::Bool(*b.value())),
+        Expression::Number(n) => serde_json::to_value(n.value()).ok(),
+        Expression::String(s) => Some(Value::String(s.value().to_string())),
+        Expression::Array(items) => items
+            .iter()
+            .map(literal)
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
+        Expression::Object(object) => {
+            let mut out = Map::new();
+            for (k, v) in object.iter() {
+                let key = match k {
+                    hcl::edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                    hcl::edit::expr::ObjectKey::Expression(Expression::String(s)) => {
+                        s.value().to_string()
+                    }
+                    _ => return None,
+                };
+                out.insert(key, literal(v.expr())?);
+            }
+            Some(Value::Object(out))
+        }
+        _ => None,
     }
 }
 
@@ -144,6 +186,25 @@ impl Type {
                     .next()
                     .ok_or_else(|| anyhow!("{name}(...) needs one argument"))?;
                 match name {
+                    "optional" => {
+                        let default = match call.args.iter().nth(1) {
+                            Some(expr) => Some(literal(expr).ok_or_else(|| {
+                                anyhow!("the default of optional(...) must be a literal value")
+                            })?),
+                            None => None,
+                        };
+                        Ok(Type::Optional(Box::new(Type::from_expr(arg)?), default))
+                    }
+                    "tuple" => {
+                        let Expression::Array(items) = arg else {
+                            bail!("tuple(...) needs a list of element types")
+                        };
+                        let types = items
+                            .iter()
+                            .map(Type::from_expr)
+                            .collect::<anyhow::Result<Vec<_>>>()?;
+                        Ok(Type::Tuple(types))
+                    }
                     "list" => Ok(Type::List(Box::new(Type::from_expr(arg)?))),
                     "set" => Ok(Type::Set(Box::new(Type::from_expr(arg)?))),
                     "map" => Ok(Type::Map(Box::new(Type::from_expr(arg)?))),
@@ -229,9 +290,14 @@ impl Type {
             (Type::Object(attrs), Value::Object(m)) => {
                 let mut out = Map::new();
                 for (k, t) in attrs {
-                    let item = m
-                        .get(k)
-                        .ok_or_else(|| format!("attribute {k:?} is required"))?;
+                    let item = match (m.get(k), t) {
+                        (Some(v), Type::Optional(_, Some(default))) if v.is_null() => default,
+                        (Some(v), _) => v,
+                        (None, Type::Optional(_, default)) => {
+                            default.as_ref().unwrap_or(&Value::Null)
+                        }
+                        (None, _) => return Err(format!("attribute {k:?} is required")),
+                    };
                     out.insert(
                         k.clone(),
                         t.convert(item)
@@ -239,6 +305,16 @@ impl Type {
                     );
                 }
                 Ok(Value::Object(out))
+            }
+            (Type::Optional(t, _), _) => t.convert(v),
+            (Type::Tuple(types), Value::Array(items)) if types.len() == items.len() => {
+                let items = types
+                    .iter()
+                    .zip(items)
+                    .enumerate()
+                    .map(|(i, (t, item))| t.convert(item).map_err(|e| format!("element {i}: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::Array(items))
             }
             _ => Err(format!(
                 "{} required, got {}",
@@ -255,6 +331,8 @@ impl Type {
             Type::Set(t) => format!("set of {}", t.describe()),
             Type::Map(t) => format!("map of {}", t.describe()),
             Type::Object(_) => "object".to_string(),
+            Type::Optional(t, _) => t.describe(),
+            Type::Tuple(items) => format!("tuple of {} elements", items.len()),
             other => other.to_string(),
         }
     }
@@ -326,6 +404,28 @@ mod tests {
                 Ok(json!({"a": "1"})),
             ),
             ("list(string)", unknown(), Ok(unknown())),
+            (
+                "object({a = string, b = optional(number), c = optional(string, \"viewer\")})",
+                json!({"a": "x"}),
+                Ok(json!({"a": "x", "b": null, "c": "viewer"})),
+            ),
+            (
+                "object({c = optional(string, \"viewer\")})",
+                json!({"c": null}),
+                Ok(json!({"c": "viewer"})),
+            ),
+            (
+                "list(object({name = string, roles = optional(list(string), [])}))",
+                json!([{"name": "a"}, {"name": "b", "roles": ["x"]}]),
+                Ok(json!([{"name": "a", "roles": []}, {"name": "b", "roles": ["x"]}])),
+            ),
+            ("object({a = string})", json!({}), Err(())),
+            (
+                "tuple([string, number])",
+                json!([1, "2"]),
+                Ok(json!(["1", 2])),
+            ),
+            ("tuple([string])", json!([1, 2]), Err(())),
         ];
         for (ty, input, want) in cases {
             let got = Type::parse(ty).unwrap().convert(&input).map_err(|_| ());

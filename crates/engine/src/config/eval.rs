@@ -616,6 +616,35 @@ impl Evaluator<'_, '_> {
                 return Ok(value);
             }
             (UNKNOWN_FUNCTION, None, 0) => return Ok(unknown()),
+            ("try", Some(_), _) => {
+                let mut last = None;
+                for arg in call.args.iter() {
+                    match self.expr(arg, bound) {
+                        Ok(value) => return Ok(value),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                return Err(last.map_or_else(
+                    || self.err(call, "Invalid function argument", "try needs an argument."),
+                    |e| {
+                        self.err(
+                            call,
+                            "Invalid function argument",
+                            format!(
+                                "No expression in the try call succeeded; the last failed with: {}",
+                                e.detail
+                            ),
+                        )
+                    },
+                ));
+            }
+            ("can", Some(arg), 1) => {
+                return Ok(match self.expr(arg, bound) {
+                    Ok(value) if is_unknown(&value) => unknown(),
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                });
+            }
             _ => {}
         }
         if !functions::NAMES.contains(&name) {

@@ -21,13 +21,25 @@ pub struct FunctionContext {
 
 /// Every supported function name.
 pub const NAMES: &[&str] = &[
+    "abs",
+    "alltrue",
+    "anytrue",
+    "ceil",
+    "can",
+    "chunklist",
     "coalesce",
+    "coalescelist",
+    "compact",
     "concat",
     "contains",
     "distinct",
     "element",
+    "endswith",
     "flatten",
+    "floor",
     "format",
+    "formatlist",
+    "index",
     "join",
     "jsondecode",
     "jsonencode",
@@ -35,23 +47,43 @@ pub const NAMES: &[&str] = &[
     "length",
     "lookup",
     "lower",
+    "max",
     "merge",
+    "min",
     "nonsensitive",
+    "one",
     "plantimestamp",
+    "range",
     "replace",
+    "reverse",
     "sensitive",
+    "setintersection",
+    "setsubtract",
+    "setunion",
+    "slice",
+    "sort",
     "split",
+    "startswith",
+    "strrev",
+    "substr",
+    "sum",
     "timeadd",
     "timestamp",
+    "title",
     "tobool",
     "tolist",
     "tomap",
     "tonumber",
     "toset",
     "tostring",
+    "trim",
+    "trimprefix",
     "trimspace",
+    "trimsuffix",
+    "try",
     "upper",
     "values",
+    "zipmap",
 ];
 
 type Result = std::result::Result<Value, String>;
@@ -334,6 +366,316 @@ pub fn call(name: &str, args: &[Value], ctx: &FunctionContext) -> Result {
                 &string_arg(&args[2], "the replacement")?,
             )))
         }
+        other => more(other, args),
+    }
+}
+
+/// A finite number argument.
+fn number_arg(v: &Value, what: &str) -> std::result::Result<f64, String> {
+    crate::value::Type::Number
+        .convert(v)
+        .ok()
+        .and_then(|n| n.as_f64())
+        .ok_or_else(|| format!("{what} must be a number, got {}", kind_name(v)))
+}
+
+/// A whole number argument.
+fn whole_arg(v: &Value, what: &str) -> std::result::Result<i64, String> {
+    let n = number_arg(v, what)?;
+    if n.fract() != 0.0 {
+        return Err(format!("{what} must be a whole number, got {n}"));
+    }
+    Ok(n as i64)
+}
+
+/// The collection functions and the string functions beyond the first set.
+fn more(name: &str, args: &[Value]) -> Result {
+    match name {
+        "one" => {
+            arity(args, 1, 1)?;
+            match list_arg(&args[0], "the argument")?.as_slice() {
+                [] => Ok(Value::Null),
+                [only] => Ok(only.clone()),
+                items => Err(format!(
+                    "must be a list or set with at most one element, got {}",
+                    items.len()
+                )),
+            }
+        }
+        "compact" => {
+            arity(args, 1, 1)?;
+            Ok(Value::Array(
+                list_arg(&args[0], "the argument")?
+                    .iter()
+                    .filter(|v| !v.is_null() && v.as_str() != Some(""))
+                    .cloned()
+                    .collect(),
+            ))
+        }
+        "zipmap" => {
+            arity(args, 2, 2)?;
+            let keys = list_arg(&args[0], "the keys")?;
+            let values = list_arg(&args[1], "the values")?;
+            if keys.len() != values.len() {
+                return Err(format!(
+                    "the keys ({}) and values ({}) must be as many",
+                    keys.len(),
+                    values.len()
+                ));
+            }
+            let mut out = Map::new();
+            for (k, v) in keys.iter().zip(values) {
+                out.insert(string_arg(k, "each key")?, v.clone());
+            }
+            Ok(Value::Object(out))
+        }
+        "startswith" | "endswith" => {
+            arity(args, 2, 2)?;
+            let s = string_arg(&args[0], "the string")?;
+            let affix = string_arg(&args[1], "the prefix or suffix")?;
+            Ok(Value::Bool(if name == "startswith" {
+                s.starts_with(&affix)
+            } else {
+                s.ends_with(&affix)
+            }))
+        }
+        "trimprefix" | "trimsuffix" | "trim" => {
+            arity(args, 2, 2)?;
+            let s = string_arg(&args[0], "the string")?;
+            let cut = string_arg(&args[1], "the characters")?;
+            Ok(Value::from(match name {
+                "trimprefix" => s.strip_prefix(cut.as_str()).unwrap_or(&s).to_string(),
+                "trimsuffix" => s.strip_suffix(cut.as_str()).unwrap_or(&s).to_string(),
+                _ => s.trim_matches(|c| cut.contains(c)).to_string(),
+            }))
+        }
+        "substr" => {
+            arity(args, 3, 3)?;
+            let chars: Vec<char> = string_arg(&args[0], "the string")?.chars().collect();
+            let offset = whole_arg(&args[1], "the offset")?;
+            let length = whole_arg(&args[2], "the length")?;
+            let len = chars.len() as i64;
+            let start = if offset < 0 { len + offset } else { offset };
+            if start < 0 || start > len {
+                return Err(format!("offset {offset} is outside the string"));
+            }
+            let end = if length < 0 {
+                len
+            } else {
+                (start + length).min(len)
+            };
+            Ok(Value::from(
+                chars[start as usize..end as usize]
+                    .iter()
+                    .collect::<String>(),
+            ))
+        }
+        "strrev" => {
+            arity(args, 1, 1)?;
+            Ok(Value::from(
+                string_arg(&args[0], "the argument")?
+                    .chars()
+                    .rev()
+                    .collect::<String>(),
+            ))
+        }
+        "title" => {
+            arity(args, 1, 1)?;
+            let s = string_arg(&args[0], "the argument")?;
+            let mut out = String::new();
+            let mut start = true;
+            for c in s.chars() {
+                if start {
+                    out.extend(c.to_uppercase());
+                } else {
+                    out.push(c);
+                }
+                start = !c.is_alphanumeric();
+            }
+            Ok(Value::from(out))
+        }
+        "formatlist" => {
+            arity(args, 1, usize::MAX)?;
+            let spec = string_arg(&args[0], "the format")?;
+            let n = args[1..]
+                .iter()
+                .filter_map(Value::as_array)
+                .map(Vec::len)
+                .max()
+                .unwrap_or(1);
+            let mut out = Vec::new();
+            for i in 0..n {
+                let row: Vec<Value> = args[1..]
+                    .iter()
+                    .map(|a| match a {
+                        Value::Array(items) => items.get(i).cloned().unwrap_or(Value::Null),
+                        other => other.clone(),
+                    })
+                    .collect();
+                out.push(Value::from(format(&spec, &row)?));
+            }
+            Ok(Value::Array(out))
+        }
+        "range" => {
+            arity(args, 1, 3)?;
+            let nums: Vec<f64> = args
+                .iter()
+                .map(|a| number_arg(a, "each argument"))
+                .collect::<std::result::Result<_, _>>()?;
+            let (start, end, step) = match nums[..] {
+                [end] => (0.0, end, 1.0),
+                [start, end] => (start, end, if end >= start { 1.0 } else { -1.0 }),
+                [start, end, step] => (start, end, step),
+                _ => unreachable!("arity checked"),
+            };
+            if step == 0.0 {
+                return Err("the step must not be zero".into());
+            }
+            let mut out = Vec::new();
+            let mut x = start;
+            while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
+                if out.len() >= crate::limits::MAX_INSTANCES_PER_RESOURCE {
+                    return Err(format!(
+                        "more than {} elements",
+                        crate::limits::MAX_INSTANCES_PER_RESOURCE
+                    ));
+                }
+                out.push(crate::value::number(x));
+                x += step;
+            }
+            Ok(Value::Array(out))
+        }
+        "max" | "min" | "sum" => {
+            let items: Vec<Value> = if name == "sum" {
+                arity(args, 1, 1)?;
+                list_arg(&args[0], "the argument")?.clone()
+            } else {
+                arity(args, 1, usize::MAX)?;
+                args.to_vec()
+            };
+            let nums: Vec<f64> = items
+                .iter()
+                .map(|a| number_arg(a, "each number"))
+                .collect::<std::result::Result<_, _>>()?;
+            if nums.is_empty() {
+                return Err("needs at least one number".into());
+            }
+            Ok(crate::value::number(match name {
+                "max" => nums.iter().copied().fold(f64::MIN, f64::max),
+                "min" => nums.iter().copied().fold(f64::MAX, f64::min),
+                _ => nums.iter().sum(),
+            }))
+        }
+        "abs" | "ceil" | "floor" => {
+            arity(args, 1, 1)?;
+            let n = number_arg(&args[0], "the argument")?;
+            Ok(crate::value::number(match name {
+                "abs" => n.abs(),
+                "ceil" => n.ceil(),
+                _ => n.floor(),
+            }))
+        }
+        "alltrue" | "anytrue" => {
+            arity(args, 1, 1)?;
+            let items = list_arg(&args[0], "the argument")?;
+            let bools: Vec<bool> = items
+                .iter()
+                .map(|v| match crate::value::Type::Bool.convert(v) {
+                    Ok(Value::Bool(b)) => Ok(b),
+                    _ => Err(format!("each element must be a bool, got {}", kind_name(v))),
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            Ok(Value::Bool(if name == "alltrue" {
+                bools.iter().all(|b| *b)
+            } else {
+                bools.iter().any(|b| *b)
+            }))
+        }
+        "index" => {
+            arity(args, 2, 2)?;
+            list_arg(&args[0], "the list")?
+                .iter()
+                .position(|v| crate::value::values_equal(v, &args[1]))
+                .map(Value::from)
+                .ok_or_else(|| "the value is not in the list".to_string())
+        }
+        "reverse" => {
+            arity(args, 1, 1)?;
+            let mut items = list_arg(&args[0], "the argument")?.clone();
+            items.reverse();
+            Ok(Value::Array(items))
+        }
+        "sort" => {
+            arity(args, 1, 1)?;
+            let mut items = list_arg(&args[0], "the argument")?
+                .iter()
+                .map(|v| string_arg(v, "each element"))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            items.sort();
+            Ok(Value::Array(items.into_iter().map(Value::from).collect()))
+        }
+        "slice" => {
+            arity(args, 3, 3)?;
+            let items = list_arg(&args[0], "the list")?;
+            let start = whole_arg(&args[1], "the start index")?;
+            let end = whole_arg(&args[2], "the end index")?;
+            if start < 0 || end < start || end as usize > items.len() {
+                return Err(format!(
+                    "the indexes {start}..{end} do not fit a list of {}",
+                    items.len()
+                ));
+            }
+            Ok(Value::Array(items[start as usize..end as usize].to_vec()))
+        }
+        "chunklist" => {
+            arity(args, 2, 2)?;
+            let items = list_arg(&args[0], "the list")?;
+            let size = whole_arg(&args[1], "the size")?;
+            if size < 0 {
+                return Err("the size must not be negative".into());
+            }
+            if size == 0 {
+                return Ok(Value::Array(vec![Value::Array(items.clone())]));
+            }
+            Ok(Value::Array(
+                items
+                    .chunks(size as usize)
+                    .map(|c| Value::Array(c.to_vec()))
+                    .collect(),
+            ))
+        }
+        "coalescelist" => {
+            arity(args, 1, usize::MAX)?;
+            for arg in args {
+                if !list_arg(arg, "each argument")?.is_empty() {
+                    return Ok(arg.clone());
+                }
+            }
+            Ok(Value::Array(Vec::new()))
+        }
+        "setunion" | "setintersection" | "setsubtract" => {
+            arity(args, if name == "setsubtract" { 2 } else { 1 }, usize::MAX)?;
+            let sets: Vec<&Vec<Value>> = args
+                .iter()
+                .map(|a| list_arg(a, "each set"))
+                .collect::<std::result::Result<_, _>>()?;
+            let has =
+                |set: &Vec<Value>, v: &Value| set.iter().any(|x| crate::value::values_equal(x, v));
+            let items: Vec<Value> = match name {
+                "setunion" => sets.iter().flat_map(|s| s.iter().cloned()).collect(),
+                "setintersection" => sets[0]
+                    .iter()
+                    .filter(|v| sets[1..].iter().all(|s| has(s, v)))
+                    .cloned()
+                    .collect(),
+                _ => sets[0]
+                    .iter()
+                    .filter(|v| !has(sets[1], v))
+                    .cloned()
+                    .collect(),
+            };
+            Ok(Value::Array(set_normalise(items)))
+        }
         other => Err(format!("unknown function {other}")),
     }
 }
@@ -501,6 +843,87 @@ mod tests {
                 json!([unknown(), 1]),
             ),
             ("join", vec![json!(","), json!(["a", unknown()])], unknown()),
+            ("one", vec![json!([])], json!(null)),
+            ("one", vec![json!(["a"])], json!("a")),
+            (
+                "compact",
+                vec![json!(["a", "", null, "b"])],
+                json!(["a", "b"]),
+            ),
+            (
+                "zipmap",
+                vec![json!(["a", "b"]), json!([1, 2])],
+                json!({"a": 1, "b": 2}),
+            ),
+            (
+                "startswith",
+                vec![json!("yc.ai"), json!("yc.")],
+                json!(true),
+            ),
+            ("endswith", vec![json!("yc.ai"), json!(".x")], json!(false)),
+            (
+                "trimprefix",
+                vec![json!("sa-team"), json!("sa-")],
+                json!("team"),
+            ),
+            ("trimsuffix", vec![json!("a.tf"), json!(".tf")], json!("a")),
+            ("trim", vec![json!("?!a?!"), json!("!?")], json!("a")),
+            (
+                "substr",
+                vec![json!("hello"), json!(1), json!(3)],
+                json!("ell"),
+            ),
+            (
+                "substr",
+                vec![json!("hello"), json!(-3), json!(-1)],
+                json!("llo"),
+            ),
+            ("strrev", vec![json!("abc")], json!("cba")),
+            ("title", vec![json!("hello world")], json!("Hello World")),
+            (
+                "formatlist",
+                vec![json!("%s-%s"), json!(["a", "b"]), json!("x")],
+                json!(["a-x", "b-x"]),
+            ),
+            ("range", vec![json!(3)], json!([0, 1, 2])),
+            ("range", vec![json!(1), json!(7), json!(3)], json!([1, 4])),
+            ("max", vec![json!(1), json!(5), json!(3)], json!(5)),
+            ("min", vec![json!(2), json!("1")], json!(1)),
+            ("sum", vec![json!([1, 2, 3])], json!(6)),
+            ("abs", vec![json!(-2)], json!(2)),
+            ("ceil", vec![json!(1.2)], json!(2)),
+            ("floor", vec![json!(1.8)], json!(1)),
+            ("alltrue", vec![json!([true, "true"])], json!(true)),
+            ("anytrue", vec![json!([false])], json!(false)),
+            ("index", vec![json!(["a", "b"]), json!("b")], json!(1)),
+            ("reverse", vec![json!([1, 2])], json!([2, 1])),
+            ("sort", vec![json!(["b", "a"])], json!(["a", "b"])),
+            (
+                "slice",
+                vec![json!([1, 2, 3]), json!(1), json!(3)],
+                json!([2, 3]),
+            ),
+            (
+                "chunklist",
+                vec![json!([1, 2, 3]), json!(2)],
+                json!([[1, 2], [3]]),
+            ),
+            ("coalescelist", vec![json!([]), json!(["a"])], json!(["a"])),
+            (
+                "setunion",
+                vec![json!(["b"]), json!(["a", "b"])],
+                json!(["a", "b"]),
+            ),
+            (
+                "setintersection",
+                vec![json!(["a", "b"]), json!(["b", "c"])],
+                json!(["b"]),
+            ),
+            (
+                "setsubtract",
+                vec![json!(["a", "b"]), json!(["b"])],
+                json!(["a"]),
+            ),
         ];
         for (name, args, want) in cases {
             assert_eq!(

@@ -277,3 +277,61 @@ fn module_variable_validations_are_checked_per_instance() {
     assert!(!run.err.contains("good-name"), "{}", run.err);
     assert!(ws.provider.calls().is_empty());
 }
+
+#[test]
+fn optional_attributes_and_try_work_as_in_terraform() {
+    let ws = workspace(&[
+        (
+            "main.tf",
+            r#"
+module "team" {
+  source = "./team"
+  accounts = [
+    { name = "alpha" },
+    { name = "beta", description = "second" },
+  ]
+}
+"#,
+        ),
+        (
+            "team/main.tf",
+            r#"
+variable "accounts" {
+  type = list(object({
+    name        = string
+    description = optional(string, "managed")
+    labels      = optional(map(string))
+  }))
+}
+locals {
+  by_name = { for a in var.accounts : a.name => a }
+}
+resource "yandex_iam_service_account" "sa" {
+  for_each    = local.by_name
+  name        = "${each.key}-${one(compact([try(each.value.labels.env, ""), "x"]))}"
+  description = can(each.value.missing) ? "never" : each.value.description
+}
+"#,
+        ),
+    ]);
+    ws.apply_ok();
+    let mut got: Vec<(String, String)> = ws
+        .provider
+        .objects(SA)
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap().to_string(),
+                o["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("alpha-x".to_string(), "managed".to_string()),
+            ("beta-x".to_string(), "second".to_string()),
+        ]
+    );
+}

@@ -51,11 +51,13 @@ pub static SERVICE_ACCOUNT_MEMBER: Member = Member {
 /// The longest `sleep_after` accepted, in seconds.
 pub(super) const MAX_SLEEP_AFTER_SECONDS: u64 = 3600;
 
-/// The attributes of a member type whose resource id is `id_name`.
-const fn attributes(
+/// The attributes of a member or binding type whose resource id is `id_name` and whose
+/// subjects are `subjects` (`member`, or the binding's `members`).
+pub(super) const fn attributes(
     id_name: &'static str,
     id_description: &'static str,
     resource_description: &'static str,
+    subjects: Attribute,
 ) -> [Attribute; 5] {
     [
         Attribute {
@@ -81,14 +83,7 @@ const fn attributes(
             description: "The role id, e.g. `ai.languageModels.user`. Changing it replaces the binding.",
             ..OPTIONAL_STRING
         },
-        Attribute {
-            name: "member",
-            required: true,
-            optional: false,
-            force_new: true,
-            description: "The subject as `TYPE:ID`, TYPE one of serviceAccount, userAccount, federatedUser, group, system (e.g. `serviceAccount:aje…`, `system:allUsers`). Changing it replaces the binding.",
-            ..OPTIONAL_STRING
-        },
+        subjects,
         Attribute {
             name: "sleep_after",
             ty: AttrType::Number,
@@ -98,22 +93,35 @@ const fn attributes(
     ]
 }
 
+/// The `member` of a member type.
+const MEMBER: Attribute = Attribute {
+    name: "member",
+    required: true,
+    optional: false,
+    force_new: true,
+    description: "The subject as `TYPE:ID`, TYPE one of serviceAccount, userAccount, federatedUser, group, system (e.g. `serviceAccount:aje…`, `system:allUsers`). Changing it replaces the binding.",
+    ..OPTIONAL_STRING
+};
+
 const FOLDER_ATTRIBUTES: [Attribute; 5] = attributes(
     "folder_id",
     "`folder_id/role/member`.",
     "The folder to grant the role on. Changing it replaces the binding.",
+    MEMBER,
 );
 
 const CLOUD_ATTRIBUTES: [Attribute; 5] = attributes(
     "cloud_id",
     "`cloud_id/role/member`.",
     "The cloud to grant the role on. Changing it replaces the binding.",
+    MEMBER,
 );
 
 const SERVICE_ACCOUNT_ATTRIBUTES: [Attribute; 5] = attributes(
     "service_account_id",
     "`service_account_id/role/member`.",
     "The service account to grant the role on (who may use or manage it). Changing it replaces the binding.",
+    MEMBER,
 );
 
 static FOLDER_SCHEMA: ResourceSchema = ResourceSchema {

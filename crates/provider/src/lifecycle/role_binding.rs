@@ -18,7 +18,7 @@ use ycprov_provider_sdk::schema::{
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
 use super::member::{
-    MAX_SLEEP_AFTER_SECONDS, bindings_of, one, parse_member, send_isolating_failures,
+    MAX_SLEEP_AFTER_SECONDS, attributes, bindings_of, one, parse_member, send_isolating_failures,
     sleep_after_check,
 };
 use super::{
@@ -47,63 +47,29 @@ pub static SERVICE_ACCOUNT_BINDING: RoleBinding = RoleBinding {
     target: BindingTarget::ServiceAccount,
 };
 
-const fn attributes(
-    id_name: &'static str,
-    id_description: &'static str,
-    resource_description: &'static str,
-) -> [Attribute; 5] {
-    [
-        Attribute {
-            name: "id",
-            optional: false,
-            computed: true,
-            description: id_description,
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: id_name,
-            required: true,
-            optional: false,
-            force_new: true,
-            description: resource_description,
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "role",
-            required: true,
-            optional: false,
-            force_new: true,
-            description: "The role id, e.g. `ai.languageModels.user`. Changing it replaces the binding.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "members",
-            ty: AttrType::ListOfString,
-            required: true,
-            optional: false,
-            equivalence: Equivalence::Set,
-            description: "Every subject that holds the role, as `TYPE:ID` (e.g. `serviceAccount:aje…`); compared as a set. Others holding the role lose it. Changes in place.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "sleep_after",
-            ty: AttrType::Number,
-            description: "Seconds to wait after granting the role, to let IAM propagate it (0-3600).",
-            ..OPTIONAL_STRING
-        },
-    ]
-}
+/// The `members` of a binding type.
+const MEMBERS: Attribute = Attribute {
+    name: "members",
+    ty: AttrType::ListOfString,
+    required: true,
+    optional: false,
+    equivalence: Equivalence::Set,
+    description: "Every subject that holds the role, as `TYPE:ID` (e.g. `serviceAccount:aje…`); compared as a set. Others holding the role lose it. Changes in place.",
+    ..OPTIONAL_STRING
+};
 
 const FOLDER_ATTRIBUTES: [Attribute; 5] = attributes(
     "folder_id",
     "`folder_id/role`.",
     "The folder whose role this is. Changing it replaces the binding.",
+    MEMBERS,
 );
 
 const SERVICE_ACCOUNT_ATTRIBUTES: [Attribute; 5] = attributes(
     "service_account_id",
     "`service_account_id/role`.",
     "The service account whose role this is. Changing it replaces the binding.",
+    MEMBERS,
 );
 
 static FOLDER_SCHEMA: ResourceSchema = ResourceSchema {
