@@ -35,6 +35,7 @@ from google.protobuf.message_factory import GetMessageClass
 from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (registers RequestInfo)
 from yandex.cloud.api import operation_pb2 as operation_options
 from yandex.cloud.endpoint import api_endpoint_service_pb2
+from yandex.cloud.iam.v1.awscompatibility import access_key_service_pb2
 from yandex.cloud.iam.v1 import (
     api_key_service_pb2,
     iam_token_service_pb2,
@@ -46,6 +47,7 @@ from yandex.cloud.resourcemanager.v1 import cloud_service_pb2, folder_service_pb
 
 SERVICE_FILES = [
     service_account_service_pb2,
+    access_key_service_pb2,
     api_key_service_pb2,
     key_service_pb2,
     iam_token_service_pb2,

@@ -137,6 +137,15 @@ resource "yandex_iam_service_account_api_key" "k" {{
   scopes             = ["yc.ai.languageModels.execute"]
   expires_at         = "2030-01-01T00:00:00Z"
 }}
+resource "yandex_iam_service_account_static_access_key" "a" {{
+  service_account_id = yandex_iam_service_account.sa.id
+  description        = "{description}"
+}}
+resource "yandex_resourcemanager_folder_iam_binding" "b" {{
+  folder_id = yandex_iam_service_account.sa.folder_id
+  role      = "ai.imageGeneration.user"
+  members   = ["serviceAccount:${{yandex_iam_service_account.sa.id}}"]
+}}
 resource "yandex_resourcemanager_cloud_iam_member" "c" {{
   cloud_id = data.yandex_resourcemanager_cloud.by_id.id
   role     = "viewer"

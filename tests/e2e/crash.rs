@@ -385,3 +385,64 @@ fn applies_killed_anywhere_converge_on_the_next_run() {
     );
     assert!(revoked > 0, "some kill points lost a key's secret");
 }
+
+/// A static access key whose create answer never reached the killed apply is revoked by
+/// the next apply and replaced by one whose secret is stored.
+#[test]
+fn a_static_key_whose_secret_was_lost_is_revoked_and_replaced() {
+    let cloud = new_cloud();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"
+resource "yandex_iam_service_account" "s3" {
+  name = "crash-static"
+}
+
+resource "yandex_iam_service_account_static_access_key" "key" {
+  service_account_id = yandex_iam_service_account.s3.id
+  description        = "storage"
+}
+"#,
+    )
+    .unwrap();
+    let stop = arm(&cloud.emulator, 2);
+    let mut first = cloud.command_in(dir);
+    first.args(["apply", "-auto-approve"]);
+    assert!(
+        run_until_stopped(first, dir, &stop),
+        "killed at the key's create"
+    );
+    cloud.emulator.set_request_hook(None);
+    let lost = cloud.emulator.snapshot().access_keys;
+    assert_eq!(lost.len(), 1, "the killed run's key exists");
+
+    let rerun = Run::of(cloud.command_in(dir).args(["apply", "-auto-approve"]));
+    rerun.ok();
+    assert!(
+        rerun
+            .stderr
+            .contains("Static access key with a lost secret revoked"),
+        "{}",
+        rerun.stderr
+    );
+    let keys = cloud.emulator.snapshot().access_keys;
+    assert_eq!(keys.len(), 1, "one key: the replacement");
+    assert_ne!(keys[0].id, lost[0].id);
+    let state = state(dir);
+    let record = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "yandex_iam_service_account_static_access_key")
+        .unwrap();
+    assert_eq!(record["attributes"]["id"], keys[0].id);
+    assert_eq!(record["attributes"]["access_key"], keys[0].key_id);
+    let secret = record["attributes"]["secret_key"].as_str().unwrap();
+    assert!(
+        secret.starts_with("YC") && secret.len() == 40,
+        "a stored secret"
+    );
+    assert!(record.get("pending_create").is_none());
+}

@@ -19,6 +19,7 @@ mod providers;
 mod s3_backend;
 mod sandbox;
 mod secrets;
+mod static_keys;
 mod stock_hosts;
 mod support;
 mod terraform_blocks;

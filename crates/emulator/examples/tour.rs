@@ -283,6 +283,41 @@ fn main() -> anyhow::Result<()> {
         "updateMask": "scopes,expiresAt", "scopes": ["yc.ai.languageModels.execute", "yc.postbox.send"], "expiresAt": "2031-01-01T00:00:00Z"
     })))?;
     tour.wait(key_update)?;
+    let access_key = tour.expect(
+        200,
+        "POST",
+        "/iam/aws-compatibility/v1/accessKeys",
+        Some(json!({"serviceAccountId": account, "description": "tour"})),
+    )?;
+    let access_key_id = access_key["accessKey"]["id"]
+        .as_str()
+        .context("access key id")?
+        .to_string();
+    tour.expect(
+        200,
+        "GET",
+        &format!("/iam/aws-compatibility/v1/accessKeys/{access_key_id}"),
+        None,
+    )?;
+    tour.expect(
+        200,
+        "GET",
+        &format!("/iam/aws-compatibility/v1/accessKeys?serviceAccountId={account}&pageSize=10"),
+        None,
+    )?;
+    let access_key_delete = tour.expect(
+        200,
+        "DELETE",
+        &format!("/iam/aws-compatibility/v1/accessKeys/{access_key_id}"),
+        None,
+    )?;
+    tour.wait(access_key_delete)?;
+    tour.expect(
+        404,
+        "GET",
+        &format!("/iam/aws-compatibility/v1/accessKeys/{access_key_id}"),
+        None,
+    )?;
     let key_delete = tour.expect(200, "DELETE", &format!("/iam/v1/apiKeys/{key_id}"), None)?;
     let key_delete_id = key_delete["id"]
         .as_str()

@@ -14,7 +14,9 @@ use crate::auth::{self, Principal};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{FOLDER_PREFIX, IAM_PREFIX, IdGen};
-use crate::model::{AccessBinding, ApiKey, AuthorizedKey, Folder, ServiceAccount, Snapshot};
+use crate::model::{
+    AccessBinding, AccessKey, ApiKey, AuthorizedKey, Folder, ServiceAccount, Snapshot,
+};
 use crate::operation::OperationRecord;
 
 /// Version of the state file format.
@@ -27,6 +29,15 @@ pub struct TokenGrant {
     pub principal: Principal,
     /// Unix expiry; `None` for the seeded tokens, which never expire.
     pub expires_at: Option<i64>,
+}
+
+/// A static access key and its secret, which only the create response carries.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredAccessKey {
+    /// The key as clients see it.
+    pub key: AccessKey,
+    /// The secret.
+    pub secret: String,
 }
 
 /// An API key with its secret (kept for Idempotency-Key replays of the create call).
@@ -105,6 +116,9 @@ pub struct CloudState {
     pub cloud_bindings: Vec<AccessBinding>,
     /// API keys by id.
     pub api_keys: BTreeMap<String, StoredApiKey>,
+    /// Static access keys by id (state files written before they existed have none).
+    #[serde(default)]
+    pub access_keys: BTreeMap<String, StoredAccessKey>,
     /// Authorized keys by id.
     pub keys: BTreeMap<String, AuthorizedKey>,
     /// IAM tokens.
@@ -208,6 +222,7 @@ impl CloudState {
             service_account_bindings: BTreeMap::new(),
             cloud_bindings,
             api_keys: BTreeMap::new(),
+            access_keys: BTreeMap::new(),
             keys: BTreeMap::new(),
             tokens,
             oauth_tokens,
@@ -317,6 +332,8 @@ impl CloudState {
     pub fn delete_service_account(&mut self, id: &str) {
         self.service_accounts.remove(id);
         self.api_keys.retain(|_, k| k.key.service_account_id != id);
+        self.access_keys
+            .retain(|_, k| k.key.service_account_id != id);
         self.keys.retain(|_, k| k.service_account_id != id);
         self.tokens
             .retain(|_, grant| grant.principal.subject_id != id);
@@ -340,6 +357,7 @@ impl CloudState {
             cloud_bindings: self.cloud_bindings.clone(),
             service_account_bindings: self.service_account_bindings.clone(),
             api_keys: self.api_keys.values().map(|k| k.key.clone()).collect(),
+            access_keys: self.access_keys.values().map(|k| k.key.clone()).collect(),
         }
     }
 }

@@ -78,6 +78,18 @@ impl IdGen {
         let mut rng = self.next_rng();
         format!("AQVN{}", random_string(&mut rng, ALNUM, 36))
     }
+
+    /// A static access key id shaped like a real one: `YCAJ` and 21 letters and digits.
+    pub fn access_key_id(&mut self) -> String {
+        let mut rng = self.next_rng();
+        format!("YCAJ{}", random_string(&mut rng, ALNUM, 21))
+    }
+
+    /// A static access key secret shaped like a real one: `YC` and 38 letters and digits.
+    pub fn access_key_secret(&mut self) -> String {
+        let mut rng = self.next_rng();
+        format!("YC{}", random_string(&mut rng, ALNUM, 38))
+    }
 }
 
 /// A random UUID v4 string for `x-request-id` (not part of the reproducible sequence).

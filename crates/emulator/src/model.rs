@@ -54,6 +54,35 @@ pub struct ApiKey {
     pub masked_secret: String,
 }
 
+/// A static access key for the S3-compatible APIs
+/// (`yandex.cloud.iam.v1.awscompatibility.AccessKey`), without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    /// Id, `aje…`.
+    pub id: String,
+    /// The owning service account.
+    pub service_account_id: String,
+    /// RFC3339 creation time.
+    pub created_at: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// The key id S3 clients send, `YCAJ…`.
+    pub key_id: String,
+}
+
+impl AccessKey {
+    /// proto3 JSON.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.id));
+        object.insert("serviceAccountId".into(), json!(self.service_account_id));
+        object.insert("createdAt".into(), json!(self.created_at));
+        insert_if_not_empty(&mut object, "description", &self.description);
+        object.insert("keyId".into(), json!(self.key_id));
+        Value::Object(object)
+    }
+}
+
 /// A folder (`yandex.cloud.resourcemanager.v1.Folder`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
@@ -100,6 +129,8 @@ pub struct Snapshot {
     pub service_account_bindings: BTreeMap<String, Vec<AccessBinding>>,
     /// All API keys (masked), ordered by id.
     pub api_keys: Vec<ApiKey>,
+    /// All static access keys (without secrets), ordered by id.
+    pub access_keys: Vec<AccessKey>,
 }
 
 fn insert_if_not_empty(object: &mut Map<String, Value>, name: &str, value: &str) {

@@ -42,6 +42,14 @@ pub enum Route {
     FolderSetBindings(String),
     /// `POST /resource-manager/v1/folders/{resourceId}:updateAccessBindings`
     FolderUpdateBindings(String),
+    /// `POST /iam/aws-compatibility/v1/accessKeys`
+    AccessKeyCreate,
+    /// `GET /iam/aws-compatibility/v1/accessKeys`
+    AccessKeyList,
+    /// `GET /iam/aws-compatibility/v1/accessKeys/{accessKeyId}`
+    AccessKeyGet(String),
+    /// `DELETE /iam/aws-compatibility/v1/accessKeys/{accessKeyId}`
+    AccessKeyDelete(String),
     /// `POST /iam/v1/apiKeys`
     ApiKeyCreate,
     /// `GET /iam/v1/apiKeys`
@@ -199,6 +207,26 @@ pub fn resolve(method: &str, path: &str) -> Option<Resolved> {
             ),
             _ => None,
         },
+        ("POST", ["iam", "aws-compatibility", "v1", "accessKeys"]) => found(
+            Route::AccessKeyCreate,
+            "POST /iam/aws-compatibility/v1/accessKeys",
+        ),
+        ("GET", ["iam", "aws-compatibility", "v1", "accessKeys"]) => found(
+            Route::AccessKeyList,
+            "GET /iam/aws-compatibility/v1/accessKeys",
+        ),
+        ("GET", ["iam", "aws-compatibility", "v1", "accessKeys", id]) if !id.contains(':') => {
+            found(
+                Route::AccessKeyGet(id.to_string()),
+                "GET /iam/aws-compatibility/v1/accessKeys/{accessKeyId}",
+            )
+        }
+        ("DELETE", ["iam", "aws-compatibility", "v1", "accessKeys", id]) if !id.contains(':') => {
+            found(
+                Route::AccessKeyDelete(id.to_string()),
+                "DELETE /iam/aws-compatibility/v1/accessKeys/{accessKeyId}",
+            )
+        }
         ("GET", ["iam", "v1", "apiKeys"]) => found(Route::ApiKeyList, "GET /iam/v1/apiKeys"),
         ("POST", ["iam", "v1", "apiKeys"]) => found(Route::ApiKeyCreate, "POST /iam/v1/apiKeys"),
         ("GET", ["iam", "v1", "apiKeyScopes"]) => {

@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 use crate::client::{Client, Reply, RetryPolicy};
 use crate::error::{Code, Error};
 use crate::model::{
-    AccessBinding, AccountSpec, AccountUpdate, ApiKey, BindingAction, BindingDelta, CreatedKey,
-    KeySpec, KeyUpdate, ServiceAccount, Subject,
+    AccessBinding, AccessKey, AccountSpec, AccountUpdate, ApiKey, BindingAction, BindingDelta,
+    CreatedAccessKey, CreatedKey, KeySpec, KeyUpdate, ServiceAccount, Subject,
 };
 use crate::operation::{self, POLL_INTERVAL_HEADER, PollPolicy};
 use crate::platform::{Level, Method, Platform};
@@ -660,6 +660,105 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
         self.mutate(Method::Delete, &url, None, "delete API key")?;
+        Ok(())
+    }
+
+    // ---- static access keys ---------------------------------------------------------------
+
+    /// Creates a static access key; the secret comes back once, in the result, and is
+    /// never logged.
+    pub fn create_access_key(
+        &self,
+        service_account_id: &str,
+        description: Option<&str>,
+    ) -> Result<CreatedAccessKey, Error> {
+        validation::resource_id("service_account_id", service_account_id)?;
+        let mut body = Map::new();
+        body.insert("serviceAccountId".into(), json!(service_account_id));
+        if let Some(description) = description.filter(|d| !d.is_empty()) {
+            validation::description("description", description)?;
+            body.insert("description".into(), json!(description));
+        }
+        let body = Value::Object(body);
+        self.retry_failed_operations(
+            "create static access key",
+            |error| error,
+            |_| self.create_access_key_attempt(&body),
+        )
+    }
+
+    fn create_access_key_attempt(&self, body: &Value) -> Result<CreatedAccessKey, Error> {
+        let url = format!("{IAM_HOST}/iam/aws-compatibility/v1/accessKeys");
+        let reply = self.client.call(Method::Post, &url, Some(body))?;
+        let mut payload: Value = reply.json("create access key response")?;
+        if looks_like_operation(&payload) {
+            let started: Operation = wire::decode_value("create access key operation", payload)?;
+            let done = self.finish(started, &reply)?;
+            payload = operation::response_of(&done).cloned().ok_or_else(|| {
+                Error::BadResponse("the create access key operation has no response".to_owned())
+            })?;
+        }
+        let created: wire::CreatedAccessKey =
+            wire::decode_value("create access key response", payload)?;
+        if created.access_key.id.is_empty() || created.access_key.key_id.is_empty() {
+            return Err(Error::BadResponse(
+                "the created access key has no id or key id".to_owned(),
+            ));
+        }
+        if created.secret.is_empty() {
+            return Err(Error::BadResponse(format!(
+                "the access key {} was created without a secret in the response",
+                created.access_key.id
+            )));
+        }
+        let key: AccessKey = created.access_key.into();
+        self.log(
+            Level::Info,
+            &format!(
+                "created static access key {} for service account {}",
+                key.id, key.service_account_id
+            ),
+        );
+        Ok(CreatedAccessKey {
+            key,
+            secret: created.secret,
+        })
+    }
+
+    /// Reads a static access key by id.
+    pub fn get_access_key(&self, id: &str) -> Result<AccessKey, Error> {
+        validation::resource_id("id", id)?;
+        let url = format!(
+            "{IAM_HOST}/iam/aws-compatibility/v1/accessKeys/{}",
+            url::segment(id)
+        );
+        let key: wire::WireAccessKey = self.client.get(&url)?.json("access key")?;
+        Ok(key.into())
+    }
+
+    /// Lists the static access keys of a service account.
+    pub fn list_access_keys(&self, service_account_id: &str) -> Result<Vec<AccessKey>, Error> {
+        validation::resource_id("service_account_id", service_account_id)?;
+        let base = format!("{IAM_HOST}/iam/aws-compatibility/v1/accessKeys");
+        self.client.list_pages(
+            "access key list",
+            &base,
+            &[("serviceAccountId", service_account_id)],
+            |page: wire::AccessKeyPage| {
+                let keys = page.access_keys.into_iter().map(Into::into).collect();
+                (keys, page.next_page_token)
+            },
+        )
+    }
+
+    /// Deletes a static access key and waits for its Operation.
+    pub fn delete_access_key(&self, id: &str) -> Result<(), Error> {
+        validation::resource_id("id", id)?;
+        let url = format!(
+            "{IAM_HOST}/iam/aws-compatibility/v1/accessKeys/{}",
+            url::segment(id)
+        );
+        self.mutate(Method::Delete, &url, None, "delete access key")?;
         Ok(())
     }
 

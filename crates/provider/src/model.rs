@@ -139,6 +139,40 @@ impl fmt::Debug for CreatedKey {
     }
 }
 
+/// A static access key for the S3-compatible APIs (`awscompatibility.AccessKey`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The resource id (`aje…`).
+    pub id: String,
+    /// The owning service account.
+    pub service_account_id: String,
+    /// Its description (empty when none).
+    pub description: String,
+    /// Creation time, RFC3339.
+    pub created_at: String,
+    /// The key id S3 clients send (`YCAJ…`), not secret.
+    pub key_id: String,
+}
+
+/// A freshly created static access key and its secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CreatedAccessKey {
+    /// The key.
+    pub key: AccessKey,
+    /// The secret, which exists only in the create response.
+    pub secret: String,
+}
+
+/// Never prints the secret.
+impl fmt::Debug for CreatedAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedAccessKey")
+            .field("key", &self.key)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
 /// A partial update of a key; only the fields given change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyUpdate {

@@ -276,6 +276,54 @@ impl From<WireApiKey> for ApiKey {
     }
 }
 
+/// `yandex.cloud.iam.v1.awscompatibility.AccessKey`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WireAccessKey {
+    /// Id.
+    pub id: String,
+    /// Owning service account.
+    pub service_account_id: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Description.
+    pub description: String,
+    /// The key id S3 clients send.
+    pub key_id: String,
+}
+
+impl From<WireAccessKey> for crate::model::AccessKey {
+    fn from(wire: WireAccessKey) -> Self {
+        crate::model::AccessKey {
+            id: wire.id,
+            service_account_id: wire.service_account_id,
+            description: wire.description,
+            created_at: wire.created_at,
+            key_id: wire.key_id,
+        }
+    }
+}
+
+/// `ListAccessKeysResponse`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AccessKeyPage {
+    /// The keys.
+    pub access_keys: Vec<WireAccessKey>,
+    /// The next page, empty on the last.
+    pub next_page_token: String,
+}
+
+/// `CreateAccessKeyResponse`; its `Debug` never shows the secret.
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CreatedAccessKey {
+    /// The key.
+    pub access_key: WireAccessKey,
+    /// The secret.
+    pub secret: String,
+}
+
 /// `ListApiKeysResponse`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

@@ -1,6 +1,7 @@
 //! The API services: one module per REST resource.
 
 pub mod access_bindings;
+pub mod access_keys;
 pub mod api_keys;
 pub mod clouds;
 pub mod endpoints;
@@ -86,6 +87,10 @@ pub fn dispatch(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         Route::FolderUpdateBindings(id) => {
             access_bindings::update(app, request, Resource::Folder, id)
         }
+        Route::AccessKeyCreate => access_keys::create(app, request),
+        Route::AccessKeyList => access_keys::list(app, request),
+        Route::AccessKeyGet(id) => access_keys::get(app, request, id),
+        Route::AccessKeyDelete(id) => access_keys::delete(app, request, id),
         Route::ApiKeyCreate => api_keys::create(app, request),
         Route::ApiKeyList => api_keys::list(app, request),
         Route::ApiKeyGet(id) => api_keys::get(app, request, id),

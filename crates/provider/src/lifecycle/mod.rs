@@ -8,6 +8,7 @@ mod failure;
 mod member;
 mod role_binding;
 mod service_account;
+mod static_key;
 
 pub use failure::YandexDiagnostic;
 use ycprov_provider_sdk::rules::required_string;
@@ -135,7 +136,7 @@ impl<'a> YandexContext<'a> for Context<'a> {
     }
 }
 
-static RESOURCES: [&dyn Resource<Yandex>; 7] = [
+static RESOURCES: [&dyn Resource<Yandex>; 8] = [
     &service_account::ServiceAccount,
     &member::FOLDER_MEMBER,
     &member::CLOUD_MEMBER,
@@ -143,6 +144,7 @@ static RESOURCES: [&dyn Resource<Yandex>; 7] = [
     &role_binding::FOLDER_BINDING,
     &role_binding::SERVICE_ACCOUNT_BINDING,
     &api_key::ApiKey,
+    &static_key::StaticAccessKey,
 ];
 
 const PROVIDER_ATTRIBUTES: &[Attribute] = &[

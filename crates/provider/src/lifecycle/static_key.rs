@@ -1,0 +1,314 @@
+//! `yandex_iam_service_account_static_access_key`: a static access key of a service account
+//! for the S3-compatible APIs (Object Storage). The secret exists only in the create
+//! response and is kept in the state as a sensitive value; a key whose secret an
+//! interrupted apply lost is revoked and replaced, as for API keys.
+
+use serde_json::{Value, json};
+
+use ycprov_provider_sdk::pending::PendingCreate;
+use ycprov_provider_sdk::rules::{required_string, settle};
+use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
+use ycprov_provider_sdk::value::{Attrs, get, string};
+
+use super::{
+    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
+};
+use crate::error::Code;
+use crate::model::AccessKey;
+use crate::validation;
+
+/// The resource type.
+pub struct StaticAccessKey;
+
+/// Computed attributes that ycprov leaves null: they exist only with `pgp_key` or
+/// `output_to_lockbox`, which are refused.
+const UNSUPPORTED_OUTPUTS: [&str; 3] = [
+    "encrypted_secret_key",
+    "key_fingerprint",
+    "output_to_lockbox_version_id",
+];
+
+static SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "yandex_iam_service_account_static_access_key",
+    version: 0,
+    description: "A static access key of a service account for the S3-compatible APIs (Object Storage). The secret is returned only when the key is created.",
+    attributes: &[
+        Attribute {
+            name: "id",
+            optional: false,
+            computed: true,
+            description: "The key's resource id.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "service_account_id",
+            required: true,
+            optional: false,
+            force_new: true,
+            description: "The service account the key belongs to. Changing it replaces the key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "description",
+            force_new: true,
+            equivalence: Equivalence::EmptyIsNull,
+            description: "A description, at most 256 characters. Changing it replaces the key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "access_key",
+            optional: false,
+            computed: true,
+            description: "The key id S3 clients send (`YCAJ…`); not secret.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "secret_key",
+            optional: false,
+            computed: true,
+            sensitive: true,
+            description: "The secret S3 clients sign with. Known only after create; empty for imported keys.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "created_at",
+            optional: false,
+            computed: true,
+            description: "Creation time, RFC3339.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "pgp_key",
+            force_new: true,
+            description: "Not supported by ycprov yet: the secret is kept in the state as the sensitive secret_key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "encrypted_secret_key",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "key_fingerprint",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "output_to_lockbox",
+            ty: ycprov_provider_sdk::AttrType::MapOfString,
+            description: "Not supported by ycprov yet: the secret is kept in the state as the sensitive secret_key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "output_to_lockbox_version_id",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with output_to_lockbox, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+    ],
+};
+
+fn key_attrs(key: &AccessKey) -> Attrs {
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(key.id));
+    attrs.insert("service_account_id".into(), json!(key.service_account_id));
+    attrs.insert("description".into(), json!(key.description));
+    attrs.insert("access_key".into(), json!(key.key_id));
+    attrs.insert("created_at".into(), json!(key.created_at));
+    for name in UNSUPPORTED_OUTPUTS {
+        attrs.insert(name.into(), Value::Null);
+    }
+    attrs
+}
+
+fn description_text(attrs: &Attrs) -> &str {
+    string(attrs, "description").unwrap_or_default()
+}
+
+impl Resource<Yandex> for StaticAccessKey {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+
+    fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for unsupported in ["pgp_key", "output_to_lockbox"] {
+            if !get(config, unsupported).is_null() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!("ycprov does not support \"{unsupported}\" yet"),
+                        "ycprov keeps the static key's secret in the state as the sensitive attribute secret_key; remove this argument.",
+                    )
+                    .at(unsupported),
+                );
+            }
+        }
+        let mut checks = Vec::new();
+        if let Some(account) = string(config, "service_account_id") {
+            checks.push(validation::resource_id("service_account_id", account));
+        }
+        if let Some(description) = string(config, "description") {
+            checks.push(validation::description("description", description));
+        }
+        diagnostics.extend(
+            checks
+                .into_iter()
+                .filter_map(Result::err)
+                .map(Diagnostic::invalid),
+        );
+        diagnostics
+    }
+
+    fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
+        if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
+            return Outcome::failed(None, diagnostic);
+        }
+        let account = string(planned, "service_account_id").unwrap_or_default();
+        match ctx
+            .iam()
+            .create_access_key(account, string(planned, "description"))
+        {
+            Ok(created) => {
+                let mut observed = key_attrs(&created.key);
+                observed.insert("secret_key".into(), json!(created.secret));
+                Outcome::state(settle(&SCHEMA, planned, &observed))
+            }
+            Err(error) => Outcome::failed(
+                None,
+                Diagnostic::api_failure(
+                    &format!("Cannot create a static access key for service account {account}"),
+                    &error,
+                ),
+            ),
+        }
+    }
+
+    fn update(&self, _ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
+        Outcome::state(settle(&SCHEMA, planned, prior))
+    }
+
+    fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
+        delete_by_id(prior, "static access key", |id| {
+            ctx.iam().delete_access_key(id)
+        })
+    }
+
+    fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
+        let id = match required_string(state, "id") {
+            Ok(id) => id,
+            Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
+        };
+        match ctx.iam().get_access_key(id) {
+            Ok(key) => {
+                let mut fresh = key_attrs(&key);
+                for kept in ["secret_key", "pgp_key", "output_to_lockbox"] {
+                    fresh.insert(kept.into(), get(state, kept).clone());
+                }
+                for computed in ["service_account_id", "created_at", "access_key"] {
+                    if string(&fresh, computed).is_some_and(str::is_empty) {
+                        fresh.insert(computed.into(), get(state, computed).clone());
+                    }
+                }
+                Outcome::state(fresh)
+            }
+            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
+            Err(error) => Outcome::failed(
+                Some(state.clone()),
+                Diagnostic::api_failure(&format!("Cannot read static access key {id}"), &error),
+            ),
+        }
+    }
+
+    /// A key the interrupted create made has a secret nobody stored: every key of the
+    /// account with the planned description, created since the create started and not in
+    /// the state, is revoked, and the instance is gone (a new key will be created).
+    fn resolve_pending(
+        &self,
+        ctx: &Context<'_>,
+        planned: &Attrs,
+        pending: &PendingCreate,
+    ) -> Outcome {
+        let Some(account) = string(planned, "service_account_id").filter(|id| !id.is_empty())
+        else {
+            return Outcome::gone();
+        };
+        let iam = ctx.iam();
+        let keys = match iam.list_access_keys(account) {
+            Ok(keys) => keys,
+            Err(error) if error.is(Code::NotFound) => return Outcome::gone(),
+            Err(error) => {
+                return Outcome::failed(
+                    Some(planned.clone()),
+                    Diagnostic::api_failure(
+                        &format!(
+                            "Cannot list the static access keys of service account {account} to finish an interrupted apply"
+                        ),
+                        &error,
+                    ),
+                );
+            }
+        };
+        let mut revoked = Vec::new();
+        for key in keys.iter().filter(|key| {
+            !pending.is_known(&key.id)
+                && pending.may_have_created(&key.created_at) == Some(true)
+                && key.description == description_text(planned)
+        }) {
+            match iam.delete_access_key(&key.id) {
+                Ok(()) => revoked.push(key.id.clone()),
+                Err(error) if error.is(Code::NotFound) => revoked.push(key.id.clone()),
+                Err(error) => {
+                    return Outcome::failed(
+                        Some(planned.clone()),
+                        Diagnostic::api_failure(
+                            &format!(
+                                "Cannot revoke static access key {} whose secret an interrupted apply lost",
+                                key.id
+                            ),
+                            &error,
+                        ),
+                    );
+                }
+            }
+        }
+        if revoked.is_empty() {
+            return Outcome::gone();
+        }
+        Outcome::gone().with(Diagnostic::warning(
+            "Static access key with a lost secret revoked",
+            format!(
+                "A static access key created by an interrupted apply was revoked because its secret was never stored; a new key will be created. Revoked: {}.",
+                revoked.join(", ")
+            ),
+        ))
+    }
+
+    fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
+        match ctx.iam().get_access_key(id) {
+            Ok(key) => {
+                let mut state = key_attrs(&key);
+                state.insert("secret_key".into(), Value::Null);
+                Outcome::state(state).with(Diagnostic::warning(
+                    "The static key secret cannot be recovered",
+                    format!("Yandex Cloud returns the secret of static access key {id} only when it is created, so secret_key stays empty. Replace the key to get a new secret."),
+                ))
+            }
+            Err(error) if error.is(Code::NotFound) => Outcome::failed(
+                None,
+                Diagnostic::error(
+                    "Cannot import non-existent remote object",
+                    format!("No static access key with id \"{id}\": {error}"),
+                ),
+            ),
+            Err(error) => Outcome::failed(
+                None,
+                Diagnostic::api_failure(&format!("Cannot import static access key {id}"), &error),
+            ),
+        }
+    }
+}
