@@ -141,6 +141,10 @@ resource "yandex_iam_service_account_static_access_key" "a" {{
   service_account_id = yandex_iam_service_account.sa.id
   description        = "{description}"
 }}
+resource "yandex_iam_service_account_key" "j" {{
+  service_account_id = yandex_iam_service_account.sa.id
+  description        = "{description}"
+}}
 resource "yandex_resourcemanager_folder_iam_binding" "b" {{
   folder_id = yandex_iam_service_account.sa.folder_id
   role      = "ai.imageGeneration.user"

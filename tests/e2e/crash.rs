@@ -446,3 +446,59 @@ resource "yandex_iam_service_account_static_access_key" "key" {
     );
     assert!(record.get("pending_create").is_none());
 }
+
+/// An authorized key whose create answer never reached the killed apply is revoked by the
+/// next apply and replaced by one whose private key is stored.
+#[test]
+fn an_authorized_key_whose_private_key_was_lost_is_revoked_and_replaced() {
+    let cloud = new_cloud();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"
+resource "yandex_iam_service_account" "jwt" {
+  name = "crash-jwt"
+}
+
+resource "yandex_iam_service_account_key" "key" {
+  service_account_id = yandex_iam_service_account.jwt.id
+  description        = "signing"
+}
+"#,
+    )
+    .unwrap();
+    let stop = arm(&cloud.emulator, 2);
+    let mut first = cloud.command_in(dir);
+    first.args(["apply", "-auto-approve"]);
+    assert!(
+        run_until_stopped(first, dir, &stop),
+        "killed at the key's create"
+    );
+    cloud.emulator.set_request_hook(None);
+    let lost = cloud.emulator.snapshot().authorized_keys;
+    assert_eq!(lost.len(), 1, "the killed run's key exists");
+
+    let rerun = Run::of(cloud.command_in(dir).args(["apply", "-auto-approve"]));
+    rerun.ok();
+    assert!(
+        rerun
+            .stderr
+            .contains("Authorized key with a lost private key revoked"),
+        "{}",
+        rerun.stderr
+    );
+    let keys = cloud.emulator.snapshot().authorized_keys;
+    assert_eq!(keys.len(), 1, "one key: the replacement");
+    assert_ne!(keys[0].id, lost[0].id);
+    let state = state(dir);
+    let record = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "yandex_iam_service_account_key")
+        .unwrap();
+    assert_eq!(record["attributes"]["id"], keys[0].id);
+    let private = record["attributes"]["private_key"].as_str().unwrap();
+    assert!(private.contains(&keys[0].id) && private.contains("BEGIN PRIVATE KEY"));
+}

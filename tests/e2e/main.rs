@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod ai_studio;
+mod authorized_keys;
 mod batching;
 mod concurrency;
 mod contract;

@@ -358,6 +358,7 @@ impl CloudState {
             service_account_bindings: self.service_account_bindings.clone(),
             api_keys: self.api_keys.values().map(|k| k.key.clone()).collect(),
             access_keys: self.access_keys.values().map(|k| k.key.clone()).collect(),
+            authorized_keys: self.keys.values().cloned().collect(),
         }
     }
 }

@@ -131,6 +131,8 @@ pub struct Snapshot {
     pub api_keys: Vec<ApiKey>,
     /// All static access keys (without secrets), ordered by id.
     pub access_keys: Vec<AccessKey>,
+    /// All authorized keys (public halves), ordered by id.
+    pub authorized_keys: Vec<AuthorizedKey>,
 }
 
 fn insert_if_not_empty(object: &mut Map<String, Value>, name: &str, value: &str) {

@@ -14,8 +14,9 @@ use serde_json::{Map, Value, json};
 use crate::client::{Client, Reply, RetryPolicy};
 use crate::error::{Code, Error};
 use crate::model::{
-    AccessBinding, AccessKey, AccountSpec, AccountUpdate, ApiKey, BindingAction, BindingDelta,
-    CreatedAccessKey, CreatedKey, KeySpec, KeyUpdate, ServiceAccount, Subject,
+    AccessBinding, AccessKey, AccountSpec, AccountUpdate, ApiKey, AuthorizedKey, BindingAction,
+    BindingDelta, CreatedAccessKey, CreatedAuthorizedKey, CreatedKey, KeySpec, KeyUpdate,
+    ServiceAccount, Subject,
 };
 use crate::operation::{self, POLL_INTERVAL_HEADER, PollPolicy};
 use crate::platform::{Level, Method, Platform};
@@ -759,6 +760,103 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             url::segment(id)
         );
         self.mutate(Method::Delete, &url, None, "delete access key")?;
+        Ok(())
+    }
+
+    // ---- authorized keys ----------------------------------------------------------------
+
+    /// Creates an authorized key (`RSA_2048` or `RSA_4096`); the private key comes back
+    /// once, in the result, and is never logged.
+    pub fn create_authorized_key(
+        &self,
+        service_account_id: &str,
+        description: Option<&str>,
+        key_algorithm: &str,
+    ) -> Result<CreatedAuthorizedKey, Error> {
+        validation::resource_id("service_account_id", service_account_id)?;
+        let mut body = Map::new();
+        body.insert("serviceAccountId".into(), json!(service_account_id));
+        if let Some(description) = description.filter(|d| !d.is_empty()) {
+            validation::description("description", description)?;
+            body.insert("description".into(), json!(description));
+        }
+        body.insert("format".into(), json!("PEM_FILE"));
+        body.insert("keyAlgorithm".into(), json!(key_algorithm));
+        let body = Value::Object(body);
+        self.retry_failed_operations(
+            "create authorized key",
+            |error| error,
+            |_| self.create_authorized_key_attempt(&body),
+        )
+    }
+
+    fn create_authorized_key_attempt(&self, body: &Value) -> Result<CreatedAuthorizedKey, Error> {
+        let url = format!("{IAM_HOST}/iam/v1/keys");
+        let reply = self.client.call(Method::Post, &url, Some(body))?;
+        let mut payload: Value = reply.json("create key response")?;
+        if looks_like_operation(&payload) {
+            let started: Operation = wire::decode_value("create key operation", payload)?;
+            let done = self.finish(started, &reply)?;
+            payload = operation::response_of(&done).cloned().ok_or_else(|| {
+                Error::BadResponse("the create key operation has no response".to_owned())
+            })?;
+        }
+        let created: wire::CreatedAuthorizedKey =
+            wire::decode_value("create key response", payload)?;
+        if created.key.id.is_empty() {
+            return Err(Error::BadResponse("the created key has no id".to_owned()));
+        }
+        if created.private_key.is_empty() {
+            return Err(Error::BadResponse(format!(
+                "the authorized key {} was created without its private key in the response",
+                created.key.id
+            )));
+        }
+        let key: AuthorizedKey = created.key.into();
+        self.log(
+            Level::Info,
+            &format!(
+                "created authorized key {} for service account {}",
+                key.id, key.service_account_id
+            ),
+        );
+        Ok(CreatedAuthorizedKey {
+            key,
+            private_key: created.private_key,
+        })
+    }
+
+    /// Reads an authorized key by id.
+    pub fn get_authorized_key(&self, id: &str) -> Result<AuthorizedKey, Error> {
+        validation::resource_id("id", id)?;
+        let url = format!("{IAM_HOST}/iam/v1/keys/{}", url::segment(id));
+        let key: wire::WireAuthorizedKey = self.client.get(&url)?.json("authorized key")?;
+        Ok(key.into())
+    }
+
+    /// Lists the authorized keys of a service account.
+    pub fn list_authorized_keys(
+        &self,
+        service_account_id: &str,
+    ) -> Result<Vec<AuthorizedKey>, Error> {
+        validation::resource_id("service_account_id", service_account_id)?;
+        let base = format!("{IAM_HOST}/iam/v1/keys");
+        self.client.list_pages(
+            "authorized key list",
+            &base,
+            &[("serviceAccountId", service_account_id)],
+            |page: wire::AuthorizedKeyPage| {
+                let keys = page.keys.into_iter().map(Into::into).collect();
+                (keys, page.next_page_token)
+            },
+        )
+    }
+
+    /// Deletes an authorized key and waits for its Operation.
+    pub fn delete_authorized_key(&self, id: &str) -> Result<(), Error> {
+        validation::resource_id("id", id)?;
+        let url = format!("{IAM_HOST}/iam/v1/keys/{}", url::segment(id));
+        self.mutate(Method::Delete, &url, None, "delete authorized key")?;
         Ok(())
     }
 

@@ -173,6 +173,43 @@ impl fmt::Debug for CreatedAccessKey {
     }
 }
 
+/// An authorized key of a service account (`yandex.cloud.iam.v1.Key`): an RSA key pair
+/// whose private half signs JWTs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizedKey {
+    /// The key id (`aje…`), the `kid` of JWTs signed with it.
+    pub id: String,
+    /// The owning service account.
+    pub service_account_id: String,
+    /// Its description (empty when none).
+    pub description: String,
+    /// Creation time, RFC3339.
+    pub created_at: String,
+    /// `RSA_2048` or `RSA_4096`.
+    pub key_algorithm: String,
+    /// The public key, PEM.
+    pub public_key: String,
+}
+
+/// A freshly created authorized key and its private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CreatedAuthorizedKey {
+    /// The key.
+    pub key: AuthorizedKey,
+    /// The private key, PEM, which exists only in the create response.
+    pub private_key: String,
+}
+
+/// Never prints the private key.
+impl fmt::Debug for CreatedAuthorizedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedAuthorizedKey")
+            .field("key", &self.key)
+            .field("private_key", &"<redacted>")
+            .finish()
+    }
+}
+
 /// A partial update of a key; only the fields given change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyUpdate {

@@ -324,6 +324,57 @@ pub struct CreatedAccessKey {
     pub secret: String,
 }
 
+/// `yandex.cloud.iam.v1.Key`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WireAuthorizedKey {
+    /// Id.
+    pub id: String,
+    /// Owning service account.
+    pub service_account_id: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Description.
+    pub description: String,
+    /// `RSA_2048` or `RSA_4096`.
+    pub key_algorithm: String,
+    /// The public key, PEM.
+    pub public_key: String,
+}
+
+impl From<WireAuthorizedKey> for crate::model::AuthorizedKey {
+    fn from(wire: WireAuthorizedKey) -> Self {
+        crate::model::AuthorizedKey {
+            id: wire.id,
+            service_account_id: wire.service_account_id,
+            description: wire.description,
+            created_at: wire.created_at,
+            key_algorithm: wire.key_algorithm,
+            public_key: wire.public_key,
+        }
+    }
+}
+
+/// `ListKeysResponse`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AuthorizedKeyPage {
+    /// The keys.
+    pub keys: Vec<WireAuthorizedKey>,
+    /// The next page, empty on the last.
+    pub next_page_token: String,
+}
+
+/// `CreateKeyResponse`; its `Debug` never shows the private key.
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CreatedAuthorizedKey {
+    /// The key.
+    pub key: WireAuthorizedKey,
+    /// The private key, PEM.
+    pub private_key: String,
+}
+
 /// `ListApiKeysResponse`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

@@ -3,6 +3,7 @@
 //! diagnostics). The generic lifecycle rules live in `ycprov-provider-sdk`.
 
 mod api_key;
+mod authorized_key;
 mod data;
 mod failure;
 mod member;
@@ -136,7 +137,7 @@ impl<'a> YandexContext<'a> for Context<'a> {
     }
 }
 
-static RESOURCES: [&dyn Resource<Yandex>; 8] = [
+static RESOURCES: [&dyn Resource<Yandex>; 9] = [
     &service_account::ServiceAccount,
     &member::FOLDER_MEMBER,
     &member::CLOUD_MEMBER,
@@ -145,6 +146,7 @@ static RESOURCES: [&dyn Resource<Yandex>; 8] = [
     &role_binding::SERVICE_ACCOUNT_BINDING,
     &api_key::ApiKey,
     &static_key::StaticAccessKey,
+    &authorized_key::ServiceAccountKey,
 ];
 
 const PROVIDER_ATTRIBUTES: &[Attribute] = &[

@@ -1,0 +1,364 @@
+//! `yandex_iam_service_account_key`: an authorized key of a service account, an RSA key
+//! pair whose private half signs the JWTs exchanged for IAM tokens. The private key exists
+//! only in the create response and is kept in the state as a sensitive value; a key whose
+//! private key an interrupted apply lost is revoked and replaced, as for API keys.
+
+use serde_json::{Value, json};
+
+use ycprov_provider_sdk::pending::PendingCreate;
+use ycprov_provider_sdk::rules::{required_string, settle};
+use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
+use ycprov_provider_sdk::value::{Attrs, get, string};
+
+use super::{
+    Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
+};
+use crate::error::Code;
+use crate::model::AuthorizedKey;
+use crate::validation;
+
+/// The resource type.
+pub struct ServiceAccountKey;
+
+/// Computed attributes that ycprov leaves null: they exist only with `pgp_key` or
+/// `output_to_lockbox`, which are refused.
+const UNSUPPORTED_OUTPUTS: [&str; 3] = [
+    "encrypted_private_key",
+    "key_fingerprint",
+    "output_to_lockbox_version_id",
+];
+
+/// The key algorithms the API offers.
+const ALGORITHMS: [&str; 2] = ["RSA_2048", "RSA_4096"];
+
+static SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "yandex_iam_service_account_key",
+    version: 0,
+    description: "An authorized key of a service account: an RSA key pair whose private key signs JWTs for IAM tokens. The private key is returned only when the key is created.",
+    attributes: &[
+        Attribute {
+            name: "id",
+            optional: false,
+            computed: true,
+            description: "The key id (`aje…`), the `kid` of JWTs signed with it.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "service_account_id",
+            required: true,
+            optional: false,
+            force_new: true,
+            description: "The service account the key belongs to. Changing it replaces the key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "description",
+            force_new: true,
+            equivalence: Equivalence::EmptyIsNull,
+            description: "A description, at most 256 characters. Changing it replaces the key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "format",
+            force_new: true,
+            description: "The private key's format: `PEM_FILE` (the only one; the default).",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "key_algorithm",
+            force_new: true,
+            computed: true,
+            description: "`RSA_2048` (the default) or `RSA_4096`. Changing it replaces the key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "public_key",
+            optional: false,
+            computed: true,
+            description: "The public key, PEM.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "private_key",
+            optional: false,
+            computed: true,
+            sensitive: true,
+            description: "The private key, PEM (with Yandex's key-id line first). Known only after create; empty for imported keys.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "created_at",
+            optional: false,
+            computed: true,
+            description: "Creation time, RFC3339.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "pgp_key",
+            force_new: true,
+            description: "Not supported by ycprov yet: the private key is kept in the state as the sensitive private_key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "encrypted_private_key",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "key_fingerprint",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "output_to_lockbox",
+            ty: ycprov_provider_sdk::AttrType::MapOfString,
+            description: "Not supported by ycprov yet: the private key is kept in the state as the sensitive private_key.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "output_to_lockbox_version_id",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with output_to_lockbox, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+    ],
+};
+
+fn key_attrs(key: &AuthorizedKey) -> Attrs {
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(key.id));
+    attrs.insert("service_account_id".into(), json!(key.service_account_id));
+    attrs.insert("description".into(), json!(key.description));
+    attrs.insert("key_algorithm".into(), json!(key.key_algorithm));
+    attrs.insert("public_key".into(), json!(key.public_key));
+    attrs.insert("created_at".into(), json!(key.created_at));
+    for name in UNSUPPORTED_OUTPUTS {
+        attrs.insert(name.into(), Value::Null);
+    }
+    attrs
+}
+
+fn description_text(attrs: &Attrs) -> &str {
+    string(attrs, "description").unwrap_or_default()
+}
+
+impl Resource<Yandex> for ServiceAccountKey {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+
+    fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for unsupported in ["pgp_key", "output_to_lockbox"] {
+            if !get(config, unsupported).is_null() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!("ycprov does not support \"{unsupported}\" yet"),
+                        "ycprov keeps the private key in the state as the sensitive attribute private_key; remove this argument.",
+                    )
+                    .at(unsupported),
+                );
+            }
+        }
+        let mut checks = Vec::new();
+        if let Some(account) = string(config, "service_account_id") {
+            checks.push(validation::resource_id("service_account_id", account));
+        }
+        if let Some(description) = string(config, "description") {
+            checks.push(validation::description("description", description));
+        }
+        if let Some(format) = string(config, "format")
+            && format != "PEM_FILE"
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid attribute value",
+                    format!("format {format:?} is not offered; the only format is PEM_FILE."),
+                )
+                .at("format"),
+            );
+        }
+        if let Some(algorithm) = string(config, "key_algorithm")
+            && !ALGORITHMS.contains(&algorithm)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid attribute value",
+                    format!(
+                        "key_algorithm {algorithm:?} is not one of {}.",
+                        ALGORITHMS.join(", ")
+                    ),
+                )
+                .at("key_algorithm"),
+            );
+        }
+        diagnostics.extend(
+            checks
+                .into_iter()
+                .filter_map(Result::err)
+                .map(Diagnostic::invalid),
+        );
+        diagnostics
+    }
+
+    fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
+        if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
+            return Outcome::failed(None, diagnostic);
+        }
+        let account = string(planned, "service_account_id").unwrap_or_default();
+        let algorithm = string(planned, "key_algorithm").unwrap_or(ALGORITHMS[0]);
+        match ctx
+            .iam()
+            .create_authorized_key(account, string(planned, "description"), algorithm)
+        {
+            Ok(created) => {
+                let mut observed = key_attrs(&created.key);
+                observed.insert("private_key".into(), json!(created.private_key));
+                observed.insert("format".into(), get(planned, "format").clone());
+                Outcome::state(settle(&SCHEMA, planned, &observed))
+            }
+            Err(error) => Outcome::failed(
+                None,
+                Diagnostic::api_failure(
+                    &format!("Cannot create an authorized key for service account {account}"),
+                    &error,
+                ),
+            ),
+        }
+    }
+
+    fn update(&self, _ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
+        Outcome::state(settle(&SCHEMA, planned, prior))
+    }
+
+    fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
+        delete_by_id(prior, "authorized key", |id| {
+            ctx.iam().delete_authorized_key(id)
+        })
+    }
+
+    fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
+        let id = match required_string(state, "id") {
+            Ok(id) => id,
+            Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
+        };
+        match ctx.iam().get_authorized_key(id) {
+            Ok(key) => {
+                let mut fresh = key_attrs(&key);
+                for kept in ["private_key", "format", "pgp_key", "output_to_lockbox"] {
+                    fresh.insert(kept.into(), get(state, kept).clone());
+                }
+                for computed in [
+                    "service_account_id",
+                    "created_at",
+                    "key_algorithm",
+                    "public_key",
+                ] {
+                    if string(&fresh, computed).is_some_and(str::is_empty) {
+                        fresh.insert(computed.into(), get(state, computed).clone());
+                    }
+                }
+                Outcome::state(fresh)
+            }
+            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
+            Err(error) => Outcome::failed(
+                Some(state.clone()),
+                Diagnostic::api_failure(&format!("Cannot read authorized key {id}"), &error),
+            ),
+        }
+    }
+
+    /// A key the interrupted create made has a private key nobody stored: every key of the
+    /// account with the planned description, created since the create started and not in
+    /// the state, is revoked, and the instance is gone (a new key will be created).
+    fn resolve_pending(
+        &self,
+        ctx: &Context<'_>,
+        planned: &Attrs,
+        pending: &PendingCreate,
+    ) -> Outcome {
+        let Some(account) = string(planned, "service_account_id").filter(|id| !id.is_empty())
+        else {
+            return Outcome::gone();
+        };
+        let iam = ctx.iam();
+        let keys = match iam.list_authorized_keys(account) {
+            Ok(keys) => keys,
+            Err(error) if error.is(Code::NotFound) => return Outcome::gone(),
+            Err(error) => {
+                return Outcome::failed(
+                    Some(planned.clone()),
+                    Diagnostic::api_failure(
+                        &format!(
+                            "Cannot list the authorized keys of service account {account} to finish an interrupted apply"
+                        ),
+                        &error,
+                    ),
+                );
+            }
+        };
+        let mut revoked = Vec::new();
+        for key in keys.iter().filter(|key| {
+            !pending.is_known(&key.id)
+                && pending.may_have_created(&key.created_at) == Some(true)
+                && key.description == description_text(planned)
+        }) {
+            match iam.delete_authorized_key(&key.id) {
+                Ok(()) => revoked.push(key.id.clone()),
+                Err(error) if error.is(Code::NotFound) => revoked.push(key.id.clone()),
+                Err(error) => {
+                    return Outcome::failed(
+                        Some(planned.clone()),
+                        Diagnostic::api_failure(
+                            &format!(
+                                "Cannot revoke authorized key {} whose private key an interrupted apply lost",
+                                key.id
+                            ),
+                            &error,
+                        ),
+                    );
+                }
+            }
+        }
+        if revoked.is_empty() {
+            return Outcome::gone();
+        }
+        Outcome::gone().with(Diagnostic::warning(
+            "Authorized key with a lost private key revoked",
+            format!(
+                "An authorized key created by an interrupted apply was revoked because its private key was never stored; a new key will be created. Revoked: {}.",
+                revoked.join(", ")
+            ),
+        ))
+    }
+
+    fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
+        match ctx.iam().get_authorized_key(id) {
+            Ok(key) => {
+                let mut state = key_attrs(&key);
+                state.insert("private_key".into(), Value::Null);
+                state.insert("format".into(), Value::Null);
+                Outcome::state(state).with(Diagnostic::warning(
+                    "The private key cannot be recovered",
+                    format!("Yandex Cloud returns the private key of authorized key {id} only when it is created, so private_key stays empty. Replace the key to get a new one."),
+                ))
+            }
+            Err(error) if error.is(Code::NotFound) => Outcome::failed(
+                None,
+                Diagnostic::error(
+                    "Cannot import non-existent remote object",
+                    format!("No authorized key with id \"{id}\": {error}"),
+                ),
+            ),
+            Err(error) => Outcome::failed(
+                None,
+                Diagnostic::api_failure(&format!("Cannot import authorized key {id}"), &error),
+            ),
+        }
+    }
+}
