@@ -1,7 +1,7 @@
 //! `yandex_iam_service_account_api_key`: an API key of a service account, whose secret
 //! exists only in the create response and is kept in the state as a sensitive value.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use ycprov_provider_sdk::pending::PendingCreate;
 use ycprov_provider_sdk::rules::{equivalent, is_checkable, required_string, settle};
@@ -10,6 +10,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
+use super::issued_key::{KeyKind, imported, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -425,92 +426,26 @@ impl Resource<Yandex> for ApiKey {
         }
     }
 
-    /// A key the interrupted create made has a secret nobody stored, so it is useless and
-    /// must not linger: every key of the account that matches the plan, was created since
-    /// the create started and is not in the state is revoked, and the instance is gone (a
-    /// new key, whose secret is stored, will be created).
+    /// Revokes the keys an interrupted create made whose secret was never stored
+    /// (see [`revoke_lost`]).
     fn resolve_pending(
         &self,
         ctx: &Context<'_>,
         planned: &Attrs,
         pending: &PendingCreate,
     ) -> Outcome {
-        let Some(account) = string(planned, "service_account_id").filter(|id| !id.is_empty())
-        else {
-            return Outcome::gone();
-        };
         let iam = ctx.iam();
-        let keys = match iam.list_keys(account) {
-            Ok(keys) => keys,
-            Err(error) if error.is(Code::NotFound) => return Outcome::gone(),
-            Err(error) => {
-                return Outcome::failed(
-                    Some(planned.clone()),
-                    Diagnostic::api_failure(
-                        &format!(
-                            "Cannot list the API keys of service account {account} to finish an interrupted apply"
-                        ),
-                        &error,
-                    ),
-                );
-            }
+        let kind = KeyKind {
+            noun: "API key",
+            secret: "secret",
+            list: &|account| iam.list_keys(account),
+            delete: &|id| iam.delete_key(id),
         };
-        let mut revoked = Vec::new();
-        for key in keys.iter().filter(|key| {
-            !pending.is_known(&key.id)
-                && pending.may_have_created(&key.created_at) == Some(true)
-                && matches_plan(planned, key)
-        }) {
-            match iam.delete_key(&key.id) {
-                Ok(()) => revoked.push(key.id.clone()),
-                Err(error) if error.is(Code::NotFound) => revoked.push(key.id.clone()),
-                Err(error) => {
-                    return Outcome::failed(
-                        Some(planned.clone()),
-                        Diagnostic::api_failure(
-                            &format!(
-                                "Cannot revoke API key {} whose secret an interrupted apply lost",
-                                key.id
-                            ),
-                            &error,
-                        ),
-                    );
-                }
-            }
-        }
-        if revoked.is_empty() {
-            return Outcome::gone();
-        }
-        Outcome::gone().with(Diagnostic::warning(
-            "API key with a lost secret revoked",
-            format!(
-                "An API key created by an interrupted apply was revoked because its secret was never stored; a new key will be created. Revoked: {}.",
-                revoked.join(", ")
-            ),
-        ))
+        revoke_lost(&kind, planned, pending, |key| matches_plan(planned, key))
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
-        match ctx.iam().get_key(id) {
-            Ok(key) => {
-                let mut state = key_attrs(&key);
-                state.insert("secret_key".into(), Value::Null);
-                Outcome::state(state).with(Diagnostic::warning(
-                    "The API key secret cannot be recovered",
-                    format!("Yandex Cloud returns the secret of key {id} only when it is created, so secret_key stays empty. Replace the key to get a new secret."),
-                ))
-            }
-            Err(error) if error.is(Code::NotFound) => Outcome::failed(
-                None,
-                Diagnostic::error(
-                    "Cannot import non-existent remote object",
-                    format!("No API key with id \"{id}\": {error}"),
-                ),
-            ),
-            Err(error) => Outcome::failed(
-                None,
-                Diagnostic::api_failure(&format!("Cannot import API key {id}"), &error),
-            ),
-        }
+        let state = ctx.iam().get_key(id).map(|key| key_attrs(&key));
+        imported("API key", "secret", "secret_key", id, state)
     }
 }

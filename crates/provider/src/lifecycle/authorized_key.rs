@@ -10,6 +10,7 @@ use ycprov_provider_sdk::rules::{required_string, settle};
 use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
+use super::issued_key::{KeyKind, imported, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -273,92 +274,32 @@ impl Resource<Yandex> for ServiceAccountKey {
         }
     }
 
-    /// A key the interrupted create made has a private key nobody stored: every key of the
-    /// account with the planned description, created since the create started and not in
-    /// the state, is revoked, and the instance is gone (a new key will be created).
+    /// Revokes the keys an interrupted create made whose private key was never stored
+    /// (see [`revoke_lost`]).
     fn resolve_pending(
         &self,
         ctx: &Context<'_>,
         planned: &Attrs,
         pending: &PendingCreate,
     ) -> Outcome {
-        let Some(account) = string(planned, "service_account_id").filter(|id| !id.is_empty())
-        else {
-            return Outcome::gone();
-        };
         let iam = ctx.iam();
-        let keys = match iam.list_authorized_keys(account) {
-            Ok(keys) => keys,
-            Err(error) if error.is(Code::NotFound) => return Outcome::gone(),
-            Err(error) => {
-                return Outcome::failed(
-                    Some(planned.clone()),
-                    Diagnostic::api_failure(
-                        &format!(
-                            "Cannot list the authorized keys of service account {account} to finish an interrupted apply"
-                        ),
-                        &error,
-                    ),
-                );
-            }
+        let kind = KeyKind {
+            noun: "authorized key",
+            secret: "private key",
+            list: &|account| iam.list_authorized_keys(account),
+            delete: &|id| iam.delete_authorized_key(id),
         };
-        let mut revoked = Vec::new();
-        for key in keys.iter().filter(|key| {
-            !pending.is_known(&key.id)
-                && pending.may_have_created(&key.created_at) == Some(true)
-                && key.description == description_text(planned)
-        }) {
-            match iam.delete_authorized_key(&key.id) {
-                Ok(()) => revoked.push(key.id.clone()),
-                Err(error) if error.is(Code::NotFound) => revoked.push(key.id.clone()),
-                Err(error) => {
-                    return Outcome::failed(
-                        Some(planned.clone()),
-                        Diagnostic::api_failure(
-                            &format!(
-                                "Cannot revoke authorized key {} whose private key an interrupted apply lost",
-                                key.id
-                            ),
-                            &error,
-                        ),
-                    );
-                }
-            }
-        }
-        if revoked.is_empty() {
-            return Outcome::gone();
-        }
-        Outcome::gone().with(Diagnostic::warning(
-            "Authorized key with a lost private key revoked",
-            format!(
-                "An authorized key created by an interrupted apply was revoked because its private key was never stored; a new key will be created. Revoked: {}.",
-                revoked.join(", ")
-            ),
-        ))
+        revoke_lost(&kind, planned, pending, |key| {
+            key.description == description_text(planned)
+        })
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
-        match ctx.iam().get_authorized_key(id) {
-            Ok(key) => {
-                let mut state = key_attrs(&key);
-                state.insert("private_key".into(), Value::Null);
-                state.insert("format".into(), Value::Null);
-                Outcome::state(state).with(Diagnostic::warning(
-                    "The private key cannot be recovered",
-                    format!("Yandex Cloud returns the private key of authorized key {id} only when it is created, so private_key stays empty. Replace the key to get a new one."),
-                ))
-            }
-            Err(error) if error.is(Code::NotFound) => Outcome::failed(
-                None,
-                Diagnostic::error(
-                    "Cannot import non-existent remote object",
-                    format!("No authorized key with id \"{id}\": {error}"),
-                ),
-            ),
-            Err(error) => Outcome::failed(
-                None,
-                Diagnostic::api_failure(&format!("Cannot import authorized key {id}"), &error),
-            ),
-        }
+        let state = ctx.iam().get_authorized_key(id).map(|key| {
+            let mut state = key_attrs(&key);
+            state.insert("format".into(), Value::Null);
+            state
+        });
+        imported("authorized key", "private key", "private_key", id, state)
     }
 }

@@ -6,6 +6,7 @@ mod api_key;
 mod authorized_key;
 mod data;
 mod failure;
+mod issued_key;
 mod member;
 mod role_binding;
 mod service_account;

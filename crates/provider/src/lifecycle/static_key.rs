@@ -10,6 +10,7 @@ use ycprov_provider_sdk::rules::{required_string, settle};
 use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
+use super::issued_key::{KeyKind, imported, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -224,91 +225,28 @@ impl Resource<Yandex> for StaticAccessKey {
         }
     }
 
-    /// A key the interrupted create made has a secret nobody stored: every key of the
-    /// account with the planned description, created since the create started and not in
-    /// the state, is revoked, and the instance is gone (a new key will be created).
+    /// Revokes the keys an interrupted create made whose secret was never stored
+    /// (see [`revoke_lost`]).
     fn resolve_pending(
         &self,
         ctx: &Context<'_>,
         planned: &Attrs,
         pending: &PendingCreate,
     ) -> Outcome {
-        let Some(account) = string(planned, "service_account_id").filter(|id| !id.is_empty())
-        else {
-            return Outcome::gone();
-        };
         let iam = ctx.iam();
-        let keys = match iam.list_access_keys(account) {
-            Ok(keys) => keys,
-            Err(error) if error.is(Code::NotFound) => return Outcome::gone(),
-            Err(error) => {
-                return Outcome::failed(
-                    Some(planned.clone()),
-                    Diagnostic::api_failure(
-                        &format!(
-                            "Cannot list the static access keys of service account {account} to finish an interrupted apply"
-                        ),
-                        &error,
-                    ),
-                );
-            }
+        let kind = KeyKind {
+            noun: "static access key",
+            secret: "secret",
+            list: &|account| iam.list_access_keys(account),
+            delete: &|id| iam.delete_access_key(id),
         };
-        let mut revoked = Vec::new();
-        for key in keys.iter().filter(|key| {
-            !pending.is_known(&key.id)
-                && pending.may_have_created(&key.created_at) == Some(true)
-                && key.description == description_text(planned)
-        }) {
-            match iam.delete_access_key(&key.id) {
-                Ok(()) => revoked.push(key.id.clone()),
-                Err(error) if error.is(Code::NotFound) => revoked.push(key.id.clone()),
-                Err(error) => {
-                    return Outcome::failed(
-                        Some(planned.clone()),
-                        Diagnostic::api_failure(
-                            &format!(
-                                "Cannot revoke static access key {} whose secret an interrupted apply lost",
-                                key.id
-                            ),
-                            &error,
-                        ),
-                    );
-                }
-            }
-        }
-        if revoked.is_empty() {
-            return Outcome::gone();
-        }
-        Outcome::gone().with(Diagnostic::warning(
-            "Static access key with a lost secret revoked",
-            format!(
-                "A static access key created by an interrupted apply was revoked because its secret was never stored; a new key will be created. Revoked: {}.",
-                revoked.join(", ")
-            ),
-        ))
+        revoke_lost(&kind, planned, pending, |key| {
+            key.description == description_text(planned)
+        })
     }
 
     fn import(&self, ctx: &Context<'_>, id: &str) -> Outcome {
-        match ctx.iam().get_access_key(id) {
-            Ok(key) => {
-                let mut state = key_attrs(&key);
-                state.insert("secret_key".into(), Value::Null);
-                Outcome::state(state).with(Diagnostic::warning(
-                    "The static key secret cannot be recovered",
-                    format!("Yandex Cloud returns the secret of static access key {id} only when it is created, so secret_key stays empty. Replace the key to get a new secret."),
-                ))
-            }
-            Err(error) if error.is(Code::NotFound) => Outcome::failed(
-                None,
-                Diagnostic::error(
-                    "Cannot import non-existent remote object",
-                    format!("No static access key with id \"{id}\": {error}"),
-                ),
-            ),
-            Err(error) => Outcome::failed(
-                None,
-                Diagnostic::api_failure(&format!("Cannot import static access key {id}"), &error),
-            ),
-        }
+        let state = ctx.iam().get_access_key(id).map(|key| key_attrs(&key));
+        imported("static access key", "secret", "secret_key", id, state)
     }
 }
