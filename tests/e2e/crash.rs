@@ -386,15 +386,52 @@ fn applies_killed_anywhere_converge_on_the_next_run() {
     assert!(revoked > 0, "some kill points lost a key's secret");
 }
 
-/// A static access key whose create answer never reached the killed apply is revoked by
-/// the next apply and replaced by one whose secret is stored.
-#[test]
-fn a_static_key_whose_secret_was_lost_is_revoked_and_replaced() {
+/// Applies `tf` (an account and one key of `key_type`), killing the first apply at its
+/// second mutating request (the key's create), and applies again: the killed run's key is
+/// revoked with `warning` and replaced. Returns the replacement's state record.
+fn lost_key_is_replaced(
+    tf: &str,
+    key_type: &str,
+    warning: &str,
+    key_ids: impl Fn(&Cloud) -> Vec<String>,
+) -> Value {
     let cloud = new_cloud();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    std::fs::write(
-        dir.join("main.tf"),
+    std::fs::write(dir.join("main.tf"), tf).unwrap();
+    let stop = arm(&cloud.emulator, 2);
+    let mut first = cloud.command_in(dir);
+    first.args(["apply", "-auto-approve"]);
+    assert!(
+        run_until_stopped(first, dir, &stop),
+        "killed at the key's create"
+    );
+    cloud.emulator.set_request_hook(None);
+    let lost = key_ids(&cloud);
+    assert_eq!(lost.len(), 1, "the killed run's key exists");
+
+    let rerun = Run::of(cloud.command_in(dir).args(["apply", "-auto-approve"]));
+    rerun.ok();
+    assert!(rerun.stderr.contains(warning), "{}", rerun.stderr);
+    let kept = key_ids(&cloud);
+    assert_eq!(kept.len(), 1, "one key: the replacement");
+    assert_ne!(kept, lost);
+    let state = state(dir);
+    let record = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == key_type)
+        .unwrap()
+        .clone();
+    assert_eq!(record["attributes"]["id"], kept[0]);
+    assert!(record.get("pending_create").is_none());
+    record
+}
+
+#[test]
+fn a_static_key_whose_secret_was_lost_is_revoked_and_replaced() {
+    let record = lost_key_is_replaced(
         r#"
 resource "yandex_iam_service_account" "s3" {
   name = "crash-static"
@@ -405,57 +442,28 @@ resource "yandex_iam_service_account_static_access_key" "key" {
   description        = "storage"
 }
 "#,
-    )
-    .unwrap();
-    let stop = arm(&cloud.emulator, 2);
-    let mut first = cloud.command_in(dir);
-    first.args(["apply", "-auto-approve"]);
-    assert!(
-        run_until_stopped(first, dir, &stop),
-        "killed at the key's create"
+        "yandex_iam_service_account_static_access_key",
+        "Static access key with a lost secret revoked",
+        |cloud| {
+            cloud
+                .emulator
+                .snapshot()
+                .access_keys
+                .into_iter()
+                .map(|k| k.id)
+                .collect()
+        },
     );
-    cloud.emulator.set_request_hook(None);
-    let lost = cloud.emulator.snapshot().access_keys;
-    assert_eq!(lost.len(), 1, "the killed run's key exists");
-
-    let rerun = Run::of(cloud.command_in(dir).args(["apply", "-auto-approve"]));
-    rerun.ok();
-    assert!(
-        rerun
-            .stderr
-            .contains("Static access key with a lost secret revoked"),
-        "{}",
-        rerun.stderr
-    );
-    let keys = cloud.emulator.snapshot().access_keys;
-    assert_eq!(keys.len(), 1, "one key: the replacement");
-    assert_ne!(keys[0].id, lost[0].id);
-    let state = state(dir);
-    let record = state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["type"] == "yandex_iam_service_account_static_access_key")
-        .unwrap();
-    assert_eq!(record["attributes"]["id"], keys[0].id);
-    assert_eq!(record["attributes"]["access_key"], keys[0].key_id);
     let secret = record["attributes"]["secret_key"].as_str().unwrap();
     assert!(
         secret.starts_with("YC") && secret.len() == 40,
         "a stored secret"
     );
-    assert!(record.get("pending_create").is_none());
 }
 
-/// An authorized key whose create answer never reached the killed apply is revoked by the
-/// next apply and replaced by one whose private key is stored.
 #[test]
 fn an_authorized_key_whose_private_key_was_lost_is_revoked_and_replaced() {
-    let cloud = new_cloud();
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    std::fs::write(
-        dir.join("main.tf"),
+    let record = lost_key_is_replaced(
         r#"
 resource "yandex_iam_service_account" "jwt" {
   name = "crash-jwt"
@@ -466,39 +474,19 @@ resource "yandex_iam_service_account_key" "key" {
   description        = "signing"
 }
 "#,
-    )
-    .unwrap();
-    let stop = arm(&cloud.emulator, 2);
-    let mut first = cloud.command_in(dir);
-    first.args(["apply", "-auto-approve"]);
-    assert!(
-        run_until_stopped(first, dir, &stop),
-        "killed at the key's create"
+        "yandex_iam_service_account_key",
+        "Authorized key with a lost private key revoked",
+        |cloud| {
+            cloud
+                .emulator
+                .snapshot()
+                .authorized_keys
+                .into_iter()
+                .map(|k| k.id)
+                .collect()
+        },
     );
-    cloud.emulator.set_request_hook(None);
-    let lost = cloud.emulator.snapshot().authorized_keys;
-    assert_eq!(lost.len(), 1, "the killed run's key exists");
-
-    let rerun = Run::of(cloud.command_in(dir).args(["apply", "-auto-approve"]));
-    rerun.ok();
-    assert!(
-        rerun
-            .stderr
-            .contains("Authorized key with a lost private key revoked"),
-        "{}",
-        rerun.stderr
-    );
-    let keys = cloud.emulator.snapshot().authorized_keys;
-    assert_eq!(keys.len(), 1, "one key: the replacement");
-    assert_ne!(keys[0].id, lost[0].id);
-    let state = state(dir);
-    let record = state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["type"] == "yandex_iam_service_account_key")
-        .unwrap();
-    assert_eq!(record["attributes"]["id"], keys[0].id);
     let private = record["attributes"]["private_key"].as_str().unwrap();
-    assert!(private.contains(&keys[0].id) && private.contains("BEGIN PRIVATE KEY"));
+    let id = record["attributes"]["id"].as_str().unwrap();
+    assert!(private.contains(id) && private.contains("BEGIN PRIVATE KEY"));
 }

@@ -550,16 +550,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     fn create_key_attempt(&self, body: &Value) -> Result<CreatedKey, Error> {
         let url = format!("{IAM_HOST}/iam/v1/apiKeys");
-        let reply = self.client.call(Method::Post, &url, Some(body))?;
-        let mut payload: Value = reply.json("create API key response")?;
-        if looks_like_operation(&payload) {
-            let started: Operation = wire::decode_value("create API key operation", payload)?;
-            let done = self.finish(started, &reply)?;
-            payload = operation::response_of(&done).cloned().ok_or_else(|| {
-                Error::BadResponse("the create API key operation has no response".to_owned())
-            })?;
-        }
-        let created: wire::CreatedApiKey = wire::decode_value("create API key response", payload)?;
+        let created: wire::CreatedApiKey = self.create_with_secret(&url, body, "create API key")?;
         if created.api_key.id.is_empty() {
             return Err(Error::BadResponse(
                 "the created API key has no id".to_owned(),
@@ -690,17 +681,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     fn create_access_key_attempt(&self, body: &Value) -> Result<CreatedAccessKey, Error> {
         let url = format!("{IAM_HOST}/iam/aws-compatibility/v1/accessKeys");
-        let reply = self.client.call(Method::Post, &url, Some(body))?;
-        let mut payload: Value = reply.json("create access key response")?;
-        if looks_like_operation(&payload) {
-            let started: Operation = wire::decode_value("create access key operation", payload)?;
-            let done = self.finish(started, &reply)?;
-            payload = operation::response_of(&done).cloned().ok_or_else(|| {
-                Error::BadResponse("the create access key operation has no response".to_owned())
-            })?;
-        }
         let created: wire::CreatedAccessKey =
-            wire::decode_value("create access key response", payload)?;
+            self.create_with_secret(&url, body, "create access key")?;
         if created.access_key.id.is_empty() || created.access_key.key_id.is_empty() {
             return Err(Error::BadResponse(
                 "the created access key has no id or key id".to_owned(),
@@ -792,17 +774,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     fn create_authorized_key_attempt(&self, body: &Value) -> Result<CreatedAuthorizedKey, Error> {
         let url = format!("{IAM_HOST}/iam/v1/keys");
-        let reply = self.client.call(Method::Post, &url, Some(body))?;
-        let mut payload: Value = reply.json("create key response")?;
-        if looks_like_operation(&payload) {
-            let started: Operation = wire::decode_value("create key operation", payload)?;
-            let done = self.finish(started, &reply)?;
-            payload = operation::response_of(&done).cloned().ok_or_else(|| {
-                Error::BadResponse("the create key operation has no response".to_owned())
-            })?;
-        }
         let created: wire::CreatedAuthorizedKey =
-            wire::decode_value("create key response", payload)?;
+            self.create_with_secret(&url, body, "create key")?;
         if created.key.id.is_empty() {
             return Err(Error::BadResponse("the created key has no id".to_owned()));
         }
@@ -861,6 +834,26 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     }
 
     // ---- shared plumbing ----------------------------------------------------------------
+
+    /// Posts a create whose answer carries a secret, directly or as the response of an
+    /// Operation it waits for, and decodes that answer.
+    fn create_with_secret<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &Value,
+        what: &str,
+    ) -> Result<T, Error> {
+        let reply = self.client.call(Method::Post, url, Some(body))?;
+        let mut payload: Value = reply.json(&format!("{what} response"))?;
+        if looks_like_operation(&payload) {
+            let started: Operation = wire::decode_value(&format!("{what} operation"), payload)?;
+            let done = self.finish(started, &reply)?;
+            payload = operation::response_of(&done).cloned().ok_or_else(|| {
+                Error::BadResponse(format!("the {what} operation has no response"))
+            })?;
+        }
+        wire::decode_value(&format!("{what} response"), payload)
+    }
 
     /// Sends a state-changing call that returns an Operation and waits for it; sends it
     /// again while the Operation fails for a passing reason.
