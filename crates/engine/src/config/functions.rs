@@ -1,6 +1,9 @@
 //! Built-in functions of the configuration language.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -24,8 +27,11 @@ pub const NAMES: &[&str] = &[
     "abs",
     "alltrue",
     "anytrue",
-    "ceil",
+    "base64decode",
+    "base64encode",
+    "base64sha256",
     "can",
+    "ceil",
     "chunklist",
     "coalesce",
     "coalescelist",
@@ -54,12 +60,15 @@ pub const NAMES: &[&str] = &[
     "one",
     "plantimestamp",
     "range",
+    "regex",
+    "regexall",
     "replace",
     "reverse",
     "sensitive",
     "setintersection",
     "setsubtract",
     "setunion",
+    "sha256",
     "slice",
     "sort",
     "split",
@@ -676,6 +685,72 @@ fn more(name: &str, args: &[Value]) -> Result {
             };
             Ok(Value::Array(set_normalise(items)))
         }
+        "base64encode" => {
+            arity(args, 1, 1)?;
+            Ok(Value::from(
+                BASE64.encode(string_arg(&args[0], "the argument")?),
+            ))
+        }
+        "base64decode" => {
+            arity(args, 1, 1)?;
+            let bytes = BASE64
+                .decode(string_arg(&args[0], "the argument")?)
+                .map_err(|e| format!("the argument is not valid base64: {e}"))?;
+            String::from_utf8(bytes)
+                .map(Value::from)
+                .map_err(|_| "the decoded bytes are not UTF-8 text".to_string())
+        }
+        "sha256" | "base64sha256" => {
+            arity(args, 1, 1)?;
+            let digest = Sha256::digest(string_arg(&args[0], "the argument")?.as_bytes());
+            Ok(Value::from(if name == "sha256" {
+                digest
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            } else {
+                BASE64.encode(digest)
+            }))
+        }
+        "regex" | "regexall" => {
+            arity(args, 2, 2)?;
+            let pattern = string_arg(&args[0], "the pattern")?;
+            let text = string_arg(&args[1], "the string")?;
+            let re = regex_lite::RegexBuilder::new(&pattern)
+                .size_limit(1 << 20)
+                .nest_limit(100)
+                .build()
+                .map_err(|e| format!("invalid regular expression: {e}"))?;
+            let groups: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+            let result = |caps: regex_lite::Captures<'_>| -> Value {
+                if groups.is_empty() {
+                    return Value::from(caps.get(0).map_or("", |m| m.as_str()));
+                }
+                if groups.iter().all(Option::is_some) {
+                    let mut out = Map::new();
+                    for name in groups.iter().flatten() {
+                        out.insert(
+                            name.to_string(),
+                            caps.name(name)
+                                .map_or(Value::Null, |m| Value::from(m.as_str())),
+                        );
+                    }
+                    return Value::Object(out);
+                }
+                Value::Array(
+                    (1..=groups.len())
+                        .map(|i| caps.get(i).map_or(Value::Null, |m| Value::from(m.as_str())))
+                        .collect(),
+                )
+            };
+            if name == "regex" {
+                re.captures(&text)
+                    .map(result)
+                    .ok_or_else(|| "the pattern did not match any part of the string".to_string())
+            } else {
+                Ok(Value::Array(re.captures_iter(&text).map(result).collect()))
+            }
+        }
         other => Err(format!("unknown function {other}")),
     }
 }
@@ -923,6 +998,34 @@ mod tests {
                 "setsubtract",
                 vec![json!(["a", "b"]), json!(["b"])],
                 json!(["a"]),
+            ),
+            ("base64encode", vec![json!("ycprov")], json!("eWNwcm92")),
+            ("base64decode", vec![json!("eWNwcm92")], json!("ycprov")),
+            (
+                "sha256",
+                vec![json!("abc")],
+                json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ),
+            (
+                "base64sha256",
+                vec![json!("abc")],
+                json!("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="),
+            ),
+            ("regex", vec![json!("[a-z]+"), json!("53abc")], json!("abc")),
+            (
+                "regex",
+                vec![json!(r"(?P<team>[a-z]+)-(?P<n>\d+)"), json!("sa-ml-42")],
+                json!({"team": "ml", "n": "42"}),
+            ),
+            (
+                "regex",
+                vec![json!(r"(\d+)\.(\d+)"), json!("v1.25")],
+                json!(["1", "25"]),
+            ),
+            (
+                "regexall",
+                vec![json!(r"\d"), json!("a1b2")],
+                json!(["1", "2"]),
             ),
         ];
         for (name, args, want) in cases {
