@@ -79,7 +79,7 @@ pub fn expand_modules(
         narrowings: BTreeSet::new(),
         validations: Vec::new(),
     };
-    expander.module_body(&scope, &root, &[], 0);
+    let scope = expander.module_body(scope, &root, &[], 0);
     expander.resolve_module_dependencies();
     let mut imports = std::mem::take(&mut expander.out.imports);
     for import in &mut imports {
@@ -327,48 +327,44 @@ impl Expander<'_> {
 
     /// Adds the locals, resources, outputs and module calls of `module`, an instance at
     /// `scope`; `depends_on` are the dependencies every resource in it inherits from
-    /// the calls that led here.
+    /// the calls that led here. Returns `scope` with the shapes of its calls.
     fn module_body(
         &mut self,
-        scope: &Scope,
+        mut scope: Scope,
         module: &Config,
         depends_on: &[(ResourceAddr, Span)],
         depth: usize,
-    ) {
-        let mut scope_calls = BTreeMap::new();
+    ) -> Scope {
         let mut children = Vec::new();
         for call in &module.module_calls {
-            match self.read_module(scope, module, call, depth) {
-                Some(child) => {
-                    scope_calls.insert(
-                        call.name.clone(),
-                        CallShape {
-                            expanded: call.count.is_some() || call.for_each.is_some(),
-                            outputs: child.outputs.keys().cloned().collect(),
-                        },
-                    );
-                    children.push((call, child));
-                }
-                None => {
-                    scope_calls.insert(
-                        call.name.clone(),
-                        CallShape {
-                            expanded: call.count.is_some() || call.for_each.is_some(),
-                            outputs: BTreeSet::new(),
-                        },
-                    );
-                }
-            }
+            let child = self.read_module(&scope, module, call, depth);
+            let outputs = child
+                .as_ref()
+                .map(|c| c.outputs.keys().cloned().collect())
+                .unwrap_or_default();
+            scope.calls.insert(
+                call.name.clone(),
+                CallShape {
+                    expanded: call.count.is_some() || call.for_each.is_some(),
+                    outputs,
+                },
+            );
+            children.extend(child.map(|child| (call, child)));
         }
-        let scope = Scope {
-            calls: scope_calls,
-            path: scope.path.clone(),
-            dir: scope.dir.clone(),
-            variables: scope.variables.clone(),
-            locals: scope.locals.clone(),
-            providers: scope.providers.clone(),
-        };
-        let scope = &scope;
+        self.module_items(&scope, module, &children, depends_on, depth);
+        scope
+    }
+
+    /// Adds the locals, resources and outputs of `module` at `scope`, then expands its
+    /// `children` (the calls whose modules could be read).
+    fn module_items(
+        &mut self,
+        scope: &Scope,
+        module: &Config,
+        children: &[(&ModuleCall, Config)],
+        depends_on: &[(ResourceAddr, Span)],
+        depth: usize,
+    ) {
         if !scope.is_root() {
             self.unsupported_in_module(module);
         }
@@ -465,19 +461,7 @@ impl Expander<'_> {
         inherited: &[(ResourceAddr, Span)],
     ) -> ResourceBlock {
         let mut block = block.clone();
-        if scope.is_root() {
-            self.check_module_dependencies(scope, &block.depends_on);
-            for expr in block
-                .attributes
-                .values_mut()
-                .chain(block.count.iter_mut())
-                .chain(block.for_each.iter_mut())
-            {
-                *expr = self.rewritten(scope, expr);
-            }
-            return block;
-        }
-        block.addr = block.addr.in_module(&scope.path);
+        self.check_module_dependencies(scope, &block.depends_on);
         for expr in block
             .attributes
             .values_mut()
@@ -486,7 +470,10 @@ impl Expander<'_> {
         {
             *expr = self.rewritten(scope, expr);
         }
-        self.check_module_dependencies(scope, &block.depends_on);
+        if scope.is_root() {
+            return block;
+        }
+        block.addr = block.addr.in_module(&scope.path);
         for (dep, _) in &mut block.depends_on {
             *dep = dep.clone().in_module(&scope.path);
         }
@@ -677,7 +664,7 @@ impl Expander<'_> {
                     self.validations.push((local_name.clone(), rule));
                 }
             }
-            self.module_body(&child_scope, child, &dependencies, depth + 1);
+            self.module_body(child_scope, child, &dependencies, depth + 1);
             paths.push((key.clone(), path));
         }
         let expanded = ExpandedCall {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App};
-use crate::auth::{Access, Principal};
+use crate::auth::Access;
 use crate::cloud::{CloudState, Replay, StoredAccessKey};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::ids::IAM_PREFIX;
@@ -13,36 +13,13 @@ use crate::input::Fields;
 use crate::model::{AccessKey, any, list_response};
 use crate::validate;
 
-use super::{no_query, require_account_access};
+use super::{authorize_key_access, key_owner_id, no_query, require_account_access};
 
 fn find<'a>(cloud: &'a CloudState, id: &str) -> ApiResult<&'a StoredAccessKey> {
     cloud
         .access_keys
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("Access key {id} not found")))
-}
-
-/// The service account a request names, defaulting to the calling service account.
-fn owner_id(fields: &Fields, caller: &Principal) -> ApiResult<String> {
-    let id = validate::optional(fields, "serviceAccountId", 50)?;
-    if !id.is_empty() {
-        return Ok(id);
-    }
-    if caller.subject_type == "serviceAccount" {
-        return Ok(caller.subject_id.clone());
-    }
-    Err(ApiError::invalid("serviceAccountId", "Field is required"))
-}
-
-fn authorize(
-    cloud: &CloudState,
-    caller: &Principal,
-    key: &AccessKey,
-    access: Access,
-    permission: &str,
-) -> ApiResult<()> {
-    let account = cloud.service_account(&key.service_account_id)?;
-    require_account_access(cloud, caller, account, access, permission)
 }
 
 /// `POST /iam/aws-compatibility/v1/accessKeys`: `{"accessKey": AccessKey, "secret": "YC…"}`,
@@ -54,7 +31,7 @@ pub fn create(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         return Ok(replay);
     }
     let fields = Fields::from_body(request.body.as_ref(), &["serviceAccountId", "description"])?;
-    let account_id = owner_id(&fields, &caller)?;
+    let account_id = key_owner_id(&fields, &caller)?;
     let description = validate::description(&fields)?;
     let account = cloud.service_account(&account_id)?;
     require_account_access(
@@ -104,10 +81,10 @@ pub fn get(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     no_query(request)?;
     let id = validate::path_id("accessKeyId", id, 50)?;
     let stored = find(&cloud, &id)?;
-    authorize(
+    authorize_key_access(
         &cloud,
         &caller,
-        &stored.key,
+        &stored.key.service_account_id,
         Access::Read,
         "iam.accessKeys.get",
     )?;
@@ -122,7 +99,7 @@ pub fn list(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         &request.query,
         &["serviceAccountId", "pageSize", "pageToken"],
     )?;
-    let account_id = owner_id(&fields, &caller)?;
+    let account_id = key_owner_id(&fields, &caller)?;
     let page_size = validate::page_size(&fields)?;
     let offset = validate::page_token(&fields, 2000)?;
     let account = cloud.service_account(&account_id)?;
@@ -157,10 +134,10 @@ pub fn delete(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     no_query(request)?;
     let id = validate::path_id("accessKeyId", id, 50)?;
     let key = find(&cloud, &id)?.key.clone();
-    authorize(
+    authorize_key_access(
         &cloud,
         &caller,
-        &key,
+        &key.service_account_id,
         Access::Write,
         "iam.accessKeys.delete",
     )?;

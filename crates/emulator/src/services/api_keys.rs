@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App};
-use crate::auth::{Access, Principal};
+use crate::auth::Access;
 use crate::cloud::{CloudState, Replay, StoredApiKey};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::ids::IAM_PREFIX;
@@ -12,7 +12,7 @@ use crate::input::Fields;
 use crate::model::{ApiKey, any, list_response};
 use crate::validate;
 
-use super::{no_query, require_account_access};
+use super::{authorize_key_access, key_owner_id, no_query, require_account_access};
 
 /// Scopes a key gets when none is requested.
 pub const DEFAULT_SCOPES: &[&str] = &[
@@ -79,30 +79,6 @@ fn find<'a>(cloud: &'a CloudState, id: &str) -> ApiResult<&'a StoredApiKey> {
         .ok_or_else(|| ApiError::not_found(format!("API key {id} not found")))
 }
 
-/// The service account a request names, defaulting to the calling service account.
-fn owner_id(fields: &Fields, caller: &Principal) -> ApiResult<String> {
-    let id = validate::optional(fields, "serviceAccountId", 50)?;
-    if !id.is_empty() {
-        return Ok(id);
-    }
-    if caller.subject_type == "serviceAccount" {
-        return Ok(caller.subject_id.clone());
-    }
-    Err(ApiError::invalid("serviceAccountId", "Field is required"))
-}
-
-/// Checks that the key's service account lets the caller have `access`.
-fn authorize(
-    cloud: &CloudState,
-    caller: &Principal,
-    key: &ApiKey,
-    access: Access,
-    permission: &str,
-) -> ApiResult<()> {
-    let account = cloud.service_account(&key.service_account_id)?;
-    require_account_access(cloud, caller, account, access, permission)
-}
-
 /// `POST /iam/v1/apiKeys`: `{"apiKey": ApiKey, "secret": "AQVN…"}`, no Operation. A repeated
 /// Idempotency-Key returns the first response.
 pub fn create(app: &App, request: &ApiRequest) -> ApiResult<Value> {
@@ -121,7 +97,7 @@ pub fn create(app: &App, request: &ApiRequest) -> ApiResult<Value> {
             "expiresAt",
         ],
     )?;
-    let account_id = owner_id(&fields, &caller)?;
+    let account_id = key_owner_id(&fields, &caller)?;
     let description = validate::description(&fields)?;
     let scope = validate::optional(&fields, "scope", 256)?;
     let mut scopes = validate::unique_strings(&fields, "scopes", 0, 100, 256)?;
@@ -180,10 +156,10 @@ pub fn get(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     no_query(request)?;
     let id = validate::path_id("apiKeyId", id, 50)?;
     let stored = find(&cloud, &id)?;
-    authorize(
+    authorize_key_access(
         &cloud,
         &caller,
-        &stored.key,
+        &stored.key.service_account_id,
         Access::Read,
         "iam.apiKeys.get",
     )?;
@@ -198,7 +174,7 @@ pub fn list(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         &request.query,
         &["serviceAccountId", "pageSize", "pageToken"],
     )?;
-    let account_id = owner_id(&fields, &caller)?;
+    let account_id = key_owner_id(&fields, &caller)?;
     let page_size = validate::page_size(&fields)?;
     let offset = validate::page_token(&fields, 2000)?;
     let account = cloud.service_account(&account_id)?;
@@ -239,10 +215,10 @@ pub fn update(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     check_known_scopes(app, &scopes)?;
     let expires_at = validate::timestamp(&fields, "expiresAt")?;
     let current = find(&cloud, &id)?.key.clone();
-    authorize(
+    authorize_key_access(
         &cloud,
         &caller,
-        &current,
+        &current.service_account_id,
         Access::Write,
         "iam.apiKeys.update",
     )?;
@@ -286,7 +262,13 @@ pub fn delete(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     no_query(request)?;
     let id = validate::path_id("apiKeyId", id, 50)?;
     let key = find(&cloud, &id)?.key.clone();
-    authorize(&cloud, &caller, &key, Access::Write, "iam.apiKeys.delete")?;
+    authorize_key_access(
+        &cloud,
+        &caller,
+        &key.service_account_id,
+        Access::Write,
+        "iam.apiKeys.delete",
+    )?;
     let metadata = any(
         "yandex.cloud.iam.v1.DeleteApiKeyMetadata",
         json!({ "apiKeyId": id }),

@@ -4,7 +4,7 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App};
-use crate::auth::{Access, Principal};
+use crate::auth::Access;
 use crate::cloud::{CloudState, Replay};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::ids::IAM_PREFIX;
@@ -12,7 +12,7 @@ use crate::input::Fields;
 use crate::model::{AuthorizedKey, any, list_response};
 use crate::validate;
 
-use super::require_account_access;
+use super::{authorize_key_access, key_owner_id, require_account_access};
 
 const FORMATS: &[&str] = &["PEM_FILE"];
 const ALGORITHMS: &[&str] = &["ALGORITHM_UNSPECIFIED", "RSA_2048", "RSA_4096"];
@@ -36,33 +36,11 @@ fn generate_key_pair(bits: usize) -> ApiResult<(String, String)> {
     Ok((private_pem.to_string(), public_pem))
 }
 
-fn owner_id(fields: &Fields, caller: &Principal) -> ApiResult<String> {
-    let id = validate::optional(fields, "serviceAccountId", 50)?;
-    if !id.is_empty() {
-        Ok(id)
-    } else if caller.subject_type == "serviceAccount" {
-        Ok(caller.subject_id.clone())
-    } else {
-        Err(ApiError::invalid("serviceAccountId", "Field is required"))
-    }
-}
-
 fn find<'a>(cloud: &'a CloudState, id: &str) -> ApiResult<&'a AuthorizedKey> {
     cloud
         .keys
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("Key {id} not found")))
-}
-
-fn authorize(
-    cloud: &CloudState,
-    caller: &Principal,
-    key: &AuthorizedKey,
-    access: Access,
-    permission: &str,
-) -> ApiResult<()> {
-    let account = cloud.service_account(&key.service_account_id)?;
-    require_account_access(cloud, caller, account, access, permission)
 }
 
 /// `POST /iam/v1/keys`: `{"key": Key, "privateKey": PEM}` directly (no Operation). The RSA key
@@ -78,7 +56,7 @@ pub fn create(app: &App, request: &ApiRequest) -> ApiResult<Value> {
             request.body.as_ref(),
             &["serviceAccountId", "description", "format", "keyAlgorithm"],
         )?;
-        let account_id = owner_id(&fields, &caller)?;
+        let account_id = key_owner_id(&fields, &caller)?;
         let description = validate::description(&fields)?;
         fields.enumeration("format", FORMATS)?;
         let algorithm = fields
@@ -125,7 +103,13 @@ pub fn get(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     fields.enumeration("format", FORMATS)?;
     let id = validate::path_id("keyId", id, 50)?;
     let key = find(&cloud, &id)?;
-    authorize(&cloud, &caller, key, Access::Read, "iam.keys.get")?;
+    authorize_key_access(
+        &cloud,
+        &caller,
+        &key.service_account_id,
+        Access::Read,
+        "iam.keys.get",
+    )?;
     Ok(key.to_json())
 }
 
@@ -138,7 +122,7 @@ pub fn list(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         &["serviceAccountId", "format", "pageSize", "pageToken"],
     )?;
     fields.enumeration("format", FORMATS)?;
-    let account_id = owner_id(&fields, &caller)?;
+    let account_id = key_owner_id(&fields, &caller)?;
     let page_size = validate::page_size(&fields)?;
     let offset = validate::page_token(&fields, 2000)?;
     let account = cloud.service_account(&account_id)?;
@@ -166,7 +150,13 @@ pub fn delete(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     super::no_query(request)?;
     let id = validate::path_id("keyId", id, 50)?;
     let key = find(&cloud, &id)?.clone();
-    authorize(&cloud, &caller, &key, Access::Write, "iam.keys.delete")?;
+    authorize_key_access(
+        &cloud,
+        &caller,
+        &key.service_account_id,
+        Access::Write,
+        "iam.keys.delete",
+    )?;
     let metadata = any(
         "yandex.cloud.iam.v1.DeleteKeyMetadata",
         json!({ "keyId": id }),

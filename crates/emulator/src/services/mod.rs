@@ -36,6 +36,35 @@ pub fn service_account_access(cloud: &CloudState, account: &ServiceAccount) -> V
     bindings
 }
 
+/// The service account a key request names (`serviceAccountId`), defaulting to the
+/// calling service account.
+pub fn key_owner_id(fields: &Fields, caller: &Principal) -> ApiResult<String> {
+    let id = crate::validate::optional(fields, "serviceAccountId", 50)?;
+    if !id.is_empty() {
+        Ok(id)
+    } else if caller.subject_type == "serviceAccount" {
+        Ok(caller.subject_id.clone())
+    } else {
+        Err(crate::error::ApiError::invalid(
+            "serviceAccountId",
+            "Field is required",
+        ))
+    }
+}
+
+/// PERMISSION_DENIED unless the caller may have `access` to the service account a key
+/// belongs to (NOT_FOUND when the account is gone).
+pub fn authorize_key_access(
+    cloud: &CloudState,
+    caller: &Principal,
+    service_account_id: &str,
+    access: Access,
+    permission: &str,
+) -> ApiResult<()> {
+    let account = cloud.service_account(service_account_id)?;
+    require_account_access(cloud, caller, account, access, permission)
+}
+
 /// PERMISSION_DENIED unless the caller is the service account itself or has `access` to it.
 pub fn require_account_access(
     cloud: &CloudState,

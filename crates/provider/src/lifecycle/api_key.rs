@@ -10,11 +10,10 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
-use super::issued_key::{KeyKind, imported, revoke_lost};
+use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
-use crate::error::Code;
 use crate::model::{ApiKey as Key, KeySpec, KeyUpdate};
 use crate::scopes;
 use crate::validation;
@@ -401,29 +400,13 @@ impl Resource<Yandex> for ApiKey {
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
-        let id = match required_string(state, "id") {
-            Ok(id) => id,
-            Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
-        };
-        match ctx.iam().get_key(id) {
-            Ok(key) => {
-                let mut fresh = key_attrs(&key);
-                for kept in ["secret_key", "scope", "pgp_key", "output_to_lockbox"] {
-                    fresh.insert(kept.into(), get(state, kept).clone());
-                }
-                for computed in ["service_account_id", "created_at"] {
-                    if string(&fresh, computed).is_some_and(str::is_empty) {
-                        fresh.insert(computed.into(), get(state, computed).clone());
-                    }
-                }
-                Outcome::state(fresh)
-            }
-            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
-            Err(error) => Outcome::failed(
-                Some(state.clone()),
-                Diagnostic::api_failure(&format!("Cannot read API key {id}"), &error),
-            ),
-        }
+        refreshed(
+            "API key",
+            state,
+            |id| ctx.iam().get_key(id).map(|key| key_attrs(&key)),
+            &["secret_key", "scope", "pgp_key", "output_to_lockbox"],
+            &["service_account_id", "created_at"],
+        )
     }
 
     /// Revokes the keys an interrupted create made whose secret was never stored

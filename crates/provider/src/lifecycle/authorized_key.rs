@@ -6,15 +6,14 @@
 use serde_json::{Value, json};
 
 use ycprov_provider_sdk::pending::PendingCreate;
-use ycprov_provider_sdk::rules::{required_string, settle};
+use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
-use super::issued_key::{KeyKind, imported, revoke_lost};
+use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
-use crate::error::Code;
 use crate::model::AuthorizedKey;
 use crate::validation;
 
@@ -154,18 +153,7 @@ impl Resource<Yandex> for ServiceAccountKey {
     }
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
-        let mut diagnostics = Vec::new();
-        for unsupported in ["pgp_key", "output_to_lockbox"] {
-            if !get(config, unsupported).is_null() {
-                diagnostics.push(
-                    Diagnostic::error(
-                        format!("ycprov does not support \"{unsupported}\" yet"),
-                        "ycprov keeps the private key in the state as the sensitive attribute private_key; remove this argument.",
-                    )
-                    .at(unsupported),
-                );
-            }
-        }
+        let mut diagnostics = refuse_secret_sinks(config, "private_key");
         let mut checks = Vec::new();
         if let Some(account) = string(config, "service_account_id") {
             checks.push(validation::resource_id("service_account_id", account));
@@ -244,34 +232,18 @@ impl Resource<Yandex> for ServiceAccountKey {
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
-        let id = match required_string(state, "id") {
-            Ok(id) => id,
-            Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
-        };
-        match ctx.iam().get_authorized_key(id) {
-            Ok(key) => {
-                let mut fresh = key_attrs(&key);
-                for kept in ["private_key", "format", "pgp_key", "output_to_lockbox"] {
-                    fresh.insert(kept.into(), get(state, kept).clone());
-                }
-                for computed in [
-                    "service_account_id",
-                    "created_at",
-                    "key_algorithm",
-                    "public_key",
-                ] {
-                    if string(&fresh, computed).is_some_and(str::is_empty) {
-                        fresh.insert(computed.into(), get(state, computed).clone());
-                    }
-                }
-                Outcome::state(fresh)
-            }
-            Err(error) if error.is(Code::NotFound) => Outcome::gone(),
-            Err(error) => Outcome::failed(
-                Some(state.clone()),
-                Diagnostic::api_failure(&format!("Cannot read authorized key {id}"), &error),
-            ),
-        }
+        refreshed(
+            "authorized key",
+            state,
+            |id| ctx.iam().get_authorized_key(id).map(|key| key_attrs(&key)),
+            &["private_key", "format", "pgp_key", "output_to_lockbox"],
+            &[
+                "service_account_id",
+                "created_at",
+                "key_algorithm",
+                "public_key",
+            ],
+        )
     }
 
     /// Revokes the keys an interrupted create made whose private key was never stored

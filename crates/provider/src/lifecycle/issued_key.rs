@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use ycprov_provider_sdk::pending::PendingCreate;
-use ycprov_provider_sdk::value::{Attrs, string};
+use ycprov_provider_sdk::rules::required_string;
+use ycprov_provider_sdk::value::{Attrs, get, string};
 
 use super::{Diagnostic, Outcome, YandexDiagnostic};
 use crate::error::{Code, Error};
@@ -170,4 +171,55 @@ pub(super) fn imported(
             Diagnostic::api_failure(&format!("Cannot import {noun} {id}"), &error),
         ),
     }
+}
+
+/// The state of a key read again by id: the API's view (`read` turns the id into the
+/// key's attributes) with `kept` copied from `state` (the secret and arguments the API
+/// does not return) and `filled` taken from `state` where the API leaves them empty;
+/// gone when the key is.
+pub(super) fn refreshed(
+    noun: &str,
+    state: &Attrs,
+    read: impl FnOnce(&str) -> Result<Attrs, Error>,
+    kept: &[&str],
+    filled: &[&str],
+) -> Outcome {
+    let id = match required_string(state, "id") {
+        Ok(id) => id,
+        Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
+    };
+    match read(id) {
+        Ok(mut fresh) => {
+            for name in kept {
+                fresh.insert((*name).into(), get(state, name).clone());
+            }
+            for name in filled {
+                if string(&fresh, name).is_some_and(str::is_empty) {
+                    fresh.insert((*name).into(), get(state, name).clone());
+                }
+            }
+            Outcome::state(fresh)
+        }
+        Err(error) if error.is(Code::NotFound) => Outcome::gone(),
+        Err(error) => Outcome::failed(
+            Some(state.clone()),
+            Diagnostic::api_failure(&format!("Cannot read {noun} {id}"), &error),
+        ),
+    }
+}
+
+/// Errors for `pgp_key` and `output_to_lockbox`, which would keep the secret elsewhere
+/// than in `secret_attribute`.
+pub(super) fn refuse_secret_sinks(config: &Attrs, secret_attribute: &str) -> Vec<Diagnostic> {
+    ["pgp_key", "output_to_lockbox"]
+        .into_iter()
+        .filter(|name| !get(config, name).is_null())
+        .map(|name| {
+            Diagnostic::error(
+                format!("ycprov does not support \"{name}\" yet"),
+                format!("ycprov keeps the {} in the state as the sensitive attribute {secret_attribute}; remove this argument.", secret_attribute.replace('_', " ")),
+            )
+            .at(name)
+        })
+        .collect()
 }
