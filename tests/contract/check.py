@@ -36,6 +36,7 @@ from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (registers R
 from yandex.cloud.api import operation_pb2 as operation_options
 from yandex.cloud.endpoint import api_endpoint_service_pb2
 from yandex.cloud.iam.v1.awscompatibility import access_key_service_pb2
+from yandex.cloud.lockbox.v1 import payload_service_pb2, secret_service_pb2
 from yandex.cloud.iam.v1 import (
     api_key_service_pb2,
     iam_token_service_pb2,
@@ -55,6 +56,8 @@ SERVICE_FILES = [
     folder_service_pb2,
     operation_service_pb2,
     api_endpoint_service_pb2,
+    secret_service_pb2,
+    payload_service_pb2,
 ]
 
 # Paths the emulator serves that the protos of this SDK version do not (or no longer) declare.

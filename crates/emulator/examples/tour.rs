@@ -390,6 +390,117 @@ fn main() -> anyhow::Result<()> {
     )?;
     tour.wait(key_gone)?;
 
+    let secret_op = tour.expect(
+        200,
+        "POST",
+        "/lockbox/v1/secrets",
+        Some(json!({
+            "folderId": folder, "name": "tour-secret", "description": "tour",
+            "labels": {"team": "tour"}, "deletionProtection": true,
+            "versionDescription": "first",
+            "versionPayloadEntries": [{"key": "a", "textValue": "one"}, {"key": "b", "binaryValue": "AAEC"}]
+        })),
+    )?;
+    let secret_id = tour.wait(secret_op)?["metadata"]["secretId"]
+        .as_str()
+        .context("secret id")?
+        .to_string();
+    let secrets = format!("/lockbox/v1/secrets/{secret_id}");
+    tour.expect(200, "GET", &secrets, None)?;
+    tour.expect(
+        200,
+        "GET",
+        &format!("/lockbox/v1/secrets?folderId={folder}&pageSize=10"),
+        None,
+    )?;
+    tour.expect(400, "DELETE", &secrets, None)?;
+    let unprotect = tour.expect(
+        200,
+        "PATCH",
+        &secrets,
+        Some(json!({"updateMask": "deletionProtection,description", "deletionProtection": false, "description": "toured"})),
+    )?;
+    tour.wait(unprotect)?;
+    let added = tour.expect(
+        200,
+        "POST",
+        &format!("{secrets}:addVersion"),
+        Some(json!({"description": "second", "payloadEntries": [{"key": "a", "textValue": "uno"}, {"key": "b", "textValue": ""}]})),
+    )?;
+    let added = tour.wait(added)?;
+    let version_id = added["metadata"]["versionId"]
+        .as_str()
+        .context("version id")?
+        .to_string();
+    tour.expect(200, "GET", &format!("{secrets}/versions?pageSize=1"), None)?;
+    tour.expect(200, "GET", &format!("{secrets}/payload"), None)?;
+    tour.expect(
+        200,
+        "GET",
+        &format!("{secrets}/payload?versionId={version_id}"),
+        None,
+    )?;
+    let scheduled = tour.expect(
+        200,
+        "POST",
+        &format!("{secrets}:scheduleVersionDestruction"),
+        Some(json!({"versionId": version_id, "pendingPeriod": "86400s"})),
+    )?;
+    tour.wait(scheduled)?;
+    tour.expect(
+        400,
+        "GET",
+        &format!("{secrets}/payload?versionId={version_id}"),
+        None,
+    )?;
+    let cancelled = tour.expect(
+        200,
+        "POST",
+        &format!("{secrets}:cancelVersionDestruction"),
+        Some(json!({"versionId": version_id})),
+    )?;
+    tour.wait(cancelled)?;
+    let deactivated = tour.expect(200, "POST", &format!("{secrets}:deactivate"), None)?;
+    tour.wait(deactivated)?;
+    tour.expect(400, "GET", &format!("{secrets}/payload"), None)?;
+    let activated = tour.expect(200, "POST", &format!("{secrets}:activate"), None)?;
+    tour.wait(activated)?;
+    let generated = tour.expect(
+        200,
+        "POST",
+        "/lockbox/v1/secrets",
+        Some(json!({
+            "folderId": folder, "name": "tour-password", "createVersion": true,
+            "passwordPayloadSpecification": {"passwordKey": "password", "length": "20", "includePunctuation": false}
+        })),
+    )?;
+    let generated_id = tour.wait(generated)?["metadata"]["secretId"]
+        .as_str()
+        .context("secret id")?
+        .to_string();
+    tour.expect(
+        200,
+        "GET",
+        &format!("/lockbox/v1/secrets/{generated_id}/payload"),
+        None,
+    )?;
+    tour.expect(
+        404,
+        "GET",
+        "/lockbox/v1/secrets/e6qunknown00000000000",
+        None,
+    )?;
+    tour.expect(
+        400,
+        "POST",
+        &format!("{secrets}:addVersion"),
+        Some(json!({"payloadEntries": [{"key": "no spaces", "textValue": "x"}]})),
+    )?;
+    for id in [&secret_id, &generated_id] {
+        let gone = tour.expect(200, "DELETE", &format!("/lockbox/v1/secrets/{id}"), None)?;
+        tour.wait(gone)?;
+    }
+
     let viewer = Tour {
         token: Some(seed.viewer_token.clone()),
         ..anonymous
@@ -399,6 +510,12 @@ fn main() -> anyhow::Result<()> {
         "DELETE",
         &format!("/iam/v1/serviceAccounts/{account}"),
         None,
+    )?;
+    viewer.expect(
+        403,
+        "POST",
+        "/lockbox/v1/secrets",
+        Some(json!({"folderId": folder})),
     )?;
     let oauth_user = Tour {
         token: exchanged["iamToken"].as_str().map(str::to_string),

@@ -67,6 +67,14 @@ impl Principal {
             .any(|b| self.is_subject_of(b) && role_grants(&b.role_id, access))
     }
 
+    /// Whether the bindings give this caller one of `roles` (service roles such as
+    /// `lockbox.editor`, which the generic [`Principal::can`] does not know).
+    pub fn has_role(&self, bindings: &[AccessBinding], roles: &[&str]) -> bool {
+        bindings
+            .iter()
+            .any(|b| self.is_subject_of(b) && roles.contains(&b.role_id.as_str()))
+    }
+
     /// PERMISSION_DENIED unless the bindings give this caller `access`.
     pub fn require(
         &self,

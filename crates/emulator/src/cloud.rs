@@ -15,7 +15,8 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{FOLDER_PREFIX, IAM_PREFIX, IdGen};
 use crate::model::{
-    AccessBinding, AccessKey, ApiKey, AuthorizedKey, Folder, ServiceAccount, Snapshot,
+    AccessBinding, AccessKey, ApiKey, AuthorizedKey, Folder, LockboxSecret, LockboxSecretSnapshot,
+    LockboxVersion, ServiceAccount, Snapshot,
 };
 use crate::operation::OperationRecord;
 
@@ -38,6 +39,24 @@ pub struct StoredAccessKey {
     pub key: AccessKey,
     /// The secret.
     pub secret: String,
+}
+
+/// A Lockbox secret with its versions and their payloads.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredSecret {
+    /// The secret as clients see it.
+    pub secret: LockboxSecret,
+    /// Its versions, oldest first.
+    pub versions: Vec<StoredVersion>,
+}
+
+/// A version of a Lockbox secret and its payload.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredVersion {
+    /// The version as clients see it.
+    pub version: LockboxVersion,
+    /// Its entries: key and value (`{"textValue": …}` or `{"binaryValue": …}`).
+    pub entries: Vec<(String, Value)>,
 }
 
 /// An API key with its secret (kept for Idempotency-Key replays of the create call).
@@ -121,6 +140,9 @@ pub struct CloudState {
     pub access_keys: BTreeMap<String, StoredAccessKey>,
     /// Authorized keys by id.
     pub keys: BTreeMap<String, AuthorizedKey>,
+    /// Lockbox secrets by id (state files written before they existed have none).
+    #[serde(default)]
+    pub lockbox_secrets: BTreeMap<String, StoredSecret>,
     /// IAM tokens.
     pub tokens: BTreeMap<String, TokenGrant>,
     /// OAuth tokens and the user each belongs to.
@@ -224,6 +246,7 @@ impl CloudState {
             api_keys: BTreeMap::new(),
             access_keys: BTreeMap::new(),
             keys: BTreeMap::new(),
+            lockbox_secrets: BTreeMap::new(),
             tokens,
             oauth_tokens,
             operations: BTreeMap::new(),
@@ -359,6 +382,14 @@ impl CloudState {
             api_keys: self.api_keys.values().map(|k| k.key.clone()).collect(),
             access_keys: self.access_keys.values().map(|k| k.key.clone()).collect(),
             authorized_keys: self.keys.values().cloned().collect(),
+            lockbox_secrets: self
+                .lockbox_secrets
+                .values()
+                .map(|stored| LockboxSecretSnapshot {
+                    secret: stored.secret.clone(),
+                    versions: stored.versions.iter().map(|v| v.version.clone()).collect(),
+                })
+                .collect(),
         }
     }
 }

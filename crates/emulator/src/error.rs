@@ -15,6 +15,8 @@ pub enum Code {
     PermissionDenied,
     /// 8, HTTP 429.
     ResourceExhausted,
+    /// 9, HTTP 400.
+    FailedPrecondition,
     /// 13, HTTP 500.
     Internal,
     /// 14, HTTP 503.
@@ -32,6 +34,7 @@ impl Code {
             Code::AlreadyExists => 6,
             Code::PermissionDenied => 7,
             Code::ResourceExhausted => 8,
+            Code::FailedPrecondition => 9,
             Code::Internal => 13,
             Code::Unavailable => 14,
             Code::Unauthenticated => 16,
@@ -46,6 +49,7 @@ impl Code {
             Code::AlreadyExists => 409,
             Code::PermissionDenied => 403,
             Code::ResourceExhausted => 429,
+            Code::FailedPrecondition => 400,
             Code::Internal => 500,
             Code::Unavailable => 503,
             Code::Unauthenticated => 401,

@@ -15,6 +15,8 @@ const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 pub const FOLDER_PREFIX: &str = "b1g";
 /// Id prefix of IAM resources (service accounts, keys, users, IAM operations).
 pub const IAM_PREFIX: &str = "aje";
+/// Id prefix of Lockbox secrets and their versions.
+pub const LOCKBOX_PREFIX: &str = "e6q";
 
 /// A deterministic, persistable generator of ids and secrets.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +57,12 @@ impl IdGen {
             "{prefix}{}",
             random_string(&mut rng, LOWER_ALNUM, 20 - prefix.len())
         )
+    }
+
+    /// `len` characters drawn from `alphabet` (generated Lockbox passwords).
+    pub fn password(&mut self, alphabet: &[u8], len: usize) -> String {
+        let mut rng = self.next_rng();
+        random_string(&mut rng, alphabet, len)
     }
 
     /// An IAM token shaped like a real one: `t1.<payload>.<86-character signature>`.

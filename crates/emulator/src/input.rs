@@ -143,6 +143,15 @@ impl Fields {
         }
     }
 
+    /// A bool field (also a `google.protobuf.BoolValue`); absent → `None`.
+    pub fn boolean(&self, name: &str) -> ApiResult<Option<bool>> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(_) => Err(type_error(&self.path(name), "bool")),
+        }
+    }
+
     /// A repeated string field; absent → empty.
     pub fn string_list(&self, name: &str) -> ApiResult<Vec<String>> {
         match self.map.get(name) {

@@ -115,6 +115,107 @@ pub struct AuthorizedKey {
     pub public_key: String,
 }
 
+/// A Lockbox secret without its versions' payloads (`yandex.cloud.lockbox.v1.Secret`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockboxSecret {
+    /// Id, `e6q…`.
+    pub id: String,
+    /// The folder it lives in.
+    pub folder_id: String,
+    /// RFC3339 creation time.
+    pub created_at: String,
+    /// Name (may be empty).
+    pub name: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// The KMS key that encrypts it (may be empty).
+    pub kms_key_id: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// Whether Delete is refused.
+    pub deletion_protection: bool,
+    /// The password generation spec (proto3 JSON), if the secret has one.
+    pub password_payload_specification: Option<Value>,
+    /// The current version's id (empty before the first version).
+    pub current_version_id: String,
+}
+
+/// A version of a Lockbox secret without its payload (`yandex.cloud.lockbox.v1.Version`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockboxVersion {
+    /// Id, `e6q…`.
+    pub id: String,
+    /// The secret it belongs to.
+    pub secret_id: String,
+    /// RFC3339 creation time.
+    pub created_at: String,
+    /// RFC3339 time of destruction, when scheduled.
+    pub destroy_at: Option<String>,
+    /// Description (may be empty).
+    pub description: String,
+    /// `ACTIVE`, `SCHEDULED_FOR_DESTRUCTION` or `DESTROYED`.
+    pub status: String,
+    /// The keys of its entries.
+    pub payload_entry_keys: Vec<String>,
+}
+
+impl LockboxVersion {
+    /// proto3 JSON.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.id));
+        object.insert("secretId".into(), json!(self.secret_id));
+        object.insert("createdAt".into(), json!(self.created_at));
+        if let Some(at) = &self.destroy_at {
+            object.insert("destroyAt".into(), json!(at));
+        }
+        insert_if_not_empty(&mut object, "description", &self.description);
+        object.insert("status".into(), json!(self.status));
+        if !self.payload_entry_keys.is_empty() {
+            object.insert("payloadEntryKeys".into(), json!(self.payload_entry_keys));
+        }
+        Value::Object(object)
+    }
+}
+
+impl LockboxSecret {
+    /// proto3 JSON, with the current version when there is one.
+    pub fn to_json(&self, current: Option<&LockboxVersion>) -> Value {
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.id));
+        object.insert("folderId".into(), json!(self.folder_id));
+        object.insert("createdAt".into(), json!(self.created_at));
+        insert_if_not_empty(&mut object, "name", &self.name);
+        insert_if_not_empty(&mut object, "description", &self.description);
+        if !self.labels.is_empty() {
+            object.insert("labels".into(), json!(self.labels));
+        }
+        insert_if_not_empty(&mut object, "kmsKeyId", &self.kms_key_id);
+        object.insert("status".into(), json!(self.status));
+        if let Some(version) = current {
+            object.insert("currentVersion".into(), version.to_json());
+        }
+        if self.deletion_protection {
+            object.insert("deletionProtection".into(), json!(true));
+        }
+        if let Some(spec) = &self.password_payload_specification {
+            object.insert("passwordPayloadSpecification".into(), spec.clone());
+        }
+        Value::Object(object)
+    }
+}
+
+/// A Lockbox secret and its versions, without payloads, as [`Snapshot`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockboxSecretSnapshot {
+    /// The secret.
+    pub secret: LockboxSecret,
+    /// Its versions, oldest first.
+    pub versions: Vec<LockboxVersion>,
+}
+
 /// What the emulator holds, without any secret: returned by `Emulator::snapshot` and
 /// `GET /_emulator/state`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -133,6 +234,9 @@ pub struct Snapshot {
     pub access_keys: Vec<AccessKey>,
     /// All authorized keys (public halves), ordered by id.
     pub authorized_keys: Vec<AuthorizedKey>,
+    /// All Lockbox secrets with their versions (no payloads), ordered by id.
+    #[serde(default)]
+    pub lockbox_secrets: Vec<LockboxSecretSnapshot>,
 }
 
 fn insert_if_not_empty(object: &mut Map<String, Value>, name: &str, value: &str) {

@@ -76,6 +76,30 @@ pub enum Route {
     OperationCancel(String),
     /// `POST /iam/v1/tokens`
     TokenCreate,
+    /// `GET /lockbox/v1/secrets/{secretId}`
+    LockboxSecretGet(String),
+    /// `GET /lockbox/v1/secrets`
+    LockboxSecretList,
+    /// `POST /lockbox/v1/secrets`
+    LockboxSecretCreate,
+    /// `PATCH /lockbox/v1/secrets/{secretId}`
+    LockboxSecretUpdate(String),
+    /// `DELETE /lockbox/v1/secrets/{secretId}`
+    LockboxSecretDelete(String),
+    /// `POST /lockbox/v1/secrets/{secretId}:activate`
+    LockboxSecretActivate(String),
+    /// `POST /lockbox/v1/secrets/{secretId}:deactivate`
+    LockboxSecretDeactivate(String),
+    /// `GET /lockbox/v1/secrets/{secretId}/versions`
+    LockboxVersionList(String),
+    /// `POST /lockbox/v1/secrets/{secretId}:addVersion`
+    LockboxVersionAdd(String),
+    /// `POST /lockbox/v1/secrets/{secretId}:scheduleVersionDestruction`
+    LockboxVersionScheduleDestruction(String),
+    /// `POST /lockbox/v1/secrets/{secretId}:cancelVersionDestruction`
+    LockboxVersionCancelDestruction(String),
+    /// `GET /lockbox/v1/secrets/{secretId}/payload` (the payload service's host)
+    LockboxPayloadGet(String),
     /// `GET /endpoints`
     EndpointList,
     /// `GET /endpoints/{apiEndpointId}`
@@ -269,6 +293,55 @@ pub fn resolve(method: &str, path: &str) -> Option<Resolved> {
             ),
             _ => None,
         },
+        ("GET", ["lockbox", "v1", "secrets"]) => {
+            found(Route::LockboxSecretList, "GET /lockbox/v1/secrets")
+        }
+        ("POST", ["lockbox", "v1", "secrets"]) => {
+            found(Route::LockboxSecretCreate, "POST /lockbox/v1/secrets")
+        }
+        ("GET", ["lockbox", "v1", "secrets", id, "versions"]) if !id.contains(':') => found(
+            Route::LockboxVersionList(id.to_string()),
+            "GET /lockbox/v1/secrets/{secretId}/versions",
+        ),
+        ("GET", ["lockbox", "v1", "secrets", id, "payload"]) if !id.contains(':') => found(
+            Route::LockboxPayloadGet(id.to_string()),
+            "GET /lockbox/v1/secrets/{secretId}/payload",
+        ),
+        (_, ["lockbox", "v1", "secrets", last]) => match (method, split_verb(last)) {
+            ("GET", (id, None)) => found(
+                Route::LockboxSecretGet(id),
+                "GET /lockbox/v1/secrets/{secretId}",
+            ),
+            ("PATCH", (id, None)) => found(
+                Route::LockboxSecretUpdate(id),
+                "PATCH /lockbox/v1/secrets/{secretId}",
+            ),
+            ("DELETE", (id, None)) => found(
+                Route::LockboxSecretDelete(id),
+                "DELETE /lockbox/v1/secrets/{secretId}",
+            ),
+            ("POST", (id, Some("activate"))) => found(
+                Route::LockboxSecretActivate(id),
+                "POST /lockbox/v1/secrets/{secretId}:activate",
+            ),
+            ("POST", (id, Some("deactivate"))) => found(
+                Route::LockboxSecretDeactivate(id),
+                "POST /lockbox/v1/secrets/{secretId}:deactivate",
+            ),
+            ("POST", (id, Some("addVersion"))) => found(
+                Route::LockboxVersionAdd(id),
+                "POST /lockbox/v1/secrets/{secretId}:addVersion",
+            ),
+            ("POST", (id, Some("scheduleVersionDestruction"))) => found(
+                Route::LockboxVersionScheduleDestruction(id),
+                "POST /lockbox/v1/secrets/{secretId}:scheduleVersionDestruction",
+            ),
+            ("POST", (id, Some("cancelVersionDestruction"))) => found(
+                Route::LockboxVersionCancelDestruction(id),
+                "POST /lockbox/v1/secrets/{secretId}:cancelVersionDestruction",
+            ),
+            _ => None,
+        },
         ("GET", ["endpoints"]) => found(Route::EndpointList, "GET /endpoints"),
         ("GET", ["endpoints", id]) => found(
             Route::EndpointGet(id.to_string()),
@@ -290,6 +363,22 @@ mod tests {
                 "/iam/v1/serviceAccounts",
                 Some(Route::ServiceAccountList),
             ),
+            (
+                "POST",
+                "/lockbox/v1/secrets/e6q1:addVersion",
+                Some(Route::LockboxVersionAdd("e6q1".into())),
+            ),
+            (
+                "GET",
+                "/lockbox/v1/secrets/e6q1/payload",
+                Some(Route::LockboxPayloadGet("e6q1".into())),
+            ),
+            (
+                "GET",
+                "/lockbox/v1/secrets/e6q1/versions",
+                Some(Route::LockboxVersionList("e6q1".into())),
+            ),
+            ("POST", "/lockbox/v1/secrets/e6q1:rotate", None),
             (
                 "POST",
                 "/iam/v1/serviceAccounts",

@@ -22,6 +22,8 @@ pub const MAX_INSTANCES_PER_RESOURCE: usize = 10_000;
 
 /// The deepest chain of module calls (a module that calls a module that …).
 pub const MAX_MODULE_DEPTH: usize = 16;
+/// Nested blocks in a resource (`entries { command { … } }`) at most this deep.
+pub const MAX_NESTED_BLOCK_DEPTH: usize = 8;
 
 /// The most module instances a configuration may expand to, over all calls.
 pub const MAX_MODULE_INSTANCES: usize = 1000;

@@ -582,6 +582,7 @@ impl Expander<'_> {
             depends_on: Vec::new(),
             lifecycle: Default::default(),
             provider: None,
+            nested_blocks: Default::default(),
         };
         let ctx = EvalContext::new(&self.out, None, self.variables, &NoResources, self.phase);
         expand(&ctx, &self.out, &block, self.phase == Phase::Validate)

@@ -209,6 +209,16 @@ pub struct AttributeSchema {
     pub force_new: bool,
     /// Human description.
     pub description: String,
+    /// Written as nested blocks (`name { … }`) rather than as an argument: the schema's
+    /// `"block": {"max_items": N}` (0 for no limit). Its type is a list of objects.
+    pub block: Option<BlockNesting>,
+}
+
+/// How an attribute written as nested blocks nests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockNesting {
+    /// The most blocks allowed; 0 for no limit.
+    pub max_items: u32,
 }
 
 impl AttributeSchema {
@@ -380,6 +390,22 @@ fn parse_attributes(attrs: &Value) -> anyhow::Result<BTreeMap<String, AttributeS
         let type_text = a.get("type").and_then(Value::as_str).unwrap_or("string");
         let ty = Type::parse(type_text)
             .with_context(|| format!("attribute {name}: bad type {type_text:?}"))?;
+        let block = match a.get("block") {
+            None | Some(Value::Null) => None,
+            Some(block) => {
+                if !matches!(&ty, Type::List(element) if matches!(**element, Type::Object(_))) {
+                    bail!("attribute {name}: a block's type must be a list of objects, not {ty}");
+                }
+                let max_items = match block.get("max_items") {
+                    None | Some(Value::Null) => 0,
+                    Some(n) => n
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .with_context(|| format!("attribute {name}: bad block max_items {n}"))?,
+                };
+                Some(BlockNesting { max_items })
+            }
+        };
         out.insert(
             name.clone(),
             AttributeSchema {
@@ -394,6 +420,7 @@ fn parse_attributes(attrs: &Value) -> anyhow::Result<BTreeMap<String, AttributeS
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string(),
+                block,
             },
         );
     }

@@ -177,6 +177,7 @@ fn import_targets(
                 depends_on: Vec::new(),
                 lifecycle: Default::default(),
                 provider: None,
+                nested_blocks: Default::default(),
             };
             match expand(&ctx, config, &holder, false) {
                 Ok(expansion) => expansion.instances().into_iter().map(|(_, v)| v).collect(),

@@ -282,7 +282,7 @@ pub fn required_string<'a>(attrs: &'a Attrs, name: &str) -> Result<&'a str, Diag
 /// Whether a value is a known list of known strings or a known map; used by checks.
 pub fn is_checkable(value: &Value, ty: AttrType) -> bool {
     match ty {
-        AttrType::ListOfString | AttrType::MapOfString => {
+        AttrType::ListOfString | AttrType::MapOfString | AttrType::Blocks { .. } => {
             is_wholly_known(value) && !value.is_null()
         }
         _ => !value.is_null() && !is_unknown(value),

@@ -17,16 +17,42 @@ pub enum AttrType {
     ListOfString,
     /// A map of strings.
     MapOfString,
+    /// A boolean.
+    Bool,
+    /// Nested blocks (`name { … }`, repeated), kept as a list of objects as Terraform's
+    /// SDK keeps them, so `name[0].attr` reads the first block's attribute.
+    Blocks {
+        /// The attributes of one block.
+        attributes: &'static [Attribute],
+        /// The most blocks allowed; 0 for no limit.
+        max_items: u32,
+    },
 }
 
 impl AttrType {
-    /// The name used in the schema JSON.
-    pub fn name(self) -> &'static str {
+    /// The type in the schema JSON, in Terraform's type syntax; a block's attributes that
+    /// are not required are `optional(…)`.
+    pub fn name(self) -> String {
         match self {
-            AttrType::String => "string",
-            AttrType::Number => "number",
-            AttrType::ListOfString => "list(string)",
-            AttrType::MapOfString => "map(string)",
+            AttrType::String => "string".into(),
+            AttrType::Number => "number".into(),
+            AttrType::ListOfString => "list(string)".into(),
+            AttrType::MapOfString => "map(string)".into(),
+            AttrType::Bool => "bool".into(),
+            AttrType::Blocks { attributes, .. } => {
+                let fields: Vec<String> = attributes
+                    .iter()
+                    .map(|attribute| {
+                        let ty = attribute.ty.name();
+                        if attribute.required {
+                            format!("{} = {ty}", attribute.name)
+                        } else {
+                            format!("{} = optional({ty})", attribute.name)
+                        }
+                    })
+                    .collect();
+                format!("list(object({{{}}}))", fields.join(", "))
+            }
         }
     }
 }
@@ -45,7 +71,7 @@ pub enum Equivalence {
 }
 
 /// One attribute of a resource.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attribute {
     /// The snake_case name.
     pub name: &'static str,
@@ -90,6 +116,20 @@ impl Attribute {
     pub fn to_json(self) -> Value {
         let mut map = Map::new();
         map.insert("type".into(), json!(self.ty.name()));
+        if let AttrType::Blocks {
+            attributes,
+            max_items,
+        } = self.ty
+        {
+            let nested: Map<String, Value> = attributes
+                .iter()
+                .map(|attribute| (attribute.name.to_owned(), attribute.to_json()))
+                .collect();
+            map.insert(
+                "block".into(),
+                json!({"max_items": max_items, "attributes": nested}),
+            );
+        }
         for (flag, set) in [
             ("required", self.required),
             ("optional", self.optional),
@@ -163,6 +203,11 @@ impl ResourceSchema {
                 }
                 (AttrType::String, Value::Number(number)) => *value = json!(number.to_string()),
                 (AttrType::String, Value::Bool(flag)) => *value = json!(flag.to_string()),
+                (AttrType::Bool, Value::String(text))
+                    if matches!(text.as_str(), "true" | "false") =>
+                {
+                    *value = json!(text == "true")
+                }
                 _ => {}
             }
         }
@@ -228,6 +273,11 @@ impl ResourceSchema {
 }
 
 fn type_problem(attribute: &Attribute, value: &Value) -> Option<Diagnostic> {
+    value_problem(attribute, attribute.name.to_owned(), value)
+}
+
+/// The first problem with `value` as a value of `attribute` at `path`; unknown values pass.
+fn value_problem(attribute: &Attribute, path: String, value: &Value) -> Option<Diagnostic> {
     let wrong = |path: String, found: &Value, expected: &str| {
         Some(
             Diagnostic::error(
@@ -237,29 +287,101 @@ fn type_problem(attribute: &Attribute, value: &Value) -> Option<Diagnostic> {
             .at(path),
         )
     };
-    if is_unknown(value) {
+    if is_unknown(value) || value.is_null() {
         return None;
     }
-    let name = attribute.name.to_owned();
     match attribute.ty {
-        AttrType::String if !value.is_string() => wrong(name, value, "a string"),
-        AttrType::Number if !value.is_number() => wrong(name, value, "a number"),
+        AttrType::String if !value.is_string() => wrong(path, value, "a string"),
+        AttrType::Number if !value.is_number() => wrong(path, value, "a number"),
+        AttrType::Bool if !value.is_boolean() => wrong(path, value, "a bool"),
         AttrType::ListOfString => match value {
             Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
                 (!item.is_string() && !is_unknown(item))
-                    .then(|| wrong(format!("{name}[{index}]"), item, "a string"))
+                    .then(|| wrong(format!("{path}[{index}]"), item, "a string"))
                     .flatten()
             }),
-            _ => wrong(name, value, "a list of strings"),
+            _ => wrong(path, value, "a list of strings"),
         },
         AttrType::MapOfString => match value {
             Value::Object(map) => map.iter().find_map(|(key, item)| {
                 (!item.is_string() && !is_unknown(item))
-                    .then(|| wrong(format!("{name}.{key}"), item, "a string"))
+                    .then(|| wrong(format!("{path}.{key}"), item, "a string"))
                     .flatten()
             }),
-            _ => wrong(name, value, "a map of strings"),
+            _ => wrong(path, value, "a map of strings"),
         },
+        AttrType::Blocks {
+            attributes,
+            max_items,
+        } => {
+            let Value::Array(blocks) = value else {
+                return wrong(path, value, "a list of blocks");
+            };
+            if max_items > 0 && blocks.len() > max_items as usize {
+                return Some(
+                    Diagnostic::error(
+                        "Too many blocks",
+                        format!(
+                            "At most {max_items} \"{}\" block(s) may be given; found {}.",
+                            attribute.name,
+                            blocks.len()
+                        ),
+                    )
+                    .at(path),
+                );
+            }
+            blocks.iter().enumerate().find_map(|(index, block)| {
+                block_problem(attributes, format!("{path}[{index}]"), block)
+            })
+        }
         _ => None,
     }
+}
+
+/// The first problem with one nested block: unsupported names, missing required
+/// arguments, wrong types.
+fn block_problem(attributes: &[Attribute], path: String, block: &Value) -> Option<Diagnostic> {
+    if is_unknown(block) {
+        return None;
+    }
+    let Value::Object(fields) = block else {
+        return Some(
+            Diagnostic::error(
+                "Incorrect attribute value type",
+                format!("\"{path}\" must be a block, got {}.", kind_of(block)),
+            )
+            .at(path),
+        );
+    };
+    if let Some(name) = fields
+        .iter()
+        .find(|(name, value)| {
+            !value.is_null() && !attributes.iter().any(|attribute| attribute.name == *name)
+        })
+        .map(|(name, _)| name)
+    {
+        return Some(
+            Diagnostic::error(
+                "Unsupported argument",
+                format!("An argument named \"{name}\" is not expected in \"{path}\"."),
+            )
+            .at(format!("{path}.{name}")),
+        );
+    }
+    attributes.iter().find_map(|attribute| {
+        let at = format!("{path}.{}", attribute.name);
+        match fields.get(attribute.name).unwrap_or(&Value::Null) {
+            Value::Null if attribute.required => Some(
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!(
+                        "The argument \"{}\" is required in \"{path}\".",
+                        attribute.name
+                    ),
+                )
+                .at(at),
+            ),
+            value => value_problem(attribute, at, value),
+        }
+    })
 }

@@ -7,6 +7,8 @@ pub mod clouds;
 pub mod endpoints;
 pub mod folders;
 pub mod keys;
+pub mod lockbox_payload;
+pub mod lockbox_secrets;
 pub mod operations;
 pub mod service_accounts;
 pub mod tokens;
@@ -133,6 +135,26 @@ pub fn dispatch(app: &App, request: &ApiRequest) -> ApiResult<Value> {
         Route::OperationGet(id) => operations::get(app, request, id),
         Route::OperationCancel(id) => operations::cancel(app, request, id),
         Route::TokenCreate => tokens::create(app, request),
+        Route::LockboxSecretGet(id) => lockbox_secrets::get(app, request, id),
+        Route::LockboxSecretList => lockbox_secrets::list(app, request),
+        Route::LockboxSecretCreate => lockbox_secrets::create(app, request),
+        Route::LockboxSecretUpdate(id) => lockbox_secrets::update(app, request, id),
+        Route::LockboxSecretDelete(id) => lockbox_secrets::delete(app, request, id),
+        Route::LockboxSecretActivate(id) => {
+            lockbox_secrets::set_status(app, request, id, lockbox_secrets::Status::Active)
+        }
+        Route::LockboxSecretDeactivate(id) => {
+            lockbox_secrets::set_status(app, request, id, lockbox_secrets::Status::Inactive)
+        }
+        Route::LockboxVersionList(id) => lockbox_secrets::list_versions(app, request, id),
+        Route::LockboxVersionAdd(id) => lockbox_secrets::add_version(app, request, id),
+        Route::LockboxVersionScheduleDestruction(id) => {
+            lockbox_secrets::schedule_version_destruction(app, request, id)
+        }
+        Route::LockboxVersionCancelDestruction(id) => {
+            lockbox_secrets::cancel_version_destruction(app, request, id)
+        }
+        Route::LockboxPayloadGet(id) => lockbox_payload::get(app, request, id),
         Route::EndpointList => endpoints::list(app, request),
         Route::EndpointGet(id) => endpoints::get(app, request, id),
     }

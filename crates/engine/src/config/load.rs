@@ -62,7 +62,9 @@ const S3_BACKEND_ARGUMENTS: [&str; 19] = [
     "workspace_key_prefix",
 ];
 
-const RESOURCE_META: [&str; 5] = ["count", "for_each", "depends_on", "provider", "lifecycle"];
+/// The meta-arguments and blocks every resource takes.
+pub(super) const RESOURCE_META: [&str; 5] =
+    ["count", "for_each", "depends_on", "provider", "lifecycle"];
 
 /// Reads every `*.tf` file of `dir` (in name order) into a [`Config`].
 /// Syntax and structural errors come back with `file:line:column`.
@@ -1176,7 +1178,9 @@ impl Builder<'_> {
             depends_on: Vec::new(),
             lifecycle: Lifecycle::default(),
             provider: None,
+            nested_blocks: Default::default(),
         };
+        let mut nested: BTreeMap<String, (Span, Vec<Expression>)> = BTreeMap::new();
         for structure in block.body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
@@ -1191,49 +1195,132 @@ impl Builder<'_> {
                         }
                     }
                 }
-                Structure::Block(b) => {
-                    match b.ident.as_str() {
-                        "lifecycle" if res.addr.is_data() => {
-                            let span = span_of(file, b);
-                            self.unsupported_yet(
-                                &span,
-                                "lifecycle blocks in data sources",
-                                Some("preconditions and postconditions"),
-                            );
-                        }
-                        "lifecycle" => res.lifecycle = self.lifecycle(file, b),
-                        "timeouts" => {}
-                        "provisioner" | "connection" => {
-                            let span = span_of(file, b);
-                            let what = format!("\"{}\" blocks", b.ident.as_str());
-                            self.unsupported_yet(
-                                &span,
-                                &what,
-                                Some("ycprov manages cloud objects through their API only"),
-                            );
-                        }
-                        "dynamic" => {
-                            let span = span_of(file, b);
-                            self.unsupported_yet(
-                                &span,
-                                "\"dynamic\" blocks",
-                                Some("no ycprov resource type has nested blocks"),
-                            );
-                        }
-                        other => {
-                            let span = span_of(file, b);
-                            let hint = did_you_mean(other, RESOURCE_META);
-                            self.error(&span, format!("Unsupported block type \"{other}\""), format!("Blocks of type \"{other}\" are not expected in a resource.{hint}"));
+                Structure::Block(b) => match b.ident.as_str() {
+                    "lifecycle" if res.addr.is_data() => {
+                        let span = span_of(file, b);
+                        self.unsupported_yet(
+                            &span,
+                            "lifecycle blocks in data sources",
+                            Some("preconditions and postconditions"),
+                        );
+                    }
+                    "lifecycle" => res.lifecycle = self.lifecycle(file, b),
+                    "timeouts" => {}
+                    "provisioner" | "connection" => {
+                        let span = span_of(file, b);
+                        let what = format!("\"{}\" blocks", b.ident.as_str());
+                        self.unsupported_yet(
+                            &span,
+                            &what,
+                            Some("ycprov manages cloud objects through their API only"),
+                        );
+                    }
+                    "dynamic" => {
+                        let span = span_of(file, b);
+                        self.unsupported_yet(
+                            &span,
+                            "\"dynamic\" blocks",
+                            Some("write the nested blocks out one by one"),
+                        );
+                    }
+                    other => {
+                        let span = span_of(file, b);
+                        if let Some(object) = self.nested_block(file, b, 1) {
+                            nested
+                                .entry(other.to_string())
+                                .or_insert_with(|| (span, Vec::new()))
+                                .1
+                                .push(object);
                         }
                     }
-                }
+                },
             }
+        }
+        for (name, (span, objects)) in nested {
+            if let Some(argument) = res.attributes.get(&name) {
+                let argument = argument.span.clone();
+                self.error(&argument, format!("Duplicate \"{name}\" definition"), format!("\"{name}\" is given both as an argument and as nested blocks; write it one way."));
+                continue;
+            }
+            let expr = Expression::Array(objects.into_iter().collect());
+            res.attributes.insert(name.clone(), Expr { expr, span });
+            res.nested_blocks.insert(name);
         }
         if res.count.is_some() && res.for_each.is_some() {
             let span = res.span.clone();
             self.error(&span, "Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually exclusive; only one may be used.");
         }
         self.config.resources.push(res);
+    }
+
+    /// A nested block of a resource (`output_to_lockbox { … }`) as the object expression
+    /// it stands for; blocks nested in it become lists of objects under their type name.
+    fn nested_block(&mut self, file: usize, block: &Block, depth: usize) -> Option<Expression> {
+        let span = span_of(file, block);
+        let name = block.ident.as_str();
+        if !block.labels.is_empty() {
+            self.error(
+                &span,
+                format!("Extraneous label for {name}"),
+                format!("A \"{name}\" block takes no labels."),
+            );
+            return None;
+        }
+        if depth > limits::MAX_NESTED_BLOCK_DEPTH {
+            self.error(
+                &span,
+                "Blocks nested too deeply",
+                format!(
+                    "Nested blocks may be at most {} deep (limits::MAX_NESTED_BLOCK_DEPTH).",
+                    limits::MAX_NESTED_BLOCK_DEPTH
+                ),
+            );
+            return None;
+        }
+        let mut object = hcl::edit::expr::Object::new();
+        let mut inner: BTreeMap<String, Vec<Expression>> = BTreeMap::new();
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let key = attr.key.as_str();
+                    if object.contains_key(&ObjectKey::from(hcl::edit::Ident::new(key))) {
+                        let at = span_of(file, attr);
+                        self.error(
+                            &at,
+                            "Duplicate argument",
+                            format!(
+                                "The argument \"{key}\" was already set in this \"{name}\" block."
+                            ),
+                        );
+                        continue;
+                    }
+                    object.insert(
+                        ObjectKey::from(hcl::edit::Ident::new(key)),
+                        hcl::edit::expr::ObjectValue::new(attr.value.clone()),
+                    );
+                }
+                Structure::Block(b) => {
+                    if let Some(nested) = self.nested_block(file, b, depth + 1) {
+                        inner
+                            .entry(b.ident.as_str().to_string())
+                            .or_default()
+                            .push(nested);
+                    }
+                }
+            }
+        }
+        for (key, blocks) in inner {
+            let object_key = ObjectKey::from(hcl::edit::Ident::new(key.as_str()));
+            if object.contains_key(&object_key) {
+                self.error(&span, format!("Duplicate \"{key}\" definition"), format!("\"{key}\" is given both as an argument and as nested blocks in this \"{name}\" block."));
+                continue;
+            }
+            object.insert(
+                object_key,
+                hcl::edit::expr::ObjectValue::new(Expression::Array(blocks.into_iter().collect())),
+            );
+        }
+        Some(Expression::Object(object))
     }
 
     fn lifecycle(&mut self, file: usize, block: &Block) -> Lifecycle {

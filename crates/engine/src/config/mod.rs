@@ -229,6 +229,9 @@ pub struct ResourceBlock {
     pub lifecycle: Lifecycle,
     /// The `provider` meta-argument (`provider = yandex.b`), if set.
     pub provider: Option<ProviderRef>,
+    /// Attributes written as nested blocks (`output_to_lockbox { … }`); each is in
+    /// `attributes` as the list of the blocks' objects.
+    pub nested_blocks: std::collections::BTreeSet<String>,
 }
 
 /// A `provider` meta-argument: a local name and an optional alias.

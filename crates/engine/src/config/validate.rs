@@ -97,6 +97,12 @@ pub fn validate_config(config: &Config, schema: &Schema) -> Diagnostics {
             continue;
         }
         for (name, expr) in &res.attributes {
+            if res.nested_blocks.contains(name) {
+                if let Some(diag) = nested_block_problem(&res.addr, name, expr, rs) {
+                    diags.push(err(&expr.span, diag.0, diag.1));
+                }
+                continue;
+            }
             match rs.attributes.get(name) {
                 None => {
                     let hint = did_you_mean(
@@ -441,4 +447,62 @@ pub fn resource_dependencies(config: &Config) -> BTreeMap<ResourceAddr, BTreeSet
 struct InstanceMeta {
     count: bool,
     for_each: bool,
+}
+
+/// What is wrong with the nested blocks named `name` of a resource, if anything: a type
+/// without such blocks, or more blocks than the schema allows.
+fn nested_block_problem(
+    addr: &crate::address::ResourceAddr,
+    name: &str,
+    expr: &super::Expr,
+    rs: &crate::provider::ResourceSchema,
+) -> Option<(String, String)> {
+    let summary = format!("Unsupported block type \"{name}\"");
+    match rs.attributes.get(name) {
+        None => {
+            let blocks = rs
+                .attributes
+                .iter()
+                .filter(|(_, a)| a.block.is_some())
+                .map(|(n, _)| n.as_str())
+                .chain(super::load::RESOURCE_META);
+            let hint = did_you_mean(name, blocks);
+            Some((
+                summary,
+                format!(
+                    "Blocks of type \"{name}\" are not expected in {}.{hint}",
+                    addr.type_name
+                ),
+            ))
+        }
+        Some(a) if a.block.is_none() && a.configurable() => Some((
+            summary,
+            format!(
+                "Blocks of type \"{name}\" are not expected in {}. Did you mean to define argument \"{name}\"? If so, use the equals sign to assign it a value.",
+                addr.type_name
+            ),
+        )),
+        Some(a) if !a.configurable() => Some((
+            "Value for unconfigurable attribute".into(),
+            format!(
+                "Can't configure a value for \"{name}\": its value will be decided automatically by the provider."
+            ),
+        )),
+        Some(a) => {
+            let max = a.block.map_or(0, |b| b.max_items) as usize;
+            let given = match &expr.expr {
+                hcl::edit::expr::Expression::Array(items) => items.len(),
+                _ => 1,
+            };
+            (max > 0 && given > max).then(|| {
+                (
+                    "Too many \"".to_string() + name + "\" blocks",
+                    format!(
+                        "No more than {max} \"{name}\" block(s) are allowed in {}; found {given}.",
+                        addr.type_name
+                    ),
+                )
+            })
+        }
+    }
 }
