@@ -10,6 +10,8 @@ export const YANDEX_ORIGINS = [
   'https://iam.api.cloud.yandex.net:443',
   'https://resource-manager.api.cloud.yandex.net:443',
   'https://operation.api.cloud.yandex.net:443',
+  'https://lockbox.api.cloud.yandex.net:443',
+  'https://payload.lockbox.api.cloud.yandex.net:443',
 ];
 
 /** Request headers the host owns; the guest may not set them. */

@@ -179,6 +179,7 @@ pub fn is_empty(value: &Value) -> bool {
         Value::String(text) => text.is_empty(),
         Value::Object(map) => map.is_empty() && !is_unknown(value),
         Value::Array(items) => items.is_empty(),
+        Value::Bool(flag) => !flag,
         _ => false,
     }
 }

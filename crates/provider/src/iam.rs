@@ -110,6 +110,11 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         self.client.platform().log(level, message);
     }
 
+    /// The HTTP client under this one, for other services' calls.
+    pub(crate) fn client(&self) -> &Client<'a, P> {
+        &self.client
+    }
+
     // ---- service accounts -------------------------------------------------------------
 
     /// Creates a service account and waits for its Operation.
@@ -857,7 +862,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
 
     /// Sends a state-changing call that returns an Operation and waits for it; sends it
     /// again while the Operation fails for a passing reason.
-    fn mutate(
+    pub(crate) fn mutate(
         &self,
         method: Method,
         url: &str,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod hierarchy;
 pub mod iam;
 pub mod lifecycle;
+pub mod lockbox;
 pub mod model;
 pub mod operation;
 pub mod platform;

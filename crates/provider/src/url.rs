@@ -4,6 +4,10 @@
 pub const IAM_HOST: &str = "https://iam.api.cloud.yandex.net";
 /// The Resource Manager API (folders and their access bindings).
 pub const RESOURCE_MANAGER_HOST: &str = "https://resource-manager.api.cloud.yandex.net";
+/// The Lockbox API (secrets and their versions, not payloads).
+pub const LOCKBOX_HOST: &str = "https://lockbox.api.cloud.yandex.net";
+/// The Lockbox payload API (reading a version's entries).
+pub const LOCKBOX_PAYLOAD_HOST: &str = "https://payload.lockbox.api.cloud.yandex.net";
 /// The Operation API (polling long-running operations).
 pub const OPERATION_HOST: &str = "https://operation.api.cloud.yandex.net";
 

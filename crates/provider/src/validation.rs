@@ -35,7 +35,8 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An invalid value at `path`, and why.
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
         Invalid {
             path: path.into(),
             reason: reason.into(),
@@ -232,7 +233,8 @@ fn non_empty(path: &str, value: &str) -> Check {
     }
 }
 
-fn max_chars(path: &str, value: &str, max: usize) -> Check {
+/// At most `max` characters.
+pub fn max_chars(path: &str, value: &str, max: usize) -> Check {
     let length = value.chars().count();
     if length > max {
         Err(Invalid::new(

@@ -1180,7 +1180,7 @@ impl Builder<'_> {
             provider: None,
             nested_blocks: Default::default(),
         };
-        let mut nested: BTreeMap<String, (Span, Vec<Expression>)> = BTreeMap::new();
+        let mut nested: BTreeMap<String, (Span, Vec<BlockPart>)> = BTreeMap::new();
         for structure in block.body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
@@ -1217,11 +1217,13 @@ impl Builder<'_> {
                     }
                     "dynamic" => {
                         let span = span_of(file, b);
-                        self.unsupported_yet(
-                            &span,
-                            "\"dynamic\" blocks",
-                            Some("write the nested blocks out one by one"),
-                        );
+                        if let Some((name, list)) = self.dynamic_block(file, b, 1) {
+                            nested
+                                .entry(name)
+                                .or_insert_with(|| (span, Vec::new()))
+                                .1
+                                .push(BlockPart::Dynamic(list));
+                        }
                     }
                     other => {
                         let span = span_of(file, b);
@@ -1230,19 +1232,19 @@ impl Builder<'_> {
                                 .entry(other.to_string())
                                 .or_insert_with(|| (span, Vec::new()))
                                 .1
-                                .push(object);
+                                .push(BlockPart::Static(object));
                         }
                     }
                 },
             }
         }
-        for (name, (span, objects)) in nested {
+        for (name, (span, parts)) in nested {
             if let Some(argument) = res.attributes.get(&name) {
                 let argument = argument.span.clone();
                 self.error(&argument, format!("Duplicate \"{name}\" definition"), format!("\"{name}\" is given both as an argument and as nested blocks; write it one way."));
                 continue;
             }
-            let expr = Expression::Array(objects.into_iter().collect());
+            let expr = blocks_expression(parts);
             res.attributes.insert(name.clone(), Expr { expr, span });
             res.nested_blocks.insert(name);
         }
@@ -1278,7 +1280,7 @@ impl Builder<'_> {
             return None;
         }
         let mut object = hcl::edit::expr::Object::new();
-        let mut inner: BTreeMap<String, Vec<Expression>> = BTreeMap::new();
+        let mut inner: BTreeMap<String, Vec<BlockPart>> = BTreeMap::new();
         for structure in block.body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
@@ -1299,12 +1301,20 @@ impl Builder<'_> {
                         hcl::edit::expr::ObjectValue::new(attr.value.clone()),
                     );
                 }
+                Structure::Block(b) if b.ident.as_str() == "dynamic" => {
+                    if let Some((name, list)) = self.dynamic_block(file, b, depth + 1) {
+                        inner
+                            .entry(name)
+                            .or_default()
+                            .push(BlockPart::Dynamic(list));
+                    }
+                }
                 Structure::Block(b) => {
                     if let Some(nested) = self.nested_block(file, b, depth + 1) {
                         inner
                             .entry(b.ident.as_str().to_string())
                             .or_default()
-                            .push(nested);
+                            .push(BlockPart::Static(nested));
                     }
                 }
             }
@@ -1317,10 +1327,99 @@ impl Builder<'_> {
             }
             object.insert(
                 object_key,
-                hcl::edit::expr::ObjectValue::new(Expression::Array(blocks.into_iter().collect())),
+                hcl::edit::expr::ObjectValue::new(blocks_expression(blocks)),
             );
         }
         Some(Expression::Object(object))
+    }
+
+    /// A `dynamic "NAME" { for_each = …  iterator = …  content { … } }` block as the
+    /// block type it generates and a list expression of the generated blocks' objects:
+    /// `[for NAME in [for k, v in FOR_EACH : {key = k, value = v}] : CONTENT]`.
+    fn dynamic_block(
+        &mut self,
+        file: usize,
+        block: &Block,
+        depth: usize,
+    ) -> Option<(String, Expression)> {
+        let span = span_of(file, block);
+        let [label] = block.labels.as_slice() else {
+            self.error(&span, "Missing dynamic block type", "A dynamic block takes one label: the type of the blocks it generates, as in dynamic \"output_to_lockbox\" { … }.");
+            return None;
+        };
+        let name = label.as_str().to_string();
+        let mut for_each = None;
+        let mut iterator = name.clone();
+        let mut content = None;
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attr) => match attr.key.as_str() {
+                    "for_each" => for_each = Some(attr.value.clone()),
+                    "iterator" => match &attr.value {
+                        Expression::Variable(v) => iterator = v.as_str().to_string(),
+                        _ => {
+                            let at = span_of(file, attr);
+                            self.error(
+                                &at,
+                                "Invalid dynamic iterator name",
+                                "The iterator must be a bare name, as in iterator = key.",
+                            );
+                            return None;
+                        }
+                    },
+                    "labels" => {}
+                    other => {
+                        let at = span_of(file, attr);
+                        self.error(&at, "Unsupported argument", format!("An argument named \"{other}\" is not expected in a dynamic block; it takes for_each, iterator and a content block."));
+                        return None;
+                    }
+                },
+                Structure::Block(b) if b.ident.as_str() == "content" && content.is_none() => {
+                    let mut body = b.clone();
+                    body.ident = hcl::edit::Decorated::new(hcl::edit::Ident::new(name.as_str()));
+                    content = Some(self.nested_block(file, &body, depth)?);
+                }
+                Structure::Block(b) => {
+                    let at = span_of(file, b);
+                    self.error(
+                        &at,
+                        "Unsupported block type",
+                        format!(
+                            "A dynamic block takes one content block, not a \"{}\" block.",
+                            b.ident.as_str()
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        let (Some(for_each), Some(content)) = (for_each, content) else {
+            self.error(
+                &span,
+                "Incomplete dynamic block",
+                format!(
+                    "The dynamic \"{name}\" block needs a for_each argument and a content block."
+                ),
+            );
+            return None;
+        };
+        let text = format!(
+            "[for {iterator} in [for k, v in ({for_each}) : {{ key = k, value = v }}] : {content}]"
+        );
+        match hcl::edit::parser::parse_expr(&text) {
+            Ok(expr) => Some((name, expr)),
+            Err(error) => {
+                self.error(
+                    &span,
+                    "Invalid dynamic block",
+                    format!(
+                        "The dynamic \"{name}\" block could not be expanded: {}",
+                        error.message()
+                    ),
+                );
+                None
+            }
+        }
     }
 
     fn lifecycle(&mut self, file: usize, block: &Block) -> Lifecycle {
@@ -1458,6 +1557,51 @@ fn expr_of(file: usize, attr: &Attribute) -> Expr {
         expr: attr.value.clone(),
         span: span_of(file, attr),
     }
+}
+
+/// The blocks of one type in a body, in order: written out, or generated by `dynamic`.
+enum BlockPart {
+    /// One block's object.
+    Static(Expression),
+    /// A list of generated blocks' objects.
+    Dynamic(Expression),
+}
+
+/// The list of objects the blocks of one type stand for: a list literal when all are
+/// written out, else `concat(…)` of their parts.
+fn blocks_expression(parts: Vec<BlockPart>) -> Expression {
+    if parts
+        .iter()
+        .all(|part| matches!(part, BlockPart::Static(_)))
+    {
+        let objects = parts.into_iter().map(|part| match part {
+            BlockPart::Static(object) | BlockPart::Dynamic(object) => object,
+        });
+        return Expression::Array(objects.collect());
+    }
+    let mut lists: Vec<String> = Vec::new();
+    let mut run: Vec<String> = Vec::new();
+    for part in parts {
+        match part {
+            BlockPart::Static(object) => run.push(object.to_string()),
+            BlockPart::Dynamic(list) => {
+                if !run.is_empty() {
+                    lists.push(format!("[{}]", run.join(", ")));
+                    run.clear();
+                }
+                lists.push(list.to_string());
+            }
+        }
+    }
+    if !run.is_empty() {
+        lists.push(format!("[{}]", run.join(", ")));
+    }
+    let text = if lists.len() == 1 {
+        lists.remove(0)
+    } else {
+        format!("concat({})", lists.join(", "))
+    };
+    hcl::edit::parser::parse_expr(&text).unwrap_or_else(|_| Expression::Array(Default::default()))
 }
 
 /// `type.name` from a static reference expression (as in `depends_on`).

@@ -492,7 +492,7 @@ fn nested_block_problem(
             let max = a.block.map_or(0, |b| b.max_items) as usize;
             let given = match &expr.expr {
                 hcl::edit::expr::Expression::Array(items) => items.len(),
-                _ => 1,
+                _ => 0,
             };
             (max > 0 && given > max).then(|| {
                 (

@@ -10,7 +10,14 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
-use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
+use super::lockbox_output::{SECRET_ID, SecretOutput, VERSION_ID};
+
+/// Where `output_to_lockbox` puts the secret.
+const OUTPUT: SecretOutput = SecretOutput {
+    entries: &[("entry_for_secret_key", "secret_key")],
+    secret_attributes: &["secret_key"],
+};
+use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -92,15 +99,42 @@ static SCHEMA: ResourceSchema = ResourceSchema {
         Attribute {
             name: "pgp_key",
             force_new: true,
-            description: "Not supported by ycprov: the secret is kept in the state as the sensitive secret_key.",
+            description: "Not supported by ycprov yet: the secret is kept in the state as the sensitive secret_key, or in Lockbox with output_to_lockbox.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "encrypted_secret_key",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+            ..OPTIONAL_STRING
+        },
+        Attribute {
+            name: "key_fingerprint",
+            optional: false,
+            computed: true,
+            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
             ..OPTIONAL_STRING
         },
         Attribute {
             name: "output_to_lockbox",
-            ty: AttrType::MapOfString,
-            description: "Not supported by ycprov: the secret is kept in the state as the sensitive secret_key.",
+            ty: AttrType::Blocks {
+                attributes: &[
+                    SECRET_ID,
+                    Attribute {
+                        name: "entry_for_secret_key",
+                        required: true,
+                        optional: false,
+                        description: "The entry key that holds the secret.",
+                        ..OPTIONAL_STRING
+                    },
+                ],
+                max_items: 1,
+            },
+            description: "Write the secret to a new version of a Lockbox secret instead of the state (secret_key stays null). Changes in place.",
             ..OPTIONAL_STRING
         },
+        VERSION_ID,
     ],
 };
 
@@ -192,18 +226,8 @@ impl Resource<Yandex> for ApiKey {
     }
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
-        let mut diagnostics = Vec::new();
-        for unsupported in ["pgp_key", "output_to_lockbox"] {
-            if !get(config, unsupported).is_null() {
-                diagnostics.push(
-                    Diagnostic::error(
-                        format!("\"{unsupported}\" is not supported"),
-                        "ycprov keeps the API key secret in the state as the sensitive attribute secret_key; remove this argument.",
-                    )
-                    .at(unsupported),
-                );
-            }
-        }
+        let mut diagnostics = refuse_secret_sinks(config, "secret_key");
+        diagnostics.extend(OUTPUT.check(config));
         if let Some(scope) = string(config, "scope") {
             diagnostics.push(
                 Diagnostic::warning(
@@ -341,7 +365,8 @@ impl Resource<Yandex> for ApiKey {
         };
         let mut observed = key_attrs(&created.key);
         observed.insert("secret_key".into(), json!(created.secret));
-        let mut outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
+        let mut outcome =
+            OUTPUT.after_create(ctx, Outcome::state(settle(&SCHEMA, planned, &observed)));
         let returned_scopes = get(&observed, "scopes");
         if !is_unknown(planned_scopes)
             && !equivalent(Equivalence::Set, planned_scopes, returned_scopes)
@@ -377,16 +402,20 @@ impl Resource<Yandex> for ApiKey {
             update.expires_at = Some(string(planned, "expires_at").unwrap_or_default().to_owned());
         }
         if update.is_empty() {
-            return Outcome::state(settle(&SCHEMA, planned, prior));
+            let outcome = Outcome::state(settle(&SCHEMA, planned, prior));
+            return OUTPUT.after_update(ctx, prior, outcome);
         }
         match ctx.iam().update_key(id, &update) {
             Ok(key) => {
                 let mut observed = key_attrs(&key);
-                observed.insert("secret_key".into(), get(prior, "secret_key").clone());
+                for kept in ["secret_key", VERSION_ID.name] {
+                    observed.insert(kept.into(), get(prior, kept).clone());
+                }
                 if key.created_at.is_empty() {
                     observed.insert("created_at".into(), get(prior, "created_at").clone());
                 }
-                Outcome::state(settle(&SCHEMA, planned, &observed))
+                let outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
+                OUTPUT.after_update(ctx, prior, outcome)
             }
             Err(error) => Outcome::failed(
                 Some(prior.clone()),
@@ -396,7 +425,8 @@ impl Resource<Yandex> for ApiKey {
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        delete_by_id(prior, "API key", |id| ctx.iam().delete_key(id))
+        let outcome = delete_by_id(prior, "API key", |id| ctx.iam().delete_key(id));
+        OUTPUT.after_delete(ctx, prior, outcome)
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
@@ -404,7 +434,13 @@ impl Resource<Yandex> for ApiKey {
             "API key",
             state,
             |id| ctx.iam().get_key(id).map(|key| key_attrs(&key)),
-            &["secret_key", "scope", "pgp_key", "output_to_lockbox"],
+            &[
+                "secret_key",
+                "scope",
+                "pgp_key",
+                "output_to_lockbox",
+                VERSION_ID.name,
+            ],
             &["service_account_id", "created_at"],
         )
     }

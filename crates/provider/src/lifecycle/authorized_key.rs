@@ -7,10 +7,13 @@ use serde_json::{Value, json};
 
 use ycprov_provider_sdk::pending::PendingCreate;
 use ycprov_provider_sdk::rules::settle;
-use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
+use ycprov_provider_sdk::schema::{
+    AttrType, Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema,
+};
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
 use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
+use super::lockbox_output::{SECRET_ID, SecretOutput, VERSION_ID};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -20,13 +23,15 @@ use crate::validation;
 /// The resource type.
 pub struct ServiceAccountKey;
 
-/// Computed attributes that ycprov leaves null: they exist only with `pgp_key` or
-/// `output_to_lockbox`, which are refused.
-const UNSUPPORTED_OUTPUTS: [&str; 3] = [
-    "encrypted_private_key",
-    "key_fingerprint",
-    "output_to_lockbox_version_id",
-];
+/// Computed attributes that ycprov leaves null: they exist only with `pgp_key`, which is
+/// refused.
+const UNSUPPORTED_OUTPUTS: [&str; 2] = ["encrypted_private_key", "key_fingerprint"];
+
+/// Where `output_to_lockbox` puts the private key.
+const OUTPUT: SecretOutput = SecretOutput {
+    entries: &[("entry_for_private_key", "private_key")],
+    secret_attributes: &["private_key"],
+};
 
 /// The key algorithms the API offers.
 const ALGORITHMS: [&str; 2] = ["RSA_2048", "RSA_4096"];
@@ -115,17 +120,23 @@ static SCHEMA: ResourceSchema = ResourceSchema {
         },
         Attribute {
             name: "output_to_lockbox",
-            ty: ycprov_provider_sdk::AttrType::MapOfString,
-            description: "Not supported by ycprov yet: the private key is kept in the state as the sensitive private_key.",
+            ty: AttrType::Blocks {
+                attributes: &[
+                    SECRET_ID,
+                    Attribute {
+                        name: "entry_for_private_key",
+                        required: true,
+                        optional: false,
+                        description: "The entry key that holds the private key.",
+                        ..OPTIONAL_STRING
+                    },
+                ],
+                max_items: 1,
+            },
+            description: "Write the private key to a new version of a Lockbox secret instead of the state (private_key stays null). Changes in place.",
             ..OPTIONAL_STRING
         },
-        Attribute {
-            name: "output_to_lockbox_version_id",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with output_to_lockbox, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
+        VERSION_ID,
     ],
 };
 
@@ -154,6 +165,7 @@ impl Resource<Yandex> for ServiceAccountKey {
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut diagnostics = refuse_secret_sinks(config, "private_key");
+        diagnostics.extend(OUTPUT.check(config));
         let mut checks = Vec::new();
         if let Some(account) = string(config, "service_account_id") {
             checks.push(validation::resource_id("service_account_id", account));
@@ -209,7 +221,8 @@ impl Resource<Yandex> for ServiceAccountKey {
                 let mut observed = key_attrs(&created.key);
                 observed.insert("private_key".into(), json!(created.private_key));
                 observed.insert("format".into(), get(planned, "format").clone());
-                Outcome::state(settle(&SCHEMA, planned, &observed))
+                let outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
+                OUTPUT.after_create(ctx, outcome)
             }
             Err(error) => Outcome::failed(
                 None,
@@ -221,14 +234,16 @@ impl Resource<Yandex> for ServiceAccountKey {
         }
     }
 
-    fn update(&self, _ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
-        Outcome::state(settle(&SCHEMA, planned, prior))
+    fn update(&self, ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
+        let outcome = Outcome::state(settle(&SCHEMA, planned, prior));
+        OUTPUT.after_update(ctx, prior, outcome)
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        delete_by_id(prior, "authorized key", |id| {
+        let outcome = delete_by_id(prior, "authorized key", |id| {
             ctx.iam().delete_authorized_key(id)
-        })
+        });
+        OUTPUT.after_delete(ctx, prior, outcome)
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
@@ -236,7 +251,13 @@ impl Resource<Yandex> for ServiceAccountKey {
             "authorized key",
             state,
             |id| ctx.iam().get_authorized_key(id).map(|key| key_attrs(&key)),
-            &["private_key", "format", "pgp_key", "output_to_lockbox"],
+            &[
+                "private_key",
+                "format",
+                "pgp_key",
+                "output_to_lockbox",
+                VERSION_ID.name,
+            ],
             &[
                 "service_account_id",
                 "created_at",

@@ -7,6 +7,9 @@ mod authorized_key;
 mod data;
 mod failure;
 mod issued_key;
+mod lockbox_output;
+mod lockbox_secret;
+mod lockbox_version;
 mod member;
 mod role_binding;
 mod service_account;
@@ -21,6 +24,7 @@ pub use ycprov_provider_sdk::{
 };
 
 use crate::iam::Iam;
+use crate::lockbox::Lockbox;
 use crate::platform::Platform;
 use crate::validation;
 
@@ -88,6 +92,8 @@ impl ProviderDefinition for Yandex {
 pub trait YandexContext<'a> {
     /// The IAM client over the platform.
     fn iam(&self) -> Iam<'a, dyn Platform + 'a>;
+    /// The Lockbox client over the platform.
+    fn lockbox(&self) -> Lockbox<'a, dyn Platform + 'a>;
     /// The folder for resources that do not name one: the provider's, else the host's.
     fn default_folder_id(&self) -> Result<String, Diagnostic>;
     /// The cloud for lookups that do not name one: the provider's, else the host's.
@@ -97,6 +103,10 @@ pub trait YandexContext<'a> {
 impl<'a> YandexContext<'a> for Context<'a> {
     fn iam(&self) -> Iam<'a, dyn Platform + 'a> {
         Iam::new(self.host)
+    }
+
+    fn lockbox(&self) -> Lockbox<'a, dyn Platform + 'a> {
+        Lockbox::new(self.host)
     }
 
     fn default_folder_id(&self) -> Result<String, Diagnostic> {
@@ -138,7 +148,7 @@ impl<'a> YandexContext<'a> for Context<'a> {
     }
 }
 
-static RESOURCES: [&dyn Resource<Yandex>; 9] = [
+static RESOURCES: [&dyn Resource<Yandex>; 11] = [
     &service_account::ServiceAccount,
     &member::FOLDER_MEMBER,
     &member::CLOUD_MEMBER,
@@ -148,6 +158,8 @@ static RESOURCES: [&dyn Resource<Yandex>; 9] = [
     &api_key::ApiKey,
     &static_key::StaticAccessKey,
     &authorized_key::ServiceAccountKey,
+    &lockbox_secret::LockboxSecret,
+    &lockbox_version::LockboxVersion,
 ];
 
 const PROVIDER_ATTRIBUTES: &[Attribute] = &[

@@ -11,6 +11,7 @@ use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, Resou
 use ycprov_provider_sdk::value::{Attrs, string};
 
 use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
+use super::lockbox_output::{SECRET_ID, SecretOutput, VERSION_ID};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -20,13 +21,18 @@ use crate::validation;
 /// The resource type.
 pub struct StaticAccessKey;
 
-/// Computed attributes that ycprov leaves null: they exist only with `pgp_key` or
-/// `output_to_lockbox`, which are refused.
-const UNSUPPORTED_OUTPUTS: [&str; 3] = [
-    "encrypted_secret_key",
-    "key_fingerprint",
-    "output_to_lockbox_version_id",
-];
+/// Computed attributes that ycprov leaves null: they exist only with `pgp_key`, which is
+/// refused.
+const UNSUPPORTED_OUTPUTS: [&str; 2] = ["encrypted_secret_key", "key_fingerprint"];
+
+/// Where `output_to_lockbox` puts the key (the key id stays in the state as well).
+const OUTPUT: SecretOutput = SecretOutput {
+    entries: &[
+        ("entry_for_access_key", "access_key"),
+        ("entry_for_secret_key", "secret_key"),
+    ],
+    secret_attributes: &["secret_key"],
+};
 
 static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "yandex_iam_service_account_static_access_key",
@@ -99,17 +105,30 @@ static SCHEMA: ResourceSchema = ResourceSchema {
         },
         Attribute {
             name: "output_to_lockbox",
-            ty: ycprov_provider_sdk::AttrType::MapOfString,
-            description: "Not supported by ycprov yet: the secret is kept in the state as the sensitive secret_key.",
+            ty: ycprov_provider_sdk::AttrType::Blocks {
+                attributes: &[
+                    SECRET_ID,
+                    Attribute {
+                        name: "entry_for_access_key",
+                        required: true,
+                        optional: false,
+                        description: "The entry key that holds the key id (access_key).",
+                        ..OPTIONAL_STRING
+                    },
+                    Attribute {
+                        name: "entry_for_secret_key",
+                        required: true,
+                        optional: false,
+                        description: "The entry key that holds the secret.",
+                        ..OPTIONAL_STRING
+                    },
+                ],
+                max_items: 1,
+            },
+            description: "Write the key to a new version of a Lockbox secret instead of the state (secret_key stays null). Changes in place.",
             ..OPTIONAL_STRING
         },
-        Attribute {
-            name: "output_to_lockbox_version_id",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with output_to_lockbox, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
+        VERSION_ID,
     ],
 };
 
@@ -137,6 +156,7 @@ impl Resource<Yandex> for StaticAccessKey {
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut diagnostics = refuse_secret_sinks(config, "secret_key");
+        diagnostics.extend(OUTPUT.check(config));
         let mut checks = Vec::new();
         if let Some(account) = string(config, "service_account_id") {
             checks.push(validation::resource_id("service_account_id", account));
@@ -165,7 +185,8 @@ impl Resource<Yandex> for StaticAccessKey {
             Ok(created) => {
                 let mut observed = key_attrs(&created.key);
                 observed.insert("secret_key".into(), json!(created.secret));
-                Outcome::state(settle(&SCHEMA, planned, &observed))
+                let outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
+                OUTPUT.after_create(ctx, outcome)
             }
             Err(error) => Outcome::failed(
                 None,
@@ -177,14 +198,16 @@ impl Resource<Yandex> for StaticAccessKey {
         }
     }
 
-    fn update(&self, _ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
-        Outcome::state(settle(&SCHEMA, planned, prior))
+    fn update(&self, ctx: &Context<'_>, prior: &Attrs, planned: &Attrs) -> Outcome {
+        let outcome = Outcome::state(settle(&SCHEMA, planned, prior));
+        OUTPUT.after_update(ctx, prior, outcome)
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        delete_by_id(prior, "static access key", |id| {
+        let outcome = delete_by_id(prior, "static access key", |id| {
             ctx.iam().delete_access_key(id)
-        })
+        });
+        OUTPUT.after_delete(ctx, prior, outcome)
     }
 
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
@@ -192,7 +215,12 @@ impl Resource<Yandex> for StaticAccessKey {
             "static access key",
             state,
             |id| ctx.iam().get_access_key(id).map(|key| key_attrs(&key)),
-            &["secret_key", "pgp_key", "output_to_lockbox"],
+            &[
+                "secret_key",
+                "pgp_key",
+                "output_to_lockbox",
+                VERSION_ID.name,
+            ],
             &["service_account_id", "created_at", "access_key"],
         )
     }

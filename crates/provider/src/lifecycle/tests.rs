@@ -103,7 +103,8 @@ fn sa_state() -> Value {
 fn key_state() -> Value {
     json!({"id": "key1", "service_account_id": "aje1", "description": null, "scopes": ["b.scope", "a.scope"],
            "scope": null, "expires_at": "2031-01-01T03:00:00+03:00", "created_at": "2030-01-01T00:00:00Z",
-           "masked_secret": null, "secret_key": "AQVNsecret", "pgp_key": null, "output_to_lockbox": null})
+           "masked_secret": null, "secret_key": "AQVNsecret", "pgp_key": null, "output_to_lockbox": null,
+           "encrypted_secret_key": null, "key_fingerprint": null, "output_to_lockbox_version_id": null})
 }
 
 fn member_state() -> Value {
@@ -236,12 +237,22 @@ fn validate_reports_attribute_paths() {
         (
             KEY,
             json!({"service_account_id": "aje1", "pgp_key": "keybase:me"}),
-            vec!["\"pgp_key\" is not supported@pgp_key"],
+            vec!["ycprov does not support \"pgp_key\" yet@pgp_key"],
         ),
         (
             KEY,
-            json!({"service_account_id": "aje1", "output_to_lockbox": {"secret_id": "e6q"}}),
-            vec!["\"output_to_lockbox\" is not supported@output_to_lockbox"],
+            json!({"service_account_id": "aje1", "output_to_lockbox": [{"secret_id": "e6q"}]}),
+            vec!["Missing required argument@output_to_lockbox[0].entry_for_secret_key"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "output_to_lockbox": [{"secret_id": "e6q", "entry_for_secret_key": "a b"}]}),
+            vec!["Invalid attribute value@output_to_lockbox[0].entry_for_secret_key"],
+        ),
+        (
+            KEY,
+            json!({"service_account_id": "aje1", "output_to_lockbox": [{"secret_id": "e6q", "entry_for_secret_key": "k"}, {"secret_id": "e6q", "entry_for_secret_key": "j"}]}),
+            vec!["Too many blocks@output_to_lockbox"],
         ),
         (
             MEMBER,

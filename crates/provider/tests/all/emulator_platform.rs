@@ -9,10 +9,12 @@ use ycprov_provider::platform::{
     Identity, Level, Method, Platform, Request, Response, TransportError,
 };
 
-const REAL_HOSTS: [&str; 3] = [
+const REAL_HOSTS: [&str; 5] = [
     "https://iam.api.cloud.yandex.net",
     "https://resource-manager.api.cloud.yandex.net",
     "https://operation.api.cloud.yandex.net",
+    "https://lockbox.api.cloud.yandex.net",
+    "https://payload.lockbox.api.cloud.yandex.net",
 ];
 
 /// An emulator and a platform talking to it.

@@ -41,6 +41,8 @@ YANDEX_ORIGINS = (
     "https://iam.api.cloud.yandex.net:443",
     "https://resource-manager.api.cloud.yandex.net:443",
     "https://operation.api.cloud.yandex.net:443",
+    "https://lockbox.api.cloud.yandex.net:443",
+    "https://payload.lockbox.api.cloud.yandex.net:443",
 )
 """The Yandex Cloud API origins the provider talks to."""
 
