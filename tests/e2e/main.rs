@@ -15,6 +15,7 @@ mod faults;
 mod hostile_api;
 mod iam_members;
 mod imperative;
+mod lockbox;
 mod modules;
 mod providers;
 mod s3_backend;

@@ -35,7 +35,7 @@ pub use app::RequestHook;
 pub use cloud::Seed;
 pub use config::{Config, Faults, Quotas};
 pub use jwt::AUDIENCE as JWT_AUDIENCE;
-pub use model::{AccessBinding, ApiKey, ServiceAccount, Snapshot};
+pub use model::{AccessBinding, ApiKey, LockboxSecretSnapshot, ServiceAccount, Snapshot};
 pub use server::Emulator;
 pub use services::api_keys::{DEFAULT_SCOPES, KNOWN_SCOPES};
 pub use stats::Stats;

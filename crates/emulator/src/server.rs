@@ -153,6 +153,34 @@ impl Emulator {
         self.app.lock().issued_secrets.clone()
     }
 
+    /// The text entries of a Lockbox secret's version (key and text), as tests check what
+    /// a provider wrote there; `None` when the secret or version does not exist.
+    pub fn lockbox_payload(
+        &self,
+        secret_id: &str,
+        version_id: &str,
+    ) -> Option<Vec<(String, String)>> {
+        let cloud = self.app.lock();
+        let secret = cloud.lockbox_secrets.get(secret_id)?;
+        let version = secret
+            .versions
+            .iter()
+            .find(|v| v.version.id == version_id)?;
+        Some(
+            version
+                .entries
+                .iter()
+                .map(|(key, value)| {
+                    let text = value
+                        .get("textValue")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or_default();
+                    (key.clone(), text.to_string())
+                })
+                .collect(),
+        )
+    }
+
     /// Request counters per endpoint.
     pub fn stats(&self) -> Stats {
         self.app.stats()

@@ -318,11 +318,12 @@ impl Resource<Yandex> for ApiKey {
     fn plan_update_values(
         &self,
         _ctx: &Context<'_>,
-        _prior: &Attrs,
+        prior: &Attrs,
         config: &Attrs,
         planned: &mut Attrs,
         _diagnostics: &mut Vec<Diagnostic>,
     ) {
+        OUTPUT.plan_update(prior, planned);
         if get(config, "scopes").is_null()
             && let Some(scopes) = configured_scopes(config)
         {

@@ -207,6 +207,17 @@ impl Resource<Yandex> for ServiceAccountKey {
         diagnostics
     }
 
+    fn plan_update_values(
+        &self,
+        _ctx: &Context<'_>,
+        prior: &Attrs,
+        _config: &Attrs,
+        planned: &mut Attrs,
+        _diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        OUTPUT.plan_update(prior, planned);
+    }
+
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
         if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
             return Outcome::failed(None, diagnostic);

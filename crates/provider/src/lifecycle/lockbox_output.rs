@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use ycprov_provider_sdk::has_errors;
 use ycprov_provider_sdk::schema::{Attribute, OPTIONAL_STRING};
-use ycprov_provider_sdk::value::{Attrs, get, string};
+use ycprov_provider_sdk::value::{Attrs, get, string, unknown};
 
 use super::{Context, Diagnostic, Outcome, YandexContext, YandexDiagnostic};
 use crate::error::Code;
@@ -90,6 +90,17 @@ impl SecretOutput {
             .filter_map(Result::err)
             .map(Diagnostic::invalid)
             .collect()
+    }
+
+    /// Plans an in-place update: when the block changes, where the secret ends up and the
+    /// version id are known only after the apply.
+    pub fn plan_update(&self, prior: &Attrs, planned: &mut Attrs) {
+        if block(prior) == block(planned) {
+            return;
+        }
+        for name in self.secret_attributes.iter().chain(&[VERSION_ID.name]) {
+            planned.insert((*name).into(), unknown());
+        }
     }
 
     /// Writes the values to a new version of the block's secret; the version's id.

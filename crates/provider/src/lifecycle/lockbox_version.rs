@@ -251,13 +251,21 @@ impl Resource<Yandex> for LockboxVersion {
                 .at("entries"),
             );
         }
-        let current = secret.current_version.filter(|version| version.is_active());
-        let changes = match (&current, generated) {
-            (_, true) => Vec::new(),
-            (Some(version), false) => changes_from(&version.payload_entry_keys, wanted),
-            (None, false) => wanted,
+        let current_keys = secret
+            .current_version
+            .as_ref()
+            .map(|version| version.payload_entry_keys.clone())
+            .unwrap_or_default();
+        let changes = if generated {
+            Vec::new()
+        } else {
+            changes_from(&current_keys, wanted)
         };
-        let base = current.as_ref().map(|version| version.id.as_str());
+        let base = secret
+            .current_version
+            .as_ref()
+            .filter(|version| version.is_active())
+            .map(|version| version.id.as_str());
         let description = string(planned, "description").unwrap_or_default();
         match lockbox.add_version(secret_id, description, &changes, base) {
             Ok(version) => {
