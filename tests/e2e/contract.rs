@@ -136,6 +136,13 @@ resource "yandex_iam_service_account_api_key" "k" {{
   description        = "{description}"
   scopes             = ["yc.ai.languageModels.execute"]
   expires_at         = "2030-01-01T00:00:00Z"
+  dynamic "output_to_lockbox" {{
+    for_each = "{description}" == "one" ? ["api_key"] : []
+    content {{
+      secret_id            = yandex_lockbox_secret.lb.id
+      entry_for_secret_key = output_to_lockbox.value
+    }}
+  }}
 }}
 resource "yandex_iam_service_account_static_access_key" "a" {{
   service_account_id = yandex_iam_service_account.sa.id
@@ -144,6 +151,23 @@ resource "yandex_iam_service_account_static_access_key" "a" {{
 resource "yandex_iam_service_account_key" "j" {{
   service_account_id = yandex_iam_service_account.sa.id
   description        = "{description}"
+  output_to_lockbox {{
+    secret_id             = yandex_lockbox_secret.lb.id
+    entry_for_private_key = "private_key"
+  }}
+}}
+resource "yandex_lockbox_secret" "lb" {{
+  name        = "contract-secret"
+  description = "{description}"
+  labels      = {{ team = "ml" }}
+}}
+resource "yandex_lockbox_secret_version" "lv" {{
+  secret_id   = yandex_lockbox_secret.lb.id
+  description = "{description}"
+  entries {{
+    key        = "url"
+    text_value = "https://example.net/{description}"
+  }}
 }}
 resource "yandex_resourcemanager_folder_iam_binding" "b" {{
   folder_id = yandex_iam_service_account.sa.folder_id
