@@ -485,7 +485,9 @@ resource "yandex_iam_service_account_api_key" "key" {{
         plan.stderr
     );
     assert!(
-        plan.stdout.contains("+ scopes             = [\n"),
+        plan.stdout.lines().any(|line| {
+            line.trim_start().starts_with("+ scopes ") && line.trim_end().ends_with("= [")
+        }),
         "the plan knows the scopes scope gives:\n{}",
         plan.stdout
     );
