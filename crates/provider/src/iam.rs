@@ -11,14 +11,15 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::client::{Client, Reply, RetryPolicy};
+use crate::client::{Client, RetryPolicy};
 use crate::error::{Code, Error};
 use crate::model::{
     AccessBinding, AccessKey, AccountSpec, AccountUpdate, ApiKey, AuthorizedKey, BindingAction,
     BindingDelta, CreatedAccessKey, CreatedAuthorizedKey, CreatedKey, KeySpec, KeyUpdate,
     ServiceAccount, Subject,
 };
-use crate::operation::{self, POLL_INTERVAL_HEADER, PollPolicy};
+use crate::mutation::Mutations;
+use crate::operation::{self, PollPolicy};
 use crate::platform::{Level, Method, Platform};
 use crate::url::{self, IAM_HOST, RESOURCE_MANAGER_HOST};
 use crate::validation::{self, Check};
@@ -88,8 +89,7 @@ pub struct CreateAccountError {
 
 /// The IAM client.
 pub struct Iam<'a, P: Platform + ?Sized> {
-    client: Client<'a, P>,
-    poll: PollPolicy,
+    api: Mutations<'a, P>,
 }
 
 impl<'a, P: Platform + ?Sized> Iam<'a, P> {
@@ -101,18 +101,12 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     /// A client with given policies.
     pub fn with_policies(platform: &'a P, retry: RetryPolicy, poll: PollPolicy) -> Self {
         Iam {
-            client: Client::with_policy(platform, retry),
-            poll,
+            api: Mutations::new(Client::with_policy(platform, retry), poll),
         }
     }
 
     fn log(&self, level: Level, message: &str) {
-        self.client.platform().log(level, message);
-    }
-
-    /// The HTTP client under this one, for other services' calls.
-    pub(crate) fn client(&self) -> &Client<'a, P> {
-        &self.client
+        self.api.client().platform().log(level, message);
     }
 
     // ---- service accounts -------------------------------------------------------------
@@ -148,7 +142,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             body.insert("labels".into(), labels_json(&spec.labels));
         }
         let body = Value::Object(body);
-        self.retry_failed_operations(
+        self.api.retry_failed_operations(
             "create service account",
             |failure: &CreateAccountError| &failure.error,
             |attempt| self.create_account_attempt(spec, &body, attempt > 1),
@@ -168,7 +162,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             account_id: None,
         };
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts");
-        let (reply, retried) = match self.client.call(Method::Post, &url, Some(body)) {
+        let (reply, retried) = match self.api.client().call(Method::Post, &url, Some(body)) {
             Ok(reply) => {
                 let retried = reply.attempts > 1 || after_failed_attempts;
                 (reply, retried)
@@ -194,7 +188,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
                 spec.folder_id
             ),
         );
-        let done = match self.finish(started, &reply) {
+        let done = match self.api.finish(started, &reply) {
             Ok(done) => done,
             Err(error) if retried && error.is(Code::AlreadyExists) => {
                 return self.adopt_account(spec, error).map_err(definite);
@@ -265,7 +259,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn get_account(&self, id: &str) -> Result<ServiceAccount, Error> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
-        let account: wire::WireServiceAccount = self.client.get(&url)?.json("service account")?;
+        let account: wire::WireServiceAccount =
+            self.api.client().get(&url)?.json("service account")?;
         Ok(account.into())
     }
 
@@ -294,7 +289,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         filter: &str,
     ) -> Result<Vec<ServiceAccount>, Error> {
         let base = format!("{IAM_HOST}/iam/v1/serviceAccounts");
-        self.client.list_pages(
+        self.api.client().list_pages(
             "service account list",
             &base,
             &[("folderId", folder_id), ("filter", filter)],
@@ -355,7 +350,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         body.insert("updateMask".into(), json!(mask.join(",")));
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
-        let done = self.mutate(
+        let done = self.api.mutate(
             Method::Patch,
             &url,
             Some(Value::Object(body)),
@@ -375,7 +370,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn delete_account(&self, id: &str) -> Result<(), Error> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/serviceAccounts/{}", url::segment(id));
-        self.mutate(Method::Delete, &url, None, "delete service account")?;
+        self.api
+            .mutate(Method::Delete, &url, None, "delete service account")?;
         Ok(())
     }
 
@@ -461,7 +457,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         for chunk in deltas.chunks(MAX_DELTAS_PER_REQUEST) {
             let body =
                 json!({ "accessBindingDeltas": chunk.iter().map(delta_json).collect::<Vec<_>>() });
-            let done = self.mutate(Method::Post, &url, Some(body), &what)?;
+            let done = self.api.mutate(Method::Post, &url, Some(body), &what)?;
             match operation::response_of(&done) {
                 None => effective.extend_from_slice(chunk),
                 Some(response) => {
@@ -488,7 +484,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         id: &str,
     ) -> Result<Vec<AccessBinding>, Error> {
         validation::resource_id(target.id_name(), id)?;
-        self.client.list_pages(
+        self.api.client().list_pages(
             "access binding list",
             &target.url(id, "listAccessBindings"),
             &[],
@@ -508,12 +504,14 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         let split = |page: wire::ScopePage| (page.scopes, page.next_page_token);
         let newer = format!("{IAM_HOST}/iam/v1/apiKeyScopes");
         match self
-            .client
+            .api
+            .client()
             .list_pages("API key scope list", &newer, &[], split)
         {
             Err(Error::Api(api)) if matches!(api.code, Code::NotFound | Code::Unimplemented) => {
                 let older = format!("{IAM_HOST}/iam/v1/apiKeys/scopes");
-                self.client
+                self.api
+                    .client()
                     .list_pages("API key scope list", &older, &[], split)
             }
             other => other,
@@ -528,7 +526,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         validation::scopes("scopes", spec.scopes.iter().map(String::as_str), true)?;
         if let Some(expires_at) = &spec.expires_at {
-            let now = self.client.platform().now_millis();
+            let now = self.api.client().platform().now_millis();
             validation::future_expiry("expires_at", expires_at, now)?;
         }
         let mut body = Map::new();
@@ -546,7 +544,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             body.insert("scope".into(), json!(scope));
         }
         let body = Value::Object(body);
-        self.retry_failed_operations(
+        self.api.retry_failed_operations(
             "create API key",
             |error| error,
             |_| self.create_key_attempt(&body),
@@ -585,7 +583,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn get_key(&self, id: &str) -> Result<ApiKey, Error> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
-        let key: wire::WireApiKey = self.client.get(&url)?.json("API key")?;
+        let key: wire::WireApiKey = self.api.client().get(&url)?.json("API key")?;
         Ok(key.into())
     }
 
@@ -593,7 +591,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn list_keys(&self, service_account_id: &str) -> Result<Vec<ApiKey>, Error> {
         validation::resource_id("service_account_id", service_account_id)?;
         let base = format!("{IAM_HOST}/iam/v1/apiKeys");
-        self.client.list_pages(
+        self.api.client().list_pages(
             "API key list",
             &base,
             &[("serviceAccountId", service_account_id)],
@@ -614,7 +612,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             validation::scopes("scopes", scopes.iter().map(String::as_str), false)?;
         }
         if let Some(expires_at) = update.expires_at.as_deref().filter(|e| !e.is_empty()) {
-            let now = self.client.platform().now_millis();
+            let now = self.api.client().platform().now_millis();
             validation::future_expiry("expires_at", expires_at, now)?;
         }
         if update.is_empty() {
@@ -638,7 +636,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         }
         body.insert("updateMask".into(), json!(mask.join(",")));
         let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
-        let done = self.mutate(
+        let done = self.api.mutate(
             Method::Patch,
             &url,
             Some(Value::Object(body)),
@@ -656,7 +654,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn delete_key(&self, id: &str) -> Result<(), Error> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/apiKeys/{}", url::segment(id));
-        self.mutate(Method::Delete, &url, None, "delete API key")?;
+        self.api
+            .mutate(Method::Delete, &url, None, "delete API key")?;
         Ok(())
     }
 
@@ -677,7 +676,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             body.insert("description".into(), json!(description));
         }
         let body = Value::Object(body);
-        self.retry_failed_operations(
+        self.api.retry_failed_operations(
             "create static access key",
             |error| error,
             |_| self.create_access_key_attempt(&body),
@@ -720,7 +719,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             "{IAM_HOST}/iam/aws-compatibility/v1/accessKeys/{}",
             url::segment(id)
         );
-        let key: wire::WireAccessKey = self.client.get(&url)?.json("access key")?;
+        let key: wire::WireAccessKey = self.api.client().get(&url)?.json("access key")?;
         Ok(key.into())
     }
 
@@ -728,7 +727,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn list_access_keys(&self, service_account_id: &str) -> Result<Vec<AccessKey>, Error> {
         validation::resource_id("service_account_id", service_account_id)?;
         let base = format!("{IAM_HOST}/iam/aws-compatibility/v1/accessKeys");
-        self.client.list_pages(
+        self.api.client().list_pages(
             "access key list",
             &base,
             &[("serviceAccountId", service_account_id)],
@@ -746,7 +745,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
             "{IAM_HOST}/iam/aws-compatibility/v1/accessKeys/{}",
             url::segment(id)
         );
-        self.mutate(Method::Delete, &url, None, "delete access key")?;
+        self.api
+            .mutate(Method::Delete, &url, None, "delete access key")?;
         Ok(())
     }
 
@@ -770,7 +770,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         body.insert("format".into(), json!("PEM_FILE"));
         body.insert("keyAlgorithm".into(), json!(key_algorithm));
         let body = Value::Object(body);
-        self.retry_failed_operations(
+        self.api.retry_failed_operations(
             "create authorized key",
             |error| error,
             |_| self.create_authorized_key_attempt(&body),
@@ -808,7 +808,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn get_authorized_key(&self, id: &str) -> Result<AuthorizedKey, Error> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/keys/{}", url::segment(id));
-        let key: wire::WireAuthorizedKey = self.client.get(&url)?.json("authorized key")?;
+        let key: wire::WireAuthorizedKey = self.api.client().get(&url)?.json("authorized key")?;
         Ok(key.into())
     }
 
@@ -819,7 +819,7 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     ) -> Result<Vec<AuthorizedKey>, Error> {
         validation::resource_id("service_account_id", service_account_id)?;
         let base = format!("{IAM_HOST}/iam/v1/keys");
-        self.client.list_pages(
+        self.api.client().list_pages(
             "authorized key list",
             &base,
             &[("serviceAccountId", service_account_id)],
@@ -834,7 +834,8 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
     pub fn delete_authorized_key(&self, id: &str) -> Result<(), Error> {
         validation::resource_id("id", id)?;
         let url = format!("{IAM_HOST}/iam/v1/keys/{}", url::segment(id));
-        self.mutate(Method::Delete, &url, None, "delete authorized key")?;
+        self.api
+            .mutate(Method::Delete, &url, None, "delete authorized key")?;
         Ok(())
     }
 
@@ -848,91 +849,16 @@ impl<'a, P: Platform + ?Sized> Iam<'a, P> {
         body: &Value,
         what: &str,
     ) -> Result<T, Error> {
-        let reply = self.client.call(Method::Post, url, Some(body))?;
+        let reply = self.api.client().call(Method::Post, url, Some(body))?;
         let mut payload: Value = reply.json(&format!("{what} response"))?;
         if looks_like_operation(&payload) {
             let started: Operation = wire::decode_value(&format!("{what} operation"), payload)?;
-            let done = self.finish(started, &reply)?;
+            let done = self.api.finish(started, &reply)?;
             payload = operation::response_of(&done).cloned().ok_or_else(|| {
                 Error::BadResponse(format!("the {what} operation has no response"))
             })?;
         }
         wire::decode_value(&format!("{what} response"), payload)
-    }
-
-    /// Sends a state-changing call that returns an Operation and waits for it; sends it
-    /// again while the Operation fails for a passing reason.
-    pub(crate) fn mutate(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<Value>,
-        what: &str,
-    ) -> Result<Operation, Error> {
-        self.retry_failed_operations(
-            what,
-            |error| error,
-            |_| {
-                let reply = self.client.call(method, url, body.as_ref())?;
-                let started: Operation = reply.json(&format!("{what} operation"))?;
-                self.finish(started, &reply)
-            },
-        )
-    }
-
-    /// Runs one logical mutation and runs it again while its Operation ends with a
-    /// retryable failure (see [`Error::is_retryable_operation_failure`]): such an
-    /// Operation changed nothing, so every new attempt is a new request with a new
-    /// `Idempotency-Key`. The waits follow the client's backoff, and no attempt starts
-    /// after the retry policy's deadline or beyond its attempt limit. `attempt`
-    /// receives the attempt number, from 1.
-    fn retry_failed_operations<T, E>(
-        &self,
-        what: &str,
-        error_of: impl Fn(&E) -> &Error,
-        mut attempt: impl FnMut(u32) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let platform = self.client.platform();
-        let policy = self.client.policy();
-        let started = platform.now_millis();
-        let mut number: u32 = 0;
-        loop {
-            number += 1;
-            let failure = match attempt(number) {
-                Err(failure) if error_of(&failure).is_retryable_operation_failure() => failure,
-                other => return other,
-            };
-            let wait = self.client.backoff(number);
-            let elapsed = platform.now_millis().saturating_sub(started);
-            let past_deadline = elapsed + i64::from(wait) > i64::from(policy.deadline_millis);
-            if number >= policy.max_attempts || past_deadline {
-                self.log(
-                    Level::Warn,
-                    &format!(
-                        "{what}: giving up after {number} failed operations: {}",
-                        error_of(&failure)
-                    ),
-                );
-                return Err(failure);
-            }
-            self.log(
-                Level::Info,
-                &format!(
-                    "{what}: {}; sending the request again in {wait} ms (attempt {number})",
-                    error_of(&failure)
-                ),
-            );
-            platform.sleep(wait);
-        }
-    }
-
-    fn finish(&self, started: Operation, reply: &Reply) -> Result<Operation, Error> {
-        operation::wait(
-            &self.client,
-            started,
-            reply.header(POLL_INTERVAL_HEADER),
-            self.poll,
-        )
     }
 }
 

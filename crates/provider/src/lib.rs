@@ -14,6 +14,7 @@ pub mod iam;
 pub mod lifecycle;
 pub mod lockbox;
 pub mod model;
+pub mod mutation;
 pub mod operation;
 pub mod platform;
 pub mod scopes;

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::client::Client;
 use crate::error::Error;
-use crate::iam::Iam;
-use crate::operation;
+use crate::mutation::Mutations;
+use crate::operation::{self, PollPolicy};
 use crate::platform::{Method, Platform};
 use crate::url::{self, LOCKBOX_HOST, LOCKBOX_PAYLOAD_HOST};
 use crate::validation;
@@ -183,14 +184,14 @@ fn entry_json(entry: &Entry) -> Value {
 
 /// The Lockbox client.
 pub struct Lockbox<'a, P: Platform + ?Sized> {
-    api: Iam<'a, P>,
+    api: Mutations<'a, P>,
 }
 
 impl<'a, P: Platform + ?Sized> Lockbox<'a, P> {
     /// A client with the default retry and poll policies.
     pub fn new(platform: &'a P) -> Self {
         Lockbox {
-            api: Iam::new(platform),
+            api: Mutations::new(Client::new(platform), PollPolicy::default()),
         }
     }
 

@@ -150,13 +150,17 @@ fn entry_changes(fields: &Fields, name: &str) -> ApiResult<Vec<(String, Value)>>
     Ok(out)
 }
 
-/// The decoded length of standard or URL-safe base64 (padding optional), if valid.
+/// The decoded length of standard or URL-safe base64 (padding optional), as proto3 JSON
+/// accepts for `bytes`; `None` when it is not base64.
 fn decode_base64(text: &str) -> Option<usize> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let body = text.trim_end_matches('=');
-    let valid = body
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || b"+/-_".contains(&c));
-    (valid && body.len() % 4 != 1).then_some(body.len() * 3 / 4)
+    STANDARD_NO_PAD
+        .decode(body)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(body))
+        .ok()
+        .map(|bytes| bytes.len())
 }
 
 fn is_removal(value: &Value) -> bool {

@@ -10,14 +10,16 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
-use super::lockbox_output::{SECRET_ID, SecretOutput, VERSION_ID};
+use super::lockbox_output::{
+    KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
+};
 
 /// Where `output_to_lockbox` puts the secret.
 const OUTPUT: SecretOutput = SecretOutput {
     entries: &[("entry_for_secret_key", "secret_key")],
     secret_attributes: &["secret_key"],
 };
-use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
+use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -96,26 +98,9 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             description: "The secret, use it as `Authorization: Api-Key <secret>`. Known only after create; empty for imported keys.",
             ..OPTIONAL_STRING
         },
-        Attribute {
-            name: "pgp_key",
-            force_new: true,
-            description: "Not supported by ycprov yet: the secret is kept in the state as the sensitive secret_key, or in Lockbox with output_to_lockbox.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "encrypted_secret_key",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "key_fingerprint",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
+        PGP_KEY,
+        encrypted("encrypted_secret_key"),
+        KEY_FINGERPRINT,
         Attribute {
             name: "output_to_lockbox",
             ty: AttrType::Blocks {
@@ -226,8 +211,7 @@ impl Resource<Yandex> for ApiKey {
     }
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
-        let mut diagnostics = refuse_secret_sinks(config, "secret_key");
-        diagnostics.extend(OUTPUT.check(config));
+        let mut diagnostics = OUTPUT.check(config);
         if let Some(scope) = string(config, "scope") {
             diagnostics.push(
                 Diagnostic::warning(

@@ -12,8 +12,10 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
-use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
-use super::lockbox_output::{SECRET_ID, SecretOutput, VERSION_ID};
+use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
+use super::lockbox_output::{
+    KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
+};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -98,26 +100,9 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             description: "Creation time, RFC3339.",
             ..OPTIONAL_STRING
         },
-        Attribute {
-            name: "pgp_key",
-            force_new: true,
-            description: "Not supported by ycprov yet: the private key is kept in the state as the sensitive private_key.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "encrypted_private_key",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "key_fingerprint",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
+        PGP_KEY,
+        encrypted("encrypted_private_key"),
+        KEY_FINGERPRINT,
         Attribute {
             name: "output_to_lockbox",
             ty: AttrType::Blocks {
@@ -164,8 +149,7 @@ impl Resource<Yandex> for ServiceAccountKey {
     }
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
-        let mut diagnostics = refuse_secret_sinks(config, "private_key");
-        diagnostics.extend(OUTPUT.check(config));
+        let mut diagnostics = OUTPUT.check(config);
         let mut checks = Vec::new();
         if let Some(account) = string(config, "service_account_id") {
             checks.push(validation::resource_id("service_account_id", account));

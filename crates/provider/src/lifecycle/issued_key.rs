@@ -207,19 +207,3 @@ pub(super) fn refreshed(
         ),
     }
 }
-
-/// Errors for `pgp_key`, which would keep the secret encrypted instead of in
-/// `secret_attribute`.
-pub(super) fn refuse_secret_sinks(config: &Attrs, secret_attribute: &str) -> Vec<Diagnostic> {
-    ["pgp_key"]
-        .into_iter()
-        .filter(|name| !get(config, name).is_null())
-        .map(|name| {
-            Diagnostic::error(
-                format!("ycprov does not support \"{name}\" yet"),
-                format!("ycprov keeps the {} in the state as the sensitive attribute {secret_attribute}, or in Lockbox with output_to_lockbox; remove this argument.", secret_attribute.replace('_', " ")),
-            )
-            .at(name)
-        })
-        .collect()
-}

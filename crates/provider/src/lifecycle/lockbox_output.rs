@@ -32,6 +32,28 @@ pub(super) const SECRET_ID: Attribute = Attribute {
     ..OPTIONAL_STRING
 };
 
+/// The `pgp_key` argument, accepted in the schema and refused by [`SecretOutput::check`].
+pub(super) const PGP_KEY: Attribute = Attribute {
+    name: "pgp_key",
+    force_new: true,
+    description: "Not supported by ycprov yet: the secret is kept in the state as a sensitive value, or in Lockbox with output_to_lockbox.",
+    ..OPTIONAL_STRING
+};
+
+/// The computed `key_fingerprint` attribute, null without `pgp_key`.
+pub(super) const KEY_FINGERPRINT: Attribute = encrypted("key_fingerprint");
+
+/// A computed attribute set only with `pgp_key` (`encrypted_secret_key`, …): always null.
+pub(super) const fn encrypted(name: &'static str) -> Attribute {
+    Attribute {
+        name,
+        optional: false,
+        computed: true,
+        description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+        ..OPTIONAL_STRING
+    }
+}
+
 /// The computed `output_to_lockbox_version_id` attribute.
 pub(super) const VERSION_ID: Attribute = Attribute {
     name: "output_to_lockbox_version_id",
@@ -62,10 +84,22 @@ fn field<'a>(block: &'a Map<String, Value>, name: &str) -> &'a str {
 }
 
 impl SecretOutput {
-    /// Checks of a configured block: the secret id and distinct, valid entry keys.
+    /// Checks of where the secret goes: `pgp_key` is refused; a configured block needs a
+    /// valid secret id and distinct, valid entry keys.
     pub fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        if !get(config, PGP_KEY.name).is_null() {
+            let secret = self.secret_attributes.first().copied().unwrap_or("secret");
+            diagnostics.push(
+                Diagnostic::error(
+                    "ycprov does not support \"pgp_key\" yet",
+                    format!("ycprov keeps the {} in the state as the sensitive attribute {secret}, or in Lockbox with output_to_lockbox; remove this argument.", secret.replace('_', " ")),
+                )
+                .at(PGP_KEY.name),
+            );
+        }
         let Some(block) = block(config) else {
-            return Vec::new();
+            return diagnostics;
         };
         let path = |name: &str| format!("output_to_lockbox[0].{name}");
         let mut checks = Vec::new();
@@ -85,11 +119,13 @@ impl SecretOutput {
                 seen.push(key);
             }
         }
-        checks
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Diagnostic::invalid)
-            .collect()
+        diagnostics.extend(
+            checks
+                .into_iter()
+                .filter_map(Result::err)
+                .map(Diagnostic::invalid),
+        );
+        diagnostics
     }
 
     /// Plans an in-place update: when the block changes, where the secret ends up and the

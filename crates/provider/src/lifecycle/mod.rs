@@ -204,6 +204,31 @@ static PROVIDER_SCHEMA: ResourceSchema = ResourceSchema {
     attributes: PROVIDER_ATTRIBUTES,
 };
 
+/// Plans `folder_id` as the default folder when the configuration leaves it unset.
+fn plan_default_folder(
+    ctx: &Context<'_>,
+    config: &Attrs,
+    planned: &mut Attrs,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if value::get(config, "folder_id").is_null() {
+        match ctx.default_folder_id() {
+            Ok(folder) => {
+                planned.insert("folder_id".into(), serde_json::json!(folder));
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+}
+
+/// The planned `folder_id`, else the default folder.
+fn planned_folder(ctx: &Context<'_>, planned: &Attrs) -> Result<String, Diagnostic> {
+    match value::string(planned, "folder_id") {
+        Some(folder) => Ok(folder.to_owned()),
+        None => ctx.default_folder_id(),
+    }
+}
+
 /// Deletes the object whose `id` the prior state holds; NOT_FOUND means it is already gone.
 fn delete_by_id(
     prior: &Attrs,

@@ -13,6 +13,7 @@ use ycprov_provider_sdk::value::{Attrs, get, pairs_value, string, string_pairs};
 
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
+    plan_default_folder, planned_folder,
 };
 use crate::error::Code;
 use crate::iam::CreateAccountError;
@@ -134,23 +135,13 @@ impl Resource<Yandex> for ServiceAccount {
         planned: &mut Attrs,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        if get(config, "folder_id").is_null() {
-            match ctx.default_folder_id() {
-                Ok(folder) => {
-                    planned.insert("folder_id".into(), json!(folder));
-                }
-                Err(diagnostic) => diagnostics.push(diagnostic),
-            }
-        }
+        plan_default_folder(ctx, config, planned, diagnostics);
     }
 
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {
-        let folder_id = match string(planned, "folder_id") {
-            Some(folder) => folder.to_owned(),
-            None => match ctx.default_folder_id() {
-                Ok(folder) => folder,
-                Err(diagnostic) => return Outcome::failed(None, diagnostic),
-            },
+        let folder_id = match planned_folder(ctx, planned) {
+            Ok(folder) => folder,
+            Err(diagnostic) => return Outcome::failed(None, diagnostic),
         };
         let spec = AccountSpec {
             folder_id: folder_id.clone(),

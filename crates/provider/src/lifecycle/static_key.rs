@@ -10,8 +10,10 @@ use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, string};
 
-use super::issued_key::{KeyKind, imported, refreshed, refuse_secret_sinks, revoke_lost};
-use super::lockbox_output::{SECRET_ID, SecretOutput, VERSION_ID};
+use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
+use super::lockbox_output::{
+    KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
+};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -83,26 +85,9 @@ static SCHEMA: ResourceSchema = ResourceSchema {
             description: "Creation time, RFC3339.",
             ..OPTIONAL_STRING
         },
-        Attribute {
-            name: "pgp_key",
-            force_new: true,
-            description: "Not supported by ycprov yet: the secret is kept in the state as the sensitive secret_key.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "encrypted_secret_key",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
-        Attribute {
-            name: "key_fingerprint",
-            optional: false,
-            computed: true,
-            description: "Always null: set only with pgp_key, which ycprov does not support yet.",
-            ..OPTIONAL_STRING
-        },
+        PGP_KEY,
+        encrypted("encrypted_secret_key"),
+        KEY_FINGERPRINT,
         Attribute {
             name: "output_to_lockbox",
             ty: ycprov_provider_sdk::AttrType::Blocks {
@@ -155,8 +140,7 @@ impl Resource<Yandex> for StaticAccessKey {
     }
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
-        let mut diagnostics = refuse_secret_sinks(config, "secret_key");
-        diagnostics.extend(OUTPUT.check(config));
+        let mut diagnostics = OUTPUT.check(config);
         let mut checks = Vec::new();
         if let Some(account) = string(config, "service_account_id") {
             checks.push(validation::resource_id("service_account_id", account));
