@@ -1244,7 +1244,9 @@ impl Builder<'_> {
                 self.error(&argument, format!("Duplicate \"{name}\" definition"), format!("\"{name}\" is given both as an argument and as nested blocks; write it one way."));
                 continue;
             }
-            let expr = blocks_expression(parts);
+            let Some(expr) = self.blocks_expression(&span, &name, parts) else {
+                continue;
+            };
             res.attributes.insert(name.clone(), Expr { expr, span });
             res.nested_blocks.insert(name);
         }
@@ -1325,10 +1327,10 @@ impl Builder<'_> {
                 self.error(&span, format!("Duplicate \"{key}\" definition"), format!("\"{key}\" is given both as an argument and as nested blocks in this \"{name}\" block."));
                 continue;
             }
-            object.insert(
-                object_key,
-                hcl::edit::expr::ObjectValue::new(blocks_expression(blocks)),
-            );
+            let Some(list) = self.blocks_expression(&span, &key, blocks) else {
+                continue;
+            };
+            object.insert(object_key, hcl::edit::expr::ObjectValue::new(list));
         }
         Some(Expression::Object(object))
     }
@@ -1416,6 +1418,26 @@ impl Builder<'_> {
                         "The dynamic \"{name}\" block could not be expanded: {}",
                         error.message()
                     ),
+                );
+                None
+            }
+        }
+    }
+
+    /// [`blocks_expression`], with an error at `span` when the parts cannot be joined.
+    fn blocks_expression(
+        &mut self,
+        span: &Span,
+        name: &str,
+        parts: Vec<BlockPart>,
+    ) -> Option<Expression> {
+        match blocks_expression(parts) {
+            Ok(expr) => Some(expr),
+            Err(why) => {
+                self.error(
+                    span,
+                    "Invalid dynamic block",
+                    format!("The \"{name}\" blocks could not be joined: {why}"),
                 );
                 None
             }
@@ -1568,8 +1590,8 @@ enum BlockPart {
 }
 
 /// The list of objects the blocks of one type stand for: a list literal when all are
-/// written out, else `concat(…)` of their parts.
-fn blocks_expression(parts: Vec<BlockPart>) -> Expression {
+/// written out, else the text of `concat(…)` of their parts.
+fn blocks_expression(parts: Vec<BlockPart>) -> Result<Expression, String> {
     if parts
         .iter()
         .all(|part| matches!(part, BlockPart::Static(_)))
@@ -1577,7 +1599,7 @@ fn blocks_expression(parts: Vec<BlockPart>) -> Expression {
         let objects = parts.into_iter().map(|part| match part {
             BlockPart::Static(object) | BlockPart::Dynamic(object) => object,
         });
-        return Expression::Array(objects.collect());
+        return Ok(Expression::Array(objects.collect()));
     }
     let mut lists: Vec<String> = Vec::new();
     let mut run: Vec<String> = Vec::new();
@@ -1601,7 +1623,7 @@ fn blocks_expression(parts: Vec<BlockPart>) -> Expression {
     } else {
         format!("concat({})", lists.join(", "))
     };
-    hcl::edit::parser::parse_expr(&text).unwrap_or_else(|_| Expression::Array(Default::default()))
+    hcl::edit::parser::parse_expr(&text).map_err(|error| error.message().to_string())
 }
 
 /// `type.name` from a static reference expression (as in `depends_on`).

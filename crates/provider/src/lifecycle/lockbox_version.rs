@@ -193,6 +193,14 @@ fn changes_from(current_keys: &[String], wanted: Vec<Entry>) -> Vec<Entry> {
     changes
 }
 
+/// The secret and version ids a state records.
+fn version_address(state: &Attrs) -> Result<(&str, &str), Diagnostic> {
+    Ok((
+        required_string(state, "secret_id")?,
+        required_string(state, "id")?,
+    ))
+}
+
 /// `<secret_id>/<version_id>`.
 fn split_import_id(id: &str) -> Option<(&str, &str)> {
     let (secret, version) = id.split_once('/')?;
@@ -282,14 +290,9 @@ impl Resource<Yandex> for LockboxVersion {
     }
 
     fn delete(&self, ctx: &Context<'_>, prior: &Attrs) -> Outcome {
-        let (secret_id, id) = match (
-            required_string(prior, "secret_id"),
-            required_string(prior, "id"),
-        ) {
-            (Ok(secret), Ok(id)) => (secret, id),
-            (Err(diagnostic), _) | (_, Err(diagnostic)) => {
-                return Outcome::failed(Some(prior.clone()), diagnostic);
-            }
+        let (secret_id, id) = match version_address(prior) {
+            Ok(address) => address,
+            Err(diagnostic) => return Outcome::failed(Some(prior.clone()), diagnostic),
         };
         match ctx.lockbox().schedule_version_destruction(secret_id, id) {
             Ok(()) => Outcome::gone(),
@@ -311,14 +314,9 @@ impl Resource<Yandex> for LockboxVersion {
     /// A version is there while the secret lists it as active; one scheduled for
     /// destruction (or destroyed) is gone and will be added again.
     fn read(&self, ctx: &Context<'_>, state: &Attrs) -> Outcome {
-        let (secret_id, id) = match (
-            required_string(state, "secret_id"),
-            required_string(state, "id"),
-        ) {
-            (Ok(secret), Ok(id)) => (secret, id),
-            (Err(diagnostic), _) | (_, Err(diagnostic)) => {
-                return Outcome::failed(Some(state.clone()), diagnostic);
-            }
+        let (secret_id, id) = match version_address(state) {
+            Ok(address) => address,
+            Err(diagnostic) => return Outcome::failed(Some(state.clone()), diagnostic),
         };
         match ctx.lockbox().list_versions(secret_id) {
             Ok(versions) => match versions.iter().find(|version| version.id == id) {
