@@ -19,7 +19,7 @@ const OUTPUT: SecretOutput = SecretOutput {
     entries: &[("entry_for_secret_key", "secret_key")],
     secret_attributes: &["secret_key"],
 };
-use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
+use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
@@ -238,12 +238,7 @@ impl Resource<Yandex> for ApiKey {
         if let Some(scope) = string(config, "scope") {
             checks.push(validation::scopes("scope", [scope], false));
         }
-        if let Some(account) = string(config, "service_account_id") {
-            checks.push(validation::resource_id("service_account_id", account));
-        }
-        if let Some(description) = string(config, "description") {
-            checks.push(validation::description("description", description));
-        }
+        checks.extend(key_argument_checks(config));
         if is_checkable(get(config, "scopes"), AttrType::ListOfString) {
             let scopes = strings(config, "scopes");
             checks.push(validation::scopes(

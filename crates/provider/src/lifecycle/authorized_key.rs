@@ -12,7 +12,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
-use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
+use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
 use super::lockbox_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
 };
@@ -20,7 +20,6 @@ use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
 use crate::model::AuthorizedKey;
-use crate::validation;
 
 /// The resource type.
 pub struct ServiceAccountKey;
@@ -150,13 +149,7 @@ impl Resource<Yandex> for ServiceAccountKey {
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut diagnostics = OUTPUT.check(config);
-        let mut checks = Vec::new();
-        if let Some(account) = string(config, "service_account_id") {
-            checks.push(validation::resource_id("service_account_id", account));
-        }
-        if let Some(description) = string(config, "description") {
-            checks.push(validation::description("description", description));
-        }
+        let checks = key_argument_checks(config);
         if let Some(format) = string(config, "format")
             && format != "PEM_FILE"
         {

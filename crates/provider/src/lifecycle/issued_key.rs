@@ -11,6 +11,7 @@ use ycprov_provider_sdk::value::{Attrs, get, string};
 use super::{Diagnostic, Outcome, YandexDiagnostic};
 use crate::error::{Code, Error};
 use crate::model::{AccessKey, ApiKey, AuthorizedKey};
+use crate::validation::{self, Check};
 
 /// A key as listed by the API.
 pub(super) trait IssuedKey {
@@ -206,4 +207,16 @@ pub(super) fn refreshed(
             Diagnostic::api_failure(&format!("Cannot read {noun} {id}"), &error),
         ),
     }
+}
+
+/// The checks every key type makes of its `service_account_id` and `description`.
+pub(super) fn key_argument_checks(config: &Attrs) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let Some(account) = string(config, "service_account_id") {
+        checks.push(validation::resource_id("service_account_id", account));
+    }
+    if let Some(description) = string(config, "description") {
+        checks.push(validation::description("description", description));
+    }
+    checks
 }

@@ -10,7 +10,7 @@ use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, string};
 
-use super::issued_key::{KeyKind, imported, refreshed, revoke_lost};
+use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
 use super::lockbox_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
 };
@@ -18,7 +18,6 @@ use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
 };
 use crate::model::AccessKey;
-use crate::validation;
 
 /// The resource type.
 pub struct StaticAccessKey;
@@ -141,13 +140,7 @@ impl Resource<Yandex> for StaticAccessKey {
 
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut diagnostics = OUTPUT.check(config);
-        let mut checks = Vec::new();
-        if let Some(account) = string(config, "service_account_id") {
-            checks.push(validation::resource_id("service_account_id", account));
-        }
-        if let Some(description) = string(config, "description") {
-            checks.push(validation::description("description", description));
-        }
+        let checks = key_argument_checks(config);
         diagnostics.extend(
             checks
                 .into_iter()
