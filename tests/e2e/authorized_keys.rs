@@ -114,7 +114,7 @@ resource "yandex_iam_service_account_key" "bad" {
     for expected in [
         "key_algorithm \"RSA_1024\" is not one of RSA_2048, RSA_4096",
         "format \"JSON\" is not offered",
-        "ycprov does not support \"pgp_key\" yet",
+        "keybase lookups need the network",
     ] {
         assert!(
             run.stderr.contains(expected),

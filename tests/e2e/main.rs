@@ -17,6 +17,7 @@ mod iam_members;
 mod imperative;
 mod lockbox;
 mod modules;
+mod pgp_keys;
 mod providers;
 mod s3_backend;
 mod sandbox;

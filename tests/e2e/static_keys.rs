@@ -98,9 +98,7 @@ fn static_access_keys_are_created_replaced_imported_and_revoked() {
     .run(&cloud, &["plan", "-no-color"]);
     assert_eq!(refused.code, 1);
     assert!(
-        refused
-            .stderr
-            .contains("ycprov does not support \"pgp_key\" yet"),
+        refused.stderr.contains("keybase lookups need the network"),
         "{}",
         refused.stderr
     );

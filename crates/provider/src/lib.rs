@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod lockbox;
 pub mod model;
 pub mod mutation;
+pub mod openpgp;
 pub mod operation;
 pub mod platform;
 pub mod scopes;

@@ -10,7 +10,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
-use super::lockbox_output::{
+use super::secret_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
 };
 
@@ -18,6 +18,7 @@ use super::lockbox_output::{
 const OUTPUT: SecretOutput = SecretOutput {
     entries: &[("entry_for_secret_key", "secret_key")],
     secret_attributes: &["secret_key"],
+    encrypted: &[("secret_key", "encrypted_secret_key")],
 };
 use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
 use super::{
@@ -132,6 +133,7 @@ fn key_attrs(key: &Key) -> Attrs {
     attrs.insert("expires_at".into(), json!(key.expires_at));
     attrs.insert("created_at".into(), json!(key.created_at));
     attrs.insert("masked_secret".into(), json!(key.masked_secret));
+    OUTPUT.unencrypted(&mut attrs);
     attrs
 }
 
@@ -314,6 +316,10 @@ impl Resource<Yandex> for ApiKey {
         if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
             return Outcome::failed(None, diagnostic);
         }
+        let recipient = match OUTPUT.recipient(ctx, planned) {
+            Ok(recipient) => recipient,
+            Err(diagnostic) => return Outcome::failed(None, diagnostic),
+        };
         let planned_scopes = get(planned, "scopes");
         let spec = KeySpec {
             service_account_id: string(planned, "service_account_id")
@@ -345,8 +351,11 @@ impl Resource<Yandex> for ApiKey {
         };
         let mut observed = key_attrs(&created.key);
         observed.insert("secret_key".into(), json!(created.secret));
-        let mut outcome =
-            OUTPUT.after_create(ctx, Outcome::state(settle(&SCHEMA, planned, &observed)));
+        let mut outcome = OUTPUT.after_create(
+            ctx,
+            recipient.as_ref(),
+            Outcome::state(settle(&SCHEMA, planned, &observed)),
+        );
         let returned_scopes = get(&observed, "scopes");
         if !is_unknown(planned_scopes)
             && !equivalent(Equivalence::Set, planned_scopes, returned_scopes)
@@ -414,13 +423,7 @@ impl Resource<Yandex> for ApiKey {
             "API key",
             state,
             |id| ctx.iam().get_key(id).map(|key| key_attrs(&key)),
-            &[
-                "secret_key",
-                "scope",
-                "pgp_key",
-                "output_to_lockbox",
-                VERSION_ID.name,
-            ],
+            &[OUTPUT.kept(), vec!["scope"]].concat(),
             &["service_account_id", "created_at"],
         )
     }

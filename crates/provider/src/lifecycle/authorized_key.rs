@@ -13,7 +13,7 @@ use ycprov_provider_sdk::schema::{
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
 use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
-use super::lockbox_output::{
+use super::secret_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
 };
 use super::{
@@ -24,14 +24,11 @@ use crate::model::AuthorizedKey;
 /// The resource type.
 pub struct ServiceAccountKey;
 
-/// Computed attributes that ycprov leaves null: they exist only with `pgp_key`, which is
-/// refused.
-const UNSUPPORTED_OUTPUTS: [&str; 2] = ["encrypted_private_key", "key_fingerprint"];
-
 /// Where `output_to_lockbox` puts the private key.
 const OUTPUT: SecretOutput = SecretOutput {
     entries: &[("entry_for_private_key", "private_key")],
     secret_attributes: &["private_key"],
+    encrypted: &[("private_key", "encrypted_private_key")],
 };
 
 /// The key algorithms the API offers.
@@ -132,9 +129,7 @@ fn key_attrs(key: &AuthorizedKey) -> Attrs {
     attrs.insert("key_algorithm".into(), json!(key.key_algorithm));
     attrs.insert("public_key".into(), json!(key.public_key));
     attrs.insert("created_at".into(), json!(key.created_at));
-    for name in UNSUPPORTED_OUTPUTS {
-        attrs.insert(name.into(), Value::Null);
-    }
+    OUTPUT.unencrypted(&mut attrs);
     attrs
 }
 
@@ -199,6 +194,10 @@ impl Resource<Yandex> for ServiceAccountKey {
         if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
             return Outcome::failed(None, diagnostic);
         }
+        let recipient = match OUTPUT.recipient(ctx, planned) {
+            Ok(recipient) => recipient,
+            Err(diagnostic) => return Outcome::failed(None, diagnostic),
+        };
         let account = string(planned, "service_account_id").unwrap_or_default();
         let algorithm = string(planned, "key_algorithm").unwrap_or(ALGORITHMS[0]);
         match ctx
@@ -210,7 +209,7 @@ impl Resource<Yandex> for ServiceAccountKey {
                 observed.insert("private_key".into(), json!(created.private_key));
                 observed.insert("format".into(), get(planned, "format").clone());
                 let outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
-                OUTPUT.after_create(ctx, outcome)
+                OUTPUT.after_create(ctx, recipient.as_ref(), outcome)
             }
             Err(error) => Outcome::failed(
                 None,
@@ -239,13 +238,7 @@ impl Resource<Yandex> for ServiceAccountKey {
             "authorized key",
             state,
             |id| ctx.iam().get_authorized_key(id).map(|key| key_attrs(&key)),
-            &[
-                "private_key",
-                "format",
-                "pgp_key",
-                "output_to_lockbox",
-                VERSION_ID.name,
-            ],
+            &[OUTPUT.kept(), vec!["format"]].concat(),
             &[
                 "service_account_id",
                 "created_at",

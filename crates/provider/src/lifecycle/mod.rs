@@ -7,11 +7,11 @@ mod authorized_key;
 mod data;
 mod failure;
 mod issued_key;
-mod lockbox_output;
 mod lockbox_secret;
 mod lockbox_version;
 mod member;
 mod role_binding;
+mod secret_output;
 mod service_account;
 mod static_key;
 

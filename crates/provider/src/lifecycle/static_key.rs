@@ -3,7 +3,7 @@
 //! response and is kept in the state as a sensitive value; a key whose secret an
 //! interrupted apply lost is revoked and replaced, as for API keys.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use ycprov_provider_sdk::pending::PendingCreate;
 use ycprov_provider_sdk::rules::settle;
@@ -11,7 +11,7 @@ use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, Resou
 use ycprov_provider_sdk::value::{Attrs, string};
 
 use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
-use super::lockbox_output::{
+use super::secret_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
 };
 use super::{
@@ -22,10 +22,6 @@ use crate::model::AccessKey;
 /// The resource type.
 pub struct StaticAccessKey;
 
-/// Computed attributes that ycprov leaves null: they exist only with `pgp_key`, which is
-/// refused.
-const UNSUPPORTED_OUTPUTS: [&str; 2] = ["encrypted_secret_key", "key_fingerprint"];
-
 /// Where `output_to_lockbox` puts the key (the key id stays in the state as well).
 const OUTPUT: SecretOutput = SecretOutput {
     entries: &[
@@ -33,6 +29,7 @@ const OUTPUT: SecretOutput = SecretOutput {
         ("entry_for_secret_key", "secret_key"),
     ],
     secret_attributes: &["secret_key"],
+    encrypted: &[("secret_key", "encrypted_secret_key")],
 };
 
 static SCHEMA: ResourceSchema = ResourceSchema {
@@ -123,9 +120,7 @@ fn key_attrs(key: &AccessKey) -> Attrs {
     attrs.insert("description".into(), json!(key.description));
     attrs.insert("access_key".into(), json!(key.key_id));
     attrs.insert("created_at".into(), json!(key.created_at));
-    for name in UNSUPPORTED_OUTPUTS {
-        attrs.insert(name.into(), Value::Null);
-    }
+    OUTPUT.unencrypted(&mut attrs);
     attrs
 }
 
@@ -165,6 +160,10 @@ impl Resource<Yandex> for StaticAccessKey {
         if let Some(diagnostic) = self.check(planned).into_iter().find(Diagnostic::is_error) {
             return Outcome::failed(None, diagnostic);
         }
+        let recipient = match OUTPUT.recipient(ctx, planned) {
+            Ok(recipient) => recipient,
+            Err(diagnostic) => return Outcome::failed(None, diagnostic),
+        };
         let account = string(planned, "service_account_id").unwrap_or_default();
         match ctx
             .iam()
@@ -174,7 +173,7 @@ impl Resource<Yandex> for StaticAccessKey {
                 let mut observed = key_attrs(&created.key);
                 observed.insert("secret_key".into(), json!(created.secret));
                 let outcome = Outcome::state(settle(&SCHEMA, planned, &observed));
-                OUTPUT.after_create(ctx, outcome)
+                OUTPUT.after_create(ctx, recipient.as_ref(), outcome)
             }
             Err(error) => Outcome::failed(
                 None,
@@ -203,12 +202,7 @@ impl Resource<Yandex> for StaticAccessKey {
             "static access key",
             state,
             |id| ctx.iam().get_access_key(id).map(|key| key_attrs(&key)),
-            &[
-                "secret_key",
-                "pgp_key",
-                "output_to_lockbox",
-                VERSION_ID.name,
-            ],
+            &OUTPUT.kept(),
             &["service_account_id", "created_at", "access_key"],
         )
     }

@@ -237,7 +237,7 @@ fn validate_reports_attribute_paths() {
         (
             KEY,
             json!({"service_account_id": "aje1", "pgp_key": "keybase:me"}),
-            vec!["ycprov does not support \"pgp_key\" yet@pgp_key"],
+            vec!["Invalid pgp_key@pgp_key"],
         ),
         (
             KEY,

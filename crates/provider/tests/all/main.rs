@@ -4,3 +4,4 @@ mod batch_flow;
 mod emulator_platform;
 mod iam_flow;
 mod lifecycle_flow;
+mod pgp_flow;

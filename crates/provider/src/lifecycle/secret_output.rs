@@ -1,6 +1,13 @@
-//! `output_to_lockbox` of the key types: the key's secret goes into a new version of a
-//! Lockbox secret instead of the state, as terraform-provider-yandex does.
+//! Where a key type's secret goes: into the state as a sensitive value (the default),
+//! encrypted to an OpenPGP key with `pgp_key`, or into Lockbox with `output_to_lockbox`,
+//! as terraform-provider-yandex does.
 //!
+//! `pgp_key`: right after the create, the secret is encrypted (see [`crate::openpgp`]) into
+//! the non-sensitive `encrypted_*` attribute, `key_fingerprint` names the key and the plain
+//! secret stays null. The key is checked before the API is called, so a key whose secret
+//! cannot be encrypted is never made.
+//!
+//! `output_to_lockbox`:
 //! * Create, or the block added: AddVersion with the configured entries (based on the
 //!   secret's current version, so its other entries carry over); the state keeps the
 //!   version's id in `output_to_lockbox_version_id` and null for the secret.
@@ -9,8 +16,9 @@
 //!   place, the old version scheduled for destruction.
 //! * Key deleted: its version is scheduled for destruction.
 //!
-//! When the write fails after the key was made, the secret stays in the state (and the
-//! block does not), so nothing is lost and the next apply writes it again.
+//! When encrypting or writing fails after the key was made, the secret stays in the state
+//! (and `pgp_key` or the block does not), so nothing is lost and the next apply replaces
+//! the key or writes it again.
 
 use serde_json::{Map, Value, json};
 
@@ -21,6 +29,7 @@ use ycprov_provider_sdk::value::{Attrs, get, string, unknown};
 use super::{Context, Diagnostic, Outcome, YandexContext, YandexDiagnostic};
 use crate::error::Code;
 use crate::lockbox::{Entry, EntryValue, check_entry_key};
+use crate::openpgp::Recipient;
 use crate::validation;
 
 /// The `secret_id` attribute of every `output_to_lockbox` block.
@@ -32,24 +41,31 @@ pub(super) const SECRET_ID: Attribute = Attribute {
     ..OPTIONAL_STRING
 };
 
-/// The `pgp_key` argument, accepted in the schema and refused by [`SecretOutput::check`].
+/// The `pgp_key` argument.
 pub(super) const PGP_KEY: Attribute = Attribute {
     name: "pgp_key",
     force_new: true,
-    description: "Not supported by ycprov yet: the secret is kept in the state as a sensitive value, or in Lockbox with output_to_lockbox.",
+    description: "An OpenPGP public key, base64-encoded (`gpg --export <key id> | base64 -w0`) or ASCII-armored, to encrypt the secret to: the state then holds only the encrypted form. `keybase:` names are not supported (no network). Changing it replaces the key.",
     ..OPTIONAL_STRING
 };
 
 /// The computed `key_fingerprint` attribute, null without `pgp_key`.
-pub(super) const KEY_FINGERPRINT: Attribute = encrypted("key_fingerprint");
+pub(super) const KEY_FINGERPRINT: Attribute = Attribute {
+    name: "key_fingerprint",
+    optional: false,
+    computed: true,
+    description: "The fingerprint of the pgp_key the secret is encrypted to, lowercase hex; null without pgp_key.",
+    ..OPTIONAL_STRING
+};
 
-/// A computed attribute set only with `pgp_key` (`encrypted_secret_key`, …): always null.
+/// A computed attribute holding the secret encrypted to `pgp_key` (`encrypted_secret_key`,
+/// …): a binary OpenPGP message in base64 (`base64 -d | gpg --decrypt`); null without it.
 pub(super) const fn encrypted(name: &'static str) -> Attribute {
     Attribute {
         name,
         optional: false,
         computed: true,
-        description: "Always null: set only with pgp_key, which ycprov does not support yet.",
+        description: "The secret encrypted to pgp_key: a binary OpenPGP message, base64-encoded (decrypt with `base64 -d | gpg --decrypt`); null without pgp_key.",
         ..OPTIONAL_STRING
     }
 }
@@ -70,6 +86,9 @@ pub(super) struct SecretOutput {
     pub entries: &'static [(&'static str, &'static str)],
     /// The attributes kept out of the state while the block is set.
     pub secret_attributes: &'static [&'static str],
+    /// Each secret attribute and the attribute its `pgp_key`-encrypted form goes to, e.g.
+    /// `("secret_key", "encrypted_secret_key")`.
+    pub encrypted: &'static [(&'static str, &'static str)],
 }
 
 fn block(attrs: &Attrs) -> Option<&Map<String, Value>> {
@@ -84,19 +103,25 @@ fn field<'a>(block: &'a Map<String, Value>, name: &str) -> &'a str {
 }
 
 impl SecretOutput {
-    /// Checks of where the secret goes: `pgp_key` is refused; a configured block needs a
-    /// valid secret id and distinct, valid entry keys.
+    /// Checks of where the secret goes: a `pgp_key` must be a public key that can encrypt
+    /// (expiry is checked against the time of the create) and excludes
+    /// `output_to_lockbox`; a configured block needs a valid secret id and distinct, valid
+    /// entry keys.
     pub fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
-        if !get(config, PGP_KEY.name).is_null() {
-            let secret = self.secret_attributes.first().copied().unwrap_or("secret");
-            diagnostics.push(
-                Diagnostic::error(
-                    "ycprov does not support \"pgp_key\" yet",
-                    format!("ycprov keeps the {} in the state as the sensitive attribute {secret}, or in Lockbox with output_to_lockbox; remove this argument.", secret.replace('_', " ")),
-                )
-                .at(PGP_KEY.name),
-            );
+        if let Some(text) = string(config, PGP_KEY.name) {
+            if let Err(problem) = Recipient::parse(text, 0) {
+                diagnostics.push(invalid_pgp_key(&problem));
+            }
+            if !get(config, "output_to_lockbox").is_null() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Conflicting arguments",
+                        "\"pgp_key\" and \"output_to_lockbox\" cannot both be set: the secret is either encrypted into the state or written to Lockbox.",
+                    )
+                    .at(PGP_KEY.name),
+                );
+            }
         }
         let Some(block) = block(config) else {
             return diagnostics;
@@ -222,10 +247,86 @@ impl SecretOutput {
         state.insert(VERSION_ID.name.into(), json!(version_id));
     }
 
-    /// After a create: writes the secret to Lockbox when the block is set.
-    pub fn after_create(&self, ctx: &Context<'_>, outcome: Outcome) -> Outcome {
+    /// Before a create: the `pgp_key` recipient, checked against the current time, so
+    /// that no key is made whose secret cannot be encrypted.
+    pub fn recipient(
+        &self,
+        ctx: &Context<'_>,
+        planned: &Attrs,
+    ) -> Result<Option<Recipient>, Diagnostic> {
+        let Some(text) = string(planned, PGP_KEY.name) else {
+            return Ok(None);
+        };
+        let now_secs = u32::try_from(ctx.host.now_millis() / 1000).unwrap_or(u32::MAX);
+        Recipient::parse(text, now_secs)
+            .map(Some)
+            .map_err(|problem| invalid_pgp_key(&problem))
+    }
+
+    /// The state's attributes for a key without `pgp_key` (imported or just read).
+    pub fn unencrypted(&self, attrs: &mut Attrs) {
+        for (_, encrypted) in self.encrypted {
+            attrs.insert((*encrypted).into(), Value::Null);
+        }
+        attrs.insert(KEY_FINGERPRINT.name.into(), Value::Null);
+    }
+
+    /// The attributes a refresh keeps from the state: the API never returns them.
+    pub fn kept(&self) -> Vec<&'static str> {
+        let mut kept = self.secret_attributes.to_vec();
+        kept.extend(self.encrypted.iter().map(|(_, encrypted)| *encrypted));
+        kept.extend([
+            PGP_KEY.name,
+            KEY_FINGERPRINT.name,
+            "output_to_lockbox",
+            VERSION_ID.name,
+        ]);
+        kept
+    }
+
+    /// Encrypts the secret attributes to `recipient`; on failure the plain secret stays
+    /// and `pgp_key` is unrecorded, so the next plan replaces the key.
+    fn encrypt(&self, ctx: &Context<'_>, recipient: &Recipient, mut state: Attrs) -> Outcome {
+        let mut sealed = Vec::new();
+        for (plain, encrypted) in self.encrypted {
+            let secret = string(&state, plain).unwrap_or_default();
+            match recipient.encrypt(ctx.host, secret) {
+                Ok(message) => sealed.push((*plain, *encrypted, message)),
+                Err(problem) => {
+                    state.insert(PGP_KEY.name.into(), Value::Null);
+                    return Outcome::failed(
+                        Some(state),
+                        Diagnostic::error(
+                            "Cannot encrypt the secret to pgp_key",
+                            format!("The pgp_key {problem}. The secret is kept in the state as a sensitive value; the next apply replaces the key."),
+                        )
+                        .at(PGP_KEY.name),
+                    );
+                }
+            }
+        }
+        for (plain, encrypted, message) in sealed {
+            state.insert(plain.into(), Value::Null);
+            state.insert(encrypted.into(), json!(message));
+        }
+        state.insert(KEY_FINGERPRINT.name.into(), json!(recipient.fingerprint()));
+        Outcome::state(state)
+    }
+
+    /// After a create: encrypts the secret to `recipient`, or writes it to Lockbox when
+    /// the block is set.
+    pub fn after_create(
+        &self,
+        ctx: &Context<'_>,
+        recipient: Option<&Recipient>,
+        outcome: Outcome,
+    ) -> Outcome {
         self.then(outcome, |mut state| {
             state.insert(VERSION_ID.name.into(), Value::Null);
+            self.unencrypted(&mut state);
+            if let Some(recipient) = recipient {
+                return self.encrypt(ctx, recipient, state);
+            }
             let Some(block) = block(&state).cloned() else {
                 return Outcome::state(state);
             };
@@ -319,6 +420,10 @@ impl SecretOutput {
             _ => outcome,
         }
     }
+}
+
+fn invalid_pgp_key(problem: &str) -> Diagnostic {
+    Diagnostic::error("Invalid pgp_key", format!("The pgp_key {problem}.")).at(PGP_KEY.name)
 }
 
 /// Schedules the version `prior` records for destruction; a warning when that fails
