@@ -7,6 +7,7 @@
 //! provider schema marks sensitive (credentials stay with the host; the host reads
 //! them with [`provider_settings`] before it builds the provider).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -448,18 +449,43 @@ pub fn validate_instances(
                 continue;
             }
         };
+        let provider_key = config.provider_for(block).to_string();
         for (key, vars) in expansion.instances() {
             let addr = block.addr.instance(key);
             let evaluated = eval_instance(&ctx, config, block, rs, &vars, &addr)
                 .map(|inst| (provider, inst.value));
-            steps.push((block, addr, evaluated));
+            let same_call = evaluated.as_ref().ok().map(|(_, value)| {
+                format!("{provider_key}\u{0}{}\u{0}{value}", block.addr.type_name)
+            });
+            steps.push((block, addr, evaluated, same_call));
         }
     }
-    let validated = run_parallel(cpus(), &steps, |(block, _, evaluated)| {
-        let (provider, value) = evaluated.as_ref().ok()?;
-        Some(provider.validate(&block.addr.type_name, value))
+    // Instances whose configuration evaluates alike (every value that differs between
+    // them is unknown before planning) get one validate call: the answer depends only on
+    // the provider, the type and the value.
+    let mut first_of: HashMap<&str, usize> = HashMap::new();
+    let mut calls = Vec::new();
+    let call_of: Vec<Option<usize>> = steps
+        .iter()
+        .map(|(block, _, evaluated, same_call)| {
+            let (provider, value) = evaluated.as_ref().ok()?;
+            let key = same_call.as_deref()?;
+            Some(*first_of.entry(key).or_insert_with(|| {
+                calls.push((*provider, &block.addr.type_name, value));
+                calls.len() - 1
+            }))
+        })
+        .collect();
+    let answers = run_parallel(cpus(), &calls, |(provider, type_name, value)| {
+        provider.validate(type_name, value)
     });
-    for ((block, addr, evaluated), validated) in steps.into_iter().zip(validated) {
+    let validated = call_of.into_iter().map(|call| {
+        call.map(|i| match &answers[i] {
+            Ok(diagnostics) => Ok(diagnostics.clone()),
+            Err(e) => Err(anyhow::anyhow!("{e:#}")),
+        })
+    });
+    for ((block, addr, evaluated, _), validated) in steps.into_iter().zip(validated) {
         match (evaluated, validated) {
             (Err(d), _) => diags.extend(d),
             (Ok(_), Some(Ok(ds))) => ds.iter().for_each(|d| {

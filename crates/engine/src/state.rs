@@ -252,10 +252,20 @@ impl State {
     }
 
     /// Inserts or replaces the object with the same address and deposed key, keeping
-    /// the list sorted by address.
+    /// the list sorted by address. A record already in place is found by binary search and replaced where it is, so
+    /// refreshing or re-saving every object of a large state costs no scans or shifts.
     pub fn upsert(&mut self, record: InstanceState) {
-        self.remove(&record.instance_addr(), record.deposed.as_deref());
         let key = (record.instance_addr(), record.deposed.clone());
+        let found = self
+            .resources
+            .binary_search_by(|r| (r.instance_addr(), r.deposed.clone()).cmp(&key));
+        if let Ok(pos) = found
+            && self.resources[pos].address == record.address
+        {
+            self.resources[pos] = record;
+            return;
+        }
+        self.remove(&key.0, key.1.as_deref());
         let pos = self
             .resources
             .partition_point(|r| (r.instance_addr(), r.deposed.clone()) < key);
