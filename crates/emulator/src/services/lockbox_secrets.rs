@@ -544,22 +544,7 @@ pub fn update(app: &App, request: &ApiRequest, id: &str) -> ApiResult<Value> {
     if changes("passwordPayloadSpecification") {
         stored.secret.password_payload_specification = spec;
     }
-    let metadata = any(
-        "yandex.cloud.lockbox.v1.UpdateSecretMetadata",
-        json!({ "secretId": id }),
-    );
-    app.start_operation(
-        &mut cloud,
-        request,
-        &caller,
-        "Update secret",
-        metadata,
-        |cloud| {
-            let response = secret_any(&stored);
-            cloud.lockbox_secrets.insert(id, stored);
-            response
-        },
-    )
+    store_secret(app, &mut cloud, request, &caller, "Update", id, stored)
 }
 
 /// `DELETE /lockbox/v1/secrets/{secretId}`: FAILED_PRECONDITION with deletion protection.
@@ -610,14 +595,28 @@ pub fn set_status(app: &App, request: &ApiRequest, id: &str, status: Status) -> 
     };
     let mut stored = writable(&cloud, &caller, &id, permission)?;
     stored.secret.status = status.name().into();
+    store_secret(app, &mut cloud, request, &caller, verb, id, stored)
+}
+
+/// Starts the Operation (`<verb>SecretMetadata`, response the Secret) that stores `stored`
+/// as secret `id`.
+fn store_secret(
+    app: &App,
+    cloud: &mut CloudState,
+    request: &ApiRequest,
+    caller: &Principal,
+    verb: &str,
+    id: String,
+    stored: StoredSecret,
+) -> ApiResult<Value> {
     let metadata = any(
         &format!("yandex.cloud.lockbox.v1.{verb}SecretMetadata"),
         json!({ "secretId": id }),
     );
     app.start_operation(
-        &mut cloud,
+        cloud,
         request,
-        &caller,
+        caller,
         &format!("{verb} secret"),
         metadata,
         |cloud| {

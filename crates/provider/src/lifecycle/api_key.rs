@@ -10,6 +10,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
+use super::failure::failed_checks;
 use super::secret_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
 };
@@ -252,12 +253,7 @@ impl Resource<Yandex> for ApiKey {
         if let Some(expires_at) = string(config, "expires_at") {
             checks.push(validation::expires_at("expires_at", expires_at));
         }
-        diagnostics.extend(
-            checks
-                .into_iter()
-                .filter_map(Result::err)
-                .map(Diagnostic::invalid),
-        );
+        diagnostics.extend(failed_checks(checks));
         diagnostics
     }
 

@@ -12,6 +12,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, string};
 
+use super::failure::failed_checks;
 use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
 use super::secret_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
@@ -170,12 +171,7 @@ impl Resource<Yandex> for ServiceAccountKey {
                 .at("key_algorithm"),
             );
         }
-        diagnostics.extend(
-            checks
-                .into_iter()
-                .filter_map(Result::err)
-                .map(Diagnostic::invalid),
-        );
+        diagnostics.extend(failed_checks(checks));
         diagnostics
     }
 

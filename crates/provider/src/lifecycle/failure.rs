@@ -4,7 +4,7 @@
 use ycprov_provider_sdk::Diagnostic;
 
 use crate::error::{Code, Error};
-use crate::validation::Invalid;
+use crate::validation::{Check, Invalid};
 
 /// Diagnostics made from Yandex errors (`Diagnostic::api_failure(…)` with this in scope).
 pub trait YandexDiagnostic {
@@ -23,6 +23,14 @@ impl YandexDiagnostic for Diagnostic {
     fn invalid(invalid: Invalid) -> Self {
         Diagnostic::error("Invalid attribute value", invalid.to_string()).at(invalid.path)
     }
+}
+
+/// An error for every failed check, in order.
+pub(super) fn failed_checks(checks: Vec<Check>) -> impl Iterator<Item = Diagnostic> {
+    checks
+        .into_iter()
+        .filter_map(Result::err)
+        .map(Diagnostic::invalid)
 }
 
 fn hint(error: &Error) -> String {

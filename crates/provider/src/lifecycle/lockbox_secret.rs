@@ -11,6 +11,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, string, string_pairs};
 
+use super::failure::failed_checks;
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
     plan_default_folder, planned_folder,
@@ -324,11 +325,7 @@ impl Resource<Yandex> for LockboxSecret {
         if let Some(block) = password_block(config) {
             checks.extend(check_password(block));
         }
-        checks
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Diagnostic::invalid)
-            .collect()
+        failed_checks(checks).collect()
     }
 
     fn plan_defaults(

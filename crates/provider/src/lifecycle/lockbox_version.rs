@@ -15,6 +15,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string};
 
+use super::failure::failed_checks;
 use super::{Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic};
 use crate::error::{Code, Error};
 use crate::lockbox::{Entry, EntryValue, check_entry_key};
@@ -221,11 +222,7 @@ impl Resource<Yandex> for LockboxVersion {
         if let Some(description) = string(config, "description") {
             checks.push(validation::max_chars("description", description, 1024));
         }
-        checks
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Diagnostic::invalid)
-            .collect()
+        failed_checks(checks).collect()
     }
 
     fn create(&self, ctx: &Context<'_>, planned: &Attrs) -> Outcome {

@@ -15,6 +15,7 @@ use ycprov_provider_sdk::rules::{required_string, settle};
 use ycprov_provider_sdk::schema::{AttrType, Attribute, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string};
 
+use super::failure::failed_checks;
 use super::{
     Change, Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic,
 };
@@ -255,11 +256,7 @@ impl Resource<Yandex> for Member {
         if !sleep_after.is_null() && !is_unknown(sleep_after) {
             checks.push(sleep_after_check(sleep_after));
         }
-        checks
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Diagnostic::invalid)
-            .collect()
+        failed_checks(checks).collect()
     }
 
     fn plan_defaults(

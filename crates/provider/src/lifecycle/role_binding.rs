@@ -17,6 +17,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, is_unknown, string, strings};
 
+use super::failure::failed_checks;
 use super::member::{
     MAX_SLEEP_AFTER_SECONDS, attributes, bindings_of, one, parse_member, send_isolating_failures,
     sleep_after_check,
@@ -213,11 +214,7 @@ impl Resource<Yandex> for RoleBinding {
         if !sleep_after.is_null() && !is_unknown(sleep_after) {
             checks.push(sleep_after_check(sleep_after));
         }
-        checks
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Diagnostic::invalid)
-            .collect()
+        failed_checks(checks).collect()
     }
 
     fn plan_defaults(

@@ -26,6 +26,7 @@ use ycprov_provider_sdk::has_errors;
 use ycprov_provider_sdk::schema::{Attribute, OPTIONAL_STRING};
 use ycprov_provider_sdk::value::{Attrs, get, string, unknown};
 
+use super::failure::failed_checks;
 use super::{Context, Diagnostic, Outcome, YandexContext, YandexDiagnostic};
 use crate::error::Code;
 use crate::lockbox::{Entry, EntryValue, check_entry_key};
@@ -144,12 +145,7 @@ impl SecretOutput {
                 seen.push(key);
             }
         }
-        diagnostics.extend(
-            checks
-                .into_iter()
-                .filter_map(Result::err)
-                .map(Diagnostic::invalid),
-        );
+        diagnostics.extend(failed_checks(checks));
         diagnostics
     }
 

@@ -11,6 +11,7 @@ use ycprov_provider_sdk::schema::{
 };
 use ycprov_provider_sdk::value::{Attrs, get, pairs_value, string, string_pairs};
 
+use super::failure::failed_checks;
 use super::{
     Context, Diagnostic, Outcome, Resource, Yandex, YandexContext, YandexDiagnostic, delete_by_id,
     plan_default_folder, planned_folder,
@@ -121,11 +122,7 @@ impl Resource<Yandex> for ServiceAccount {
                 labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             ));
         }
-        checks
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Diagnostic::invalid)
-            .collect()
+        failed_checks(checks).collect()
     }
 
     fn plan_defaults(

@@ -10,6 +10,7 @@ use ycprov_provider_sdk::rules::settle;
 use ycprov_provider_sdk::schema::{Attribute, Equivalence, OPTIONAL_STRING, ResourceSchema};
 use ycprov_provider_sdk::value::{Attrs, string};
 
+use super::failure::failed_checks;
 use super::issued_key::{KeyKind, imported, key_argument_checks, refreshed, revoke_lost};
 use super::secret_output::{
     KEY_FINGERPRINT, PGP_KEY, SECRET_ID, SecretOutput, VERSION_ID, encrypted,
@@ -136,12 +137,7 @@ impl Resource<Yandex> for StaticAccessKey {
     fn check(&self, config: &Attrs) -> Vec<Diagnostic> {
         let mut diagnostics = OUTPUT.check(config);
         let checks = key_argument_checks(config);
-        diagnostics.extend(
-            checks
-                .into_iter()
-                .filter_map(Result::err)
-                .map(Diagnostic::invalid),
-        );
+        diagnostics.extend(failed_checks(checks));
         diagnostics
     }
 
