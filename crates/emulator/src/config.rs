@@ -43,9 +43,10 @@ impl Default for Config {
 /// Faults never apply to the `/_emulator/*` endpoints.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    /// Fixed delay added to every response.
+    /// The latency of every response: it is sent this long after its request arrived,
+    /// the emulator's own work included (a mutation takes effect on arrival).
     pub latency_ms: u64,
-    /// Extra uniformly random delay in `0..=latency_jitter_ms` added to every response.
+    /// Extra uniformly random latency in `0..=latency_jitter_ms` for every response.
     pub latency_jitter_ms: u64,
     /// Probability of answering 429 RESOURCE_EXHAUSTED with a `Retry-After` header.
     pub rate_429: f64,

@@ -2,6 +2,7 @@
 //! headers, counters and recording.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -93,6 +94,7 @@ async fn api(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let arrived = Instant::now();
     let request_id = crate::ids::request_id();
     let path = uri.path();
     let resolved = routes::resolve(method.as_str(), path);
@@ -101,13 +103,11 @@ async fn api(
         None => app.count_request(&format!("{method} (unknown)")),
     }
     let (delay, fault) = app.draw_request_fault();
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
     let request_body = parse_body(&body);
     let result = match fault {
         RequestFault::Reset => {
             app.count_fault("reset");
+            sleep_until(arrived + delay).await;
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             response.extensions_mut().insert(DropConnection);
             return response;
@@ -170,10 +170,26 @@ async fn api(
         });
     }
     let mut response = json_response(status, &response_body, &request_id);
+    sleep_until(arrived + delay).await;
     if fault == RequestFault::TooManyRequests {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
+}
+
+/// Waits until `deadline`, to within the operating system's timer precision (tens of
+/// microseconds) rather than the async timer's whole milliseconds, which would add most of
+/// a millisecond to every injected latency.
+async fn sleep_until(deadline: Instant) {
+    let Some(remaining) = deadline.checked_duration_since(Instant::now()) else {
+        return;
+    };
+    if tokio::task::spawn_blocking(move || std::thread::sleep(remaining))
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(remaining).await;
+    }
 }

@@ -28,7 +28,8 @@ struct Args {
     /// Append one JSON line per HTTP exchange to this file.
     #[arg(long, env = "YC_EMULATOR_RECORD_FILE")]
     record_file: Option<PathBuf>,
-    /// Fixed latency added to every response, in milliseconds.
+    /// Latency of every response, in milliseconds: it leaves this long after its request
+    /// arrived (the emulator's own work included).
     #[arg(long, env = "YC_EMULATOR_LATENCY_MS", default_value_t = 0)]
     latency_ms: u64,
     /// Extra random latency up to this many milliseconds.

@@ -7,7 +7,7 @@
 //! objects to the state's journal (see [`crate::journal`]), until the journal outgrows
 //! the state file and the next write is a whole one again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::address::InstanceAddr;
@@ -105,8 +105,9 @@ impl StateStore {
             changed,
             ..
         } = &mut *memory;
-        let addresses: BTreeSet<String> = touched.iter().map(ToString::to_string).collect();
-        for (address, objects) in state.objects_at(&addresses) {
+        for addr in touched {
+            let address = addr.to_string();
+            let objects = state.objects_of(addr).to_vec();
             ids.refresh(&address, &objects);
             changed.insert(address, objects);
         }

@@ -172,7 +172,9 @@ pub struct State {
     pub lineage: String,
     /// The ycprov version that wrote it.
     pub ycprov_version: String,
-    /// Managed instances.
+    /// Managed instances, sorted by instance address and then deposed key (current object
+    /// first). Loading sorts them; [`State::upsert`] keeps them so; lookups rely on it.
+    #[serde(deserialize_with = "sorted_resources")]
     pub resources: Vec<InstanceState>,
     /// Output values.
     #[serde(default)]
@@ -222,18 +224,26 @@ impl State {
 
     /// The current (not deposed) object of `addr`.
     pub fn instance(&self, addr: &InstanceAddr) -> Option<&InstanceState> {
-        let text = addr.to_string();
-        self.resources
-            .iter()
-            .find(|r| r.address == text && r.deposed.is_none())
+        self.object(addr, None)
     }
 
     /// The object of `addr` with `deposed` key (`None` = current).
     pub fn object(&self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<&InstanceState> {
-        let text = addr.to_string();
-        self.resources
+        self.objects_of(addr)
             .iter()
-            .find(|r| r.address == text && r.deposed.as_deref() == deposed)
+            .find(|r| r.deposed.as_deref() == deposed)
+    }
+
+    /// Every object (current and deposed) of the instance at `addr`, found by binary search.
+    pub fn objects_of(&self, addr: &InstanceAddr) -> &[InstanceState] {
+        let start = self
+            .resources
+            .partition_point(|r| &r.instance_addr() < addr);
+        let len = self.resources[start..]
+            .iter()
+            .take_while(|r| &r.instance_addr() == addr)
+            .count();
+        &self.resources[start..start + len]
     }
 
     /// The objects (current and deposed) at each of `addresses`, found in one pass; an
@@ -310,12 +320,14 @@ impl State {
 
     /// Removes the object of `addr` with `deposed` key; returns it.
     pub fn remove(&mut self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<InstanceState> {
-        let text = addr.to_string();
-        let pos = self
+        let start = self
             .resources
+            .partition_point(|r| &r.instance_addr() < addr);
+        let offset = self
+            .objects_of(addr)
             .iter()
-            .position(|r| r.address == text && r.deposed.as_deref() == deposed)?;
-        Some(self.resources.remove(pos))
+            .position(|r| r.deposed.as_deref() == deposed)?;
+        Some(self.resources.remove(start + offset))
     }
 }
 
@@ -329,4 +341,15 @@ mod tests {
         assert_eq!(l.len(), 36);
         assert_ne!(l, new_lineage());
     }
+}
+
+/// Deserializes the instances of a state and sorts them as [`State::resources`] requires
+/// (a state written by another tool, or edited by hand, need not be sorted).
+fn sorted_resources<'de, D>(deserializer: D) -> Result<Vec<InstanceState>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let mut resources = Vec::<InstanceState>::deserialize(deserializer)?;
+    resources.sort_by_cached_key(|r| (r.instance_addr(), r.deposed.clone()));
+    Ok(resources)
 }

@@ -249,6 +249,10 @@ macro_rules! export_provider {
                 }
             }
 
+            #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+            #[global_allocator]
+            static ALLOCATOR: $crate::guest_memory::Allocator = $crate::guest_memory::allocator();
+
             #[cfg(target_arch = "wasm32")]
             $crate::guest::bindings::export_lifecycle!(Export with_types_in $crate::guest::bindings);
         }

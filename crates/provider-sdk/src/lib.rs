@@ -12,6 +12,8 @@
 pub mod data_source;
 pub mod diagnostics;
 pub mod guest;
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+pub mod guest_memory;
 pub mod pending;
 pub mod provider;
 pub mod resource;

@@ -165,6 +165,11 @@ pub struct Component;
 #[cfg(target_arch = "wasm32")]
 export!(Component);
 
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: ycprov_provider_sdk::guest_memory::Allocator =
+    ycprov_provider_sdk::guest_memory::allocator();
+
 type IamResult<T> = Result<T, wit_iam::Error>;
 
 impl wit_iam::Guest for Component {

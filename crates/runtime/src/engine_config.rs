@@ -14,10 +14,11 @@ pub const MAX_LIVE_INSTANCES: u32 = 256;
 const PER_INSTANCE: u32 = 4;
 
 /// The bytes at the start of a freed slot's linear memory and table that are reset in
-/// place rather than handed back to the kernel: a provider call touches little more, and
-/// resetting the pages it touched (found with the kernel's `PAGEMAP_SCAN` where there is
-/// one) is cheaper than the page-table work (and cross-CPU flushes) of `madvise`.
-const KEEP_RESIDENT: usize = 2 << 20;
+/// place rather than handed back to the kernel: the initial memory of the embedded
+/// components (their stack, data and the heap of a typical call), so that resetting the
+/// pages a call touched (found with the kernel's `PAGEMAP_SCAN` where there is one) is all
+/// there is to it, without the page-table work (and cross-CPU flushes) of `madvise`.
+const KEEP_RESIDENT: usize = 4 << 20;
 
 /// The configuration provider components are compiled and run with: epoch interruption
 /// (the call deadlines) and a pool of [`MAX_LIVE_INSTANCES`] instance slots, so that the
