@@ -77,6 +77,63 @@ impl ComponentProvider {
             f(store, guest)
         })
     }
+
+    /// Makes `call` for every item, one after another in one fresh instance (the contract
+    /// lets a host do so for `validate` and `plan`, which depend on nothing but their
+    /// arguments and the configuration). If that instance fails (a trap, the deadline),
+    /// each item is made again in an instance of its own, so one bad item fails alone.
+    fn call_each<I, R>(
+        &self,
+        what: &str,
+        items: &[I],
+        call: impl Fn(&mut wasmtime::Store<HostState>, &wit::Guest, &I) -> wasmtime::Result<R>,
+    ) -> Vec<Result<R>> {
+        if items.len() > 1 {
+            let together = self.call(what, |store, guest| {
+                items
+                    .iter()
+                    .map(|item| {
+                        store.data_mut().log_records = 0;
+                        call(&mut *store, guest, item)
+                    })
+                    .collect::<wasmtime::Result<Vec<R>>>()
+            });
+            if let Ok(results) = together {
+                return results.into_iter().map(Ok).collect();
+            }
+        }
+        items
+            .iter()
+            .map(|item| self.call(what, |store, guest| call(store, guest, item)))
+            .collect()
+    }
+}
+
+/// Validates `config` and, when that finds no error, plans with it, on one instance.
+fn validate_then_plan(
+    store: &mut wasmtime::Store<HostState>,
+    guest: &wit::Guest,
+    type_name: &str,
+    prior: Option<&str>,
+    config: &str,
+) -> wasmtime::Result<(Vec<wit::Diagnostic>, Option<wit::PlannedChange>)> {
+    let diagnostics = guest.call_validate(&mut *store, type_name, config)?;
+    if diagnostics
+        .iter()
+        .any(|d| matches!(d.severity, wit::Severity::Error))
+    {
+        return Ok((diagnostics, None));
+    }
+    let change = guest.call_plan(store, type_name, prior, Some(config))?;
+    Ok((diagnostics, Some(change)))
+}
+
+/// The engine's view of what [`validate_then_plan`] returned.
+fn validated_plan(
+    (diagnostics, change): (Vec<wit::Diagnostic>, Option<wit::PlannedChange>),
+) -> Result<(Vec<Diagnostic>, Option<PlannedChange>)> {
+    let planned = change.map(planned_change).transpose()?;
+    Ok((diagnostics.into_iter().map(diagnostic).collect(), planned))
 }
 
 impl Provider for ComponentProvider {
@@ -122,19 +179,36 @@ impl Provider for ComponentProvider {
     ) -> Result<(Vec<Diagnostic>, Option<PlannedChange>)> {
         let prior = prior.map(Value::to_string);
         let config = config.to_string();
-        let (diagnostics, change) = self.call("validate and plan", |s, p| {
-            let diagnostics = p.call_validate(&mut *s, type_name, &config)?;
-            if diagnostics
-                .iter()
-                .any(|d| matches!(d.severity, wit::Severity::Error))
-            {
-                return Ok((diagnostics, None));
-            }
-            let change = p.call_plan(s, type_name, prior.as_deref(), Some(&config))?;
-            Ok((diagnostics, Some(change)))
-        })?;
-        let planned = change.map(planned_change).transpose()?;
-        Ok((diagnostics.into_iter().map(diagnostic).collect(), planned))
+        validated_plan(self.call("validate and plan", |s, p| {
+            validate_then_plan(s, p, type_name, prior.as_deref(), &config)
+        })?)
+    }
+
+    fn validate_many(&self, type_name: &str, configs: &[&Value]) -> Vec<Result<Vec<Diagnostic>>> {
+        let configs: Vec<String> = configs.iter().map(|c| c.to_string()).collect();
+        self.call_each("validate", &configs, |s, p, config| {
+            p.call_validate(s, type_name, config)
+        })
+        .into_iter()
+        .map(|diagnostics| Ok(diagnostics?.into_iter().map(diagnostic).collect()))
+        .collect()
+    }
+
+    fn validate_and_plan_many(
+        &self,
+        type_name: &str,
+        instances: &[(Option<&Value>, &Value)],
+    ) -> Vec<Result<(Vec<Diagnostic>, Option<PlannedChange>)>> {
+        let instances: Vec<(Option<String>, String)> = instances
+            .iter()
+            .map(|(prior, config)| (prior.map(Value::to_string), config.to_string()))
+            .collect();
+        self.call_each("validate and plan", &instances, |s, p, (prior, config)| {
+            validate_then_plan(s, p, type_name, prior.as_deref(), config)
+        })
+        .into_iter()
+        .map(|result| validated_plan(result?))
+        .collect()
     }
 
     fn apply(

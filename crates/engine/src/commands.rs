@@ -28,8 +28,8 @@ use crate::instances::{eval_instance, expand};
 use crate::lock::StateLock;
 use crate::modules::expand_modules;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
-use crate::pool::{cpus, run_parallel};
-use crate::provider::Schema;
+use crate::pool::{cpus, run_parallel_runs};
+use crate::provider::{CALLS_PER_INSTANCE, Provider, Schema};
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::remote::RemoteState;
 use crate::render;
@@ -476,8 +476,12 @@ pub fn validate_instances(
             }))
         })
         .collect();
-    let answers = run_parallel(cpus(), &calls, |(provider, type_name, value)| {
-        provider.validate(type_name, value)
+    let same_type = |a: &(&dyn Provider, &String, &Value), b: &(&dyn Provider, &String, &Value)| {
+        std::ptr::addr_eq(a.0, b.0) && a.1 == b.1
+    };
+    let answers = run_parallel_runs(cpus(), &calls, CALLS_PER_INSTANCE, same_type, |run| {
+        let values: Vec<&Value> = run.iter().map(|(_, _, value)| *value).collect();
+        run[0].0.validate_many(run[0].1, &values)
     });
     let validated = call_of.into_iter().map(|call| {
         call.map(|i| match &answers[i] {

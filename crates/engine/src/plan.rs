@@ -14,8 +14,10 @@ use crate::graph::Graph;
 use crate::instance_needs::{InstanceView, Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::plan_data::DataPlanning;
-use crate::pool::run_parallel;
-use crate::provider::{MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema};
+use crate::pool::{run_parallel, run_parallel_runs};
+use crate::provider::{
+    CALLS_PER_INSTANCE, MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema,
+};
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::state::{InstanceState, State};
 use crate::state_blocks::{ImportRequest, Imports, apply_moves, plan_imports, removed_block};
@@ -984,18 +986,55 @@ fn plan_apply(
                 provider,
             })));
         }
-        let planned = run_parallel(req.parallelism, &steps, |step| match step {
-            PlanStep::Ready(p) => Some(plan_instance(
-                p.provider,
-                &res_addr.type_name,
-                &p.addr,
-                p.prior_record.map(|r| &r.attributes),
-                &p.inst_config.value,
-                block.lifecycle.create_before_destroy,
-                p.cause.is_some(),
-            )),
-            PlanStep::Failed(_) => None,
-        });
+        let ready: Vec<&InstanceToPlan> = steps
+            .iter()
+            .filter_map(|step| match step {
+                PlanStep::Ready(p) => Some(&**p),
+                PlanStep::Failed(_) => None,
+            })
+            .collect();
+        let same_provider =
+            |a: &&InstanceToPlan, b: &&InstanceToPlan| std::ptr::addr_eq(a.provider, b.provider);
+        let mut planned_ready = run_parallel_runs(
+            req.parallelism,
+            &ready,
+            CALLS_PER_INSTANCE,
+            same_provider,
+            |run| {
+                let instances: Vec<(Option<&Value>, &Value)> = run
+                    .iter()
+                    .map(|p| (p.prior_record.map(|r| &r.attributes), &p.inst_config.value))
+                    .collect();
+                let answers = run[0]
+                    .provider
+                    .validate_and_plan_many(&res_addr.type_name, &instances);
+                run.iter()
+                    .zip(answers)
+                    .map(|(p, answer)| {
+                        finish_plan(
+                            PlanInput {
+                                provider: p.provider,
+                                type_name: &res_addr.type_name,
+                                addr: &p.addr,
+                                prior: p.prior_record.map(|r| &r.attributes),
+                                config: &p.inst_config.value,
+                                create_before_destroy: block.lifecycle.create_before_destroy,
+                                force_replace: p.cause.is_some(),
+                            },
+                            answer,
+                        )
+                    })
+                    .collect()
+            },
+        )
+        .into_iter();
+        let planned: Vec<_> = steps
+            .iter()
+            .map(|step| match step {
+                PlanStep::Ready(_) => planned_ready.next(),
+                PlanStep::Failed(_) => None,
+            })
+            .collect();
         for (step, result) in steps.into_iter().zip(planned) {
             let (p, result) = match (step, result) {
                 (PlanStep::Ready(p), Some(result)) => (p, result),
@@ -1123,7 +1162,7 @@ enum PlanStep<'a> {
     Failed(Diagnostics),
 }
 
-/// An instance whose configuration is evaluated, ready for [`plan_instance`].
+/// An instance whose configuration is evaluated, ready for [`finish_plan`].
 struct InstanceToPlan<'a> {
     addr: InstanceAddr,
     prior_record: Option<&'a InstanceState>,
@@ -1196,15 +1235,36 @@ fn replacement_trigger(
 
 /// Calls the provider's plan for one instance and decides the action; `force_replace`
 /// makes it a replacement even when no configured value forces one.
-fn plan_instance(
-    provider: &dyn Provider,
-    type_name: &str,
-    addr: &InstanceAddr,
-    prior: Option<&Value>,
-    config: &Value,
+/// What [`finish_plan`] plans: one configured instance.
+struct PlanInput<'a> {
+    provider: &'a dyn Provider,
+    type_name: &'a str,
+    addr: &'a InstanceAddr,
+    prior: Option<&'a Value>,
+    config: &'a Value,
     create_before_destroy: bool,
     force_replace: bool,
+}
+
+/// Turns the provider's answer to `validate_and_plan` for `input` into the instance's
+/// change: checks the planned object, then decides no-op, update or replacement (planning
+/// the replacement again as a create).
+fn finish_plan(
+    input: PlanInput<'_>,
+    answer: anyhow::Result<(
+        Vec<crate::provider::Diagnostic>,
+        Option<crate::provider::PlannedChange>,
+    )>,
 ) -> Result<(ResourceChange, Vec<crate::provider::Diagnostic>), Vec<Diag>> {
+    let PlanInput {
+        provider,
+        type_name,
+        addr,
+        prior,
+        config,
+        create_before_destroy,
+        force_replace,
+    } = input;
     let display = addr.to_string();
     let provider_failed = |e: anyhow::Error| {
         vec![
@@ -1215,9 +1275,7 @@ fn plan_instance(
             .for_address(display.clone()),
         ]
     };
-    let (mut all_diags, planned) = provider
-        .validate_and_plan(type_name, prior, config)
-        .map_err(provider_failed)?;
+    let (mut all_diags, planned) = answer.map_err(provider_failed)?;
     let Some(planned) = planned else {
         return Err(all_diags
             .iter()

@@ -39,6 +39,39 @@ pub fn run_parallel<T: Sync, R: Send>(
         .collect()
 }
 
+/// Runs `work` on runs of consecutive items that `together` accepts as a pair (with the
+/// run's first item), each run at most `max_run` long and no longer than it takes to
+/// give every one of `parallelism` threads work; `work` returns one result per item of
+/// its run. Results keep the items' order.
+pub fn run_parallel_runs<T: Sync, R: Send>(
+    parallelism: usize,
+    items: &[T],
+    max_run: usize,
+    together: impl Fn(&T, &T) -> bool,
+    work: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    let size = items
+        .len()
+        .div_ceil(parallelism.max(1))
+        .clamp(1, max_run.max(1));
+    let mut runs: Vec<&[T]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=items.len() {
+        if i == items.len() || i - start == size || !together(&items[start], &items[i]) {
+            runs.push(&items[start..i]);
+            start = i;
+        }
+    }
+    run_parallel(parallelism, &runs, |run| {
+        let results = work(run);
+        assert_eq!(results.len(), run.len(), "one result per item of a run");
+        results
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// A counting semaphore: at most `n` holders of a permit at once.
 pub struct Permits {
     free: Mutex<usize>,
@@ -99,6 +132,55 @@ mod tests {
         });
         assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(max.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn runs_share_a_key_fit_the_threads_and_keep_order() {
+        /// Items as (key, value), threads, the longest run, and the runs `work` sees.
+        type Case<'a> = (&'a [(char, u32)], usize, usize, &'a [&'a [u32]]);
+        let cases: &[Case] = &[
+            (&[], 4, 8, &[]),
+            (&[('a', 1)], 4, 8, &[&[1]]),
+            (
+                &[('a', 1), ('a', 2), ('a', 3), ('a', 4)],
+                2,
+                8,
+                &[&[1, 2], &[3, 4]],
+            ),
+            (
+                &[('a', 1), ('a', 2), ('a', 3), ('a', 4)],
+                1,
+                3,
+                &[&[1, 2, 3], &[4]],
+            ),
+            (
+                &[('a', 1), ('b', 2), ('b', 3), ('a', 4)],
+                1,
+                8,
+                &[&[1], &[2, 3], &[4]],
+            ),
+        ];
+        for &(items, threads, max_run, expected) in cases {
+            let seen = Mutex::new(Vec::new());
+            let out = run_parallel_runs(
+                threads,
+                items,
+                max_run,
+                |a, b| a.0 == b.0,
+                |run| {
+                    seen.lock()
+                        .unwrap()
+                        .push(run.iter().map(|(_, v)| *v).collect::<Vec<_>>());
+                    run.iter().map(|(_, v)| v * 10).collect()
+                },
+            );
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort();
+            let expected: Vec<Vec<u32>> = expected.iter().map(|r| r.to_vec()).collect();
+            assert_eq!(seen, expected, "runs of {items:?}");
+            let values: Vec<u32> = items.iter().map(|(_, v)| v * 10).collect();
+            assert_eq!(out, values, "results of {items:?} in order");
+        }
     }
 
     #[test]

@@ -101,6 +101,11 @@ pub struct ReadResult {
 /// (the API's limit of deltas per folder IAM update).
 pub const MAX_BATCH: usize = 1000;
 
+/// The most validate or plan calls the engine hands to one [`Provider::validate_many`]
+/// or [`Provider::validate_and_plan_many`] call: enough to make the cost of a fresh
+/// instance small beside the calls, few enough to spread a plan over the CPUs.
+pub const CALLS_PER_INSTANCE: usize = 64;
+
 /// One planned change handed to [`Provider::apply_many`].
 #[derive(Debug, Clone, Default)]
 pub struct Change {
@@ -150,6 +155,32 @@ pub trait Provider: Send + Sync {
         }
         let planned = self.plan(type_name, prior, Some(config))?;
         Ok((diagnostics, Some(planned)))
+    }
+    /// [`Provider::validate`] for many configurations of one type: one result per
+    /// configuration, in order. The default validates one by one; a provider may make the
+    /// calls together (the component provider makes them in one instance).
+    fn validate_many(
+        &self,
+        type_name: &str,
+        configs: &[&Value],
+    ) -> Vec<anyhow::Result<Vec<Diagnostic>>> {
+        configs
+            .iter()
+            .map(|config| self.validate(type_name, config))
+            .collect()
+    }
+    /// [`Provider::validate_and_plan`] for many instances of one type, each given as
+    /// `(prior, config)`: one result per instance, in order. The default makes the calls
+    /// one by one; a provider may make them together.
+    fn validate_and_plan_many(
+        &self,
+        type_name: &str,
+        instances: &[(Option<&Value>, &Value)],
+    ) -> Vec<anyhow::Result<(Vec<Diagnostic>, Option<PlannedChange>)>> {
+        instances
+            .iter()
+            .map(|(prior, config)| self.validate_and_plan(type_name, *prior, config))
+            .collect()
     }
     /// Carries out a planned change (`prior` none = create, `planned` none = destroy).
     fn apply(

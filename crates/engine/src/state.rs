@@ -331,6 +331,17 @@ impl State {
     }
 }
 
+/// Deserializes the instances of a state and sorts them as [`State::resources`] requires
+/// (a state written by another tool, or edited by hand, need not be sorted).
+fn sorted_resources<'de, D>(deserializer: D) -> Result<Vec<InstanceState>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let mut resources = Vec::<InstanceState>::deserialize(deserializer)?;
+    resources.sort_by_cached_key(|r| (r.instance_addr(), r.deposed.clone()));
+    Ok(resources)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,15 +352,4 @@ mod tests {
         assert_eq!(l.len(), 36);
         assert_ne!(l, new_lineage());
     }
-}
-
-/// Deserializes the instances of a state and sorts them as [`State::resources`] requires
-/// (a state written by another tool, or edited by hand, need not be sorted).
-fn sorted_resources<'de, D>(deserializer: D) -> Result<Vec<InstanceState>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    let mut resources = Vec::<InstanceState>::deserialize(deserializer)?;
-    resources.sort_by_cached_key(|r| (r.instance_addr(), r.deposed.clone()));
-    Ok(resources)
 }
