@@ -194,6 +194,23 @@ impl Provider for ComponentProvider {
         .collect()
     }
 
+    fn plan_many(
+        &self,
+        type_name: &str,
+        instances: &[(Option<&Value>, Option<&Value>)],
+    ) -> Vec<Result<PlannedChange>> {
+        let instances: Vec<(Option<String>, Option<String>)> = instances
+            .iter()
+            .map(|(prior, config)| (prior.map(Value::to_string), config.map(Value::to_string)))
+            .collect();
+        self.call_each("plan", &instances, |s, p, (prior, config)| {
+            p.call_plan(s, type_name, prior.as_deref(), config.as_deref())
+        })
+        .into_iter()
+        .map(|change| planned_change(change?))
+        .collect()
+    }
+
     fn validate_and_plan_many(
         &self,
         type_name: &str,

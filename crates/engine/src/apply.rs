@@ -19,7 +19,9 @@ use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
 use crate::pool::Permits;
-use crate::provider::{Applied, Change, MAX_BATCH, Provider, Schema, has_errors};
+use crate::provider::{
+    Applied, CALLS_PER_INSTANCE, Change, MAX_BATCH, PlannedChange, Provider, Schema, has_errors,
+};
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::state::{InstanceState, OutputState, PendingCreate, State, new_deposed_key};
 use crate::state_file::StateFile;
@@ -189,8 +191,20 @@ enum JobOutcome {
     Failed(Vec<Diag>),
 }
 
-/// What [`Walk::before_apply`] found: a change to ask the provider for, or the job's
-/// outcome already (nothing to destroy, a refused re-plan).
+/// What [`Walk::before_plan`] found: a plan to make again, or what the job is ready for
+/// without one.
+enum BeforePlan {
+    /// Plan again with this prior object and configuration.
+    Plan {
+        prior: Option<Value>,
+        config: Value,
+    },
+    /// No plan needed.
+    Ready(Prepared),
+}
+
+/// What a job is ready for once its plan is made again: a change to ask the provider
+/// for, or the job's outcome already (nothing to destroy, a refused re-plan).
 enum Prepared {
     /// Call the provider with this change.
     Call(Change),
@@ -1031,11 +1045,10 @@ impl Walk<'_> {
         let (reads, jobs): (Vec<Job>, Vec<Job>) =
             jobs.into_iter().partition(|job| job.kind == OpKind::Read);
         finished.extend(reads.into_iter().map(|job| self.read_data_source(job)));
-        for job in jobs {
-            let mut warnings = Vec::new();
-            match self.before_apply(&job, &mut warnings) {
-                Prepared::Call(change) => ready.push((job, change, warnings)),
-                Prepared::Finished(outcome) => finished.push(Done {
+        for (job, prepared) in self.plan_again(jobs) {
+            match prepared {
+                (Prepared::Call(change), warnings) => ready.push((job, change, warnings)),
+                (Prepared::Finished(outcome), warnings) => finished.push(Done {
                     op: job.op,
                     outcome,
                     diagnostics: warnings,
@@ -1129,6 +1142,59 @@ impl Walk<'_> {
         finished
     }
 
+    /// Makes the plans of `jobs` (one type and provider) again with the values known now;
+    /// a batch's plans go to the provider together, in runs of [`CALLS_PER_INSTANCE`].
+    /// Returns each job with what it is ready for and the warnings so far.
+    fn plan_again(&self, jobs: Vec<Job>) -> Vec<(Job, (Prepared, Vec<Diag>))> {
+        let provider = match jobs.first().map(|job| self.provider_of(&job.change)) {
+            Some(Ok(provider)) => provider,
+            Some(Err(e)) => {
+                return jobs
+                    .into_iter()
+                    .map(|job| {
+                        let display = job.change.display_address();
+                        let failed = JobOutcome::Failed(vec![
+                            Diag::error(format!("{display}: no provider"), format!("{e:#}"))
+                                .for_address(display),
+                        ]);
+                        (job, (Prepared::Finished(failed), Vec::new()))
+                    })
+                    .collect();
+            }
+            None => return Vec::new(),
+        };
+        let befores: Vec<BeforePlan> = jobs.iter().map(|job| self.before_plan(job)).collect();
+        let to_plan: Vec<(Option<&Value>, Option<&Value>)> = befores
+            .iter()
+            .filter_map(|before| match before {
+                BeforePlan::Plan { prior, config } => Some((prior.as_ref(), Some(config))),
+                BeforePlan::Ready(_) => None,
+            })
+            .collect();
+        let type_name = &jobs[0].change.type_name;
+        let mut answers = to_plan
+            .chunks(CALLS_PER_INSTANCE)
+            .flat_map(|run| provider.plan_many(type_name, run))
+            .collect::<Vec<_>>()
+            .into_iter();
+        jobs.into_iter()
+            .zip(befores)
+            .map(|(job, before)| {
+                let mut warnings = Vec::new();
+                let prepared = match before {
+                    BeforePlan::Ready(prepared) => prepared,
+                    BeforePlan::Plan { prior, .. } => {
+                        let answer = answers
+                            .next()
+                            .unwrap_or_else(|| Err(anyhow::anyhow!("no plan came back")));
+                        self.after_plan(&job, prior, answer, &mut warnings)
+                    }
+                };
+                (job, (prepared, warnings))
+            })
+            .collect()
+    }
+
     /// Reads a data source whose read was deferred to apply and records its state.
     fn read_data_source(&self, job: Job) -> Done {
         let display = job.change.display_address();
@@ -1212,47 +1278,25 @@ impl Walk<'_> {
         self.req.providers.require(&addr)
     }
 
-    /// Gets a job ready for the provider: the prior object, and for creates and
-    /// updates the plan made again with the values known now, checked against the
-    /// saved plan. `Err` is the job's final result (e.g. nothing left to destroy).
-    fn before_apply(&self, job: &Job, warnings: &mut Vec<Diag>) -> Prepared {
-        let display = job.change.display_address();
-        let provider = match self.provider_of(&job.change) {
-            Ok(provider) => provider,
-            Err(e) => {
-                return Prepared::Finished(JobOutcome::Failed(vec![
-                    Diag::error(format!("{display}: no provider"), format!("{e:#}"))
-                        .for_address(display.clone()),
-                ]));
-            }
-        };
-        let type_name = job.change.type_name.as_str();
-        let failed = |summary: String, detail: String| {
-            Prepared::Finished(JobOutcome::Failed(vec![
-                Diag::error(summary, detail).for_address(display.clone()),
-            ]))
-        };
-        let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> {
-            ds.iter()
-                .map(|d| Diag::from_provider(d, &display, None))
-                .collect()
-        };
-
+    /// Gets a job ready for the provider's plan: the prior object, and for creates and
+    /// updates the configuration to plan again with (see [`Walk::after_plan`]). A job
+    /// that needs no plan (a destroy) is ready for the provider as it is; `Finished` is
+    /// the job's final result (e.g. nothing left to destroy).
+    fn before_plan(&self, job: &Job) -> BeforePlan {
         if job.kind == OpKind::Destroy {
             let prior = self.store.read(|state| {
                 state
                     .object(&job.addr, job.deposed.as_deref())
                     .map(|r| r.attributes.clone())
             });
-            return match prior {
+            return BeforePlan::Ready(match prior {
                 Some(prior) => Prepared::Call(Change {
                     prior: Some(prior),
                     planned: None,
                 }),
                 None => Prepared::Finished(JobOutcome::Applied { id: None }),
-            };
+            });
         }
-
         if let Some(key) = &job.depose_current {
             let (deposed, generation) = self.store.update(&[&job.addr], |state| {
                 let Some(mut current) = state.remove(&job.addr, None) else {
@@ -1263,7 +1307,7 @@ impl Walk<'_> {
                 true
             });
             if deposed && let Err(d) = self.store.make_durable(generation) {
-                return Prepared::Finished(JobOutcome::Failed(vec![d]));
+                return BeforePlan::Ready(Prepared::Finished(JobOutcome::Failed(vec![d])));
             }
         }
         let prior = if job.kind == OpKind::Update {
@@ -1272,8 +1316,33 @@ impl Walk<'_> {
         } else {
             None
         };
-        let config = job.config.clone().unwrap_or(Value::Null);
-        let replanned = match provider.plan(type_name, prior.as_ref(), Some(&config)) {
+        BeforePlan::Plan {
+            prior,
+            config: job.config.clone().unwrap_or(Value::Null),
+        }
+    }
+
+    /// Checks the plan made again with the values known now against the saved plan; the
+    /// change for the provider, or the job's final result.
+    fn after_plan(
+        &self,
+        job: &Job,
+        prior: Option<Value>,
+        replanned: anyhow::Result<PlannedChange>,
+        warnings: &mut Vec<Diag>,
+    ) -> Prepared {
+        let display = job.change.display_address();
+        let failed = |summary: String, detail: String| {
+            Prepared::Finished(JobOutcome::Failed(vec![
+                Diag::error(summary, detail).for_address(display.clone()),
+            ]))
+        };
+        let convert = |ds: &[crate::provider::Diagnostic]| -> Vec<Diag> {
+            ds.iter()
+                .map(|d| Diag::from_provider(d, &display, None))
+                .collect()
+        };
+        let replanned = match replanned {
             Ok(p) => p,
             Err(e) => {
                 return failed(

@@ -182,6 +182,19 @@ pub trait Provider: Send + Sync {
             .map(|(prior, config)| self.validate_and_plan(type_name, *prior, config))
             .collect()
     }
+    /// [`Provider::plan`] for many instances of one type, each given as `(prior, config)`:
+    /// one result per instance, in order. The default plans one by one; a provider may
+    /// make the calls together.
+    fn plan_many(
+        &self,
+        type_name: &str,
+        instances: &[(Option<&Value>, Option<&Value>)],
+    ) -> Vec<anyhow::Result<PlannedChange>> {
+        instances
+            .iter()
+            .map(|(prior, config)| self.plan(type_name, *prior, *config))
+            .collect()
+    }
     /// Carries out a planned change (`prior` none = create, `planned` none = destroy).
     fn apply(
         &self,
