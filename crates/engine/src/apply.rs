@@ -195,10 +195,7 @@ enum JobOutcome {
 /// without one.
 enum BeforePlan {
     /// Plan again with this prior object and configuration.
-    Plan {
-        prior: Option<Value>,
-        config: Value,
-    },
+    Plan { prior: Option<Value>, config: Value },
     /// No plan needed.
     Ready(Prepared),
 }

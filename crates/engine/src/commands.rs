@@ -24,7 +24,7 @@ use crate::config::{
     check_required_providers, resolve_variables, validate_config,
 };
 use crate::diagnostics::{Diag, Diagnostics};
-use crate::instances::{eval_instance, expand};
+use crate::instances::{EVALS_PER_RUN, eval_instance, expand};
 use crate::lock::StateLock;
 use crate::modules::expand_modules;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
@@ -450,15 +450,27 @@ pub fn validate_instances(
             }
         };
         let provider_key = config.provider_for(block).to_string();
-        for (key, vars) in expansion.instances() {
-            let addr = block.addr.instance(key);
-            let evaluated = eval_instance(&ctx, config, block, rs, &vars, &addr)
-                .map(|inst| (provider, inst.value));
-            let same_call = evaluated.as_ref().ok().map(|(_, value)| {
-                format!("{provider_key}\u{0}{}\u{0}{value}", block.addr.type_name)
-            });
-            steps.push((block, addr, evaluated, same_call));
-        }
+        let instances = expansion.instances();
+        let evaluated = run_parallel_runs(
+            cpus(),
+            &instances,
+            EVALS_PER_RUN,
+            |_, _| true,
+            |run| {
+                run.iter()
+                    .map(|(key, vars)| {
+                        let addr = block.addr.instance(key.clone());
+                        let evaluated = eval_instance(&ctx, config, block, rs, vars, &addr)
+                            .map(|inst| (provider, inst.value));
+                        let same_call = evaluated.as_ref().ok().map(|(_, value)| {
+                            format!("{provider_key}\u{0}{}\u{0}{value}", block.addr.type_name)
+                        });
+                        (block, addr, evaluated, same_call)
+                    })
+                    .collect()
+            },
+        );
+        steps.extend(evaluated);
     }
     // Instances whose configuration evaluates alike (every value that differs between
     // them is unknown before planning) get one validate call: the answer depends only on

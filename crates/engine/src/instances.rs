@@ -204,6 +204,10 @@ impl std::fmt::Debug for InstanceConfig {
     }
 }
 
+/// The most instances one thread evaluates in a row when the instances of a block are
+/// evaluated in parallel: enough to make handing out the work cheap beside it.
+pub const EVALS_PER_RUN: usize = 256;
+
 /// Evaluates the attributes of one instance of `block` and converts them to the schema types.
 pub fn eval_instance(
     ctx: &EvalContext,

@@ -12,6 +12,11 @@ pub const MAX_CONFIG_FILES: usize = 1000;
 /// nesting is refused before parsing, since the parser recurses on it.
 pub const MAX_SYNTAX_NESTING: usize = 128;
 
+/// The stack of every thread that evaluates configuration: evaluation recurses, and the
+/// depth limits here are sized for this stack (a host runs its commands on a thread this
+/// large).
+pub const STACK_BYTES: usize = 256 << 20;
+
 /// The deepest chain of nested expressions evaluated at once, counting every local
 /// value, function call and operand on the way (a chain of locals that each refer to
 /// the next counts one or more levels per local).

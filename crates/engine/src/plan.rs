@@ -12,9 +12,9 @@ use crate::config::{Config, EvalContext, Phase, ResourceBlock, Variables, resour
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::instance_needs::{InstanceView, Needed, value_needs};
-use crate::instances::{InstanceValues, eval_instance, expand, with_all_attributes};
+use crate::instances::{EVALS_PER_RUN, InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::plan_data::DataPlanning;
-use crate::pool::{run_parallel, run_parallel_runs};
+use crate::pool::{cpus, run_parallel, run_parallel_runs};
 use crate::provider::{
     CALLS_PER_INSTANCE, MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema,
 };
@@ -925,24 +925,41 @@ fn plan_apply(
         let mut planned_values = Vec::new();
         let mut planned_marks = Vec::new();
         let mut steps = Vec::new();
-        for (key, inst_vars) in expansion.instances() {
-            let addr = res_addr.instance(key);
-            if !selection.selects(&addr) {
-                continue;
-            }
-            let prior_record = prior.instance(&addr);
-            let evaluated = {
-                let view = InstanceView {
-                    values: &values,
-                    config,
-                    needs: needs.get(res_addr),
-                    key: &addr.key,
-                };
-                let ctx =
-                    EvalContext::new(config, Some(req.schema), req.variables, &view, Phase::Plan)
+        let selected: Vec<_> = expansion
+            .instances()
+            .into_iter()
+            .map(|(key, inst_vars)| (res_addr.instance(key), inst_vars))
+            .filter(|(addr, _)| selection.selects(addr))
+            .collect();
+        let evaluations = run_parallel_runs(
+            cpus(),
+            &selected,
+            EVALS_PER_RUN,
+            |_, _| true,
+            |run| {
+                run.iter()
+                    .map(|(addr, inst_vars)| {
+                        let view = InstanceView {
+                            values: &values,
+                            config,
+                            needs: needs.get(res_addr),
+                            key: &addr.key,
+                        };
+                        let ctx = EvalContext::new(
+                            config,
+                            Some(req.schema),
+                            req.variables,
+                            &view,
+                            Phase::Plan,
+                        )
                         .with_times(plan_time, plan_time);
-                eval_instance(&ctx, config, block, rs, &inst_vars, &addr)
-            };
+                        eval_instance(&ctx, config, block, rs, inst_vars, addr)
+                    })
+                    .collect()
+            },
+        );
+        for ((addr, _), evaluated) in selected.into_iter().zip(evaluations) {
+            let prior_record = prior.instance(&addr);
             let mut inst_config = match evaluated {
                 Ok(c) => c,
                 Err(d) => {

@@ -4,13 +4,16 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use crate::limits::STACK_BYTES;
+
 /// The number of CPUs this process may use: the parallelism of work that only computes.
 pub fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Runs `work` on every item with at most `parallelism` threads; results keep the
-/// items' order.
+/// Runs `work` on every item with at most `parallelism` threads (the calling one and
+/// others with its stack of [`STACK_BYTES`], as deep evaluation needs; when no more can be
+/// started, fewer); results keep the items' order.
 pub fn run_parallel<T: Sync, R: Send>(
     parallelism: usize,
     items: &[T],
@@ -19,17 +22,24 @@ pub fn run_parallel<T: Sync, R: Send>(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     let threads = parallelism.max(1).min(items.len());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(item) = items.get(i) else { break };
-                    let r = work(item);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                }
-            });
+    let worker = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(item) = items.get(i) else { break };
+            let r = work(item);
+            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
         }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            let spawned = std::thread::Builder::new()
+                .stack_size(STACK_BYTES)
+                .spawn_scoped(scope, &worker);
+            if spawned.is_err() {
+                break;
+            }
+        }
+        worker();
     });
     results
         .into_inner()

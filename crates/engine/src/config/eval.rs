@@ -36,7 +36,7 @@ pub struct Variables {
 }
 
 /// Supplies the current value of resources for references.
-pub trait ResourceValues {
+pub trait ResourceValues: Sync {
     /// The value of `addr` (an object, or a list/map of objects with `count`/`for_each`);
     /// `None` when not known (treated as unknown).
     fn value(&self, addr: &ResourceAddr) -> Option<Value>;
