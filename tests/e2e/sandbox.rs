@@ -394,3 +394,89 @@ fn a_component_of_an_unsupported_version_is_refused_clearly() {
         );
     }
 }
+
+/// `validate` and `plan` calls share an instance per run; a trap in one of them costs only
+/// that call: the others of the run answer as they would alone.
+#[test]
+fn a_trap_in_a_run_of_validate_or_plan_calls_fails_only_that_call() {
+    use ycprov::component_provider::ComponentProvider;
+    use ycprov_engine::provider::Provider;
+
+    let policy = Policy::new(&ycprov::yandex::ORIGINS, Some("http://127.0.0.1:9")).unwrap();
+    let caps =
+        ycprov::yandex::capabilities_for(policy, Credential::from_sources(None, None), None, None);
+    let runtime = ycprov::yandex::runtime(Some(Path::new(HOSTILE)), caps)
+        .expect("loading the hostile component");
+    let provider = ComponentProvider::new(std::sync::Arc::new(runtime));
+    let configs: Vec<serde_json::Value> = ["first", "panic", "third", "fourth"]
+        .iter()
+        .map(|name| serde_json::json!({ "name": name }))
+        .collect();
+    let refs: Vec<&serde_json::Value> = configs.iter().collect();
+    let pairs: Vec<(Option<&serde_json::Value>, &serde_json::Value)> =
+        configs.iter().map(|c| (None, c)).collect();
+    let optional: Vec<(Option<&serde_json::Value>, Option<&serde_json::Value>)> =
+        configs.iter().map(|c| (None, Some(c))).collect();
+    // Each call kind: what the run answered and what each call answers alone, as text.
+    type Answers = Vec<Result<String, String>>;
+    let show = |r: anyhow::Result<String>| r.map_err(|e| format!("{e:#}"));
+    let cases: Vec<(&str, Answers, Answers)> = vec![
+        (
+            "validate_many",
+            provider
+                .validate_many("t", &refs)
+                .into_iter()
+                .map(|r| show(r.map(|d| format!("{d:?}"))))
+                .collect(),
+            refs.iter()
+                .map(|c| show(provider.validate("t", c).map(|d| format!("{d:?}"))))
+                .collect(),
+        ),
+        (
+            "validate_and_plan_many",
+            provider
+                .validate_and_plan_many("t", &pairs)
+                .into_iter()
+                .map(|r| show(r.map(|a| format!("{a:?}"))))
+                .collect(),
+            pairs
+                .iter()
+                .map(|(p, c)| {
+                    show(
+                        provider
+                            .validate_and_plan("t", *p, c)
+                            .map(|a| format!("{a:?}")),
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "plan_many",
+            provider
+                .plan_many("t", &optional)
+                .into_iter()
+                .map(|r| show(r.map(|a| format!("{a:?}"))))
+                .collect(),
+            optional
+                .iter()
+                .map(|(p, c)| show(provider.plan("t", *p, *c).map(|a| format!("{a:?}"))))
+                .collect(),
+        ),
+    ];
+    for (kind, together, alone) in cases {
+        assert_eq!(together.len(), configs.len(), "{kind}: one answer per call");
+        for (i, (run, single)) in together.iter().zip(&alone).enumerate() {
+            assert_eq!(run, single, "{kind}: call {i} answers as it would alone");
+            let name = configs[i]["name"].as_str().unwrap();
+            match (name, run) {
+                ("panic", Err(e)) => assert!(
+                    e.contains("trap") || e.contains("panic") || e.contains("unreachable"),
+                    "{kind}: {e}"
+                ),
+                ("panic", Ok(answer)) => panic!("{kind}: the panicking call answered {answer}"),
+                (_, Ok(answer)) => assert!(answer.contains(name), "{kind}: {answer} names {name}"),
+                (_, Err(e)) => panic!("{kind}: {name} failed with the run: {e}"),
+            }
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub fn run_parallel<T: Sync, R: Send>(
         for _ in 1..threads {
             let spawned = std::thread::Builder::new()
                 .stack_size(STACK_BYTES)
-                .spawn_scoped(scope, &worker);
+                .spawn_scoped(scope, worker);
             if spawned.is_err() {
                 break;
             }
