@@ -544,6 +544,12 @@ fn update_outputs(req: &ApplyRequest, state: &mut State, diags: &mut Diagnostics
         }
         return;
     }
+    if req.config.outputs.is_empty() {
+        if req.plan.targets.is_empty() {
+            state.outputs.clear();
+        }
+        return;
+    }
     let objects = state
         .resources
         .iter()

@@ -28,7 +28,7 @@ use crate::instances::{EVALS_PER_RUN, eval_instance, expand};
 use crate::lock::StateLock;
 use crate::modules::expand_modules;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
-use crate::pool::{cpus, run_parallel_runs};
+use crate::pool::{cpus, drop_in_background, run_parallel_runs};
 use crate::provider::{CALLS_PER_INSTANCE, Provider, Schema};
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::remote::RemoteState;
@@ -929,6 +929,8 @@ fn run_apply(opts: &Options, providers: &Providers, ui: &mut dyn Ui, destroy: bo
             ));
         }
     }
+    let on_disk = req.on_disk;
+    drop_in_background((outcome, plan, on_disk, session));
     if failed { EXIT_ERROR } else { EXIT_OK }
 }
 

@@ -49,6 +49,14 @@ pub fn run_parallel<T: Sync, R: Send>(
         .collect()
 }
 
+/// Drops `value` on a thread of its own, so that a command that has done its work need not
+/// wait for a large plan or state to be freed (a process that exits meanwhile skips it).
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("ycprov-drop".into())
+        .spawn(move || drop(value));
+}
+
 /// Runs `work` on runs of consecutive items that `together` accepts as a pair (with the
 /// run's first item), each run at most `max_run` long and no longer than it takes to
 /// give every one of `parallelism` threads work; `work` returns one result per item of
