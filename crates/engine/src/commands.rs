@@ -761,11 +761,13 @@ pub fn plan(opts: &Options, providers: &Providers, ui: &mut dyn Ui) -> i32 {
             ui.out(&format!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    ycprov apply \"{}\"\n", out.display(), out.display()));
         }
     }
-    if opts.detailed_exitcode && plan.has_changes() {
+    let code = if opts.detailed_exitcode && plan.has_changes() {
         EXIT_CHANGES
     } else {
         EXIT_OK
-    }
+    };
+    drop_in_background((plan, state, session));
+    code
 }
 
 /// `apply` (or `apply FILE` with `opts.plan_file`): plan, confirm, apply.

@@ -750,7 +750,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         }
     }
     plan.changes
-        .sort_by(|a, b| (a.instance_addr(), &a.deposed).cmp(&(b.instance_addr(), &b.deposed)));
+        .sort_by_cached_key(|c| (c.instance_addr(), c.deposed.clone()));
     if diags.has_errors() {
         return Err(diags);
     }
@@ -1113,7 +1113,7 @@ fn plan_apply(
         for record in prior
             .resources
             .iter()
-            .filter(|r| &r.instance_addr().resource == res_addr && r.deposed.is_none())
+            .filter(|r| r.is_of(res_addr) && r.deposed.is_none())
         {
             let addr = record.instance_addr();
             if !expansion.has_key(&addr.key) && selection.selects(&addr) {

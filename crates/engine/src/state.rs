@@ -1,6 +1,7 @@
 //! The state file: what ycprov manages, written atomically (and continued by its
 //! journal between full writes during an apply, see [`crate::journal`]).
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::Rng;
@@ -113,6 +114,27 @@ impl InstanceState {
             ..ResourceAddr::new(&self.type_name, &self.name)
         }
         .instance(key)
+    }
+
+    /// How this object's instance address ([`InstanceState::instance_addr`]) orders against
+    /// `addr`, found without building the address.
+    pub fn cmp_instance(&self, addr: &InstanceAddr) -> Ordering {
+        let resource = &addr.resource;
+        self.module
+            .as_str()
+            .cmp(resource.module.as_str())
+            .then_with(|| crate::address::Mode::from_state(&self.mode).cmp(&resource.mode))
+            .then_with(|| self.type_name.as_str().cmp(resource.type_name.as_str()))
+            .then_with(|| self.name.as_str().cmp(resource.name.as_str()))
+            .then_with(|| cmp_key(&self.index_key, &addr.key))
+    }
+
+    /// Whether this object belongs to the resource block at `resource`.
+    pub fn is_of(&self, resource: &ResourceAddr) -> bool {
+        self.type_name == resource.type_name
+            && self.name == resource.name
+            && self.module == resource.module
+            && crate::address::Mode::from_state(&self.mode) == resource.mode
     }
 
     /// The `id` attribute, if any.
@@ -238,10 +260,10 @@ impl State {
     pub fn objects_of(&self, addr: &InstanceAddr) -> &[InstanceState] {
         let start = self
             .resources
-            .partition_point(|r| &r.instance_addr() < addr);
+            .partition_point(|r| r.cmp_instance(addr) == Ordering::Less);
         let len = self.resources[start..]
             .iter()
-            .take_while(|r| &r.instance_addr() == addr)
+            .take_while(|r| r.cmp_instance(addr) == Ordering::Equal)
             .count();
         &self.resources[start..start + len]
     }
@@ -266,9 +288,10 @@ impl State {
     /// refreshing or re-saving every object of a large state costs no scans or shifts.
     pub fn upsert(&mut self, record: InstanceState) {
         let key = (record.instance_addr(), record.deposed.clone());
-        let found = self
-            .resources
-            .binary_search_by(|r| (r.instance_addr(), r.deposed.clone()).cmp(&key));
+        let found = self.resources.binary_search_by(|r| {
+            r.cmp_instance(&key.0)
+                .then_with(|| r.deposed.as_ref().cmp(&key.1.as_ref()))
+        });
         if let Ok(pos) = found
             && self.resources[pos].address == record.address
         {
@@ -276,9 +299,11 @@ impl State {
             return;
         }
         self.remove(&key.0, key.1.as_deref());
-        let pos = self
-            .resources
-            .partition_point(|r| (r.instance_addr(), r.deposed.clone()) < key);
+        let pos = self.resources.partition_point(|r| {
+            r.cmp_instance(&key.0)
+                .then_with(|| r.deposed.as_ref().cmp(&key.1.as_ref()))
+                == Ordering::Less
+        });
         self.resources.insert(pos, record);
     }
 
@@ -322,12 +347,29 @@ impl State {
     pub fn remove(&mut self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<InstanceState> {
         let start = self
             .resources
-            .partition_point(|r| &r.instance_addr() < addr);
+            .partition_point(|r| r.cmp_instance(addr) == Ordering::Less);
         let offset = self
             .objects_of(addr)
             .iter()
             .position(|r| r.deposed.as_deref() == deposed)?;
         Some(self.resources.remove(start + offset))
+    }
+}
+
+/// How an `index_key` as the state stores it orders against `key`, as
+/// [`InstanceKey::from_json`] of it would (a key it cannot read counts as none).
+fn cmp_key(stored: &Value, key: &InstanceKey) -> Ordering {
+    let rank = |k: &InstanceKey| match k {
+        InstanceKey::None => 0,
+        InstanceKey::Int(_) => 1,
+        InstanceKey::Str(_) => 2,
+    };
+    match (stored, stored.as_i64(), key) {
+        (Value::Number(_), Some(n), InstanceKey::Int(i)) => n.cmp(i),
+        (Value::Number(_), Some(_), other) => 1.cmp(&rank(other)),
+        (Value::String(s), _, InstanceKey::Str(k)) => s.as_str().cmp(k.as_str()),
+        (Value::String(_), _, other) => 2.cmp(&rank(other)),
+        (_, _, other) => 0.cmp(&rank(other)),
     }
 }
 
@@ -345,6 +387,54 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn comparing_in_place_agrees_with_the_built_address() {
+        let keys = [
+            json!(null),
+            json!(0),
+            json!(7),
+            json!(-3),
+            json!(1.5),
+            json!(u64::MAX),
+            json!("a"),
+            json!("b"),
+            json!(true),
+        ];
+        let addrs: Vec<InstanceAddr> = ["a", "b"]
+            .iter()
+            .flat_map(|name| {
+                [
+                    InstanceKey::None,
+                    InstanceKey::Int(0),
+                    InstanceKey::Int(7),
+                    InstanceKey::Str("a".into()),
+                    InstanceKey::Str("b".into()),
+                ]
+                .map(|key| ResourceAddr::new("t", *name).instance(key))
+            })
+            .collect();
+        for name in ["a", "b"] {
+            for key in &keys {
+                let mut record = InstanceState::new(
+                    &ResourceAddr::new("t", name).instance(InstanceKey::None),
+                    0,
+                    json!({}),
+                    Vec::new(),
+                    Vec::new(),
+                );
+                record.index_key = key.clone();
+                for addr in &addrs {
+                    assert_eq!(
+                        record.cmp_instance(addr),
+                        record.instance_addr().cmp(addr),
+                        "{name}{key} against {addr}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn lineage_looks_like_uuid() {
