@@ -2,8 +2,9 @@
 //!
 //! Every call runs in a fresh instance (instantiation costs microseconds), so
 //! calls from parallel workers never share guest state; the provider
-//! configuration is replayed into each instance before the call. Validating and planning
-//! one instance share one fresh instance.
+//! configuration is replayed into each instance before the call. `validate` and `plan`
+//! calls, pure by contract, go in runs that share one fresh instance (validating and
+//! planning one object is such a run).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -109,6 +110,13 @@ impl ComponentProvider {
     }
 }
 
+/// The one answer of a call made for one item.
+fn only<R>(mut answers: Vec<Result<R>>) -> Result<R> {
+    answers
+        .pop()
+        .unwrap_or_else(|| Err(anyhow!("the provider call returned no answer")))
+}
+
 /// Validates `config` and, when that finds no error, plans with it, on one instance.
 fn validate_then_plan(
     store: &mut wasmtime::Store<HostState>,
@@ -152,9 +160,7 @@ impl Provider for ComponentProvider {
     }
 
     fn validate(&self, type_name: &str, config: &Value) -> Result<Vec<Diagnostic>> {
-        let config = config.to_string();
-        let diagnostics = self.call("validate", |s, p| p.call_validate(s, type_name, &config))?;
-        Ok(diagnostics.into_iter().map(diagnostic).collect())
+        only(self.validate_many(type_name, &[config]))
     }
 
     fn plan(
@@ -163,12 +169,7 @@ impl Provider for ComponentProvider {
         prior: Option<&Value>,
         config: Option<&Value>,
     ) -> Result<PlannedChange> {
-        let prior = prior.map(Value::to_string);
-        let config = config.map(Value::to_string);
-        let change = self.call("plan", |s, p| {
-            p.call_plan(s, type_name, prior.as_deref(), config.as_deref())
-        })?;
-        planned_change(change)
+        only(self.plan_many(type_name, &[(prior, config)]))
     }
 
     fn validate_and_plan(
@@ -177,11 +178,7 @@ impl Provider for ComponentProvider {
         prior: Option<&Value>,
         config: &Value,
     ) -> Result<(Vec<Diagnostic>, Option<PlannedChange>)> {
-        let prior = prior.map(Value::to_string);
-        let config = config.to_string();
-        validated_plan(self.call("validate and plan", |s, p| {
-            validate_then_plan(s, p, type_name, prior.as_deref(), &config)
-        })?)
+        only(self.validate_and_plan_many(type_name, &[(prior, config)]))
     }
 
     fn validate_many(&self, type_name: &str, configs: &[&Value]) -> Vec<Result<Vec<Diagnostic>>> {

@@ -417,50 +417,35 @@ fn a_trap_in_a_run_of_validate_or_plan_calls_fails_only_that_call() {
         configs.iter().map(|c| (None, c)).collect();
     let optional: Vec<(Option<&serde_json::Value>, Option<&serde_json::Value>)> =
         configs.iter().map(|c| (None, Some(c))).collect();
-    // Each call kind: what the run answered and what each call answers alone, as text.
-    type Answers = Vec<Result<String, String>>;
-    let show = |r: anyhow::Result<String>| r.map_err(|e| format!("{e:#}"));
-    let cases: Vec<(&str, Answers, Answers)> = vec![
+    /// Each answer as text: its debug form, or the error.
+    fn texts<T: std::fmt::Debug>(
+        answers: impl IntoIterator<Item = anyhow::Result<T>>,
+    ) -> Vec<Result<String, String>> {
+        answers
+            .into_iter()
+            .map(|a| a.map(|a| format!("{a:?}")).map_err(|e| format!("{e:#}")))
+            .collect()
+    }
+    // Each call kind: what the run answered and what each call answers alone.
+    let cases = [
         (
             "validate_many",
-            provider
-                .validate_many("t", &refs)
-                .into_iter()
-                .map(|r| show(r.map(|d| format!("{d:?}"))))
-                .collect(),
-            refs.iter()
-                .map(|c| show(provider.validate("t", c).map(|d| format!("{d:?}"))))
-                .collect(),
+            texts(provider.validate_many("t", &refs)),
+            texts(refs.iter().map(|c| provider.validate("t", c))),
         ),
         (
             "validate_and_plan_many",
-            provider
-                .validate_and_plan_many("t", &pairs)
-                .into_iter()
-                .map(|r| show(r.map(|a| format!("{a:?}"))))
-                .collect(),
-            pairs
-                .iter()
-                .map(|(p, c)| {
-                    show(
-                        provider
-                            .validate_and_plan("t", *p, c)
-                            .map(|a| format!("{a:?}")),
-                    )
-                })
-                .collect(),
+            texts(provider.validate_and_plan_many("t", &pairs)),
+            texts(
+                pairs
+                    .iter()
+                    .map(|(p, c)| provider.validate_and_plan("t", *p, c)),
+            ),
         ),
         (
             "plan_many",
-            provider
-                .plan_many("t", &optional)
-                .into_iter()
-                .map(|r| show(r.map(|a| format!("{a:?}"))))
-                .collect(),
-            optional
-                .iter()
-                .map(|(p, c)| show(provider.plan("t", *p, *c).map(|a| format!("{a:?}"))))
-                .collect(),
+            texts(provider.plan_many("t", &optional)),
+            texts(optional.iter().map(|(p, c)| provider.plan("t", *p, *c))),
         ),
     ];
     for (kind, together, alone) in cases {

@@ -1048,7 +1048,25 @@ impl Walk<'_> {
         let (reads, jobs): (Vec<Job>, Vec<Job>) =
             jobs.into_iter().partition(|job| job.kind == OpKind::Read);
         finished.extend(reads.into_iter().map(|job| self.read_data_source(job)));
-        for (job, prepared) in self.plan_again(jobs) {
+        let provider = match jobs.first().map(|job| self.provider_of(&job.change)) {
+            None => return finished,
+            Some(Ok(provider)) => provider,
+            Some(Err(e)) => {
+                finished.extend(jobs.into_iter().map(|job| {
+                    let display = job.change.display_address();
+                    Done {
+                        op: job.op,
+                        outcome: JobOutcome::Failed(vec![
+                            Diag::error(format!("{display}: no provider"), format!("{e:#}"))
+                                .for_address(display),
+                        ]),
+                        diagnostics: Vec::new(),
+                    }
+                }));
+                return finished;
+            }
+        };
+        for (job, prepared) in self.plan_again(provider, jobs) {
             match prepared {
                 (Prepared::Call(change), warnings) => ready.push((job, change, warnings)),
                 (Prepared::Finished(outcome), warnings) => finished.push(Done {
@@ -1066,30 +1084,15 @@ impl Walk<'_> {
             }));
             return finished;
         }
-        let provider = match ready.first().map(|(job, ..)| self.provider_of(&job.change)) {
-            Some(Err(e)) => {
-                finished.extend(ready.into_iter().map(|(job, _, diagnostics)| Done {
-                    op: job.op,
-                    outcome: JobOutcome::Failed(vec![Diag::error(
-                        format!("{}: no provider", job.change.display_address()),
-                        format!("{e:#}"),
-                    )]),
-                    diagnostics,
-                }));
-                return finished;
-            }
-            Some(Ok(provider)) => Some(provider),
-            None => None,
-        };
         let permit = (!ready.is_empty()).then(|| self.permits.acquire());
-        let applied: Vec<anyhow::Result<Applied>> = match (&ready[..], provider) {
-            ([], _) | (_, None) => Vec::new(),
-            ([(job, change, _)], Some(provider)) => vec![provider.apply(
+        let applied: Vec<anyhow::Result<Applied>> = match &ready[..] {
+            [] => Vec::new(),
+            [(job, change, _)] => vec![provider.apply(
                 &job.change.type_name,
                 change.prior.as_ref(),
                 change.planned.as_ref(),
             )],
-            ([(first, ..), ..], Some(provider)) => {
+            [(first, ..), ..] => {
                 let changes: Vec<Change> =
                     ready.iter().map(|(_, change, _)| change.clone()).collect();
                 match provider.apply_many(&first.change.type_name, &changes) {
@@ -1145,27 +1148,14 @@ impl Walk<'_> {
         finished
     }
 
-    /// Makes the plans of `jobs` (one type and provider) again with the values known now;
+    /// Makes the plans of `jobs` (one type, of `provider`) again with the values known now;
     /// a batch's plans go to the provider together, in runs of [`CALLS_PER_INSTANCE`].
     /// Returns each job with what it is ready for and the warnings so far.
-    fn plan_again(&self, jobs: Vec<Job>) -> Vec<(Job, (Prepared, Vec<Diag>))> {
-        let provider = match jobs.first().map(|job| self.provider_of(&job.change)) {
-            Some(Ok(provider)) => provider,
-            Some(Err(e)) => {
-                return jobs
-                    .into_iter()
-                    .map(|job| {
-                        let display = job.change.display_address();
-                        let failed = JobOutcome::Failed(vec![
-                            Diag::error(format!("{display}: no provider"), format!("{e:#}"))
-                                .for_address(display),
-                        ]);
-                        (job, (Prepared::Finished(failed), Vec::new()))
-                    })
-                    .collect();
-            }
-            None => return Vec::new(),
-        };
+    fn plan_again(
+        &self,
+        provider: &dyn Provider,
+        jobs: Vec<Job>,
+    ) -> Vec<(Job, (Prepared, Vec<Diag>))> {
         let befores: Vec<BeforePlan> = jobs.iter().map(|job| self.before_plan(job)).collect();
         let to_plan: Vec<(Option<&Value>, Option<&Value>)> = befores
             .iter()

@@ -258,6 +258,11 @@ impl State {
 
     /// Every object (current and deposed) of the instance at `addr`, found by binary search.
     pub fn objects_of(&self, addr: &InstanceAddr) -> &[InstanceState] {
+        &self.resources[self.range_of(addr)]
+    }
+
+    /// Where the objects of the instance at `addr` are in [`State::resources`].
+    fn range_of(&self, addr: &InstanceAddr) -> std::ops::Range<usize> {
         let start = self
             .resources
             .partition_point(|r| r.cmp_instance(addr) == Ordering::Less);
@@ -265,7 +270,7 @@ impl State {
             .iter()
             .take_while(|r| r.cmp_instance(addr) == Ordering::Equal)
             .count();
-        &self.resources[start..start + len]
+        start..start + len
     }
 
     /// The objects (current and deposed) at each of `addresses`, found in one pass; an
@@ -284,27 +289,18 @@ impl State {
     }
 
     /// Inserts or replaces the object with the same address and deposed key, keeping
-    /// the list sorted by address. A record already in place is found by binary search and replaced where it is, so
-    /// refreshing or re-saving every object of a large state costs no scans or shifts.
+    /// the list sorted by address; one binary search finds its place, so refreshing or
+    /// re-saving every object of a large state costs no scans.
     pub fn upsert(&mut self, record: InstanceState) {
-        let key = (record.instance_addr(), record.deposed.clone());
+        let addr = record.instance_addr();
         let found = self.resources.binary_search_by(|r| {
-            r.cmp_instance(&key.0)
-                .then_with(|| r.deposed.as_ref().cmp(&key.1.as_ref()))
+            r.cmp_instance(&addr)
+                .then_with(|| r.deposed.cmp(&record.deposed))
         });
-        if let Ok(pos) = found
-            && self.resources[pos].address == record.address
-        {
-            self.resources[pos] = record;
-            return;
+        match found {
+            Ok(pos) => self.resources[pos] = record,
+            Err(pos) => self.resources.insert(pos, record),
         }
-        self.remove(&key.0, key.1.as_deref());
-        let pos = self.resources.partition_point(|r| {
-            r.cmp_instance(&key.0)
-                .then_with(|| r.deposed.as_ref().cmp(&key.1.as_ref()))
-                == Ordering::Less
-        });
-        self.resources.insert(pos, record);
     }
 
     /// What the provider's `read` gets for `record`: its attributes, plus for a pending
@@ -345,14 +341,11 @@ impl State {
 
     /// Removes the object of `addr` with `deposed` key; returns it.
     pub fn remove(&mut self, addr: &InstanceAddr, deposed: Option<&str>) -> Option<InstanceState> {
-        let start = self
-            .resources
-            .partition_point(|r| r.cmp_instance(addr) == Ordering::Less);
-        let offset = self
-            .objects_of(addr)
+        let range = self.range_of(addr);
+        let offset = self.resources[range.clone()]
             .iter()
             .position(|r| r.deposed.as_deref() == deposed)?;
-        Some(self.resources.remove(start + offset))
+        Some(self.resources.remove(range.start + offset))
     }
 }
 
