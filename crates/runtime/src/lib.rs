@@ -16,6 +16,7 @@ pub mod component_cache;
 pub mod engine_config;
 pub mod host_values;
 pub mod policy;
+mod resolver;
 pub mod runtime;
 
 pub use capabilities::{Capabilities, Clock, Credentials, HostState, NoCredentials, SystemClock};

@@ -10,14 +10,12 @@ use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use secrecy::ExposeSecret;
-use ureq::config::Config;
-use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::DefaultConnector;
 
 use super::HostState;
 use crate::bindings::http::{Host, Method, Request, Response, TransportError};
-use crate::policy::{Policy, is_prohibited_address};
+use crate::policy::Policy;
+use crate::resolver::{GuardedResolver, PROHIBITED_ADDRESS};
 
 /// Request headers the guest may not set: the host owns them.
 const FORBIDDEN_HEADERS: [&str; 5] = [
@@ -50,50 +48,11 @@ impl HttpClient {
         {
             config = config.proxy(None);
         }
-        let resolver = GuardedResolver {
-            allow_private: policy.allow_private_addresses,
-        };
+        let resolver = GuardedResolver::new(policy.allow_private_addresses);
         HttpClient {
             agent: ureq::Agent::with_parts(config.build(), DefaultConnector::default(), resolver),
             slots: Slots::new(policy.max_concurrent_requests),
         }
-    }
-}
-
-/// The resolver that re-checks what an allowed name resolves to.
-#[derive(Debug)]
-struct GuardedResolver {
-    allow_private: bool,
-}
-
-/// The marker text of a refused resolution, recognised when mapping errors.
-const PROHIBITED_ADDRESS: &str = "resolves only to internal addresses";
-
-impl Resolver for GuardedResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let resolved = DefaultResolver::default().resolve(uri, config, timeout)?;
-        if self.allow_private {
-            return Ok(resolved);
-        }
-        let mut kept = self.empty();
-        for addr in resolved.iter().filter(|a| !is_prohibited_address(a.ip())) {
-            kept.push(*addr);
-        }
-        if kept.is_empty() {
-            return Err(ureq::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::PermissionDenied,
-                format!(
-                    "{} {PROHIBITED_ADDRESS} (loopback, link-local, private); the policy does not allow them",
-                    uri.host().unwrap_or_default()
-                ),
-            )));
-        }
-        Ok(kept)
     }
 }
 
