@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn literals_resolve_to_themselves_and_internal_ones_need_the_policy() {
-        /// URL, private addresses allowed, the addresses or a part of the error.
+        // URL, private addresses allowed, the addresses or a part of the error.
         let cases: &[(&str, bool, Result<&str, &str>)] = &[
             ("http://127.0.0.1:8080/x", true, Ok("127.0.0.1:8080")),
             ("http://[::1]:9/x", true, Ok("[::1]:9")),
