@@ -673,18 +673,35 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     let graph = resource_graph(config, &moved_state);
     let selection = Selection::new(req.targets, &graph, req.destroy);
 
+    let new_plan = |prior: &State, drift: Vec<Drift>| Plan {
+        destroy: req.destroy,
+        changes: Vec::new(),
+        drift,
+        outputs: Vec::new(),
+        prior: prior.clone(),
+        state_existed: req.state_existed,
+        targets: req.targets.iter().map(|t| t.to_string()).collect(),
+        plan_time: req.plan_time.format(&Rfc3339).unwrap_or_default(),
+        data_reads: Vec::new(),
+        forgotten: Vec::new(),
+        warnings: Vec::new(),
+    };
+
+    let mut planned_early = None;
     let (prior, drift) = if req.refresh {
-        let (refreshed, drift, refresh_diags) = refresh_state(
-            req.providers,
-            req.config,
-            req.schema,
-            &moved_state,
-            &selection,
-            req.parallelism,
-        );
+        let ((refreshed, drift, refresh_diags), early) =
+            refresh_while_planning(req, &moved_state, &selection, |prior| {
+                let mut plan = new_plan(prior, Vec::new());
+                let mut diags = Diagnostics::new();
+                plan_apply(req, prior, &graph, &selection, &mut plan, &mut diags);
+                (plan, diags)
+            });
         diags.extend(refresh_diags);
         if diags.has_errors() {
             return Err(diags);
+        }
+        if refreshed == moved_state {
+            planned_early = early;
         }
         (refreshed, drift)
     } else {
@@ -704,7 +721,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     };
 
     let mut prior = prior;
-    let imports = if req.destroy {
+    let imports = if req.destroy || planned_early.is_some() {
         Imports::new()
     } else {
         let import_req = ImportRequest {
@@ -719,24 +736,23 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
         return Err(diags);
     }
 
-    let mut plan = Plan {
-        destroy: req.destroy,
-        changes: Vec::new(),
-        drift,
-        outputs: Vec::new(),
-        prior: prior.clone(),
-        state_existed: req.state_existed,
-        targets: req.targets.iter().map(|t| t.to_string()).collect(),
-        plan_time: req.plan_time.format(&Rfc3339).unwrap_or_default(),
-        data_reads: Vec::new(),
-        forgotten: Vec::new(),
-        warnings: Vec::new(),
+    let mut plan = match planned_early {
+        Some((plan, plan_diags)) => {
+            diags.extend(plan_diags);
+            plan
+        }
+        None if req.destroy => {
+            let mut plan = new_plan(&prior, drift);
+            plan_destroy(req, &prior, &selection, &mut plan, &mut diags);
+            plan
+        }
+        None => {
+            let mut plan = new_plan(&prior, drift);
+            plan_apply(req, &prior, &graph, &selection, &mut plan, &mut diags);
+            plan
+        }
     };
-
-    if req.destroy {
-        plan_destroy(req, &prior, &selection, &mut plan, &mut diags);
-    } else {
-        plan_apply(req, &prior, &graph, &selection, &mut plan, &mut diags);
+    if !req.destroy {
         force_create_before_destroy(&mut plan.changes);
     }
     for change in plan.changes.iter_mut().filter(|c| c.deposed.is_none()) {
@@ -756,6 +772,46 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     }
     plan.warnings = diags.0;
     Ok(plan)
+}
+
+/// Refreshes `state` and, while the refresh waits for the API, plans with `state` as it
+/// was read (`plan_early`), on a thread of its own. The early plan stands when the
+/// refresh changes nothing, the common case of a plan that finds no drift; otherwise the
+/// caller plans again with the refreshed state. Nothing is planned early when planning
+/// itself calls the API (data sources, import blocks), for a destroy, or when no thread
+/// can be started.
+fn refresh_while_planning<P: Send>(
+    req: &PlanRequest,
+    state: &State,
+    selection: &Selection,
+    plan_early: impl FnOnce(&State) -> P + Send,
+) -> ((State, Vec<Drift>, Diagnostics), Option<P>) {
+    let config = req.config;
+    let plans_offline = !req.destroy
+        && config.imports.is_empty()
+        && !config.resources.iter().any(|block| block.addr.is_data());
+    let refresh = || {
+        refresh_state(
+            req.providers,
+            config,
+            req.schema,
+            state,
+            selection,
+            req.parallelism,
+        )
+    };
+    if !plans_offline {
+        return (refresh(), None);
+    }
+    std::thread::scope(|scope| {
+        let early = std::thread::Builder::new()
+            .name("ycprov-plan".into())
+            .stack_size(crate::limits::STACK_BYTES)
+            .spawn_scoped(scope, || plan_early(state))
+            .ok();
+        let refreshed = refresh();
+        (refreshed, early.and_then(|thread| thread.join().ok()))
+    })
 }
 
 /// Terraform's rule for replacements under `create_before_destroy`: a resource replaced

@@ -372,6 +372,61 @@ fn drift_is_shown_and_repaired() {
     );
 }
 
+/// A plan that finds no drift is made while the refresh reads, from the state as loaded,
+/// and stands: each instance is planned once. Drift (or a deleted object) makes the
+/// plan again from the refreshed state, so what was planned early is never shown.
+#[test]
+fn a_plan_is_made_once_unless_the_refresh_changes_the_state() {
+    let ws = Workspace::new(AI_STUDIO);
+    ws.apply_ok();
+    let plans = |ws: &Workspace| {
+        ws.provider
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("plan "))
+            .count()
+    };
+    let instances = 3;
+    /// What changes outside ycprov before the plan, the plan calls per instance, and
+    /// what the plan shows.
+    type Case = (&'static str, usize, &'static str);
+    let cases: &[Case] = &[
+        ("nothing", 1, "No changes."),
+        (
+            "description",
+            2,
+            "~ description = \"edited\" -> \"AI Studio access\"",
+        ),
+        (
+            "deleted",
+            2,
+            "yandex_resourcemanager_folder_iam_member.user will be created",
+        ),
+    ];
+    for &(outside, per_instance, shown) in cases {
+        match outside {
+            "description" => ws
+                .provider
+                .set_outside(SA, "aje0001", "description", json!("edited")),
+            "deleted" => ws.provider.delete_outside(
+                MEMBER,
+                "b1gfolder/ai.languageModels.user/serviceAccount:aje0001",
+            ),
+            _ => {}
+        }
+        ws.provider.clear_calls();
+        let plan = ws.run("plan");
+        assert!(plan.out.contains(shown), "{outside}: {}", plan.out);
+        assert_eq!(
+            plans(&ws),
+            instances * per_instance,
+            "{outside}: {:?}",
+            ws.provider.calls()
+        );
+        ws.apply_ok();
+    }
+}
+
 const TEAMS: &str = r#"
 variable "teams" {
   type    = set(string)
