@@ -77,6 +77,7 @@ fn build() -> Result<()> {
         "tests/fixtures/hostile/src",
         "wit",
         "Cargo.lock",
+        "Cargo.toml",
     ] {
         println!(
             "cargo:rerun-if-changed={}",

@@ -2,7 +2,8 @@
 //! headers, counters and recording.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -179,17 +180,50 @@ async fn api(
     response
 }
 
-/// Waits until `deadline`, to within the operating system's timer precision (tens of
-/// microseconds) rather than the async timer's whole milliseconds, which would add most of
-/// a millisecond to every injected latency.
+/// Waits until `deadline` without holding up the server's other requests (on a blocking
+/// thread; see [`sleep_precisely`]).
 async fn sleep_until(deadline: Instant) {
-    let Some(remaining) = deadline.checked_duration_since(Instant::now()) else {
+    if deadline <= Instant::now() {
         return;
-    };
-    if tokio::task::spawn_blocking(move || std::thread::sleep(remaining))
+    }
+    if tokio::task::spawn_blocking(move || sleep_precisely(deadline))
         .await
         .is_err()
     {
-        tokio::time::sleep(remaining).await;
+        tokio::time::sleep_until(deadline.into()).await;
+    }
+}
+
+/// How late the operating system's timers woke a sleeping thread lately, in nanoseconds
+/// (a moving average).
+static TIMER_LATENESS_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// The most a sleep is shortened by to make up for the timers' lateness (and so the
+/// longest a thread yields in a loop at the end).
+const MAX_LATENESS: Duration = Duration::from_millis(2);
+
+/// Sleeps until `deadline` to within tens of microseconds. The timers wake a sleeping
+/// thread late (by a tenth of a millisecond to half of one on a busy virtual machine),
+/// which would add to every injected latency; so the thread sleeps for the time left
+/// less the lateness seen lately, then yields until the deadline.
+fn sleep_precisely(deadline: Instant) {
+    let lateness = Duration::from_nanos(TIMER_LATENESS_NANOS.load(Ordering::Relaxed));
+    let now = Instant::now();
+    if let Some(left) = deadline.checked_duration_since(now)
+        && left > lateness
+    {
+        let wake_at = deadline - lateness;
+        std::thread::sleep(left - lateness);
+        let late = Instant::now()
+            .saturating_duration_since(wake_at)
+            .min(MAX_LATENESS);
+        let average = (lateness * 7 + late) / 8;
+        TIMER_LATENESS_NANOS.store(
+            u64::try_from(average.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+    while Instant::now() < deadline {
+        std::thread::yield_now();
     }
 }

@@ -100,9 +100,15 @@ fn latency_is_added() {
         ..Config::default()
     });
     let client = Client::admin(&emulator);
-    let started = Instant::now();
-    client.get("/endpoints").ok();
-    assert!(started.elapsed() >= Duration::from_millis(120));
+    for attempt in 0..4 {
+        let started = Instant::now();
+        client.get("/endpoints").ok();
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(120),
+            "request {attempt} answered early, after {took:?}"
+        );
+    }
     let started = Instant::now();
     client.get("/_emulator/stats").ok();
     assert!(started.elapsed() < Duration::from_millis(120));
