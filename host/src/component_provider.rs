@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, ensure};
 use serde_json::Value;
+use ycprov_engine::pool::{Permit, Permits};
 use ycprov_engine::provider::{
     Applied, Change, Diagnostic, Imported, PlannedChange, Provider, ReadResult, Severity,
 };
@@ -77,6 +78,18 @@ impl ComponentProvider {
             }
             f(store, guest)
         })
+    }
+
+    /// Waits for one of `permits` for the call about to be made in `store`, whose
+    /// deadline then starts again (the wait is not the call's).
+    fn wait_for<'p>(
+        &self,
+        permits: &'p Permits,
+        store: &mut wasmtime::Store<HostState>,
+    ) -> Permit<'p> {
+        let permit = permits.acquire();
+        self.runtime.restart_deadline(store);
+        permit
     }
 
     /// Makes `call` for every item, one after another in one fresh instance (the contract
@@ -231,9 +244,22 @@ impl Provider for ComponentProvider {
         prior: Option<&Value>,
         planned: Option<&Value>,
     ) -> Result<Applied> {
+        self.apply_holding(&Permits::new(1), type_name, prior, planned)
+    }
+
+    /// Takes the permit once the instance is made and configured, and gives it back before
+    /// the instance is torn down and the answer parsed.
+    fn apply_holding(
+        &self,
+        permits: &Permits,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> Result<Applied> {
         let prior = prior.map(Value::to_string);
         let planned = planned.map(Value::to_string);
         let applied = self.call("apply", |s, p| {
+            let _permit = self.wait_for(permits, s);
             p.call_apply(s, type_name, prior.as_deref(), planned.as_deref())
         })?;
         Ok(Applied {
@@ -297,6 +323,16 @@ impl Provider for ComponentProvider {
     }
 
     fn apply_many(&self, type_name: &str, changes: &[Change]) -> Result<Vec<Applied>> {
+        self.apply_many_holding(&Permits::new(1), type_name, changes)
+    }
+
+    /// Holds the permit as [`ComponentProvider::apply_holding`] does.
+    fn apply_many_holding(
+        &self,
+        permits: &Permits,
+        type_name: &str,
+        changes: &[Change],
+    ) -> Result<Vec<Applied>> {
         let changes: Vec<wit::Change> = changes
             .iter()
             .map(|change| wit::Change {
@@ -305,6 +341,7 @@ impl Provider for ComponentProvider {
             })
             .collect();
         let results = self.call("apply-many", |s, p| {
+            let _permit = self.wait_for(permits, s);
             p.call_apply_many(s, type_name, &changes)
         })?;
         ensure!(

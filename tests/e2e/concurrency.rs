@@ -196,3 +196,36 @@ fn two_applies_on_two_states_grant_roles_on_one_folder_without_losing_any() {
         assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     }
 }
+
+/// `-parallelism` bounds the API requests under way at once, as the API sees them, and
+/// an apply with enough independent work uses all of it.
+#[test]
+fn parallelism_bounds_the_requests_in_flight() {
+    let accounts: String = (0..8)
+        .map(|index| {
+            format!("resource \"yandex_iam_service_account\" \"sa_{index}\" {{\n  name = \"par-{index}\"\n}}\n")
+        })
+        .collect();
+    for parallelism in [1, 3] {
+        let cloud = Cloud::with_config(Config {
+            faults: Faults {
+                latency_ms: 40,
+                ..Faults::default()
+            },
+            ..Config::default()
+        });
+        let dir = workspace(&accounts);
+        let run = Run::of(cloud.command_in(dir.path()).args([
+            "apply",
+            "-auto-approve",
+            &format!("-parallelism={parallelism}"),
+        ]));
+        assert!(run.ok().contains("8 added"), "{}", run.stdout);
+        let stats = cloud.emulator.stats();
+        assert_eq!(
+            (stats.peak_in_flight, stats.in_flight),
+            (parallelism, 0),
+            "-parallelism={parallelism}: {stats:?}"
+        );
+    }
+}

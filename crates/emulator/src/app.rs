@@ -65,6 +65,18 @@ pub struct App {
     request_hook: Mutex<Option<RequestHook>>,
 }
 
+/// An API request under way (see [`App::request_under_way`]); dropping it counts the
+/// request answered.
+pub struct UnderWay<'a> {
+    app: &'a App,
+}
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        lock(&self.app.stats).request_finished();
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
@@ -154,6 +166,12 @@ impl App {
     /// Counts one request to `endpoint`.
     pub fn count_request(&self, endpoint: &str) {
         lock(&self.stats).record_request(endpoint);
+    }
+
+    /// Counts an API request under way until the returned guard is dropped.
+    pub fn request_under_way(&self) -> UnderWay<'_> {
+        lock(&self.stats).request_started();
+        UnderWay { app: self }
     }
 
     /// Counts one injected fault.

@@ -96,6 +96,7 @@ async fn api(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let arrived = Instant::now();
+    let _under_way = app.request_under_way();
     let request_id = crate::ids::request_id();
     let path = uri.path();
     let resolved = routes::resolve(method.as_str(), path);

@@ -20,6 +20,13 @@ pub struct Stats {
     /// is not counted, so these say whether anything was created twice.
     #[serde(default)]
     pub created: BTreeMap<String, u64>,
+    /// The most API requests that were under way at once (arrived and not yet answered):
+    /// how many a client had in flight, its parallelism as the API saw it.
+    #[serde(default)]
+    pub peak_in_flight: u64,
+    /// The API requests under way now.
+    #[serde(default)]
+    pub in_flight: u64,
 }
 
 impl Stats {
@@ -37,6 +44,17 @@ impl Stats {
                 self.requests.insert(endpoint.to_string(), 1);
             }
         }
+    }
+
+    /// Counts a request that has arrived and is not yet answered.
+    pub fn request_started(&mut self) {
+        self.in_flight += 1;
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+    }
+
+    /// Counts the answer to a request counted by [`Stats::request_started`].
+    pub fn request_finished(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
     }
 
     /// Counts one injected fault.

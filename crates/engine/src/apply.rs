@@ -598,7 +598,8 @@ struct Walk<'a> {
     needs: &'a BTreeMap<ResourceAddr, BTreeMap<ResourceAddr, Needed>>,
     store: &'a StateStore,
     deleting: BTreeSet<InstanceAddr>,
-    /// `-parallelism` permits: one is held for each provider apply call (the API work).
+    /// `-parallelism` permits: one is held for each provider apply call (the API work; see
+    /// [`Provider::apply_holding`]).
     permits: Permits,
 }
 
@@ -1084,10 +1085,10 @@ impl Walk<'_> {
             }));
             return finished;
         }
-        let permit = (!ready.is_empty()).then(|| self.permits.acquire());
         let applied: Vec<anyhow::Result<Applied>> = match &ready[..] {
             [] => Vec::new(),
-            [(job, change, _)] => vec![provider.apply(
+            [(job, change, _)] => vec![provider.apply_holding(
+                &self.permits,
                 &job.change.type_name,
                 change.prior.as_ref(),
                 change.planned.as_ref(),
@@ -1095,7 +1096,8 @@ impl Walk<'_> {
             [(first, ..), ..] => {
                 let changes: Vec<Change> =
                     ready.iter().map(|(_, change, _)| change.clone()).collect();
-                match provider.apply_many(&first.change.type_name, &changes) {
+                match provider.apply_many_holding(&self.permits, &first.change.type_name, &changes)
+                {
                     Ok(results) if results.len() == changes.len() => {
                         results.into_iter().map(Ok).collect()
                     }
@@ -1118,7 +1120,6 @@ impl Walk<'_> {
                 }
             }
         };
-        drop(permit);
         let mut recorded: Vec<Done> = ready
             .into_iter()
             .zip(applied)

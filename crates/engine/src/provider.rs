@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+use crate::pool::Permits;
 use crate::value::Type;
 
 /// How serious a diagnostic is.
@@ -233,6 +234,32 @@ pub trait Provider: Send + Sync {
             .iter()
             .map(|change| self.apply(type_name, change.prior.as_ref(), change.planned.as_ref()))
             .collect()
+    }
+    /// [`Provider::apply`] holding one of `permits` (the `-parallelism` bound on API work)
+    /// for the call. A provider that sets something up for each call (a sandbox instance)
+    /// may take the permit once that is done and give it back before tearing it down, so
+    /// the bound covers the work with the API and not the setup. The default holds it for
+    /// the whole call.
+    fn apply_holding(
+        &self,
+        permits: &Permits,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> anyhow::Result<Applied> {
+        let _permit = permits.acquire();
+        self.apply(type_name, prior, planned)
+    }
+    /// [`Provider::apply_many`] holding one of `permits` for the call, as
+    /// [`Provider::apply_holding`] does.
+    fn apply_many_holding(
+        &self,
+        permits: &Permits,
+        type_name: &str,
+        changes: &[Change],
+    ) -> anyhow::Result<Vec<Applied>> {
+        let _permit = permits.acquire();
+        self.apply_many(type_name, changes)
     }
 }
 

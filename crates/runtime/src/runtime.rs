@@ -137,6 +137,14 @@ impl Runtime {
         })
     }
 
+    /// Gives the call in `store` its whole deadline again from now: for a host that waits
+    /// (for a permit, say) between setting up an instance and calling into it.
+    pub fn restart_deadline(&self, store: &mut Store<HostState>) {
+        let deadline = self.caps.policy.call_deadline;
+        let ticks = (deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+    }
+
     /// Runs `f` against a fresh instance in a fresh store; a trap cannot leak into later calls.
     pub fn call<R>(
         &self,
@@ -158,8 +166,7 @@ impl Runtime {
             },
         );
         store.limiter(|state| &mut state.limits);
-        let ticks = (policy.call_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
+        self.restart_deadline(&mut store);
         store.epoch_deadline_trap();
         let instance = self
             .pre
