@@ -18,7 +18,7 @@ use crate::group_commit::{StateStore, save_failure};
 use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
-use crate::pool::Permits;
+use crate::pool::{Permits, cpus, run_parallel};
 use crate::provider::{
     Applied, CALLS_PER_INSTANCE, Change, MAX_BATCH, PlannedChange, Provider, Schema, has_errors,
 };
@@ -393,6 +393,11 @@ fn build_ops(
 /// for the engine's own.
 const JOBS_PER_PERMIT: usize = 2;
 
+/// The longest the results of finished changes stay written but not yet synced to disk
+/// during a run (see [`StateStore::write`]; pending creates are always synced before
+/// their request).
+const MAX_UNSYNCED: Duration = Duration::from_millis(500);
+
 /// Carries out `req.plan`. Independent work runs in parallel, at most `parallelism`
 /// provider apply calls at once; a failure stops only the work that depends on it. The
 /// state is saved after every change.
@@ -609,7 +614,7 @@ struct Progress {
     in_flight: BTreeMap<usize, InFlight>,
     counts: (usize, usize, usize),
     cbd_keys: BTreeMap<usize, String>,
-    expansions: Expansions,
+    expansions: Mutex<Expansions>,
     /// Job batches sent to the workers and not yet answered.
     running: usize,
 }
@@ -635,7 +640,7 @@ impl Walk<'_> {
             in_flight: BTreeMap::new(),
             counts: (0, 0, 0),
             cbd_keys: BTreeMap::new(),
-            expansions: Expansions::new(),
+            expansions: Mutex::new(Expansions::new()),
             running: 0,
         };
         let in_flight_jobs = self.req.parallelism.max(1) * JOBS_PER_PERMIT;
@@ -676,13 +681,14 @@ impl Walk<'_> {
                         for done in finished {
                             self.record_done(&mut progress, done, diags, on_event);
                         }
-                        stop |= self.store.failed();
                     }
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         self.report_still_running(&mut progress, on_event);
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
+                let _ = self.store.sync_if_older_than(MAX_UNSYNCED);
+                stop |= self.store.failed();
             }
             drop(job_tx);
         });
@@ -722,10 +728,13 @@ impl Walk<'_> {
                 continue;
             }
             let batch = self.batch_of(i, |j| progress.walker.is_ready(j));
-            let mut jobs = Vec::new();
-            for i in batch {
+            for &i in &batch {
                 progress.walker.start(i);
-                match self.prepare(i, &mut progress.cbd_keys, &mut progress.expansions) {
+            }
+            let prepared = self.prepare_all(&batch, &mut progress.cbd_keys, &progress.expansions);
+            let mut jobs = Vec::new();
+            for (i, prepared) in batch.into_iter().zip(prepared) {
+                match prepared {
                     Ok(job) => {
                         let address = self.announce(i, &job, on_event);
                         progress.in_flight.insert(
@@ -838,12 +847,36 @@ impl Walk<'_> {
         }
     }
 
+    /// Builds the jobs of the ops of `batch` (see [`Walk::prepare`]); a batch's
+    /// configurations are evaluated on the CPUs in parallel unless one of its changes is a
+    /// create-before-destroy replacement (which takes a deposed key in order).
+    fn prepare_all(
+        &self,
+        batch: &[usize],
+        cbd_keys: &mut BTreeMap<usize, String>,
+        expansions: &Mutex<Expansions>,
+    ) -> Vec<Result<Job, Vec<Diag>>> {
+        let in_order = batch.len() < 2
+            || batch
+                .iter()
+                .any(|&i| self.plan.changes[self.ops[i].change].action == Action::CreateThenDelete);
+        if in_order {
+            return batch
+                .iter()
+                .map(|&i| self.prepare(i, cbd_keys, expansions))
+                .collect();
+        }
+        run_parallel(cpus(), batch, |&i| {
+            self.prepare(i, &mut BTreeMap::new(), expansions)
+        })
+    }
+
     /// Builds the job of op `i`: evaluates the configuration with the values known now.
     fn prepare(
         &self,
         i: usize,
         cbd_keys: &mut BTreeMap<usize, String>,
-        expansions: &mut Expansions,
+        expansions: &Mutex<Expansions>,
     ) -> Result<Job, Vec<Diag>> {
         let op = &self.ops[i];
         let change = self.plan.changes[op.change].clone();
@@ -890,7 +923,7 @@ impl Walk<'_> {
     fn evaluate_config(
         &self,
         addr: &InstanceAddr,
-        expansions: &mut Expansions,
+        expansions: &Mutex<Expansions>,
     ) -> Result<Value, Vec<Diag>> {
         let req = self.req;
         let config = req.config;
@@ -944,21 +977,24 @@ impl Walk<'_> {
             Phase::Apply,
         )
         .with_times(req.now, req.plan_time);
-        if !expansions.contains_key(&addr.resource) {
-            let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
-            let instances = expansion.instances().into_iter().collect();
-            expansions.insert(addr.resource.clone(), instances);
-        }
-        let vars = expansions
-            .get(&addr.resource)
-            .and_then(|instances| instances.get(&addr.key))
-            .cloned()
-            .ok_or_else(|| {
-                vec![Diag::error(
-                    format!("{addr}: the instance is no longer in the configuration"),
-                    "The count or for_each value changed since the plan was made.",
-                )]
-            })?;
+        let vars = {
+            let mut expansions = expansions.lock().unwrap_or_else(|e| e.into_inner());
+            if !expansions.contains_key(&addr.resource) {
+                let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
+                let instances = expansion.instances().into_iter().collect();
+                expansions.insert(addr.resource.clone(), instances);
+            }
+            expansions
+                .get(&addr.resource)
+                .and_then(|instances| instances.get(&addr.key))
+                .cloned()
+        };
+        let vars = vars.ok_or_else(|| {
+            vec![Diag::error(
+                format!("{addr}: the instance is no longer in the configuration"),
+                "The count or for_each value changed since the plan was made.",
+            )]
+        })?;
         let mut value = eval_instance(&ctx, config, block, rs, &vars, addr)
             .map_err(|d| d.0)?
             .value;
@@ -1041,8 +1077,11 @@ impl Walk<'_> {
 
     /// Runs jobs on a worker thread: one alone with `apply`, several (of one batch type)
     /// with one `apply_many`. Each result is checked and recorded on its own; the state
-    /// file is saved once the results of the provider call are recorded (they all
-    /// arrive together, so saving each of them would protect nothing more).
+    /// file is written once the results of the provider call are recorded (they all
+    /// arrive together, so saving each of them would protect nothing more) and synced
+    /// with the next save that must be durable (a pending create's), within
+    /// [`MAX_UNSYNCED`], or by the whole write that ends the run: a lost result leaves its
+    /// pending create, which the next run resolves.
     fn execute(&self, jobs: Vec<Job>) -> Vec<Done> {
         let mut finished = Vec::new();
         let mut ready = Vec::new();
@@ -1133,7 +1172,7 @@ impl Walk<'_> {
             })
             .collect();
         if !recorded.is_empty() {
-            let saved = self.store.make_durable(self.store.generation());
+            let saved = self.store.write(self.store.generation());
             if let Err(d) = saved {
                 for done in &mut recorded {
                     match &mut done.outcome {
@@ -1150,7 +1189,8 @@ impl Walk<'_> {
     }
 
     /// Makes the plans of `jobs` (one type, of `provider`) again with the values known now;
-    /// a batch's plans go to the provider together, in runs of [`CALLS_PER_INSTANCE`].
+    /// a batch's plans go to the provider together, in runs of [`CALLS_PER_INSTANCE`] made
+    /// on the CPUs in parallel.
     /// Returns each job with what it is ready for and the warnings so far.
     fn plan_again(
         &self,
@@ -1166,11 +1206,11 @@ impl Walk<'_> {
             })
             .collect();
         let type_name = &jobs[0].change.type_name;
-        let mut answers = to_plan
-            .chunks(CALLS_PER_INSTANCE)
-            .flat_map(|run| provider.plan_many(type_name, run))
-            .collect::<Vec<_>>()
-            .into_iter();
+        let runs: Vec<&[(Option<&Value>, Option<&Value>)]> =
+            to_plan.chunks(CALLS_PER_INSTANCE).collect();
+        let mut answers = run_parallel(cpus(), &runs, |run| provider.plan_many(type_name, run))
+            .into_iter()
+            .flatten();
         jobs.into_iter()
             .zip(befores)
             .map(|(job, before)| {

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::address::InstanceAddr;
 use crate::diagnostics::Diag;
@@ -42,7 +43,12 @@ struct Memory {
 
 struct Disk {
     file: StateFile,
+    /// The latest generation on disk.
     durable: Generation,
+    /// The latest generation written, durable or not.
+    written: Generation,
+    /// When the oldest write not yet durable was made.
+    unsynced_since: Option<Instant>,
     failure: Option<Diag>,
     /// The journal continuing the last whole write, if this run made one.
     journal: Option<JournalWriter>,
@@ -76,6 +82,8 @@ impl StateStore {
             disk: Mutex::new(Disk {
                 file,
                 durable: 0,
+                written: 0,
+                unsynced_since: None,
                 failure: None,
                 journal: None,
                 whole_bytes: 0,
@@ -134,27 +142,59 @@ impl StateStore {
     }
 
     /// Returns once the state file (with its journal) holds `generation` (or a later
-    /// one): saves every change made so far unless another write already covered it.
-    /// Once a write fails every later call fails too: the run must stop.
+    /// one) on disk: saves every change made so far unless another write already covered
+    /// it. Once a write fails every later call fails too: the run must stop.
     pub(crate) fn make_durable(&self, generation: Generation) -> Result<(), Diag> {
+        self.save(generation, true)
+    }
+
+    /// Writes every change made so far up to `generation` without waiting for the disk
+    /// where the state has a local journal: a crash of the process loses nothing, and the
+    /// next [`StateStore::make_durable`] (or [`StateStore::sync_if_older_than`], or the
+    /// whole write that ends the run) makes it durable. Elsewhere the same as
+    /// `make_durable`.
+    pub(crate) fn write(&self, generation: Generation) -> Result<(), Diag> {
+        self.save(generation, false)
+    }
+
+    /// Makes what [`StateStore::write`] left unsynced durable once the oldest of it is
+    /// `age` old.
+    pub(crate) fn sync_if_older_than(&self, age: Duration) -> Result<(), Diag> {
+        let written = {
+            let disk = lock(&self.disk);
+            match disk.unsynced_since {
+                Some(since) if since.elapsed() >= age => disk.written,
+                _ => return Ok(()),
+            }
+        };
+        self.make_durable(written)
+    }
+
+    fn save(&self, generation: Generation, durable: bool) -> Result<(), Diag> {
         let mut disk = lock(&self.disk);
         if let Some(failure) = &disk.failure {
             return Err(failure.clone());
         }
-        if disk.durable >= generation {
+        if disk.durable >= generation || (!durable && disk.written >= generation) {
             return Ok(());
         }
         let Disk {
             file,
             journal,
             whole_bytes,
+            written,
             ..
         } = &mut *disk;
         let journal_has_room = file.is_local()
             && journal
                 .as_ref()
                 .is_some_and(|j| j.len() < MIN_JOURNAL_BYTES.max(*whole_bytes));
-        let written = {
+        let saved = if *written >= generation {
+            match journal {
+                Some(journal) => journal.sync().map(|()| (*written, true)),
+                None => Ok((*written, true)),
+            }
+        } else {
             let mut memory = lock(&self.memory);
             let Memory {
                 state,
@@ -165,8 +205,11 @@ impl StateStore {
             } = &mut *memory;
             let changed = std::mem::take(changed);
             let write = match journal {
-                Some(journal) if journal_has_room => journal
+                Some(journal) if journal_has_room && durable => journal
                     .append_objects(state, &changed)
+                    .map(|()| Write::Journal),
+                Some(journal) if journal_has_room => journal
+                    .append_objects_unsynced(state, &changed)
                     .map(|()| Write::Journal),
                 _ => encoder.encode(state).map(|bytes| {
                     let next =
@@ -174,19 +217,27 @@ impl StateStore {
                     Write::Whole(bytes, next)
                 }),
             };
-            write.map(|write| (write, *generation))
+            write
+                .map(|write| (write, *generation))
+                .and_then(|(write, covered)| match write {
+                    Write::Whole(bytes, next) => {
+                        file.write_encoded(&bytes)?;
+                        *whole_bytes = bytes.len() as u64;
+                        *journal = Some(next);
+                        Ok((covered, true))
+                    }
+                    Write::Journal => Ok((covered, durable)),
+                })
         };
-        let written = written.and_then(|(write, covered)| {
-            if let Write::Whole(bytes, next) = write {
-                file.write_encoded(&bytes)?;
-                *whole_bytes = bytes.len() as u64;
-                *journal = Some(next);
-            }
-            Ok(covered)
-        });
-        match written {
-            Ok(covered) => {
-                disk.durable = covered;
+        match saved {
+            Ok((covered, synced)) => {
+                disk.written = covered;
+                if synced {
+                    disk.durable = covered;
+                    disk.unsynced_since = None;
+                } else if disk.unsynced_since.is_none() {
+                    disk.unsynced_since = Some(Instant::now());
+                }
                 Ok(())
             }
             Err(e) => {
@@ -337,6 +388,42 @@ mod tests {
         );
         let (state, _, _) = store.into_parts();
         assert_eq!(StateFile::new(&path).load().unwrap().unwrap(), state);
+    }
+
+    #[test]
+    fn a_write_is_in_the_file_at_once_and_durable_with_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, path, journal) = empty_store(dir.path());
+        let ((), first) = store.update(&[&addr("a")], |s| s.upsert(record("a")));
+        store.write(first).unwrap();
+        assert_eq!(
+            lock(&store.disk).durable,
+            first,
+            "the first write is a whole one"
+        );
+        let ((), second) = store.update(&[&addr("b")], |s| s.upsert(record("b")));
+        store.write(second).unwrap();
+        let loaded = StateFile::new(&path).load().unwrap().unwrap();
+        assert_eq!(
+            loaded.resources.len(),
+            2,
+            "a process that dies now loses nothing"
+        );
+        assert!(journal.exists());
+        assert_eq!(lock(&store.disk).durable, first, "not synced yet");
+        store
+            .sync_if_older_than(std::time::Duration::from_secs(3600))
+            .unwrap();
+        assert_eq!(lock(&store.disk).durable, first, "not old enough to sync");
+        store.sync_if_older_than(std::time::Duration::ZERO).unwrap();
+        assert_eq!(lock(&store.disk).durable, second);
+        let ((), third) = store.update(&[&addr("c")], |s| s.upsert(record("c")));
+        store.write(third).unwrap();
+        store.make_durable(third).unwrap();
+        assert_eq!(lock(&store.disk).durable, third);
+        assert!(lock(&store.disk).unsynced_since.is_none());
+        let loaded = StateFile::new(&path).load().unwrap().unwrap();
+        assert_eq!(loaded.resources.len(), 3);
     }
 
     #[test]

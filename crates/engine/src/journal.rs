@@ -183,6 +183,18 @@ impl JournalWriter {
         state: &mut State,
         changed: &BTreeMap<String, Vec<InstanceState>>,
     ) -> anyhow::Result<()> {
+        self.append_objects_unsynced(state, changed)?;
+        self.sync()
+    }
+
+    /// [`JournalWriter::append_objects`] without waiting for the disk: the record is
+    /// written (a crash of the process loses nothing), and the next [`JournalWriter::sync`]
+    /// or synced append makes it durable.
+    pub fn append_objects_unsynced(
+        &mut self,
+        state: &mut State,
+        changed: &BTreeMap<String, Vec<InstanceState>>,
+    ) -> anyhow::Result<()> {
         state.serial += 1;
         let groups: Vec<AddressObjects> = changed
             .iter()
@@ -216,8 +228,17 @@ impl JournalWriter {
         }
         let file = self.file.as_mut().context("the journal is not open")?;
         file.write_all(bytes)?;
-        file.sync_data()?;
         self.bytes += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Waits until everything appended so far is on disk.
+    pub fn sync(&mut self) -> anyhow::Result<()> {
+        if let Some(file) = &self.file {
+            file.sync_data().with_context(|| {
+                format!("cannot write the state journal {}", self.path.display())
+            })?;
+        }
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! Access bindings of folders, of the cloud and of service accounts: list, set (replace
 //! all) and update (ADD/REMOVE deltas).
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App};
@@ -241,13 +243,13 @@ pub fn update(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> 
     }
     resource.authorize(&cloud, &caller, &id, Access::Write)?;
     {
-        let current = resource.bindings(&cloud, &id);
-        let mut added: Vec<&AccessBinding> = Vec::new();
-        for (action, binding) in &deltas {
-            if *action == "ADD" && !current.contains(binding) && !added.contains(&binding) {
-                added.push(binding);
-            }
-        }
+        let bindings = resource.bindings(&cloud, &id);
+        let current: HashSet<&AccessBinding> = bindings.iter().collect();
+        let added: HashSet<&AccessBinding> = deltas
+            .iter()
+            .filter(|(action, binding)| *action == "ADD" && !current.contains(binding))
+            .map(|(_, binding)| binding)
+            .collect();
         check_binding_quota(app, &cloud, added.len())?;
     }
     let metadata = any(
@@ -262,23 +264,44 @@ pub fn update(app: &App, request: &ApiRequest, resource: Resource, id: &str) -> 
         metadata,
         |cloud| {
             let current = resource.bindings_mut(cloud, &id);
-            let mut effective = Vec::new();
-            for (action, binding) in deltas {
-                let position = current.iter().position(|b| *b == binding);
-                match (action, position) {
-                    ("ADD", None) => {
-                        effective.push(delta_json("ADD", &binding));
-                        current.push(binding);
-                        app.count_created("access_binding", 1);
-                    }
-                    ("REMOVE", Some(index)) => {
-                        effective.push(delta_json("REMOVE", &binding));
-                        current.remove(index);
-                    }
-                    _ => {}
-                }
-            }
+            let (updated, effective) = apply_deltas(std::mem::take(current), deltas);
+            *current = updated;
+            let added = effective.iter().filter(|d| d["action"] == "ADD").count();
+            app.count_created("access_binding", added as u64);
             operation_result(effective)
         },
     )
+}
+
+/// Applies `deltas` in order to `bindings` (which hold each binding once; an ADD appends):
+/// the bindings after, and the deltas that changed something, as the API reports them.
+/// Linear in the bindings and deltas.
+fn apply_deltas(
+    bindings: Vec<AccessBinding>,
+    deltas: Vec<(&str, AccessBinding)>,
+) -> (Vec<AccessBinding>, Vec<Value>) {
+    let mut slots: Vec<Option<AccessBinding>> = bindings.into_iter().map(Some).collect();
+    let mut live: HashMap<AccessBinding, usize> = HashMap::with_capacity(slots.len());
+    for (index, slot) in slots.iter().enumerate().rev() {
+        if let Some(binding) = slot {
+            live.insert(binding.clone(), index);
+        }
+    }
+    let mut effective = Vec::new();
+    for (action, binding) in deltas {
+        match (action, live.get(&binding).copied()) {
+            ("ADD", None) => {
+                effective.push(delta_json("ADD", &binding));
+                live.insert(binding.clone(), slots.len());
+                slots.push(Some(binding));
+            }
+            ("REMOVE", Some(index)) => {
+                effective.push(delta_json("REMOVE", &binding));
+                slots[index] = None;
+                live.remove(&binding);
+            }
+            _ => {}
+        }
+    }
+    (slots.into_iter().flatten().collect(), effective)
 }
