@@ -80,16 +80,71 @@ impl ComponentProvider {
         })
     }
 
-    /// Waits for one of `permits` for the call about to be made in `store`, whose
-    /// deadline then starts again (the wait is not the call's).
+    /// Waits for one of `permits` (if any) for the call about to be made in `store`,
+    /// whose deadline then starts again (the wait is not the call's).
     fn wait_for<'p>(
         &self,
-        permits: &'p Permits,
+        permits: Option<&'p Permits>,
         store: &mut wasmtime::Store<HostState>,
-    ) -> Permit<'p> {
-        let permit = permits.acquire();
+    ) -> Option<Permit<'p>> {
+        let permit = permits?.acquire();
         self.runtime.restart_deadline(store);
-        permit
+        Some(permit)
+    }
+
+    /// `apply`, holding one of `permits` (if any) for the call proper.
+    fn apply_within(
+        &self,
+        permits: Option<&Permits>,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> Result<Applied> {
+        let prior = prior.map(Value::to_string);
+        let planned = planned.map(Value::to_string);
+        let applied = self.call("apply", |s, p| {
+            let _permit = self.wait_for(permits, s);
+            p.call_apply(s, type_name, prior.as_deref(), planned.as_deref())
+        })?;
+        Ok(Applied {
+            new_state: parse_optional(applied.new_state, "new state")?,
+            diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
+        })
+    }
+
+    /// `apply-many`, holding one of `permits` (if any) for the call proper.
+    fn apply_many_within(
+        &self,
+        permits: Option<&Permits>,
+        type_name: &str,
+        changes: &[Change],
+    ) -> Result<Vec<Applied>> {
+        let changes: Vec<wit::Change> = changes
+            .iter()
+            .map(|change| wit::Change {
+                prior: change.prior.as_ref().map(Value::to_string),
+                planned: change.planned.as_ref().map(Value::to_string),
+            })
+            .collect();
+        let results = self.call("apply-many", |s, p| {
+            let _permit = self.wait_for(permits, s);
+            p.call_apply_many(s, type_name, &changes)
+        })?;
+        ensure!(
+            results.len() == changes.len(),
+            "the provider returned {} apply results for {} changes",
+            results.len(),
+            changes.len()
+        );
+        results
+            .into_iter()
+            .map(|applied| {
+                Ok(Applied {
+                    new_state: parse_optional(applied.new_state, "new state")?,
+                    diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
+                })
+            })
+            .collect()
     }
 
     /// Makes `call` for every item, one after another in one fresh instance (the contract
@@ -244,7 +299,7 @@ impl Provider for ComponentProvider {
         prior: Option<&Value>,
         planned: Option<&Value>,
     ) -> Result<Applied> {
-        self.apply_holding(&Permits::new(1), type_name, prior, planned)
+        self.apply_within(None, type_name, prior, planned)
     }
 
     /// Takes the permit once the instance is made and configured, and gives it back before
@@ -256,16 +311,7 @@ impl Provider for ComponentProvider {
         prior: Option<&Value>,
         planned: Option<&Value>,
     ) -> Result<Applied> {
-        let prior = prior.map(Value::to_string);
-        let planned = planned.map(Value::to_string);
-        let applied = self.call("apply", |s, p| {
-            let _permit = self.wait_for(permits, s);
-            p.call_apply(s, type_name, prior.as_deref(), planned.as_deref())
-        })?;
-        Ok(Applied {
-            new_state: parse_optional(applied.new_state, "new state")?,
-            diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
-        })
+        self.apply_within(Some(permits), type_name, prior, planned)
     }
 
     fn read(&self, type_name: &str, state: &Value) -> Result<ReadResult> {
@@ -323,7 +369,7 @@ impl Provider for ComponentProvider {
     }
 
     fn apply_many(&self, type_name: &str, changes: &[Change]) -> Result<Vec<Applied>> {
-        self.apply_many_holding(&Permits::new(1), type_name, changes)
+        self.apply_many_within(None, type_name, changes)
     }
 
     /// Holds the permit as [`ComponentProvider::apply_holding`] does.
@@ -333,32 +379,7 @@ impl Provider for ComponentProvider {
         type_name: &str,
         changes: &[Change],
     ) -> Result<Vec<Applied>> {
-        let changes: Vec<wit::Change> = changes
-            .iter()
-            .map(|change| wit::Change {
-                prior: change.prior.as_ref().map(Value::to_string),
-                planned: change.planned.as_ref().map(Value::to_string),
-            })
-            .collect();
-        let results = self.call("apply-many", |s, p| {
-            let _permit = self.wait_for(permits, s);
-            p.call_apply_many(s, type_name, &changes)
-        })?;
-        ensure!(
-            results.len() == changes.len(),
-            "the provider returned {} apply results for {} changes",
-            results.len(),
-            changes.len()
-        );
-        results
-            .into_iter()
-            .map(|applied| {
-                Ok(Applied {
-                    new_state: parse_optional(applied.new_state, "new state")?,
-                    diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
-                })
-            })
-            .collect()
+        self.apply_many_within(Some(permits), type_name, changes)
     }
 
     fn import(&self, type_name: &str, id: &str) -> Result<Imported> {

@@ -18,7 +18,7 @@ use crate::group_commit::{StateStore, save_failure};
 use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
-use crate::pool::{Permits, cpus, run_parallel};
+use crate::pool::{Permits, cpus, lock, run_parallel, run_parallel_runs};
 use crate::provider::{
     Applied, CALLS_PER_INSTANCE, Change, MAX_BATCH, PlannedChange, Provider, Schema, has_errors,
 };
@@ -613,7 +613,7 @@ struct Progress {
     walker: Walker,
     in_flight: BTreeMap<usize, InFlight>,
     counts: (usize, usize, usize),
-    cbd_keys: BTreeMap<usize, String>,
+    cbd_keys: Mutex<BTreeMap<usize, String>>,
     expansions: Mutex<Expansions>,
     /// Job batches sent to the workers and not yet answered.
     running: usize,
@@ -639,7 +639,7 @@ impl Walk<'_> {
             walker: Walker::new(self.graph),
             in_flight: BTreeMap::new(),
             counts: (0, 0, 0),
-            cbd_keys: BTreeMap::new(),
+            cbd_keys: Mutex::new(BTreeMap::new()),
             expansions: Mutex::new(Expansions::new()),
             running: 0,
         };
@@ -655,7 +655,7 @@ impl Walk<'_> {
                 scope.spawn(move || {
                     loop {
                         let jobs = {
-                            let rx = job_rx.lock().unwrap_or_else(|e| e.into_inner());
+                            let rx = lock(&job_rx);
                             rx.recv()
                         };
                         let Ok(jobs) = jobs else { break };
@@ -731,7 +731,9 @@ impl Walk<'_> {
             for &i in &batch {
                 progress.walker.start(i);
             }
-            let prepared = self.prepare_all(&batch, &mut progress.cbd_keys, &progress.expansions);
+            let prepared = run_parallel(cpus(), &batch, |&i| {
+                self.prepare(i, &progress.cbd_keys, &progress.expansions)
+            });
             let mut jobs = Vec::new();
             for (i, prepared) in batch.into_iter().zip(prepared) {
                 match prepared {
@@ -847,35 +849,14 @@ impl Walk<'_> {
         }
     }
 
-    /// Builds the jobs of the ops of `batch` (see [`Walk::prepare`]); a batch's
-    /// configurations are evaluated on the CPUs in parallel unless one of its changes is a
-    /// create-before-destroy replacement (which takes a deposed key in order).
-    fn prepare_all(
-        &self,
-        batch: &[usize],
-        cbd_keys: &mut BTreeMap<usize, String>,
-        expansions: &Mutex<Expansions>,
-    ) -> Vec<Result<Job, Vec<Diag>>> {
-        let in_order = batch.len() < 2
-            || batch
-                .iter()
-                .any(|&i| self.plan.changes[self.ops[i].change].action == Action::CreateThenDelete);
-        if in_order {
-            return batch
-                .iter()
-                .map(|&i| self.prepare(i, cbd_keys, expansions))
-                .collect();
-        }
-        run_parallel(cpus(), batch, |&i| {
-            self.prepare(i, &mut BTreeMap::new(), expansions)
-        })
-    }
-
     /// Builds the job of op `i`: evaluates the configuration with the values known now.
+    /// The jobs of a batch are built on the CPUs in parallel: a create-before-destroy
+    /// replacement's create and destroy, which share a deposed key in `cbd_keys`, are
+    /// never in one batch (a batch holds one kind of op).
     fn prepare(
         &self,
         i: usize,
-        cbd_keys: &mut BTreeMap<usize, String>,
+        cbd_keys: &Mutex<BTreeMap<usize, String>>,
         expansions: &Mutex<Expansions>,
     ) -> Result<Job, Vec<Diag>> {
         let op = &self.ops[i];
@@ -901,14 +882,14 @@ impl Walk<'_> {
         match op.kind {
             OpKind::Destroy => {
                 if job.change.action == Action::CreateThenDelete {
-                    job.deposed = cbd_keys.get(&op.change).cloned();
+                    job.deposed = lock(cbd_keys).get(&op.change).cloned();
                 }
             }
             OpKind::Read => job.config = Some(self.evaluate_config(&addr, expansions)?),
             OpKind::Create | OpKind::Update => {
                 if job.change.action == Action::CreateThenDelete {
                     let key = new_deposed_key();
-                    cbd_keys.insert(op.change, key.clone());
+                    lock(cbd_keys).insert(op.change, key.clone());
                     job.depose_current = Some(key);
                 }
                 job.config = Some(self.evaluate_config(&addr, expansions)?);
@@ -978,7 +959,7 @@ impl Walk<'_> {
         )
         .with_times(req.now, req.plan_time);
         let vars = {
-            let mut expansions = expansions.lock().unwrap_or_else(|e| e.into_inner());
+            let mut expansions = lock(expansions);
             if !expansions.contains_key(&addr.resource) {
                 let expansion = expand(&ctx, config, block, false).map_err(|d| vec![d])?;
                 let instances = expansion.instances().into_iter().collect();
@@ -1206,11 +1187,14 @@ impl Walk<'_> {
             })
             .collect();
         let type_name = &jobs[0].change.type_name;
-        let runs: Vec<&[(Option<&Value>, Option<&Value>)]> =
-            to_plan.chunks(CALLS_PER_INSTANCE).collect();
-        let mut answers = run_parallel(cpus(), &runs, |run| provider.plan_many(type_name, run))
-            .into_iter()
-            .flatten();
+        let mut answers = run_parallel_runs(
+            cpus(),
+            &to_plan,
+            CALLS_PER_INSTANCE,
+            |_, _| true,
+            |run| provider.plan_many(type_name, run),
+        )
+        .into_iter();
         jobs.into_iter()
             .zip(befores)
             .map(|(job, before)| {

@@ -28,7 +28,7 @@ use crate::instances::{EVALS_PER_RUN, eval_instance, expand};
 use crate::lock::StateLock;
 use crate::modules::expand_modules;
 use crate::plan::{Plan, PlanRequest, Selection, make_plan, refresh_state, resource_graph};
-use crate::pool::{cpus, drop_in_background, run_parallel_runs};
+use crate::pool::{cpus, drop_in_background, map_in_runs, run_parallel_runs};
 use crate::provider::{CALLS_PER_INSTANCE, Provider, Schema};
 use crate::providers::{ProviderConfigAddr, Providers};
 use crate::remote::RemoteState;
@@ -451,25 +451,15 @@ pub fn validate_instances(
         };
         let provider_key = config.provider_for(block).to_string();
         let instances = expansion.instances();
-        let evaluated = run_parallel_runs(
-            cpus(),
-            &instances,
-            EVALS_PER_RUN,
-            |_, _| true,
-            |run| {
-                run.iter()
-                    .map(|(key, vars)| {
-                        let addr = block.addr.instance(key.clone());
-                        let evaluated = eval_instance(&ctx, config, block, rs, vars, &addr)
-                            .map(|inst| (provider, inst.value));
-                        let same_call = evaluated.as_ref().ok().map(|(_, value)| {
-                            format!("{provider_key}\u{0}{}\u{0}{value}", block.addr.type_name)
-                        });
-                        (block, addr, evaluated, same_call)
-                    })
-                    .collect()
-            },
-        );
+        let evaluated = map_in_runs(cpus(), &instances, EVALS_PER_RUN, |(key, vars)| {
+            let addr = block.addr.instance(key.clone());
+            let evaluated = eval_instance(&ctx, config, block, rs, vars, &addr)
+                .map(|inst| (provider, inst.value));
+            let same_call = evaluated.as_ref().ok().map(|(_, value)| {
+                format!("{provider_key}\u{0}{}\u{0}{value}", block.addr.type_name)
+            });
+            (block, addr, evaluated, same_call)
+        });
         steps.extend(evaluated);
     }
     // Instances whose configuration evaluates alike (every value that differs between

@@ -8,13 +8,14 @@
 //! the state file and the next write is a whole one again.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::address::InstanceAddr;
 use crate::diagnostics::Diag;
 use crate::id_index::{Holder, IdIndex};
 use crate::journal::JournalWriter;
+use crate::pool::lock;
 use crate::state::{InstanceState, State};
 use crate::state_file::{StateEncoder, StateFile};
 
@@ -62,10 +63,6 @@ enum Write {
     Whole(Vec<u8>, JournalWriter),
     /// A record appended to the journal.
     Journal,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl StateStore {
@@ -158,10 +155,13 @@ impl StateStore {
     }
 
     /// Makes what [`StateStore::write`] left unsynced durable once the oldest of it is
-    /// `age` old.
+    /// `age` old. While another thread is saving this waits for nothing: it is called
+    /// again (from the walk's loop) until it finds the disk free.
     pub(crate) fn sync_if_older_than(&self, age: Duration) -> Result<(), Diag> {
         let written = {
-            let disk = lock(&self.disk);
+            let Ok(disk) = self.disk.try_lock() else {
+                return Ok(());
+            };
             match disk.unsynced_since {
                 Some(since) if since.elapsed() >= age => disk.written,
                 _ => return Ok(()),

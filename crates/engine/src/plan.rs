@@ -14,7 +14,7 @@ use crate::graph::Graph;
 use crate::instance_needs::{InstanceView, Needed, value_needs};
 use crate::instances::{EVALS_PER_RUN, InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::plan_data::DataPlanning;
-use crate::pool::{cpus, run_parallel, run_parallel_runs};
+use crate::pool::{cpus, map_in_runs, run_parallel, run_parallel_runs};
 use crate::provider::{
     CALLS_PER_INSTANCE, MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema,
 };
@@ -721,7 +721,7 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
     };
 
     let mut prior = prior;
-    let imports = if req.destroy || planned_early.is_some() {
+    let imports = if req.destroy {
         Imports::new()
     } else {
         let import_req = ImportRequest {
@@ -987,33 +987,17 @@ fn plan_apply(
             .map(|(key, inst_vars)| (res_addr.instance(key), inst_vars))
             .filter(|(addr, _)| selection.selects(addr))
             .collect();
-        let evaluations = run_parallel_runs(
-            cpus(),
-            &selected,
-            EVALS_PER_RUN,
-            |_, _| true,
-            |run| {
-                run.iter()
-                    .map(|(addr, inst_vars)| {
-                        let view = InstanceView {
-                            values: &values,
-                            config,
-                            needs: needs.get(res_addr),
-                            key: &addr.key,
-                        };
-                        let ctx = EvalContext::new(
-                            config,
-                            Some(req.schema),
-                            req.variables,
-                            &view,
-                            Phase::Plan,
-                        )
-                        .with_times(plan_time, plan_time);
-                        eval_instance(&ctx, config, block, rs, inst_vars, addr)
-                    })
-                    .collect()
-            },
-        );
+        let evaluations = map_in_runs(cpus(), &selected, EVALS_PER_RUN, |(addr, inst_vars)| {
+            let view = InstanceView {
+                values: &values,
+                config,
+                needs: needs.get(res_addr),
+                key: &addr.key,
+            };
+            let ctx = EvalContext::new(config, Some(req.schema), req.variables, &view, Phase::Plan)
+                .with_times(plan_time, plan_time);
+            eval_instance(&ctx, config, block, rs, inst_vars, addr)
+        });
         for ((addr, _), evaluated) in selected.into_iter().zip(evaluations) {
             let prior_record = prior.instance(&addr);
             let mut inst_config = match evaluated {

@@ -6,6 +6,11 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::limits::STACK_BYTES;
 
+/// Locks `mutex`, taking the value over from a thread that panicked while holding it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The number of CPUs this process may use: the parallelism of work that only computes.
 pub fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -27,7 +32,7 @@ pub fn run_parallel<T: Sync, R: Send>(
             let i = next.fetch_add(1, Ordering::SeqCst);
             let Some(item) = items.get(i) else { break };
             let r = work(item);
-            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            lock(&results)[i] = Some(r);
         }
     };
     std::thread::scope(|scope| {
@@ -90,6 +95,23 @@ pub fn run_parallel_runs<T: Sync, R: Send>(
     .collect()
 }
 
+/// Runs `work` on every item, in runs of at most `max_run` consecutive items per thread
+/// hand-out (see [`run_parallel_runs`]); results keep the items' order.
+pub fn map_in_runs<T: Sync, R: Send>(
+    parallelism: usize,
+    items: &[T],
+    max_run: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    run_parallel_runs(
+        parallelism,
+        items,
+        max_run,
+        |_, _| true,
+        |run| run.iter().map(&work).collect(),
+    )
+}
+
 /// A counting semaphore: at most `n` holders of a permit at once.
 pub struct Permits {
     free: Mutex<usize>,
@@ -111,7 +133,7 @@ impl Permits {
     }
 
     fn free(&self) -> MutexGuard<'_, usize> {
-        self.free.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.free)
     }
 
     /// Waits for a free permit and takes it.

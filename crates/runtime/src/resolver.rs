@@ -52,10 +52,11 @@ impl GuardedResolver {
         config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
-            return DefaultResolver::default().resolve(uri, config, timeout);
-        };
-        let Some(target) = DefaultResolver::host_and_port(scheme, authority) else {
+        let target = uri
+            .scheme()
+            .zip(uri.authority())
+            .and_then(|(scheme, authority)| DefaultResolver::host_and_port(scheme, authority));
+        let Some(target) = target else {
             return DefaultResolver::default().resolve(uri, config, timeout);
         };
         if let Ok(literal) = target.parse::<SocketAddr>() {
