@@ -106,10 +106,7 @@ impl ComponentProvider {
             let _permit = self.wait_for(permits, s);
             p.call_apply(s, type_name, prior.as_deref(), planned.as_deref())
         })?;
-        Ok(Applied {
-            new_state: parse_optional(applied.new_state, "new state")?,
-            diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
-        })
+        applied_result(applied)
     }
 
     /// `apply-many`, holding one of `permits` (if any) for the call proper.
@@ -136,15 +133,7 @@ impl ComponentProvider {
             results.len(),
             changes.len()
         );
-        results
-            .into_iter()
-            .map(|applied| {
-                Ok(Applied {
-                    new_state: parse_optional(applied.new_state, "new state")?,
-                    diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
-                })
-            })
-            .collect()
+        results.into_iter().map(applied_result).collect()
     }
 
     /// Makes `call` for every item, one after another in one fresh instance (the contract
@@ -389,6 +378,14 @@ impl Provider for ComponentProvider {
             diagnostics: imported.diagnostics.into_iter().map(diagnostic).collect(),
         })
     }
+}
+
+/// The engine's view of what an `apply` or `apply-many` call returned for one change.
+fn applied_result(applied: wit::Applied) -> Result<Applied> {
+    Ok(Applied {
+        new_state: parse_optional(applied.new_state, "new state")?,
+        diagnostics: applied.diagnostics.into_iter().map(diagnostic).collect(),
+    })
 }
 
 fn planned_change(change: wit::PlannedChange) -> Result<PlannedChange> {
