@@ -2,7 +2,7 @@
 //! each with the now-known configuration, calls the provider and saves the state
 //! after every change.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -278,8 +278,8 @@ fn build_ops(
         .iter()
         .map(ResourceChange::instance_addr)
         .collect();
-    let mut by_resource: BTreeMap<&ResourceAddr, Vec<usize>> = BTreeMap::new();
-    let mut by_instance: BTreeMap<&InstanceAddr, Vec<usize>> = BTreeMap::new();
+    let mut by_resource: HashMap<&ResourceAddr, Vec<usize>> = HashMap::new();
+    let mut by_instance: HashMap<&InstanceAddr, Vec<usize>> = HashMap::new();
     for (i, addr) in addrs.iter().enumerate() {
         by_resource.entry(&addr.resource).or_default().push(i);
         by_instance.entry(addr).or_default().push(i);
@@ -288,9 +288,10 @@ fn build_ops(
         graph: DependencyGraph::new(ops.len()),
         ops,
     };
-    let mut all_updates_of: BTreeMap<&ResourceAddr, Option<usize>> = BTreeMap::new();
+    let mut all_updates_of: HashMap<&ResourceAddr, Option<usize>> = HashMap::new();
     let mut destroys_wanting: BTreeMap<(&ResourceAddr, ResourceAddr), Vec<usize>> = BTreeMap::new();
     let mut updates_wanting: BTreeMap<(&ResourceAddr, ResourceAddr), Vec<usize>> = BTreeMap::new();
+    let mut wanted_by: HashMap<(&ResourceAddr, &[String]), BTreeSet<ResourceAddr>> = HashMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
         match (c.action, cu[i], destroy[i]) {
             (Action::DeleteThenCreate, Some(create), Some(delete)) => {
@@ -306,14 +307,20 @@ fn build_ops(
             .resources
             .get(&c.type_name)
             .is_some_and(|rs| rs.batch);
-        let wanted: BTreeSet<ResourceAddr> = c
-            .dependencies
-            .iter()
-            .filter_map(|d| match parse_target(d) {
-                Ok(Target::Resource(r)) if &r != my_res && by_resource.contains_key(&r) => Some(r),
-                _ => None,
+        let wanted = wanted_by
+            .entry((my_res, &c.dependencies))
+            .or_insert_with(|| {
+                c.dependencies
+                    .iter()
+                    .filter_map(|d| match parse_target(d) {
+                        Ok(Target::Resource(r)) if &r != my_res && by_resource.contains_key(&r) => {
+                            Some(r)
+                        }
+                        _ => None,
+                    })
+                    .collect()
             })
-            .collect();
+            .clone();
         for dep_res in wanted {
             if let Some(a) = cu[i] {
                 let keys = needs

@@ -2,7 +2,7 @@
 //! threads do one thing at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 use crate::limits::STACK_BYTES;
 
@@ -12,8 +12,11 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The number of CPUs this process may use: the parallelism of work that only computes.
+/// Asked once per process: the standard library reads the control groups' files on every
+/// call, and the walk asks for every batch.
 pub fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    static CPUS: OnceLock<usize> = OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Runs `work` on every item with at most `parallelism` threads (the calling one and
