@@ -19,8 +19,12 @@ use crate::pool::lock;
 use crate::state::{InstanceState, State};
 use crate::state_file::{StateEncoder, StateFile};
 
-/// The journal size that never by itself calls for a whole write of the state.
-const MIN_JOURNAL_BYTES: u64 = 1 << 20;
+/// The journal size that never by itself calls for a whole write of the state. A whole
+/// write holds back every save for as long as it encodes and syncs the state (tens of
+/// milliseconds for thousands of objects), while only a run that dies before its final
+/// whole write ever reads a journal back; so a run of a few thousand changes appends to
+/// one journal throughout.
+const MIN_JOURNAL_BYTES: u64 = 16 << 20;
 
 /// A number that grows with every change to the in-memory state. A change is durable
 /// once the state file holds its generation or a later one.
@@ -55,6 +59,9 @@ struct Disk {
     journal: Option<JournalWriter>,
     /// The size of the last whole write.
     whole_bytes: u64,
+    /// The journal size below which a journal as large as the state is still appended to
+    /// ([`MIN_JOURNAL_BYTES`]).
+    min_journal_bytes: u64,
 }
 
 /// What a write puts on disk.
@@ -84,6 +91,7 @@ impl StateStore {
                 failure: None,
                 journal: None,
                 whole_bytes: 0,
+                min_journal_bytes: MIN_JOURNAL_BYTES,
             }),
         }
     }
@@ -182,13 +190,14 @@ impl StateStore {
             file,
             journal,
             whole_bytes,
+            min_journal_bytes,
             written,
             ..
         } = &mut *disk;
         let journal_has_room = file.is_local()
             && journal
                 .as_ref()
-                .is_some_and(|j| j.len() < MIN_JOURNAL_BYTES.max(*whole_bytes));
+                .is_some_and(|j| j.len() < (*min_journal_bytes).max(*whole_bytes));
         let saved = if *written >= generation {
             match journal {
                 Some(journal) => journal.sync().map(|()| (*written, true)),
@@ -362,6 +371,8 @@ mod tests {
     fn a_journal_larger_than_the_state_is_folded_into_a_whole_write() {
         let dir = tempfile::tempdir().unwrap();
         let (store, path, journal) = empty_store(dir.path());
+        const FLOOR: u64 = 1 << 20;
+        lock(&store.disk).min_journal_bytes = FLOOR;
         let mut whole_writes = 0;
         let mut last_serial = 0;
         for i in 0..2000 {
@@ -378,7 +389,7 @@ mod tests {
                 last_serial = serial;
             }
             assert!(
-                std::fs::metadata(&journal).map_or(0, |m| m.len()) <= MIN_JOURNAL_BYTES + 4096,
+                std::fs::metadata(&journal).map_or(0, |m| m.len()) <= FLOOR + 4096,
                 "write {i}: the journal outgrew its limit"
             );
         }
