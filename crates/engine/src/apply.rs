@@ -16,7 +16,7 @@ use crate::config::{Config, EvalContext, InstanceVars, Phase, Variables};
 use crate::diagnostics::{Diag, Diagnostics};
 use crate::group_commit::{StateStore, save_failure};
 use crate::instance_needs::{Needed, value_needs};
-use crate::instances::{InstanceValues, eval_instance, expand};
+use crate::instances::{ByInstance, InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
 use crate::pool::{Permits, cpus, lock, run_parallel, run_parallel_runs};
 use crate::provider::{
@@ -164,10 +164,10 @@ struct Op {
     kind: OpKind,
 }
 
-struct Job {
+struct Job<'a> {
     op: usize,
     kind: OpKind,
-    change: ResourceChange,
+    change: &'a ResourceChange,
     addr: InstanceAddr,
     config: Option<Value>,
     sensitive: Vec<String>,
@@ -633,7 +633,7 @@ struct InFlight {
     address: String,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
     /// Runs every op once what it waits for is done, on worker threads; returns the
     /// numbers of objects added, changed and destroyed.
     fn run(
@@ -651,7 +651,7 @@ impl Walk<'_> {
             running: 0,
         };
         let in_flight_jobs = self.req.parallelism.max(1) * JOBS_PER_PERMIT;
-        let (job_tx, job_rx) = mpsc::channel::<Vec<Job>>();
+        let (job_tx, job_rx) = mpsc::channel::<Vec<Job<'a>>>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<Vec<Done>>();
 
@@ -723,7 +723,7 @@ impl Walk<'_> {
         &self,
         progress: &mut Progress,
         limit: usize,
-        job_tx: &mpsc::Sender<Vec<Job>>,
+        job_tx: &mpsc::Sender<Vec<Job<'a>>>,
         diags: &mut Diagnostics,
         on_event: &mut dyn FnMut(ApplyEvent),
     ) -> bool {
@@ -865,9 +865,9 @@ impl Walk<'_> {
         i: usize,
         cbd_keys: &Mutex<BTreeMap<usize, String>>,
         expansions: &Mutex<Expansions>,
-    ) -> Result<Job, Vec<Diag>> {
+    ) -> Result<Job<'a>, Vec<Diag>> {
         let op = &self.ops[i];
-        let change = self.plan.changes[op.change].clone();
+        let change = &self.plan.changes[op.change];
         let addr = change.instance_addr();
         let schema_version = self
             .req
@@ -927,7 +927,7 @@ impl Walk<'_> {
             .ok_or_else(|| vec![Diag::error(format!("{addr}: unknown resource type"), "")])?;
         let needs = self.needs.get(&addr.resource).into_iter().flatten();
         let (objects, prior) = self.store.read(|state| {
-            let mut objects = BTreeMap::new();
+            let mut objects = ByInstance::default();
             for (target, needed) in needs {
                 let keys = config
                     .resource(target)
@@ -1070,10 +1070,10 @@ impl Walk<'_> {
     /// with the next save that must be durable (a pending create's), within
     /// [`MAX_UNSYNCED`], or by the whole write that ends the run: a lost result leaves its
     /// pending create, which the next run resolves.
-    fn execute(&self, jobs: Vec<Job>) -> Vec<Done> {
+    fn execute(&self, jobs: Vec<Job<'a>>) -> Vec<Done> {
         let mut finished = Vec::new();
         let mut ready = Vec::new();
-        let (reads, jobs): (Vec<Job>, Vec<Job>) =
+        let (reads, jobs): (Vec<Job<'a>>, Vec<Job<'a>>) =
             jobs.into_iter().partition(|job| job.kind == OpKind::Read);
         finished.extend(reads.into_iter().map(|job| self.read_data_source(job)));
         let provider = match jobs.first().map(|job| self.provider_of(&job.change)) {
@@ -1183,8 +1183,8 @@ impl Walk<'_> {
     fn plan_again(
         &self,
         provider: &dyn Provider,
-        jobs: Vec<Job>,
-    ) -> Vec<(Job, (Prepared, Vec<Diag>))> {
+        jobs: Vec<Job<'a>>,
+    ) -> Vec<(Job<'a>, (Prepared, Vec<Diag>))> {
         let befores: Vec<BeforePlan> = jobs.iter().map(|job| self.before_plan(job)).collect();
         let to_plan: Vec<(Option<&Value>, Option<&Value>)> = befores
             .iter()
@@ -1221,7 +1221,7 @@ impl Walk<'_> {
     }
 
     /// Reads a data source whose read was deferred to apply and records its state.
-    fn read_data_source(&self, job: Job) -> Done {
+    fn read_data_source(&self, job: Job<'a>) -> Done {
         let display = job.change.display_address();
         let outcome = (|| {
             let provider = self.provider_of(&job.change).map_err(|e| {
@@ -1264,7 +1264,7 @@ impl Walk<'_> {
     /// run that dies before the result is saved so leaves a mark the next refresh resolves
     /// with the provider: the object is adopted or found missing, never duplicated, and an
     /// API key whose secret was never stored is revoked and created again.
-    fn record_pending_creates(&self, ready: &[(Job, Change, Vec<Diag>)]) -> Result<(), Diag> {
+    fn record_pending_creates(&self, ready: &[(Job<'a>, Change, Vec<Diag>)]) -> Result<(), Diag> {
         let mut creates = ready
             .iter()
             .filter(|(job, change, _)| job.kind == OpKind::Create && change.prior.is_none())

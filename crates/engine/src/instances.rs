@@ -309,27 +309,94 @@ pub fn with_all_attributes(schema: Option<&ResourceSchema>, value: &Value) -> Va
     Value::Object(m)
 }
 
+/// Values by instance, grouped by resource: a resource's instances are found, replaced
+/// and dropped without walking (or comparing the addresses of) every other resource's.
+#[derive(Debug, Clone)]
+pub struct ByInstance<V> {
+    resources: BTreeMap<ResourceAddr, BTreeMap<InstanceKey, V>>,
+}
+
+impl<V> Default for ByInstance<V> {
+    fn default() -> Self {
+        Self {
+            resources: BTreeMap::new(),
+        }
+    }
+}
+
+impl<V> ByInstance<V> {
+    /// The value of the instance at `addr`.
+    pub fn get(&self, addr: &InstanceAddr) -> Option<&V> {
+        self.resources.get(&addr.resource)?.get(&addr.key)
+    }
+
+    /// Sets the value of the instance at `addr`.
+    pub fn insert(&mut self, addr: InstanceAddr, value: V) {
+        self.resources
+            .entry(addr.resource)
+            .or_default()
+            .insert(addr.key, value);
+    }
+
+    /// Removes the instance at `addr`.
+    pub fn remove(&mut self, addr: &InstanceAddr) -> Option<V> {
+        let instances = self.resources.get_mut(&addr.resource)?;
+        let removed = instances.remove(&addr.key);
+        if instances.is_empty() {
+            self.resources.remove(&addr.resource);
+        }
+        removed
+    }
+
+    /// The instances of `resource`, by key.
+    pub fn of(&self, resource: &ResourceAddr) -> impl Iterator<Item = (&InstanceKey, &V)> {
+        self.resources.get(resource).into_iter().flatten()
+    }
+
+    /// The value of `resource`'s instances, if it has any, by key.
+    pub fn of_mut(&mut self, resource: &ResourceAddr) -> Option<&mut BTreeMap<InstanceKey, V>> {
+        self.resources.get_mut(resource)
+    }
+
+    /// Drops every instance of `resource`.
+    pub fn remove_resource(&mut self, resource: &ResourceAddr) {
+        self.resources.remove(resource);
+    }
+}
+
+impl<V> FromIterator<(InstanceAddr, V)> for ByInstance<V> {
+    fn from_iter<I: IntoIterator<Item = (InstanceAddr, V)>>(items: I) -> Self {
+        let mut by = Self::default();
+        by.extend(items);
+        by
+    }
+}
+
+impl<V> Extend<(InstanceAddr, V)> for ByInstance<V> {
+    fn extend<I: IntoIterator<Item = (InstanceAddr, V)>>(&mut self, items: I) {
+        for (addr, value) in items {
+            self.insert(addr, value);
+        }
+    }
+}
+
 /// Resource values for references, from a set of instance objects.
 pub struct InstanceValues<'a> {
     /// Current objects by instance.
-    pub objects: BTreeMap<InstanceAddr, Value>,
+    pub objects: ByInstance<Value>,
     /// Attributes of each instance that hold a value derived from a sensitive one
     /// (from the state's or the plan's sensitive marks).
-    pub marks: BTreeMap<InstanceAddr, BTreeSet<String>>,
+    pub marks: ByInstance<BTreeSet<String>>,
     config: &'a Config,
     schema: &'a Schema,
 }
 
 impl<'a> InstanceValues<'a> {
     /// Values over `objects`.
-    pub fn new(
-        config: &'a Config,
-        schema: &'a Schema,
-        objects: BTreeMap<InstanceAddr, Value>,
-    ) -> Self {
+    pub fn new(config: &'a Config, schema: &'a Schema, objects: ByInstance<Value>) -> Self {
         Self {
             objects,
-            marks: BTreeMap::new(),
+            marks: ByInstance::default(),
             config,
             schema,
         }
@@ -348,11 +415,16 @@ impl<'a> InstanceValues<'a> {
 
     /// Records that `names` of `addr` hold sensitive values.
     pub fn mark(&mut self, addr: InstanceAddr, names: &[String]) {
-        if !names.is_empty() {
-            self.marks
-                .entry(addr)
-                .or_default()
-                .extend(names.iter().cloned());
+        if names.is_empty() {
+            return;
+        }
+        match self
+            .marks
+            .of_mut(&addr.resource)
+            .and_then(|m| m.get_mut(&addr.key))
+        {
+            Some(marked) => marked.extend(names.iter().cloned()),
+            None => self.marks.insert(addr, names.iter().cloned().collect()),
         }
     }
 }
@@ -376,12 +448,7 @@ impl InstanceValues<'_> {
 
     fn count_value_of_instances(&self, addr: &ResourceAddr, keys: &[InstanceKey]) -> Value {
         let schema = self.schema.of(addr);
-        let len = count_len(
-            self.objects
-                .range(addr.instance(InstanceKey::None)..)
-                .take_while(|(a, _)| &a.resource == addr)
-                .map(|(a, _)| &a.key),
-        );
+        let len = count_len(self.objects.of(addr).map(|(key, _)| key));
         let items = keys.iter().filter_map(|key| {
             let object = self.objects.get(&addr.instance(key.clone()))?;
             Some((key.clone(), with_all_attributes(schema, object)))
@@ -420,21 +487,14 @@ impl InstanceValues<'_> {
 
 impl ResourceValues for InstanceValues<'_> {
     fn marked(&self, addr: &ResourceAddr, attribute: Option<&str>) -> bool {
-        self.marks
-            .range(addr.instance(InstanceKey::None)..)
-            .take_while(|(a, _)| &a.resource == addr)
-            .any(|(_, names)| match attribute {
-                Some(name) => names.contains(name),
-                None => !names.is_empty(),
-            })
+        self.marks.of(addr).any(|(_, names)| match attribute {
+            Some(name) => names.contains(name),
+            None => !names.is_empty(),
+        })
     }
 
     fn value(&self, addr: &ResourceAddr) -> Option<Value> {
-        let items = self
-            .objects
-            .range(addr.instance(InstanceKey::None)..)
-            .take_while(|(a, _)| &a.resource == addr)
-            .map(|(a, v)| (a.key.clone(), v));
+        let items = self.objects.of(addr).map(|(key, v)| (key.clone(), v));
         self.resource_value(addr, items)
     }
 }

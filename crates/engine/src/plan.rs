@@ -1143,13 +1143,16 @@ fn plan_apply(
             }
         }
         values.objects.extend(planned_values);
-        values.marks.retain(|a, _| &a.resource != res_addr);
+        values.marks.remove_resource(res_addr);
         for (addr, names) in planned_marks {
             values.mark(addr, &names);
         }
-        values.objects.retain(|a, _| {
-            &a.resource != res_addr || expansion.has_key(&a.key) || !selection.selects(a)
-        });
+        if let Some(instances) = values.objects.of_mut(res_addr) {
+            instances.retain(|key, _| {
+                expansion.has_key(key)
+                    || (!selection.all && !selection.selects(&res_addr.instance(key.clone())))
+            });
+        }
         for record in prior
             .resources
             .iter()

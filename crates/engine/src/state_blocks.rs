@@ -157,7 +157,7 @@ fn import_targets(
     diags: &mut Diagnostics,
 ) -> Vec<(InstanceAddr, String)> {
     let config = req.config;
-    let values = InstanceValues::new(config, req.schema, BTreeMap::new());
+    let values = InstanceValues::new(config, req.schema, Default::default());
     let ctx = EvalContext::new(
         config,
         Some(req.schema),

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::{SENSITIVE, inline};
 use crate::apply::{ApplyEvent, OpKind};
 use crate::plan::{Action, Drift, OutputChange, Plan, ReplaceCause, ResourceChange};
+use crate::pool::{cpus, map_in_runs};
 use crate::state::{InstanceState, OutputState};
 use crate::value::{contains_unknown, is_unknown};
 
@@ -18,6 +19,10 @@ enum Mode {
     Delete,
     Update,
 }
+
+/// The most resource changes one thread renders at a time: a plan of thousands is
+/// rendered on every CPU.
+const CHANGES_PER_RUN: usize = 256;
 
 struct AttrLine {
     sign: char,
@@ -536,8 +541,13 @@ pub fn plan_text(plan: &Plan) -> String {
             }
         }
         let _ = writeln!(out, "\nycprov will perform the following actions:\n");
-        for c in &plan.changes {
-            resource_change_text(&mut out, c);
+        let texts = map_in_runs(cpus(), &plan.changes, CHANGES_PER_RUN, |c| {
+            let mut text = String::new();
+            resource_change_text(&mut text, c);
+            text
+        });
+        for text in texts {
+            out.push_str(&text);
         }
     } else {
         let _ = writeln!(out, "\nChanges to Outputs only; no resource changes.");
