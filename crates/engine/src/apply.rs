@@ -1076,7 +1076,7 @@ impl<'a> Walk<'a> {
         let (reads, jobs): (Vec<Job<'a>>, Vec<Job<'a>>) =
             jobs.into_iter().partition(|job| job.kind == OpKind::Read);
         finished.extend(reads.into_iter().map(|job| self.read_data_source(job)));
-        let provider = match jobs.first().map(|job| self.provider_of(&job.change)) {
+        let provider = match jobs.first().map(|job| self.provider_of(job.change)) {
             None => return finished,
             Some(Ok(provider)) => provider,
             Some(Err(e)) => {
@@ -1224,7 +1224,7 @@ impl<'a> Walk<'a> {
     fn read_data_source(&self, job: Job<'a>) -> Done {
         let display = job.change.display_address();
         let outcome = (|| {
-            let provider = self.provider_of(&job.change).map_err(|e| {
+            let provider = self.provider_of(job.change).map_err(|e| {
                 vec![Diag::error(
                     format!("{display}: no provider"),
                     format!("{e:#}"),

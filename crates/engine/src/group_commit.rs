@@ -16,7 +16,7 @@ use crate::diagnostics::Diag;
 use crate::id_index::{Holder, IdIndex};
 use crate::journal::JournalWriter;
 use crate::pool::lock;
-use crate::state::{InstanceState, State};
+use crate::state::State;
 use crate::state_file::{StateEncoder, StateFile};
 
 /// The journal size that never by itself calls for a whole write of the state. A whole
@@ -42,8 +42,8 @@ struct Memory {
     ids: IdIndex,
     generation: Generation,
     encoder: StateEncoder,
-    /// The objects at every address changed since the last write, as they are now.
-    changed: BTreeMap<String, Vec<InstanceState>>,
+    /// Every address changed since the last write (its text, for the journal).
+    changed: BTreeMap<String, InstanceAddr>,
 }
 
 struct Disk {
@@ -120,12 +120,9 @@ impl StateStore {
         } = &mut *memory;
         for addr in touched {
             let address = addr.to_string();
-            let objects = state.objects_of(addr).to_vec();
-            ids.refresh(&address, &objects);
-            changed.insert(address, objects);
-        }
-        for addr in touched {
-            encoder.changed(addr);
+            ids.refresh(&address, state.objects_of(addr));
+            encoder.changed(&address);
+            changed.insert(address, (*addr).clone());
         }
         memory.generation += 1;
         (result, memory.generation)

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::address::InstanceAddr;
 use crate::files::directory_of;
 use crate::state::{InstanceState, State};
 
@@ -47,6 +48,20 @@ struct Record {
 struct AddressObjects {
     address: String,
     objects: Vec<InstanceState>,
+}
+
+/// A [`Record`] as it is written, borrowing the objects it saves.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    serial: u64,
+    changed: Vec<AddressObjectsOut<'a>>,
+}
+
+/// An [`AddressObjects`] as it is written.
+#[derive(Serialize)]
+struct AddressObjectsOut<'a> {
+    address: &'a str,
+    objects: &'a [InstanceState],
 }
 
 /// What loading found in the journal.
@@ -173,15 +188,22 @@ impl JournalWriter {
     /// hold in `state`; returns once the record is on disk.
     pub fn append(&mut self, state: &mut State, changed: &BTreeSet<String>) -> anyhow::Result<()> {
         let objects = state.objects_at(changed);
-        self.append_objects(state, &objects)
+        state.serial += 1;
+        let groups = objects
+            .iter()
+            .map(|(address, objects)| AddressObjectsOut { address, objects })
+            .collect();
+        self.append_record(state.serial, groups)?;
+        self.sync()
     }
 
-    /// Bumps `state.serial` and appends `changed`: for each changed address, every object
-    /// it holds now (none when it was removed); returns once the record is on disk.
+    /// Bumps `state.serial` and appends, for each changed address (keyed by its text), every
+    /// object it holds now in `state` (none when it was removed); returns once the record
+    /// is on disk.
     pub fn append_objects(
         &mut self,
         state: &mut State,
-        changed: &BTreeMap<String, Vec<InstanceState>>,
+        changed: &BTreeMap<String, InstanceAddr>,
     ) -> anyhow::Result<()> {
         self.append_objects_unsynced(state, changed)?;
         self.sync()
@@ -193,20 +215,27 @@ impl JournalWriter {
     pub fn append_objects_unsynced(
         &mut self,
         state: &mut State,
-        changed: &BTreeMap<String, Vec<InstanceState>>,
+        changed: &BTreeMap<String, InstanceAddr>,
     ) -> anyhow::Result<()> {
         state.serial += 1;
-        let groups: Vec<AddressObjects> = changed
+        let state = &*state;
+        let groups = changed
             .iter()
-            .map(|(address, objects)| AddressObjects {
-                address: address.clone(),
-                objects: objects.clone(),
+            .map(|(address, addr)| AddressObjectsOut {
+                address,
+                objects: state.objects_of(addr),
             })
             .collect();
-        let record = Record {
-            serial: state.serial,
-            changed: groups,
-        };
+        self.append_record(state.serial, groups)
+    }
+
+    /// Writes one record (after the header, for the first), without waiting for the disk.
+    fn append_record(
+        &mut self,
+        serial: u64,
+        changed: Vec<AddressObjectsOut>,
+    ) -> anyhow::Result<()> {
+        let record = RecordOut { serial, changed };
         let mut line = String::new();
         if self.file.is_none() {
             line.push_str(&serde_json::to_string(&Header {

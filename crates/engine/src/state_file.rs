@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::address::{InstanceAddr, InstanceKey};
+use crate::address::InstanceKey;
 use crate::files::{beside, directory_of, write_atomic};
 use crate::journal::replay;
 use crate::remote::RemoteState;
@@ -230,9 +230,9 @@ impl StateEncoder {
         Self::default()
     }
 
-    /// Forgets what was encoded for the objects of `addr` (current and deposed).
-    pub fn changed(&mut self, addr: &InstanceAddr) {
-        self.cache.remove(&addr.to_string());
+    /// Forgets what was encoded for the objects at `address` (current and deposed).
+    pub fn changed(&mut self, address: &str) {
+        self.cache.remove(address);
     }
 
     /// Bumps `state.serial` and returns the bytes [`StateFile::write_encoded`] writes.
@@ -355,7 +355,7 @@ fn through_links(mut path: PathBuf) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::address::ResourceAddr;
+    use crate::address::{InstanceAddr, ResourceAddr};
     use crate::state::{OutputState, PendingCreate};
     use serde_json::Value;
     use std::os::unix::fs::PermissionsExt;
@@ -527,7 +527,7 @@ mod tests {
         ];
         for (i, (changed, step)) in steps.into_iter().enumerate() {
             step(&mut state);
-            encoder.changed(&addr(changed));
+            encoder.changed(&addr(changed).to_string());
             let mut expected_state = state.clone();
             let expected = StateFile::encode(&mut expected_state).unwrap();
             let encoded = encoder.encode(&mut state).unwrap();
