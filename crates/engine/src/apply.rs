@@ -1023,8 +1023,8 @@ impl<'a> Walk<'a> {
                     job.change.dependencies.clone(),
                 );
                 record.provider = job.change.provider.clone();
-                if let Some(existing) = state.object(&job.addr, deposed)
-                    && job.kind == OpKind::Destroy
+                if job.kind == OpKind::Destroy
+                    && let Some(existing) = state.object(&job.addr, deposed)
                 {
                     record.sensitive_attributes = existing.sensitive_attributes.clone();
                     record.dependencies = existing.dependencies.clone();

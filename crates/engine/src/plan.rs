@@ -1,6 +1,6 @@
 //! Planning: refresh the state, then decide per instance what apply must do.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,7 +14,7 @@ use crate::graph::Graph;
 use crate::instance_needs::{InstanceView, Needed, value_needs};
 use crate::instances::{EVALS_PER_RUN, InstanceValues, eval_instance, expand, with_all_attributes};
 use crate::plan_data::DataPlanning;
-use crate::pool::{cpus, map_in_runs, run_parallel, run_parallel_runs};
+use crate::pool::{cpus, drop_in_background, map_in_runs, run_parallel, run_parallel_runs};
 use crate::provider::{
     CALLS_PER_INSTANCE, MAX_BATCH, Provider, ReadResult, ResourceSchema, Schema,
 };
@@ -765,13 +765,36 @@ pub fn make_plan(req: &PlanRequest) -> Result<Plan, Diagnostics> {
             ).for_address(change.address.clone()));
         }
     }
-    plan.changes
-        .sort_by_cached_key(|c| (c.instance_addr(), c.deposed.clone()));
+    sort_changes(&mut plan.changes);
     if diags.has_errors() {
         return Err(diags);
     }
     plan.warnings = diags.0;
     Ok(plan)
+}
+
+/// Sorts changes by instance address, then deposed key. Changes are compared by their
+/// resource's rank among the plan's resources and their instance key, not by whole
+/// addresses (a plan holds thousands of instances of a handful of resources).
+fn sort_changes(changes: &mut Vec<ResourceChange>) {
+    let addrs: Vec<InstanceAddr> = changes.iter().map(ResourceChange::instance_addr).collect();
+    let resources: BTreeSet<&ResourceAddr> = addrs.iter().map(|a| &a.resource).collect();
+    let rank: HashMap<&ResourceAddr, usize> = resources
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (r, i))
+        .collect();
+    let ranks: Vec<usize> = addrs.iter().map(|a| rank[&a.resource]).collect();
+    let mut order: Vec<usize> = (0..changes.len()).collect();
+    order.sort_by(|&a, &b| {
+        ranks[a]
+            .cmp(&ranks[b])
+            .then_with(|| addrs[a].key.cmp(&addrs[b].key))
+            .then_with(|| changes[a].deposed.cmp(&changes[b].deposed))
+    });
+    let mut slots: Vec<Option<ResourceChange>> =
+        std::mem::take(changes).into_iter().map(Some).collect();
+    changes.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
 /// Refreshes `state` and, while the refresh waits for the API, plans with `state` as it
@@ -1212,6 +1235,7 @@ fn plan_apply(
         }
     }
     plan_outputs(req, prior, &values, plan, diags);
+    drop_in_background((values.objects, values.marks));
 }
 
 /// One configured instance on its way to the provider's plan, or what stopped it before.
