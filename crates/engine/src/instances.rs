@@ -498,3 +498,54 @@ impl ResourceValues for InstanceValues<'_> {
         self.resource_value(addr, items)
     }
 }
+
+#[cfg(test)]
+mod by_instance_tests {
+    use super::*;
+
+    fn at(resource: &str, key: InstanceKey) -> InstanceAddr {
+        ResourceAddr::new("t", resource).instance(key)
+    }
+
+    #[test]
+    fn instances_are_kept_and_dropped_per_resource() {
+        let mut by: ByInstance<u32> = [
+            (at("a", InstanceKey::Int(1)), 1),
+            (at("a", InstanceKey::Int(0)), 0),
+            (at("b", InstanceKey::None), 2),
+        ]
+        .into_iter()
+        .collect();
+        let cases: Vec<(&str, InstanceAddr, Option<u32>)> = vec![
+            ("first of a", at("a", InstanceKey::Int(0)), Some(0)),
+            ("second of a", at("a", InstanceKey::Int(1)), Some(1)),
+            ("b", at("b", InstanceKey::None), Some(2)),
+            ("no such key", at("a", InstanceKey::Int(2)), None),
+            ("no such resource", at("c", InstanceKey::None), None),
+        ];
+        for (name, addr, expected) in cases {
+            assert_eq!(by.get(&addr).copied(), expected, "{name}");
+        }
+        let keys: Vec<&InstanceKey> = by
+            .of(&ResourceAddr::new("t", "a"))
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            [&InstanceKey::Int(0), &InstanceKey::Int(1)],
+            "in key order"
+        );
+        assert_eq!(by.remove(&at("b", InstanceKey::None)), Some(2));
+        assert_eq!(
+            by.of(&ResourceAddr::new("t", "b")).count(),
+            0,
+            "an emptied resource is gone"
+        );
+        by.remove_resource(&ResourceAddr::new("t", "a"));
+        assert_eq!(
+            by.get(&at("a", InstanceKey::Int(0))),
+            None,
+            "a resource dropped whole"
+        );
+    }
+}

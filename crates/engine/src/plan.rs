@@ -1509,3 +1509,80 @@ pub fn dependency_strings(config: &Config) -> BTreeMap<ResourceAddr, Vec<String>
         .map(|(k, v)| (k, v.into_iter().map(|d| d.to_string()).collect()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(module: &str, mode: &str, type_name: &str, name: &str, key: Value) -> ResourceChange {
+        serde_json::from_value(serde_json::json!({
+            "address": format!("{type_name}.{name}"),
+            "module": module,
+            "mode": mode,
+            "type": type_name,
+            "name": name,
+            "index_key": key,
+            "action": "create",
+            "before": null,
+            "after": null,
+            "replace_paths": [],
+            "before_sensitive": [],
+            "after_sensitive": [],
+            "dependencies": [],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_sort_as_their_addresses_then_deposed_keys() {
+        use serde_json::json;
+        let mut deposed = change("", "managed", "t_a", "x", json!("k"));
+        deposed.deposed = Some("00000002".into());
+        let mut deposed_first = deposed.clone();
+        deposed_first.deposed = Some("00000001".into());
+        let cases: Vec<(&str, Vec<ResourceChange>)> = vec![
+            ("empty", vec![]),
+            (
+                "types, names, modes and modules",
+                vec![
+                    change("module.m[\"a\"]", "managed", "t_a", "x", Value::Null),
+                    change("", "managed", "t_b", "a", Value::Null),
+                    change("", "data", "t_a", "x", Value::Null),
+                    change("", "managed", "t_a_longer", "x", Value::Null),
+                    change("", "managed", "t_a", "y", Value::Null),
+                    change("", "managed", "t_a", "x", Value::Null),
+                ],
+            ),
+            (
+                "count and for_each keys",
+                vec![
+                    change("", "managed", "t_a", "n", json!(10)),
+                    change("", "managed", "t_a", "n", json!(9)),
+                    change("", "managed", "t_a", "s", json!("b")),
+                    change("", "managed", "t_a", "s", json!("a-10")),
+                    change("", "managed", "t_a", "s", json!("a-9")),
+                ],
+            ),
+            (
+                "deposed objects after the current one",
+                vec![
+                    deposed.clone(),
+                    change("", "managed", "t_a", "x", json!("k")),
+                    deposed_first,
+                ],
+            ),
+        ];
+        for (name, changes) in cases {
+            let mut expected = changes.clone();
+            expected.sort_by_key(|c| (c.instance_addr(), c.deposed.clone()));
+            let mut sorted = changes;
+            sort_changes(&mut sorted);
+            let addresses = |cs: &[ResourceChange]| -> Vec<(String, Option<String>)> {
+                cs.iter()
+                    .map(|c| (c.instance_addr().to_string(), c.deposed.clone()))
+                    .collect()
+            };
+            assert_eq!(addresses(&sorted), addresses(&expected), "{name}");
+        }
+    }
+}
