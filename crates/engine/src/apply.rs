@@ -18,7 +18,7 @@ use crate::group_commit::{StateStore, save_failure};
 use crate::instance_needs::{Needed, value_needs};
 use crate::instances::{ByInstance, InstanceValues, eval_instance, expand};
 use crate::plan::{Action, Plan, ResourceChange, changed_known_values};
-use crate::pool::{Permits, cpus, lock, run_parallel, run_parallel_runs};
+use crate::pool::{Permits, cpus, in_runs, lock, run_parallel};
 use crate::provider::{
     Applied, CALLS_PER_INSTANCE, Change, MAX_BATCH, PlannedChange, Provider, Schema, has_errors,
 };
@@ -1194,13 +1194,9 @@ impl<'a> Walk<'a> {
             })
             .collect();
         let type_name = &jobs[0].change.type_name;
-        let mut answers = run_parallel_runs(
-            cpus(),
-            &to_plan,
-            CALLS_PER_INSTANCE,
-            |_, _| true,
-            |run| provider.plan_many(type_name, run),
-        )
+        let mut answers = in_runs(cpus(), &to_plan, CALLS_PER_INSTANCE, |run| {
+            provider.plan_many(type_name, run)
+        })
         .into_iter();
         jobs.into_iter()
             .zip(befores)

@@ -88,11 +88,10 @@ mod tests {
         record
     }
 
-    fn objects_at(state: &State, address: &str) -> Vec<InstanceState> {
+    fn objects_at(state: &State, name: &str) -> Vec<InstanceState> {
         state
-            .objects_at(&[address.to_string()].into())
-            .remove(address)
-            .unwrap_or_default()
+            .objects_of(&ResourceAddr::new("t", name).instance(InstanceKey::None))
+            .to_vec()
     }
 
     fn holders(index: &IdIndex, id: &str) -> Vec<Holder> {
@@ -124,7 +123,7 @@ mod tests {
         current.deposed = Some("d1".into());
         state.upsert(current);
         state.upsert(record("a", "4", None));
-        index.refresh("t.a", &objects_at(&state, "t.a"));
+        index.refresh("t.a", &objects_at(&state, "a"));
         assert_eq!(
             holders(&index, "1"),
             vec![("t.a".to_string(), Some("d1".to_string()))]
@@ -132,7 +131,7 @@ mod tests {
         assert_eq!(holders(&index, "4"), vec![("t.a".to_string(), None)]);
 
         state.replace_objects("t.b", Vec::new());
-        index.refresh("t.b", &objects_at(&state, "t.b"));
+        index.refresh("t.b", &objects_at(&state, "b"));
         assert!(holders(&index, "2").is_empty());
     }
 }

@@ -327,7 +327,24 @@ impl<V> Default for ByInstance<V> {
 impl<V> ByInstance<V> {
     /// The value of the instance at `addr`.
     pub fn get(&self, addr: &InstanceAddr) -> Option<&V> {
-        self.resources.get(&addr.resource)?.get(&addr.key)
+        self.get_in(&addr.resource, &addr.key)
+    }
+
+    /// The value of `resource`'s instance `key`.
+    pub fn get_in(&self, resource: &ResourceAddr, key: &InstanceKey) -> Option<&V> {
+        self.resources.get(resource)?.get(key)
+    }
+
+    /// The value of the instance at `addr`, made the default first if there is none.
+    pub fn get_or_default(&mut self, addr: InstanceAddr) -> &mut V
+    where
+        V: Default,
+    {
+        self.resources
+            .entry(addr.resource)
+            .or_default()
+            .entry(addr.key)
+            .or_default()
     }
 
     /// Sets the value of the instance at `addr`.
@@ -418,14 +435,9 @@ impl<'a> InstanceValues<'a> {
         if names.is_empty() {
             return;
         }
-        match self
-            .marks
-            .of_mut(&addr.resource)
-            .and_then(|m| m.get_mut(&addr.key))
-        {
-            Some(marked) => marked.extend(names.iter().cloned()),
-            None => self.marks.insert(addr, names.iter().cloned().collect()),
-        }
+        self.marks
+            .get_or_default(addr)
+            .extend(names.iter().cloned());
     }
 }
 
@@ -439,10 +451,9 @@ impl InstanceValues<'_> {
         if block.count.is_some() {
             return Some(self.count_value_of_instances(addr, keys));
         }
-        let items = keys.iter().filter_map(|key| {
-            let instance = addr.instance(key.clone());
-            self.objects.get(&instance).map(|v| (instance.key, v))
-        });
+        let items = keys
+            .iter()
+            .filter_map(|key| Some((key.clone(), self.objects.get_in(addr, key)?)));
         self.resource_value(addr, items)
     }
 
@@ -450,7 +461,7 @@ impl InstanceValues<'_> {
         let schema = self.schema.of(addr);
         let len = count_len(self.objects.of(addr).map(|(key, _)| key));
         let items = keys.iter().filter_map(|key| {
-            let object = self.objects.get(&addr.instance(key.clone()))?;
+            let object = self.objects.get_in(addr, key)?;
             Some((key.clone(), with_all_attributes(schema, object)))
         });
         positioned(items, len)

@@ -12,7 +12,7 @@
 //! other damage is an error that names the line, so that no recorded change is dropped
 //! silently.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -184,19 +184,6 @@ impl JournalWriter {
         self.bytes == 0
     }
 
-    /// Bumps `state.serial` and appends the objects that the addresses in `changed` now
-    /// hold in `state`; returns once the record is on disk.
-    pub fn append(&mut self, state: &mut State, changed: &BTreeSet<String>) -> anyhow::Result<()> {
-        let objects = state.objects_at(changed);
-        state.serial += 1;
-        let groups = objects
-            .iter()
-            .map(|(address, objects)| AddressObjectsOut { address, objects })
-            .collect();
-        self.append_record(state.serial, groups)?;
-        self.sync()
-    }
-
     /// Bumps `state.serial` and appends, for each changed address (keyed by its text), every
     /// object it holds now in `state` (none when it was removed); returns once the record
     /// is on disk.
@@ -300,8 +287,15 @@ mod tests {
         )
     }
 
-    fn set(addresses: &[&str]) -> BTreeSet<String> {
-        addresses.iter().map(|a| a.to_string()).collect()
+    /// The changed addresses `t.NAME` of `names`, as a save names them.
+    fn changed(names: &[&str]) -> BTreeMap<String, InstanceAddr> {
+        names
+            .iter()
+            .map(|name| {
+                let addr = ResourceAddr::new("t", *name).instance(InstanceKey::None);
+                (addr.to_string(), addr)
+            })
+            .collect()
     }
 
     /// A state at serial 7 with `t.a`, and a journal of three saves after it: `t.b`
@@ -315,19 +309,21 @@ mod tests {
         let mut writer = JournalWriter::new(path.clone(), &state.lineage, state.serial);
         let mut after = Vec::new();
         state.upsert(record("b", "2"));
-        writer.append(&mut state, &set(&["t.b"])).unwrap();
+        writer.append_objects(&mut state, &changed(&["b"])).unwrap();
         after.push(state.clone());
         state.upsert(record("a", "3"));
         let mut deposed = record("b", "4");
         deposed.deposed = Some("00000001".into());
         state.upsert(deposed);
-        writer.append(&mut state, &set(&["t.a", "t.b"])).unwrap();
+        writer
+            .append_objects(&mut state, &changed(&["a", "b"]))
+            .unwrap();
         after.push(state.clone());
         state.remove(
             &ResourceAddr::new("t", "a").instance(InstanceKey::None),
             None,
         );
-        writer.append(&mut state, &set(&["t.a"])).unwrap();
+        writer.append_objects(&mut state, &changed(&["a"])).unwrap();
         after.push(state.clone());
         (base, after, path)
     }

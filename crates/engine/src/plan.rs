@@ -1172,8 +1172,7 @@ fn plan_apply(
         }
         if let Some(instances) = values.objects.of_mut(res_addr) {
             instances.retain(|key, _| {
-                expansion.has_key(key)
-                    || (!selection.all && !selection.selects(&res_addr.instance(key.clone())))
+                expansion.has_key(key) || !selection.selects(&res_addr.instance(key.clone()))
             });
         }
         for record in prior

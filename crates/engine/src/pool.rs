@@ -98,21 +98,28 @@ pub fn run_parallel_runs<T: Sync, R: Send>(
     .collect()
 }
 
+/// [`run_parallel_runs`] with any items in a run: `work` takes runs of at most `max_run`
+/// consecutive items and returns one result per item; results keep the items' order.
+pub fn in_runs<T: Sync, R: Send>(
+    parallelism: usize,
+    items: &[T],
+    max_run: usize,
+    work: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    run_parallel_runs(parallelism, items, max_run, |_, _| true, work)
+}
+
 /// Runs `work` on every item, in runs of at most `max_run` consecutive items per thread
-/// hand-out (see [`run_parallel_runs`]); results keep the items' order.
+/// hand-out (see [`in_runs`]); results keep the items' order.
 pub fn map_in_runs<T: Sync, R: Send>(
     parallelism: usize,
     items: &[T],
     max_run: usize,
     work: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    run_parallel_runs(
-        parallelism,
-        items,
-        max_run,
-        |_, _| true,
-        |run| run.iter().map(&work).collect(),
-    )
+    in_runs(parallelism, items, max_run, |run| {
+        run.iter().map(&work).collect()
+    })
 }
 
 /// A counting semaphore: at most `n` holders of a permit at once.

@@ -2,7 +2,7 @@
 //! journal between full writes during an apply, see [`crate::journal`]).
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -271,21 +271,6 @@ impl State {
             .take_while(|r| r.cmp_instance(addr) == Ordering::Equal)
             .count();
         start..start + len
-    }
-
-    /// The objects (current and deposed) at each of `addresses`, found in one pass; an
-    /// address without objects maps to an empty list.
-    pub fn objects_at(&self, addresses: &BTreeSet<String>) -> BTreeMap<String, Vec<InstanceState>> {
-        let mut found: BTreeMap<String, Vec<InstanceState>> = addresses
-            .iter()
-            .map(|address| (address.clone(), Vec::new()))
-            .collect();
-        for object in &self.resources {
-            if let Some(objects) = found.get_mut(&object.address) {
-                objects.push(object.clone());
-            }
-        }
-        found
     }
 
     /// Inserts or replaces the object with the same address and deposed key, keeping

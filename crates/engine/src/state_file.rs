@@ -558,8 +558,9 @@ mod tests {
             vec![],
             vec![],
         ));
+        let addr = ResourceAddr::new("t", "a").instance(InstanceKey::None);
         journal
-            .append(&mut state, &["t.a".to_string()].into())
+            .append_objects(&mut state, &[(addr.to_string(), addr)].into())
             .unwrap();
         let loaded = StateFile::new(&path).load().unwrap().unwrap();
         assert_eq!(loaded, state);
